@@ -1,0 +1,473 @@
+"""Read-only access to the published app database, and the pure table shaping the pages use.
+
+The pipeline publishes ``settings.app_db`` by writing a new file and swapping it in with
+``os.replace``. The dashboard therefore never holds a connection open: every query opens the file
+read-only, reads, and closes. Query results are cached under the file's ``(path, st_mtime_ns)``,
+so a fresh publish (a new inode with a new mtime) is picked up on the next rerun without a restart.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import duckdb
+import polars as pl
+import streamlit as st
+
+from pipelines.defs.epidemiology.rates import period_years, with_rates
+from pipelines.defs.epidemiology.suppression import SECONDARY_FOOTNOTE, SECONDARY_MARK, suppress
+
+CHICAGO_TZ = ZoneInfo("America/Chicago")
+
+#: Drug selector: key -> (label, column of ``marts.me_monthly_by_area``).
+DRUGS: dict[str, tuple[str, str]] = {
+    "overdose": ("All overdose deaths", "overdose_deaths"),
+    "opioid": ("Opioid-involved deaths", "opioid_deaths"),
+    "fentanyl": ("Fentanyl-involved deaths", "fentanyl_deaths"),
+}
+
+#: Metric selector: key -> label.
+METRICS: dict[str, str] = {
+    "count": "Overdose deaths",
+    "rate": "Rate per 100,000 (annualised)",
+}
+
+REST_LABEL = "Rest of Chicago"
+CITY_LABEL = "Chicago"
+SOURCE_NAMES = {"medical_examiner": "Cook County Medical Examiner"}
+
+# Cells a spreadsheet would evaluate as a formula (OWASP "CSV injection"); tab and carriage
+# return are included because Excel strips them before looking at the first character.
+_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+class AppDbUnavailable(RuntimeError):
+    """The published app database is missing or unreadable; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class DbVersion:
+    """Identity of one published database file: the cache key of every query."""
+
+    path: str
+    mtime_ns: int
+
+
+@dataclass(frozen=True)
+class Freshness:
+    """One row of ``marts.source_freshness``."""
+
+    source: str
+    label: str
+    is_synthetic: bool
+    data_from: date
+    data_to: date
+    refreshed_at: datetime
+    row_count: int
+    source_url: str
+
+
+@dataclass(frozen=True)
+class Publication:
+    """The single row of ``marts.publication``: how the pipeline published this file."""
+
+    region_label: str
+    region_areas: str
+    suppress_below: int
+    provisional_months: int
+    published_at: datetime
+
+
+# --------------------------------------------------------------------------------------------
+# Database access
+# --------------------------------------------------------------------------------------------
+
+
+def db_version(app_db: Path) -> DbVersion:
+    """Return the cache identity of ``app_db``; raise :class:`AppDbUnavailable` if it is absent."""
+    try:
+        stat = app_db.stat()
+    except FileNotFoundError:
+        raise AppDbUnavailable(
+            f"The dashboard database `{app_db}` does not exist yet. "
+            "Run `make pipeline` to build and publish it, then reload this page."
+        ) from None
+    return DbVersion(str(app_db), stat.st_mtime_ns)
+
+
+def _read(version: DbVersion, sql: str) -> pl.DataFrame:
+    """Run one query on a short-lived read-only connection."""
+    try:
+        with duckdb.connect(version.path, read_only=True) as con:
+            return con.sql(sql).pl()
+    except duckdb.Error as exc:
+        raise AppDbUnavailable(
+            f"The dashboard database `{version.path}` could not be read ({type(exc).__name__}). "
+            "Run `make pipeline` to publish it again, then reload this page."
+        ) from exc
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def load_community_areas(version: DbVersion) -> pl.DataFrame:
+    """All 77 community areas with population, region flag, geometry and centroid."""
+    return _read(
+        version,
+        """
+        SELECT community_area_number, community_area, population_2020, in_region,
+               geometry_geojson, centroid_lon, centroid_lat
+        FROM marts.community_areas
+        ORDER BY community_area_number
+        """,
+    )
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def load_monthly(version: DbVersion) -> pl.DataFrame:
+    """Deaths per community area and month (zero-filled), with the provisional flag."""
+    return _read(
+        version,
+        """
+        SELECT month, community_area_number, community_area, in_region,
+               overdose_deaths, opioid_deaths, fentanyl_deaths, is_provisional
+        FROM marts.me_monthly_by_area
+        ORDER BY month, community_area_number
+        """,
+    )
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def load_freshness(version: DbVersion) -> Freshness:
+    """Freshness of the Medical Examiner source."""
+    frame = _read(
+        version,
+        """
+        SELECT source, label, is_synthetic, data_from, data_to, refreshed_at, row_count, source_url
+        FROM marts.source_freshness
+        WHERE source = 'medical_examiner'
+        """,
+    )
+    if frame.is_empty():
+        raise AppDbUnavailable(
+            f"`{version.path}` has no Medical Examiner freshness record. Run `make pipeline` again."
+        )
+    return Freshness(**frame.row(0, named=True))
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def load_publication(version: DbVersion) -> Publication:
+    """The publication record (region label, suppression threshold used by the pipeline)."""
+    frame = _read(
+        version,
+        """
+        SELECT region_label, region_areas, suppress_below, provisional_months, published_at
+        FROM marts.publication
+        """,
+    )
+    if frame.is_empty():
+        raise AppDbUnavailable(f"`{version.path}` has no publication record. Run `make pipeline` again.")
+    return Publication(**frame.row(0, named=True))
+
+
+# --------------------------------------------------------------------------------------------
+# Periods and labels
+# --------------------------------------------------------------------------------------------
+
+
+def month_options(monthly: pl.DataFrame) -> list[date]:
+    """Every month present in the monthly mart, oldest first."""
+    return monthly.get_column("month").unique().sort().to_list()
+
+
+def default_period(months: Sequence[date], length: int = 12) -> tuple[date, date]:
+    """The ``length`` months ending with the latest data month (provisional months included).
+
+    With fewer months available the whole range is returned.
+    """
+    if not months:
+        raise ValueError("no months to choose from")
+    ordered = sorted(months)
+    return ordered[max(0, len(ordered) - length)], ordered[-1]
+
+
+def month_count(start: date, end: date) -> int:
+    """Number of calendar months from ``start`` to ``end``, both included."""
+    return (end.year - start.year) * 12 + end.month - start.month + 1
+
+
+def next_month(month: date) -> date:
+    """First day of the month after ``month`` (the exclusive end of a period ending in ``month``)."""
+    return date(month.year + (month.month == 12), month.month % 12 + 1, 1)
+
+
+def format_month(month: date) -> str:
+    """``date(2025, 6, 1)`` -> ``"Jun 2025"``."""
+    return month.strftime("%b %Y")
+
+
+def format_period(start: date, end: date) -> str:
+    """Human label for an inclusive month range, e.g. ``"Jul 2024 – Jun 2025"``."""
+    if start == end:
+        return format_month(start)
+    return f"{format_month(start)} – {format_month(end)}"
+
+
+def format_refreshed(refreshed_at_utc: datetime) -> str:
+    """A UTC timestamp (naive means UTC) shown in Chicago time, e.g. ``"14 Jul 2025, 8:05 AM CDT"``."""
+    aware = refreshed_at_utc if refreshed_at_utc.tzinfo else refreshed_at_utc.replace(tzinfo=ZoneInfo("UTC"))
+    local = aware.astimezone(CHICAGO_TZ)
+    hour = local.strftime("%I").lstrip("0")
+    return f"{local.day} {local:%b %Y}, {hour}:{local:%M %p %Z}"
+
+
+def source_text(freshness: Freshness) -> str:
+    """Source credit for chart subtitles, flagged when the numbers are synthetic."""
+    name = SOURCE_NAMES.get(freshness.source, freshness.label)
+    return f"{name} — synthetic demo data" if freshness.is_synthetic else name
+
+
+def provisional_months(monthly: pl.DataFrame) -> list[date]:
+    """Months the pipeline flagged provisional (toxicology still pending), oldest first."""
+    return monthly.filter(pl.col("is_provisional")).get_column("month").unique().sort().to_list()
+
+
+def format_rate(value: float | None) -> str:
+    """One decimal, or an em dash when there is no rate to show."""
+    return "—" if value is None else f"{value:,.1f}"
+
+
+def format_rate_ci(rate: float | None, lower: float | None, upper: float | None) -> str:
+    """``"45.2 (95% CI 38.1–53.3)"``; an em dash when the rate is suppressed."""
+    if rate is None:
+        return "—"
+    if lower is None or upper is None:
+        return format_rate(rate)
+    return f"{rate:,.1f} (95% CI {lower:,.1f}–{upper:,.1f})"
+
+
+# --------------------------------------------------------------------------------------------
+# Aggregation and metrics (pure)
+# --------------------------------------------------------------------------------------------
+
+
+def _in_period(monthly: pl.DataFrame, start: date, end: date) -> pl.DataFrame:
+    return monthly.filter(pl.col("month").is_between(start, end, closed="both"))
+
+
+def area_period_metrics(
+    monthly: pl.DataFrame,
+    areas: pl.DataFrame,
+    start: date,
+    end: date,
+    drug: str,
+    *,
+    threshold: int,
+) -> pl.DataFrame:
+    """Deaths and annualised rate per community area over ``start``..``end``, suppressed.
+
+    Columns: community_area_number, community_area, in_region, population, deaths (null when
+    suppressed), deaths_display, deaths_suppressed, rate, rate_lower, rate_upper, rate_unstable.
+    Suppression is complementary within the region and within the rest of the city, because the
+    page also publishes the region total and the city total (a single hidden area could
+    otherwise be recovered by subtraction).
+    """
+    count_col = DRUGS[drug][1]
+    years = period_years(start, next_month(end))
+    totals = (
+        _in_period(monthly, start, end)
+        .group_by("community_area_number")
+        .agg(pl.col(count_col).sum().cast(pl.Int64).alias("deaths"))
+    )
+    frame = (
+        areas.select(
+            "community_area_number",
+            "community_area",
+            "in_region",
+            pl.col("population_2020").cast(pl.Int64).alias("population"),
+        )
+        .join(totals, on="community_area_number", how="left")
+        .with_columns(pl.col("deaths").fill_null(0), pl.lit(years).alias("years"))
+        .sort("community_area_number")
+    )
+    frame = with_rates(frame, count_col="deaths", population_col="population", years_col="years")
+    return suppress(
+        frame,
+        "deaths",
+        threshold=threshold,
+        rate_cols=("rate",),
+        complementary_by=["in_region"],
+    ).drop("years", "deaths_group_total_suppressed")
+
+
+def group_period_metrics(
+    monthly: pl.DataFrame,
+    areas: pl.DataFrame,
+    start: date,
+    end: date,
+    drug: str,
+    *,
+    region_label: str,
+    threshold: int,
+) -> pl.DataFrame:
+    """Deaths and annualised rate for the region, the rest of the city and the whole city.
+
+    One row per ``group`` (region label, "Rest of Chicago", "Chicago"), suppressed. The region
+    and the rest add up to the city, so they are suppressed as one complementary group with the
+    city as its shown total: a hidden region count can never be recovered as city minus rest.
+    """
+    count_col = DRUGS[drug][1]
+    years = period_years(start, next_month(end))
+    period = _in_period(monthly, start, end)
+    population = areas.group_by("in_region").agg(pl.col("population_2020").sum().cast(pl.Int64))
+    deaths = period.group_by("in_region").agg(pl.col(count_col).sum().cast(pl.Int64).alias("deaths"))
+    parts = (
+        population.join(deaths, on="in_region", how="left")
+        .select(
+            pl.when(pl.col("in_region"))
+            .then(pl.lit(region_label))
+            .otherwise(pl.lit(REST_LABEL))
+            .alias("group"),
+            pl.col("population_2020").alias("population"),
+            pl.col("deaths").fill_null(0),
+            pl.lit(years).alias("years"),
+        )
+        .sort(pl.col("group") != region_label)
+    )
+    parts = with_rates(parts, count_col="deaths", population_col="population", years_col="years")
+    city_rates = with_rates(
+        parts.select(pl.col("population").sum(), pl.col("deaths").sum(), pl.lit(years).alias("years")),
+        count_col="deaths",
+        population_col="population",
+        years_col="years",
+    )
+    parts = suppress(
+        parts.with_columns(pl.col("deaths").sum().alias("city_deaths")),
+        "deaths",
+        threshold=threshold,
+        rate_cols=("rate",),
+        complementary_by=[],
+        total_col="city_deaths",
+    )
+    city_hidden = parts.get_column("city_deaths_suppressed")[0]
+    city = city_rates.select(
+        pl.lit(CITY_LABEL).alias("group"),
+        "population",
+        pl.when(city_hidden).then(None).otherwise(pl.col("deaths")).alias("deaths"),
+        pl.lit(parts.get_column("city_deaths_display")[0]).alias("deaths_display"),
+        pl.lit(city_hidden).alias("deaths_suppressed"),
+        *(pl.when(city_hidden).then(None).otherwise(pl.col(c)).alias(c) for c in ("rate", "rate_lower", "rate_upper")),
+        "rate_unstable",
+    )
+    columns = city.columns
+    return pl.concat([parts.select(columns), city], how="vertical_relaxed")
+
+
+def monthly_group_metrics(
+    monthly: pl.DataFrame,
+    areas: pl.DataFrame,
+    start: date,
+    end: date,
+    drug: str,
+    *,
+    region_label: str,
+    threshold: int,
+) -> pl.DataFrame:
+    """Monthly deaths and rate per 100,000 per year-equivalent, region vs the rest of the city.
+
+    Columns: month, group, is_provisional, population, deaths (null when suppressed),
+    deaths_display, deaths_suppressed, rate (null when suppressed), rate_lower, rate_upper,
+    rate_unstable.
+    """
+    count_col = DRUGS[drug][1]
+    population = areas.group_by("in_region").agg(pl.col("population_2020").sum().cast(pl.Int64).alias("population"))
+    frame = (
+        _in_period(monthly, start, end)
+        .group_by("month", "in_region")
+        .agg(pl.col(count_col).sum().cast(pl.Int64).alias("deaths"), pl.col("is_provisional").any())
+        .join(population, on="in_region", how="left")
+        .with_columns(
+            pl.when(pl.col("in_region")).then(pl.lit(region_label)).otherwise(pl.lit(REST_LABEL)).alias("group"),
+            # A single month annualised: the rate a full year at this month's pace would give.
+            pl.lit(1 / 12).alias("years"),
+        )
+        .sort("in_region", "month", descending=[True, False])
+        .drop("in_region")
+    )
+    frame = with_rates(frame, count_col="deaths", population_col="population", years_col="years")
+    frame = suppress(frame, "deaths", threshold=threshold, rate_cols=("rate",))
+    return frame.select(
+        "month",
+        "group",
+        "is_provisional",
+        "population",
+        "deaths",
+        "deaths_display",
+        "deaths_suppressed",
+        "rate",
+        "rate_lower",
+        "rate_upper",
+        "rate_unstable",
+    )
+
+
+def region_share(groups: pl.DataFrame, region_label: str) -> float | None:
+    """Region deaths as a fraction of Chicago deaths; None when either is suppressed or zero."""
+    by_group = {row["group"]: row["deaths"] for row in groups.iter_rows(named=True)}
+    region, city = by_group.get(region_label), by_group.get(CITY_LABEL)
+    if region is None or not city:
+        return None
+    return region / city
+
+
+def area_display_frame(metrics: pl.DataFrame, region_label: str) -> pl.DataFrame:
+    """The community-area table as shown (and downloaded): display counts, rounded rates.
+
+    Suppressed areas carry their display mark ("<10" or "*") and empty rate cells.
+    """
+    return metrics.sort("community_area_number").select(
+        pl.col("community_area_number").alias("area_number"),
+        pl.col("community_area").alias("community_area"),
+        pl.when(pl.col("in_region")).then(pl.lit(region_label)).otherwise(pl.lit(REST_LABEL)).alias("part_of_city"),
+        pl.col("deaths_display").alias("deaths"),
+        pl.col("rate").round(1).alias("rate_per_100k_per_year"),
+        pl.col("rate_lower").round(1).alias("rate_95ci_lower"),
+        pl.col("rate_upper").round(1).alias("rate_95ci_upper"),
+        pl.when(pl.col("deaths_suppressed"))
+        .then(None)
+        .otherwise(pl.col("rate_unstable"))
+        .alias("rate_unstable_under_20_deaths"),
+        pl.col("population").alias("population_2020"),
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# CSV export
+# --------------------------------------------------------------------------------------------
+
+
+def escape_csv_cell(value: object) -> str:
+    """Text of one CSV cell; a leading apostrophe defuses spreadsheet formulas (CSV injection)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        text = "yes" if value else "no"
+    elif isinstance(value, date) and not isinstance(value, datetime):
+        text = value.isoformat()
+    else:
+        text = str(value)
+    return "'" + text if text.startswith(_FORMULA_PREFIXES) else text
+
+
+def to_csv_bytes(frame: pl.DataFrame) -> bytes:
+    """UTF-8 CSV (with BOM, so Excel reads the dashes and apostrophes) of every cell, escaped."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow([escape_csv_cell(name) for name in frame.columns])
+    for row in frame.iter_rows():
+        writer.writerow([escape_csv_cell(cell) for cell in row])
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")

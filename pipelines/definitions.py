@@ -1,0 +1,37 @@
+"""The Dagster code location: every asset, check, job and resource of West Side Overdose Watch."""
+
+
+import dagster as dg
+
+from pipelines.defs.epidemiology import assets as epidemiology_assets
+from pipelines.defs.epidemiology import checks as epidemiology_checks
+from pipelines.defs.geography import assets as geography_assets
+from pipelines.defs.marts import assets as mart_assets
+from pipelines.defs.medical_examiner import assets as me_assets
+from pipelines.defs.medical_examiner import checks as me_checks
+from pipelines.defs.resources import build_resources
+
+ALL_ASSETS = dg.load_assets_from_modules(
+    [geography_assets, me_assets, epidemiology_assets, mart_assets]
+)
+ALL_CHECKS = dg.load_asset_checks_from_modules([me_checks, epidemiology_checks])
+
+#: The main job: materialise everything (what `make pipeline` runs). In-process, because the
+#: steps share one DuckDB file and a process per step would only add start-up time.
+overdose_watch_job = dg.define_asset_job(
+    "overdose_watch_job",
+    selection=dg.AssetSelection.all(),
+    executor_def=dg.in_process_executor,
+    description="Ingest every source, rebuild staging and marts, publish the dashboard database.",
+)
+
+
+@dg.definitions
+def defs() -> dg.Definitions:
+    """Definitions loaded by ``workspace.yaml`` and ``dagster job execute``."""
+    return dg.Definitions(
+        assets=ALL_ASSETS,
+        asset_checks=ALL_CHECKS,
+        jobs=[overdose_watch_job],
+        resources=build_resources(),
+    )

@@ -1,0 +1,151 @@
+"""Epidemiology marts: overdose counts by month and week, annual rates, drug involvement, data quality."""
+
+from datetime import date
+
+import dagster as dg
+import polars as pl
+from dagster_duckdb import DuckDBResource
+
+from pipelines.defs.epidemiology.annual import annual_rates
+from pipelines.defs.epidemiology.provisional import provisional_start
+from pipelines.defs.epidemiology.suppression import suppress
+from pipelines.defs.marts.regions import region_label
+from pipelines.defs.resources import SettingsResource, warehouse
+from pipelines.warehouse import fetch_row, query_sql_file, run_sql_file
+
+ME_CASES = dg.AssetKey(["staging", "me_cases"])
+COMMUNITY_AREAS = dg.AssetKey(["staging", "community_areas"])
+
+
+def _last_month(con) -> date:
+    return fetch_row(con, "SELECT date_trunc('month', max(death_date))::DATE FROM staging.me_cases")[0]
+
+
+def _replace_table(con, table: str, frame: pl.DataFrame) -> None:
+    con.register("frame_to_write", frame.to_arrow())
+    con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM frame_to_write")
+    con.unregister("frame_to_write")
+
+
+@dg.asset(
+    key=["marts", "overdose_deaths_monthly"],
+    deps=[ME_CASES, COMMUNITY_AREAS],
+    group_name="epidemiology",
+    kinds={"duckdb"},
+    description="Overdose deaths by month × place × drug × intent × age group × sex × "
+    "race/ethnicity (not suppressed: public views aggregate, then suppress).",
+)
+def overdose_deaths_monthly(duckdb: DuckDBResource, settings: SettingsResource) -> dg.MaterializeResult:
+    cfg = settings.get()
+    with warehouse(duckdb, cfg) as con:
+        run_sql_file(
+            con,
+            "marts/overdose_deaths_monthly.sql",
+            {"region_areas": list(cfg.region_areas), "provisional_months": cfg.provisional_months},
+        )
+        rows, deaths = fetch_row(
+            con,
+            "SELECT count(*), sum(deaths) FILTER (WHERE drug = 'all') FROM marts.overdose_deaths_monthly",
+        )
+    return dg.MaterializeResult(metadata={"rows": rows, "overdose_deaths": int(deaths or 0)})
+
+
+@dg.asset(
+    key=["marts", "overdose_deaths_weekly"],
+    deps=[ME_CASES],
+    group_name="epidemiology",
+    kinds={"duckdb"},
+    description="Overdose deaths by ISO week × community area or municipality × drug.",
+)
+def overdose_deaths_weekly(duckdb: DuckDBResource, settings: SettingsResource) -> dg.MaterializeResult:
+    cfg = settings.get()
+    with warehouse(duckdb, cfg) as con:
+        run_sql_file(
+            con,
+            "marts/overdose_deaths_weekly.sql",
+            {"region_areas": list(cfg.region_areas), "provisional_months": cfg.provisional_months},
+        )
+        rows = fetch_row(con, "SELECT count(*) FROM marts.overdose_deaths_weekly")[0]
+    return dg.MaterializeResult(metadata={"rows": rows})
+
+
+@dg.asset(
+    key=["marts", "overdose_rates_annual"],
+    deps=[ME_CASES, COMMUNITY_AREAS],
+    group_name="epidemiology",
+    kinds={"duckdb", "polars"},
+    description="Annual overdose deaths and crude rates per 100,000 (exact Poisson 95% CI, "
+    "annualised for partial years, unstable below 20) by community area, region and city, "
+    "year-over-year change, provisional and suppression flags.",
+)
+def overdose_rates_annual(duckdb: DuckDBResource, settings: SettingsResource) -> dg.MaterializeResult:
+    cfg = settings.get()
+    label = region_label(cfg.region_areas)
+    with warehouse(duckdb, cfg) as con:
+        counts = query_sql_file(
+            con,
+            "marts/overdose_counts_annual.sql",
+            {"region_areas": list(cfg.region_areas), "region_label": label},
+        ).pl()
+        first_provisional = provisional_start(_last_month(con), cfg.provisional_months)
+        rates = annual_rates(counts, threshold=cfg.suppress_below, provisional_from=first_provisional)
+        _replace_table(con, "marts.overdose_rates_annual", rates)
+    region = rates.filter(pl.col("geography") == label, ~pl.col("is_provisional")).sort("year")
+    latest = region.row(-1, named=True) if region.height else None
+    metadata: dict[str, object] = {"rows": rates.height}
+    if latest:
+        metadata[f"{label} rate per 100k, {latest['year']}"] = (
+            f"{latest['rate']:.1f} (95% CI {latest['rate_lower']:.1f}–{latest['rate_upper']:.1f}; "
+            f"{latest['deaths_display']} deaths)"
+        )
+    return dg.MaterializeResult(metadata=metadata)
+
+
+@dg.asset(
+    key=["marts", "drug_involvement_annual"],
+    deps=[ME_CASES],
+    group_name="epidemiology",
+    kinds={"duckdb", "polars"},
+    description="Overdose deaths per year involving each drug class and their share of all "
+    "overdose deaths, for the region, Chicago and Cook County (suppressed).",
+)
+def drug_involvement_annual(duckdb: DuckDBResource, settings: SettingsResource) -> dg.MaterializeResult:
+    cfg = settings.get()
+    label = region_label(cfg.region_areas)
+    with warehouse(duckdb, cfg) as con:
+        counts = query_sql_file(
+            con,
+            "marts/drug_involvement_annual.sql",
+            {"region_areas": list(cfg.region_areas), "region_label": label},
+        ).pl()
+        involvement = suppress(
+            counts.with_columns((pl.col("deaths") / pl.col("overdose_deaths")).alias("share")),
+            "deaths",
+            threshold=cfg.suppress_below,
+            rate_cols=["share"],
+        )
+        _replace_table(con, "marts.drug_involvement_annual", involvement)
+    fentanyl = involvement.filter(pl.col("geography") == "Cook County", pl.col("drug") == "fentanyl")
+    by_year = {str(r["year"]): f"{r['share']:.0%}" for r in fentanyl.iter_rows(named=True) if r["share"] is not None}
+    return dg.MaterializeResult(
+        metadata={"rows": involvement.height, "fentanyl share of overdose deaths by year": by_year}
+    )
+
+
+@dg.asset(
+    key=["marts", "data_quality"],
+    deps=[ME_CASES],
+    group_name="epidemiology",
+    kinds={"duckdb"},
+    description="Data-quality figures: unplaced share, opioid-flag agreement, quarantined share.",
+)
+def data_quality(duckdb: DuckDBResource, settings: SettingsResource) -> dg.MaterializeResult:
+    with warehouse(duckdb, settings.get()) as con:
+        run_sql_file(con, "marts/data_quality.sql")
+        rows = con.execute("SELECT metric, numerator, denominator, value FROM marts.data_quality").fetchall()
+    return dg.MaterializeResult(
+        metadata={
+            metric: f"{value:.2%} ({num:,} / {den:,})" if value is not None else "n/a"
+            for metric, num, den, value in rows
+        }
+    )

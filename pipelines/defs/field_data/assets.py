@@ -1,0 +1,341 @@
+"""Field-data assets: hot spots, test strips and outreach logs from spreadsheets, and their marts.
+
+Thin wrappers: the work is in ``ingest.py`` (files → staging, quarantine, ingest log), in
+``metrics.py`` (Wilson intervals) and in ``sql/field_data/``.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, datetime
+
+import dagster as dg
+import polars as pl
+from dagster_duckdb import DuckDBResource
+
+from pipelines.defs.field_data.ingest import SourceReport, ingest_source
+from pipelines.defs.field_data.metrics import with_proportion
+from pipelines.defs.field_data.schema import HOTSPOTS, OUTREACH, SOURCES, SPECS, SYNTHETIC_PREFIX, TEST_STRIPS, SourceSpec
+from pipelines.defs.marts.assets import region_label
+from pipelines.defs.resources import SettingsResource, warehouse
+from pipelines.settings import PROJECT_ROOT, Settings
+from pipelines.warehouse import query_sql_file, run_sql_file
+
+GROUP = "field_data"
+COMMUNITY_AREAS = dg.AssetKey(["staging", "community_areas"])
+ME_CASES = dg.AssetKey(["staging", "me_cases"])
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def _md(text: str | None) -> str:
+    return (text or "").replace("|", "\\|").replace("\n", " ")
+
+
+def _files_table(report: SourceReport) -> str:
+    lines = [
+        "| file | status | read as | rows in | loaded | quarantined | change | note |",
+        "|---|---|---|---:|---:|---:|---|---|",
+    ]
+    for f in report.files:
+        notes = []
+        if f.refusal:
+            notes.append(f.refusal)
+        if f.ignored_columns:
+            notes.append("ignored columns: " + ", ".join(f.ignored_columns))
+        if f.dropped_columns:
+            notes.append("dropped columns: " + ", ".join(f.dropped_columns))
+        if f.blank_rows:
+            notes.append(f"{f.blank_rows} blank rows skipped")
+        lines.append(
+            f"| {_md(f.file)} | {f.status} | {_md(f.read_as)} | {f.rows_in} | {f.rows_loaded} | "
+            f"{f.rows_quarantined} | {f.log_mode or '—'} | {_md('; '.join(notes))} |"
+        )
+    for name in report.removed:
+        lines.append(f"| {_md(name)} | removed | | 0 | 0 | 0 | removed | rows taken out |")
+    return "\n".join(lines)
+
+
+def _reason_kinds(con, source: str) -> dict[str, int]:
+    """Quarantine reasons grouped by their first words (the rule), for a quick overview."""
+    reasons = con.execute(
+        "SELECT reason FROM staging.quarantine WHERE source = $source", {"source": source}
+    ).fetchall()
+    kinds: Counter[str] = Counter()
+    for (reason,) in reasons:
+        for part in reason.split("; "):
+            words = [w for w in part.split() if not w.startswith(("'", "(")) and not w[:1].isdigit()]
+            kinds[" ".join(words[:4])] += 1
+    return dict(kinds.most_common(10))
+
+
+def _ingest(context: dg.AssetExecutionContext, duckdb: DuckDBResource, cfg: Settings, spec: SourceSpec) -> dg.MaterializeResult:
+    now = _now()
+    with warehouse(duckdb, cfg) as con:
+        report = ingest_source(con, cfg, spec, today=now.date(), now=now)
+        reason_kinds = _reason_kinds(con, spec.source)
+    for f in report.refused:
+        context.log.warning("%s/%s refused: %s", spec.source, f.file, f.refusal)
+    for name in report.removed:
+        context.log.info("%s/%s was removed: its rows are taken out", spec.source, name)
+    return dg.MaterializeResult(
+        metadata={
+            "folder": str(cfg.raw_dir / spec.source),
+            "files": len(report.files),
+            "files_refused": len(report.refused),
+            "files_removed": len(report.removed),
+            "rows_in": report.rows_in,
+            "rows_loaded": report.rows_loaded,
+            "rows_quarantined": report.rows_quarantined,
+            "rows_add_up": report.rows_in == report.rows_loaded + report.rows_quarantined,
+            "per_file": dg.MetadataValue.md(_files_table(report)),
+            "quarantine_reasons": dg.MetadataValue.json(reason_kinds),
+        }
+    )
+
+
+@dg.asset(
+    key=["staging", "hotspots"],
+    deps=[COMMUNITY_AREAS],
+    group_name=GROUP,
+    kinds={"duckdb", "polars", "excel"},
+    description="Outreach hot spots from the files in ODW_RAW_DIR/hotspots/ (CSV or XLSX), "
+    "validated and placed in a community area; bad rows quarantined, PII-carrying files refused.",
+)
+def hotspots(context: dg.AssetExecutionContext, duckdb: DuckDBResource, settings: SettingsResource) -> dg.MaterializeResult:
+    return _ingest(context, duckdb, settings.get(), HOTSPOTS)
+
+
+@dg.asset(
+    key=["staging", "test_strips"],
+    deps=[COMMUNITY_AREAS, hotspots],
+    group_name=GROUP,
+    kinds={"duckdb", "polars", "excel"},
+    description="Fentanyl/xylazine test-strip results (one row per strip) from ODW_RAW_DIR/test_strips/; "
+    "every row loaded or quarantined with a reason; rows in = loaded + quarantined per file.",
+)
+def test_strips(context: dg.AssetExecutionContext, duckdb: DuckDBResource, settings: SettingsResource) -> dg.MaterializeResult:
+    return _ingest(context, duckdb, settings.get(), TEST_STRIPS)
+
+
+@dg.asset(
+    key=["staging", "outreach"],
+    deps=[COMMUNITY_AREAS, hotspots],
+    group_name=GROUP,
+    kinds={"duckdb", "polars", "excel"},
+    description="Street-outreach logs (one row per team shift and location) from ODW_RAW_DIR/outreach/; "
+    "every row loaded or quarantined with a reason; rows in = loaded + quarantined per file.",
+)
+def outreach(context: dg.AssetExecutionContext, duckdb: DuckDBResource, settings: SettingsResource) -> dg.MaterializeResult:
+    return _ingest(context, duckdb, settings.get(), OUTREACH)
+
+
+def _write_frame(con, table: str, frame: pl.DataFrame) -> None:
+    con.register("mart_frame", frame.to_arrow())
+    try:
+        # The table name is one of this module's constants, never input.
+        con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM mart_frame")
+    finally:
+        con.unregister("mart_frame")
+
+
+@dg.asset(
+    key=["marts", "test_strip_positivity"],
+    deps=[test_strips, COMMUNITY_AREAS],
+    group_name=GROUP,
+    kinds={"duckdb"},
+    description="Test-strip positivity by month × community area × strip type × substance as sold "
+    "(with all-substance and all-area roll-ups): positives / strips read, Wilson 95% CI.",
+)
+def test_strip_positivity(duckdb: DuckDBResource, settings: SettingsResource) -> dg.MaterializeResult:
+    cfg = settings.get()
+    with warehouse(duckdb, cfg) as con:
+        counts = query_sql_file(
+            con, "field_data/test_strip_positivity.sql", {"region_areas": list(cfg.region_areas)}
+        ).pl()
+        table = with_proportion(counts, successes_col="positives", trials_col="tests_read", prefix="positivity")
+        _write_frame(con, "marts.test_strip_positivity", table)
+    return dg.MaterializeResult(metadata={"rows": table.height, "strips": int(
+        table.filter((pl.col("area_level") == "all") & (pl.col("substance_as_sold") == "all"))["strips_used"].sum()
+    )})
+
+
+@dg.asset(
+    key=["marts", "test_strip_codetection"],
+    deps=[test_strips, COMMUNITY_AREAS],
+    group_name=GROUP,
+    kinds={"duckdb"},
+    description="Fentanyl + xylazine co-detection per drug sample (samples with both strips read), by "
+    "month × community area: xylazine among fentanyl-positive samples and both-positive share, Wilson 95% CI.",
+)
+def test_strip_codetection(duckdb: DuckDBResource, settings: SettingsResource) -> dg.MaterializeResult:
+    cfg = settings.get()
+    with warehouse(duckdb, cfg) as con:
+        counts = query_sql_file(
+            con, "field_data/test_strip_codetection.sql", {"region_areas": list(cfg.region_areas)}
+        ).pl()
+        table = with_proportion(
+            counts, successes_col="both_positive", trials_col="fentanyl_positive",
+            prefix="xylazine_among_fentanyl_positive",
+        )
+        table = with_proportion(
+            table, successes_col="both_positive", trials_col="samples_tested_both", prefix="both_positive_share"
+        )
+        _write_frame(con, "marts.test_strip_codetection", table)
+    samples = int(table.filter(pl.col("area_level") == "all")["samples_tested_both"].sum())
+    return dg.MaterializeResult(metadata={"rows": table.height, "samples_tested_both": samples})
+
+
+def _run_mart(duckdb: DuckDBResource, cfg: Settings, sql: str, table: str, params: dict) -> dg.MaterializeResult:
+    with warehouse(duckdb, cfg) as con:
+        run_sql_file(con, sql, params)
+        rows = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+    return dg.MaterializeResult(metadata={"rows": rows})
+
+
+@dg.asset(
+    key=["marts", "outreach_monthly"],
+    deps=[outreach, COMMUNITY_AREAS],
+    group_name=GROUP,
+    kinds={"duckdb"},
+    description="Street-outreach totals by month × community area (and all areas): contacts, naloxone "
+    "training, kits, reversals, overdoses responded, warm hand-offs by kind, strips and deactivation kits.",
+)
+def outreach_monthly(duckdb: DuckDBResource, settings: SettingsResource) -> dg.MaterializeResult:
+    cfg = settings.get()
+    return _run_mart(
+        duckdb, cfg, "field_data/outreach_monthly.sql", "marts.outreach_monthly",
+        {"region_areas": list(cfg.region_areas)},
+    )
+
+
+@dg.asset(
+    key=["marts", "naloxone_cumulative"],
+    deps=[outreach],
+    group_name=GROUP,
+    kinds={"duckdb"},
+    description="Monthly and cumulative people trained in naloxone (towards ODW_NALOXONE_TRAINED_GOAL, "
+    "from ODW_NALOXONE_TRAINED_BASELINE), kits distributed and reversals, all areas.",
+)
+def naloxone_cumulative(duckdb: DuckDBResource, settings: SettingsResource) -> dg.MaterializeResult:
+    cfg = settings.get()
+    with warehouse(duckdb, cfg) as con:
+        run_sql_file(
+            con,
+            "field_data/naloxone_cumulative.sql",
+            {"trained_baseline": cfg.naloxone_trained_baseline, "trained_goal": cfg.naloxone_trained_goal},
+        )
+        last = con.execute(
+            "SELECT month, people_trained_cumulative FROM marts.naloxone_cumulative ORDER BY month DESC LIMIT 1"
+        ).fetchone()
+    return dg.MaterializeResult(
+        metadata={
+            "people_trained_cumulative": int(last[1]) if last else cfg.naloxone_trained_baseline,
+            "people_trained_goal": cfg.naloxone_trained_goal,
+            "through": str(last[0]) if last else "no outreach logs",
+        }
+    )
+
+
+@dg.asset(
+    key=["marts", "warm_handoff_funnel"],
+    deps=[outreach_monthly],
+    group_name=GROUP,
+    kinds={"duckdb"},
+    description="Warm hand-off funnel (contacts → any hand-off → MOUD, detox, mental health, housing, "
+    "medical) by month × community area, long form, with the share of contacts.",
+)
+def warm_handoff_funnel(duckdb: DuckDBResource, settings: SettingsResource) -> dg.MaterializeResult:
+    return _run_mart(duckdb, settings.get(), "field_data/warm_handoff_funnel.sql", "marts.warm_handoff_funnel", {})
+
+
+@dg.asset(
+    key=["marts", "naloxone_coverage"],
+    deps=[outreach, ME_CASES, COMMUNITY_AREAS],
+    group_name=GROUP,
+    kinds={"duckdb"},
+    description="Naloxone kits distributed per overdose death by community area and for the region, "
+    "over the months both outreach logs and the Medical Examiner archive cover (raw counts: suppress "
+    "small death counts and kits_per_death with them before display).",
+)
+def naloxone_coverage(duckdb: DuckDBResource, settings: SettingsResource) -> dg.MaterializeResult:
+    cfg = settings.get()
+    return _run_mart(
+        duckdb, cfg, "field_data/naloxone_coverage.sql", "marts.naloxone_coverage",
+        {"region_areas": list(cfg.region_areas), "region_label": region_label(cfg)},
+    )
+
+
+@dg.asset(
+    key=["marts", "field_data_files"],
+    deps=[hotspots, test_strips, outreach],
+    group_name=GROUP,
+    kinds={"duckdb"},
+    description="One row per field-data file present: loaded or refused (with the reason), rows in, "
+    "loaded and quarantined, synthetic or not.",
+)
+def field_data_files(duckdb: DuckDBResource, settings: SettingsResource) -> dg.MaterializeResult:
+    cfg = settings.get()
+    with warehouse(duckdb, cfg) as con:
+        run_sql_file(
+            con, "field_data/field_data_files.sql", {"sources": list(SOURCES), "synthetic_prefix": SYNTHETIC_PREFIX}
+        )
+        rows, refused, added_up = con.execute(
+            "SELECT count(*), count(*) FILTER (WHERE status = 'refused'), "
+            "coalesce(bool_and(rows_in = rows_loaded + rows_quarantined), true) FROM marts.field_data_files"
+        ).fetchone()
+    return dg.MaterializeResult(metadata={"files": rows, "files_refused": refused, "rows_add_up": added_up})
+
+
+@dg.asset(
+    key=["marts", "field_data_quarantine"],
+    deps=[hotspots, test_strips, outreach],
+    group_name=GROUP,
+    kinds={"duckdb"},
+    description="Field-data rows not loaded, with the reason (file, row number, reason — no personal data).",
+)
+def field_data_quarantine(duckdb: DuckDBResource, settings: SettingsResource) -> dg.MaterializeResult:
+    return _run_mart(
+        duckdb, settings.get(), "field_data/field_data_quarantine.sql", "marts.field_data_quarantine",
+        {"sources": list(SOURCES)},
+    )
+
+
+def _display_dir(cfg: Settings) -> str:
+    try:
+        return cfg.raw_dir.relative_to(PROJECT_ROOT).as_posix()
+    except ValueError:
+        return cfg.raw_dir.as_posix()
+
+
+@dg.asset(
+    key=["marts", "field_data_sources"],
+    deps=[field_data_files, hotspots, test_strips, outreach],
+    group_name=GROUP,
+    kinds={"duckdb"},
+    description="One row per field-data source in the columns of marts.source_freshness: label (marked "
+    "'synthetic demo data' when the files are the generator's), period covered, last change, rows.",
+)
+def field_data_sources(duckdb: DuckDBResource, settings: SettingsResource) -> dg.MaterializeResult:
+    cfg = settings.get()
+    return _run_mart(
+        duckdb, cfg, "field_data/field_data_sources.sql", "marts.field_data_sources",
+        {**{f"{s}_label": SPECS[s].label for s in SOURCES}, "raw_dir": _display_dir(cfg)},
+    )
+
+
+#: Every field-data asset, for the definitions and the sensor.
+FIELD_DATA_ASSETS = [
+    hotspots, test_strips, outreach, test_strip_positivity, test_strip_codetection, outreach_monthly,
+    naloxone_cumulative, warm_handoff_funnel, naloxone_coverage, field_data_files, field_data_quarantine,
+    field_data_sources,
+]
+
+#: The marts this package adds, for the dashboard's published database.
+FIELD_DATA_MARTS = [
+    "marts.test_strip_positivity", "marts.test_strip_codetection", "marts.outreach_monthly",
+    "marts.naloxone_cumulative", "marts.warm_handoff_funnel", "marts.naloxone_coverage",
+    "marts.field_data_files", "marts.field_data_quarantine", "marts.field_data_sources",
+]

@@ -1,0 +1,326 @@
+"""Ingesting one field-data source: its folder of files → staging table, quarantine and ingest log.
+
+Every run rebuilds the source from the files present now, so the warehouse always equals "what the
+folder holds, validated against the current hot-spot list and settings":
+
+* a file re-submitted under the same name replaces its earlier rows (nothing counted twice);
+* a file removed from the folder loses its rows on the next run;
+* a hot spot added later turns "unknown hot spot" rows into loaded rows on the next run.
+
+``staging.ingest_log`` keeps the history: one entry whenever a file appears (``new``), changes
+content (``replaced``), changes outcome without changing content (``revalidated`` — e.g. the
+hot-spot list changed), is refused (``refused``) or disappears (``removed``). Each entry's
+``rows_in`` equals ``rows_loaded + rows_quarantined``. The staging table, the source's quarantine
+rows and the log entries are written in one transaction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from pipelines.defs.field_data.locations import AreaIndex
+from pipelines.defs.field_data.pii import guard
+from pipelines.defs.field_data.reading import ReadResult, Refused, read_file
+from pipelines.defs.field_data.schema import SourceSpec
+from pipelines.defs.field_data.validation import (
+    HOTSPOT_REFERENCE_SCHEMA,
+    ROW_COLUMNS,
+    empty_rows,
+    validate,
+)
+from pipelines.settings import Settings
+from pipelines.warehouse import query_sql_file, run_sql_file
+
+#: Quarantine ``stage`` of rows that failed validation, and of rows of a refused file.
+STAGE_VALIDATION = "validation"
+STAGE_REFUSED = "refused"
+
+
+def source_dir(settings: Settings, source: str) -> Path:
+    """The folder a source's files are dropped into: ``ODW_RAW_DIR/<source>/``."""
+    return settings.raw_dir / source
+
+
+def discover(folder: Path) -> Iterator[tuple[str, Path]]:
+    """``(name, path)`` of every file under ``folder`` (subfolders too), in name order.
+
+    ``name`` is the path relative to ``folder`` with forward slashes: the file's identity for
+    corrections. Hidden files and Office lock files (``~$book.xlsx``) are not data and are skipped.
+    """
+    if not folder.is_dir():
+        return
+    for path in sorted(folder.rglob("*")):
+        relative = path.relative_to(folder)
+        if any(part.startswith((".", "~$")) for part in relative.parts) or not path.is_file():
+            continue
+        yield relative.as_posix(), path
+
+
+def file_sha256(path: Path) -> str:
+    """Hex SHA-256 of a file's bytes, read in chunks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+@dataclass
+class FileOutcome:
+    """What became of one file in this run."""
+
+    file: str
+    checksum: str
+    size_bytes: int
+    status: str
+    """``loaded`` (read; rows loaded or quarantined one by one) or ``refused`` (all rows quarantined)."""
+    refusal: str | None = None
+    rows_in: int = 0
+    rows_loaded: int = 0
+    rows_quarantined: int = 0
+    blank_rows: int = 0
+    ignored_columns: tuple[str, ...] = ()
+    dropped_columns: tuple[str, ...] = ()
+    read_as: str = ""
+    watermark: str | None = None
+    log_mode: str | None = None
+    """The ingest-log entry this run wrote for the file, if any."""
+
+
+@dataclass
+class SourceReport:
+    """The outcome of ingesting a source: per-file outcomes, removed files and totals."""
+
+    source: str
+    files: list[FileOutcome] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+
+    @property
+    def rows_in(self) -> int:
+        """Data rows in all present files."""
+        return sum(f.rows_in for f in self.files)
+
+    @property
+    def rows_loaded(self) -> int:
+        """Rows loaded into the staging table."""
+        return sum(f.rows_loaded for f in self.files)
+
+    @property
+    def rows_quarantined(self) -> int:
+        """Rows quarantined (by validation or because their file was refused)."""
+        return sum(f.rows_quarantined for f in self.files)
+
+    @property
+    def refused(self) -> list[FileOutcome]:
+        """The files refused whole."""
+        return [f for f in self.files if f.status == "refused"]
+
+
+def _describe(result: ReadResult) -> str:
+    if result.format == "xlsx":
+        sheets = ", ".join(f"'{t.sheet}'" for t in result.tables)
+        return f"xlsx, sheet {sheets}" if len(result.tables) == 1 else f"xlsx, sheets {sheets}"
+    names = {",": "comma", ";": "semicolon", "\t": "tab"}
+    return f"csv, {result.encoding}, {names.get(result.delimiter or '', result.delimiter)}-separated"
+
+
+def read_source(
+    settings: Settings, spec: SourceSpec
+) -> tuple[pl.DataFrame, list[FileOutcome], pl.DataFrame]:
+    """Read and PII-guard every file of a source.
+
+    Returns the rows of the accepted files (``file`` + :data:`ROW_COLUMNS` + spec columns, files in
+    name order), one :class:`FileOutcome` per file (counts filled in for refused files only), and
+    the quarantine rows of refused files (``file``, ``row_number``, ``reason``).
+    """
+    header_keys = set(spec.header_map(settings.field_column_map))
+    frames: list[pl.DataFrame] = []
+    outcomes: list[FileOutcome] = []
+    refusals: list[pl.DataFrame] = []
+    for name, path in discover(source_dir(settings, spec.source)):
+        outcome = FileOutcome(name, file_sha256(path), path.stat().st_size, "loaded")
+        try:
+            result = read_file(path, header_keys, max_bytes=settings.field_max_bytes, max_rows=settings.field_max_rows)
+            outcome.read_as = _describe(result)
+            mapped = guard(
+                result, spec, column_map=settings.field_column_map, drop_columns=settings.field_drop_columns
+            )
+        except Refused as exc:
+            outcome.status = "refused"
+            outcome.refusal = exc.reason
+            rows = list(exc.row_numbers)
+            outcome.rows_in = outcome.rows_quarantined = len(rows)
+            # A file that could not be read far enough to count its rows still gets one quarantine
+            # entry (without a row number), so the refusal is visible wherever quarantine is shown.
+            refusals.append(
+                pl.DataFrame(
+                    {"file": name, "row_number": rows or [None], "reason": f"file refused: {exc.reason}"},
+                    schema={"file": pl.String, "row_number": pl.Int64, "reason": pl.String},
+                )
+            )
+        else:
+            outcome.rows_in = mapped.frame.height
+            outcome.blank_rows = mapped.blank_rows
+            outcome.ignored_columns = mapped.ignored_columns
+            outcome.dropped_columns = mapped.dropped_columns
+            frames.append(mapped.frame.with_columns(pl.lit(name).alias("file")))
+        outcomes.append(outcome)
+    columns = ["file", *[c for c in ROW_COLUMNS if c != "file"], *spec.names]
+    rows = pl.concat([f.select(columns) for f in frames]) if frames else empty_rows(spec).select(columns)
+    refused = (
+        pl.concat(refusals)
+        if refusals
+        else pl.DataFrame(schema={"file": pl.String, "row_number": pl.Int64, "reason": pl.String})
+    )
+    return rows, outcomes, refused
+
+
+def load_references(con: duckdb.DuckDBPyConnection, spec: SourceSpec) -> tuple[AreaIndex, pl.DataFrame | None]:
+    """The community areas and (for test strips and outreach) the hot spots rows are checked against."""
+    areas = con.execute(
+        "SELECT community_area_number, community_area, geometry_wkt FROM staging.community_areas"
+    ).pl()
+    if spec.source == "hotspots":
+        return AreaIndex(areas), None
+    hotspots = con.execute(
+        "SELECT hotspot_id, latitude, longitude, community_area_number FROM staging.hotspots"
+    ).pl()
+    return AreaIndex(areas), hotspots.cast(HOTSPOT_REFERENCE_SCHEMA)  # type: ignore[arg-type]
+
+
+def _previous(con: duckdb.DuckDBPyConnection, source: str) -> dict[str, dict]:
+    rows = query_sql_file(con, "field_data/latest_ingest.sql", {"source": source}).pl()
+    return {r["file"]: r for r in rows.to_dicts()}
+
+
+def _log_mode(outcome: FileOutcome, previous: dict | None) -> str | None:
+    if previous is None or previous["mode"] == "removed":
+        return "refused" if outcome.status == "refused" else "new"
+    if previous["checksum"] != outcome.checksum:
+        return "refused" if outcome.status == "refused" else "replaced"
+    same = (previous["rows_in"], previous["rows_loaded"], previous["rows_quarantined"]) == (
+        outcome.rows_in, outcome.rows_loaded, outcome.rows_quarantined
+    )
+    was_refused = previous["mode"] == "refused"
+    if same and was_refused == (outcome.status == "refused"):
+        return None
+    return "refused" if outcome.status == "refused" else "revalidated"
+
+
+def ingest_source(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    spec: SourceSpec,
+    *,
+    today: date,
+    now: datetime,
+) -> SourceReport:
+    """Rebuild ``spec``'s staging table from its folder; quarantine, log, and return the accounting.
+
+    Needs ``staging.community_areas`` (and ``staging.hotspots`` for test strips and outreach).
+    ``today`` bounds dates; ``now`` stamps the quarantine and ingest-log rows.
+    """
+    run_sql_file(con, "field_data/schema.sql")
+    rows, outcomes, refused = read_source(settings, spec)
+    areas, hotspots = load_references(con, spec)
+    result = validate(rows, spec, areas=areas, hotspots=hotspots, today=today)
+
+    loaded_by_file = dict(result.loaded.group_by("source_file").len().iter_rows())
+    quarantined_by_file = dict(result.quarantined.group_by("file").len().iter_rows())
+    date_col = spec.of_kind("date")[0].name if spec.needs_location else None
+    watermarks = (
+        dict(
+            result.loaded.group_by("source_file")
+            .agg(pl.col(date_col).max().dt.to_string("%Y-%m-%d"))
+            .iter_rows()
+        )
+        if date_col
+        else {}
+    )
+    previous = _previous(con, spec.source)
+    report = SourceReport(spec.source)
+    for outcome in outcomes:
+        if outcome.status == "loaded":
+            outcome.rows_loaded = loaded_by_file.get(outcome.file, 0)
+            outcome.rows_quarantined = quarantined_by_file.get(outcome.file, 0)
+            outcome.watermark = watermarks.get(outcome.file)
+        if outcome.rows_in != outcome.rows_loaded + outcome.rows_quarantined:
+            raise AssertionError(f"{spec.source}/{outcome.file}: rows do not add up")
+        outcome.log_mode = _log_mode(outcome, previous.get(outcome.file))
+        report.files.append(outcome)
+    present = {o.file for o in outcomes}
+    report.removed = [f for f, p in previous.items() if f not in present and p["mode"] != "removed"]
+
+    quarantine = pl.concat(
+        [
+            result.quarantined.with_columns(pl.lit(STAGE_VALIDATION).alias("stage")),
+            refused.with_columns(pl.lit(STAGE_REFUSED).alias("stage")),
+        ]
+    ).select(
+        pl.lit(spec.source).alias("source"),
+        "stage",
+        "file",
+        "row_number",
+        pl.lit(None, dtype=pl.String).alias("record_key"),
+        "reason",
+        pl.lit(now).alias("quarantined_at"),
+    )
+    log = pl.DataFrame(
+        [
+            {
+                "source": spec.source, "file": o.file, "checksum": o.checksum, "mode": o.log_mode,
+                "rows_in": o.rows_in, "rows_loaded": o.rows_loaded, "rows_quarantined": o.rows_quarantined,
+                "watermark": o.watermark, "ingested_at": now,
+            }
+            for o in outcomes
+            if o.log_mode is not None
+        ]
+        + [
+            {
+                "source": spec.source, "file": f, "checksum": previous[f]["checksum"], "mode": "removed",
+                "rows_in": 0, "rows_loaded": 0, "rows_quarantined": 0, "watermark": None, "ingested_at": now,
+            }
+            for f in report.removed
+        ],
+        schema={
+            "source": pl.String, "file": pl.String, "checksum": pl.String, "mode": pl.String,
+            "rows_in": pl.Int64, "rows_loaded": pl.Int64, "rows_quarantined": pl.Int64,
+            "watermark": pl.String, "ingested_at": pl.Datetime("us"),
+        },
+    )
+    _write(con, spec, result.loaded, quarantine, log)
+    return report
+
+
+def _write(
+    con: duckdb.DuckDBPyConnection,
+    spec: SourceSpec,
+    loaded: pl.DataFrame,
+    quarantine: pl.DataFrame,
+    log: pl.DataFrame,
+) -> None:
+    con.register("field_loaded", loaded.to_arrow())
+    con.register("field_quarantine", quarantine.to_arrow())
+    con.register("field_log", log.to_arrow())
+    con.execute("BEGIN TRANSACTION")
+    try:
+        # Table names come from the spec (our code), never from a file; values are bound.
+        con.execute(f"DELETE FROM {spec.table}")
+        con.execute(f"INSERT INTO {spec.table} BY NAME SELECT * FROM field_loaded")
+        con.execute("DELETE FROM staging.quarantine WHERE source = $source", {"source": spec.source})
+        con.execute("INSERT INTO staging.quarantine BY NAME SELECT * FROM field_quarantine")
+        con.execute("INSERT INTO staging.ingest_log BY NAME SELECT * FROM field_log")
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+    finally:
+        for name in ("field_loaded", "field_quarantine", "field_log"):
+            con.unregister(name)

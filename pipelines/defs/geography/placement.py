@@ -1,0 +1,108 @@
+"""Placing Medical Examiner cases in a Chicago community area (place of occurrence)."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import polars as pl
+import shapely
+
+# Cook County's extent with a small margin (EPSG:4326). Coordinates outside it are treated as
+# errors in the archive and not used for placement.
+COOK_COUNTY_BOUNDS = {"lat": (41.46, 42.16), "lon": (-88.27, -87.52)}
+
+#: Values of ``incident_city`` that name no place.
+UNKNOWN_CITY = ["UNKNOWN", "UNK", "N/A", "NONE"]
+
+
+def valid_coordinates_expr() -> pl.Expr:
+    """True where latitude/longitude are present and inside Cook County's extent."""
+    (lat_lo, lat_hi), (lon_lo, lon_hi) = COOK_COUNTY_BOUNDS["lat"], COOK_COUNTY_BOUNDS["lon"]
+    return (
+        pl.col("latitude").is_between(lat_lo, lat_hi) & pl.col("longitude").is_between(lon_lo, lon_hi)
+    ).fill_null(False)
+
+
+def point_in_area(
+    latitude: np.ndarray, longitude: np.ndarray, areas: pl.DataFrame
+) -> np.ndarray:
+    """Community-area number containing each point (``-1`` where none), via a GeoPandas ``sjoin``.
+
+    ``areas`` needs ``community_area_number`` and ``geometry_wkt`` (EPSG:4326).
+    """
+    if len(latitude) == 0:
+        return np.empty(0, dtype=np.int32)
+    polygons = gpd.GeoDataFrame(
+        {"community_area_number": areas["community_area_number"].to_numpy()},
+        geometry=shapely.from_wkt(areas["geometry_wkt"].to_numpy()),
+        crs="EPSG:4326",
+    )
+    points = gpd.GeoDataFrame(
+        {"point_index": np.arange(len(latitude))},
+        geometry=gpd.points_from_xy(longitude, latitude),
+        crs="EPSG:4326",
+    )
+    joined = gpd.sjoin(points, polygons, how="left", predicate="within")
+    # A point on a shared border matches two polygons: keep the lowest area number, deterministically.
+    joined = joined.sort_values(["point_index", "community_area_number"]).drop_duplicates("point_index")
+    return joined["community_area_number"].fillna(-1).astype("int32").to_numpy()
+
+
+def place_cases(cases: pl.DataFrame, areas: pl.DataFrame) -> pl.DataFrame:
+    """Add ``community_area_number``, ``community_area``, ``placement`` and ``municipality``.
+
+    The archive's own ``chi_commarea`` (already matched to ``commarea_from_archive``) wins; cases
+    without it but with valid coordinates are placed by point-in-polygon. ``placement`` says how:
+    ``archive``, ``coordinates``, ``outside_chicago`` (valid coordinates outside every area, or
+    no coordinates but a suburban ``incident_city``) or ``unplaced`` (a Chicago or unknown place
+    without a usable area name or coordinates). Suburban cases keep a normalised municipality
+    from ``incident_city``.
+    """
+    cases = cases.with_columns(valid_coordinates_expr().alias("coordinates_valid"))
+    needs_lookup = pl.col("commarea_from_archive").is_null() & pl.col("coordinates_valid")
+    lookup = cases.with_row_index("_row").filter(needs_lookup).select("_row", "latitude", "longitude")
+    found = point_in_area(lookup["latitude"].to_numpy(), lookup["longitude"].to_numpy(), areas)
+    placed = pl.DataFrame(
+        {"_row": lookup["_row"], "_from_coordinates": found},
+        schema={"_row": pl.UInt32, "_from_coordinates": pl.Int32},
+    ).with_columns(pl.when(pl.col("_from_coordinates") > 0).then(pl.col("_from_coordinates")))
+    names = areas.select("community_area_number", "community_area")
+    cases = (
+        cases.with_row_index("_row")
+        .join(placed, on="_row", how="left")
+        .with_columns(
+            pl.coalesce("commarea_from_archive", "_from_coordinates")
+            .cast(pl.Int32)
+            .alias("community_area_number"),
+            pl.when(pl.col("commarea_from_archive").is_not_null())
+            .then(pl.lit("archive"))
+            .when(pl.col("_from_coordinates").is_not_null())
+            .then(pl.lit("coordinates"))
+            .when(pl.col("coordinates_valid"))
+            .then(pl.lit("outside_chicago"))
+            .otherwise(pl.lit("unplaced"))
+            .alias("placement"),
+        )
+        .join(names, on="community_area_number", how="left")
+        .drop("_row", "_from_coordinates")
+    )
+    municipality = (
+        pl.col("incident_city")
+        .str.strip_chars()
+        .str.replace_all(r"\s+", " ")
+        .str.to_titlecase()
+    )
+    known_city = pl.col("incident_city").is_not_null() & ~pl.col("incident_city").is_in(UNKNOWN_CITY)
+    suburban = known_city & (pl.col("incident_city") != "CHICAGO")
+    return cases.with_columns(
+        pl.when(pl.col("community_area_number").is_not_null())
+        .then(pl.lit("Chicago"))
+        .when(known_city)
+        .then(municipality)
+        .alias("municipality"),
+        # Without coordinates, a named suburb still places the case outside Chicago.
+        pl.when((pl.col("placement") == "unplaced") & suburban)
+        .then(pl.lit("outside_chicago"))
+        .otherwise(pl.col("placement"))
+        .alias("placement"),
+    )

@@ -1,0 +1,175 @@
+"""Getting Medical Examiner records into ``raw.me_records``: from the live portal or the demo file.
+
+Live pulls go through :class:`SocrataClient`; every pull is first saved as an immutable snapshot
+(see ``snapshots.py``) and only then merged, each snapshot once, in order, in one transaction.
+A failed pull therefore changes nothing, and a run that died after saving a snapshot is completed
+by the next run, which merges what is still pending.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+from pipelines.defs.medical_examiner.client import SocrataClient
+from pipelines.defs.medical_examiner.snapshots import (
+    Snapshot,
+    last_updated_at,
+    list_snapshots,
+    save_snapshot,
+)
+from pipelines.settings import Settings
+from pipelines.warehouse import fetch_row, run_sql_file
+
+log = logging.getLogger(__name__)
+SOURCE = "medical_examiner"
+
+
+@dataclass(frozen=True)
+class MergeReport:
+    """What one merge did: the pull it came from and its row accounting."""
+
+    pull_id: str
+    mode: str
+    rows_in: int
+    rows_loaded: int
+    rows_quarantined: int
+
+
+def sha256_file(path: Path) -> str:
+    """Hex SHA-256 of a file, read in chunks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def demo_path(settings: Settings) -> Path:
+    """The demo archive file the generator writes (SODA JSON array)."""
+    return settings.demo_dir / "medical_examiner" / f"{settings.me_dataset_id}.json"
+
+
+def ensure_demo_file(settings: Settings) -> Path:
+    """Return the demo file, generating it deterministically first when it is missing."""
+    path = demo_path(settings)
+    if not path.exists():
+        from pipelines.demo.medical_examiner import write_me_demo
+
+        log.info("generating synthetic demo Medical Examiner data at %s", path)
+        write_me_demo(path, end_month=settings.demo_end_month)
+    return path
+
+
+def merge_files(
+    con: duckdb.DuckDBPyConnection,
+    files: list[Path],
+    *,
+    pull_id: str,
+    mode: str,
+    checksum: str | None,
+    watermark: str | None,
+) -> MergeReport:
+    """Merge JSON-array files into ``raw.me_records`` (latest wins) in one transaction, and log it."""
+    now = datetime.now(UTC).replace(tzinfo=None)
+    con.execute("BEGIN TRANSACTION")
+    try:
+        run_sql_file(
+            con,
+            "raw/me_merge.sql",
+            {
+                "files": [str(f) for f in files],
+                "pull_id": pull_id,
+                "full_refresh": mode == "full",
+                "now": now,
+            },
+        )
+        rows_in = fetch_row(con, "SELECT count(*) FROM me_incoming")[0]
+        loaded = fetch_row(con, "SELECT count(*) FROM me_ranked WHERE version_rank = 1")[0]
+        report = MergeReport(pull_id, mode, rows_in, loaded, rows_in - loaded)
+        con.execute(
+            "INSERT INTO staging.ingest_log VALUES ($source, $file, $checksum, $mode, $rows_in, "
+            "$loaded, $quarantined, $watermark, $now)",
+            {
+                "source": SOURCE,
+                "file": pull_id,
+                "checksum": checksum,
+                "mode": mode,
+                "rows_in": rows_in,
+                "loaded": loaded,
+                "quarantined": report.rows_quarantined,
+                "watermark": watermark,
+                "now": now,
+            },
+        )
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+    return report
+
+
+def applied_pulls(con: duckdb.DuckDBPyConnection) -> set[str]:
+    """Pull ids already merged into the warehouse."""
+    rows = con.execute(
+        "SELECT DISTINCT file FROM staging.ingest_log WHERE source = $source", {"source": SOURCE}
+    ).fetchall()
+    return {r[0] for r in rows}
+
+
+def pending_snapshots(snapshots: list[Snapshot], applied: set[str]) -> list[Snapshot]:
+    """Snapshots still to merge: from the latest full pull on, those not merged yet, oldest first."""
+    full = [i for i, s in enumerate(snapshots) if s.mode == "full"]
+    start = full[-1] if full else 0
+    return [s for s in snapshots[start:] if s.path.name not in applied]
+
+
+def ingest_demo(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[MergeReport]:
+    """Load the demo archive as a full refresh, unless this exact file is already loaded."""
+    path = ensure_demo_file(settings)
+    checksum = sha256_file(path)
+    pull_id = f"demo:{path.name}:{checksum[:16]}"
+    if pull_id in applied_pulls(con) and _raw_rows(con):
+        return []
+    return [merge_files(con, [path], pull_id=pull_id, mode="full", checksum=checksum, watermark=None)]
+
+
+def ingest_live(
+    con: duckdb.DuckDBPyConnection, settings: Settings, client: SocrataClient
+) -> list[MergeReport]:
+    """Pull from the portal (incrementally once a full pull exists), snapshot, and merge."""
+    root = settings.me_raw_dir
+    existing = list_snapshots(root)
+    has_full = any(s.mode == "full" for s in existing)
+    full = settings.me_full_refresh or not has_full
+    watermark = None if full else last_updated_at(root)
+    result = client.pull(updated_since=watermark)
+    save_snapshot(
+        root,
+        result,
+        mode="full" if full else "incremental",
+        dataset_id=settings.me_dataset_id,
+        base_url=settings.socrata_base_url,
+    )
+    reports = []
+    for snapshot in pending_snapshots(list_snapshots(root), applied_pulls(con)):
+        reports.append(
+            merge_files(
+                con,
+                snapshot.page_files,
+                pull_id=snapshot.path.name,
+                mode=snapshot.mode,
+                checksum=snapshot.manifest.get("sha256"),
+                watermark=snapshot.max_updated_at,
+            )
+        )
+    return reports
+
+
+def _raw_rows(con: duckdb.DuckDBPyConnection) -> int:
+    return fetch_row(con, "SELECT count(*) FROM raw.me_records")[0]

@@ -1,0 +1,175 @@
+"""Settings read from the environment (and an optional `.env` file) — the only place that reads it.
+
+Every path and switch the pipeline and the dashboard use comes from one `Settings` object, so a
+deployment changes behaviour by environment variables alone (see README, "Configuration").
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from dotenv import load_dotenv
+
+#: The repository root: relative paths in the environment are resolved against it.
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+ME_DATASET_ID = "cjeq-bs86"
+DEFAULT_SOCRATA_BASE_URL = "https://datacatalog.cookcountyil.gov"
+DEFAULT_BOUNDARIES_URL = "https://data.cityofchicago.org/resource/igwz-8jzy.geojson"
+DEFAULT_REGION = "23-31"
+
+
+def parse_area_list(spec: str) -> tuple[int, ...]:
+    """Parse a community-area list such as ``"23-31"`` or ``"23,24,28-31"`` into sorted numbers.
+
+    Raises ``ValueError`` naming the bad part when a number is outside 1–77.
+    """
+    numbers: set[int] = set()
+    for part in (p.strip() for p in spec.split(",")):
+        if not part:
+            continue
+        match = re.fullmatch(r"(\d+)\s*(?:-\s*(\d+))?", part)
+        if not match:
+            raise ValueError(f"bad community-area list part {part!r} (expected e.g. '23-31' or '23,25')")
+        low = int(match.group(1))
+        high = int(match.group(2) or low)
+        if not (1 <= low <= high <= 77):
+            raise ValueError(f"community areas must be 1-77, got {part!r}")
+        numbers.update(range(low, high + 1))
+    if not numbers:
+        raise ValueError("the region names no community area")
+    return tuple(sorted(numbers))
+
+
+def _path(value: str) -> Path:
+    path = Path(value).expanduser()
+    return path if path.is_absolute() else PROJECT_ROOT / path
+
+
+def _choice(name: str, value: str, allowed: tuple[str, ...]) -> str:
+    value = value.strip().lower()
+    if value not in allowed:
+        raise ValueError(f"{name} must be one of {', '.join(allowed)}; got {value!r}")
+    return value
+
+
+def _bool(value: str) -> bool:
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _positive_int(name: str, value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise ValueError(f"{name} must be a positive whole number, got {value!r}")
+    return number
+
+
+def _list(value: str) -> tuple[str, ...]:
+    """Comma-separated items, stripped, empty ones left out."""
+    return tuple(item.strip() for item in value.split(",") if item.strip())
+
+
+def _column_map(value: str) -> tuple[tuple[str, str], ...]:
+    """``"Site code=hotspot_id, Kits=naloxone_kits_distributed"`` as ``(header, field)`` pairs."""
+    pairs = []
+    for item in _list(value):
+        header, sep, target = item.partition("=")
+        if not sep or not header.strip() or not target.strip():
+            raise ValueError(f"ODW_FIELD_COLUMN_MAP item {item!r} must look like 'Header=field'")
+        pairs.append((header.strip(), target.strip()))
+    return tuple(pairs)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Resolved configuration. Build it with :func:`load_settings`."""
+
+    warehouse: Path
+    app_db: Path
+    raw_dir: Path
+    output_dir: Path
+    me_source: str
+    socrata_base_url: str
+    socrata_app_token: str | None = field(repr=False)
+    me_dataset_id: str
+    socrata_page_size: int
+    socrata_max_retries: int
+    me_full_refresh: bool
+    boundaries_source: str
+    boundaries_url: str
+    region_areas: tuple[int, ...]
+    suppress_below: int
+    provisional_months: int
+    min_placed_share: float
+    min_opioid_flag_agreement: float
+    demo_end_month: date | None
+    #: Field-data files (test strips, outreach, hot spots) larger than this are refused unread.
+    field_max_bytes: int = 20_000_000
+    #: Field-data files with more data rows than this are refused (bounds XLSX decompression too).
+    field_max_rows: int = 100_000
+    #: Field-data column headers configured to be dropped on ingest (never read into the warehouse).
+    field_drop_columns: tuple[str, ...] = ()
+    #: Extra field-data header synonyms: ``(header, field)`` pairs, e.g. ``("Site code", "hotspot_id")``.
+    field_column_map: tuple[tuple[str, str], ...] = ()
+    #: The task force's naloxone-training milestone (people trained, cumulative).
+    naloxone_trained_goal: int = 18_000
+    #: People trained before the first outreach log the pipeline holds (added to the cumulative count).
+    naloxone_trained_baseline: int = 0
+
+    @property
+    def me_raw_dir(self) -> Path:
+        """Where Medical Examiner pulls are kept as received (one folder per pull)."""
+        return self.raw_dir / "medical_examiner"
+
+    @property
+    def demo_dir(self) -> Path:
+        """Where the deterministic demo generator writes its inputs."""
+        return self.raw_dir / "demo"
+
+
+def load_settings(environ: dict[str, str] | None = None) -> Settings:
+    """Read settings from ``environ`` (default: the process environment plus an optional ``.env``)."""
+    if environ is None:
+        load_dotenv(PROJECT_ROOT / ".env", override=False)
+        environ = dict(os.environ)
+    env = environ.get
+    warehouse = _path(env("ODW_WAREHOUSE", "data/warehouse.duckdb"))
+    page_size = int(env("ODW_SOCRATA_PAGE_SIZE", "50000"))
+    if not 1 <= page_size <= 50000:
+        raise ValueError("ODW_SOCRATA_PAGE_SIZE must be between 1 and 50000 (the SODA 2.1 maximum)")
+    demo_end = env("ODW_DEMO_END_MONTH")
+    return Settings(
+        warehouse=warehouse,
+        app_db=_path(env("ODW_APP_DB", str(warehouse.with_name("app.duckdb")))),
+        raw_dir=_path(env("ODW_RAW_DIR", "data_raw")),
+        output_dir=_path(env("ODW_OUTPUT_DIR", "output")),
+        me_source=_choice("ODW_ME_SOURCE", env("ODW_ME_SOURCE", "demo"), ("demo", "live")),
+        socrata_base_url=env("ODW_SOCRATA_BASE_URL", DEFAULT_SOCRATA_BASE_URL).rstrip("/"),
+        socrata_app_token=env("SOCRATA_APP_TOKEN") or None,
+        me_dataset_id=env("ODW_ME_DATASET_ID", ME_DATASET_ID),
+        socrata_page_size=page_size,
+        socrata_max_retries=int(env("ODW_SOCRATA_MAX_RETRIES", "6")),
+        me_full_refresh=_bool(env("ODW_ME_FULL_REFRESH", "false")),
+        boundaries_source=_choice(
+            "ODW_BOUNDARIES_SOURCE", env("ODW_BOUNDARIES_SOURCE", "bundled"), ("bundled", "portal")
+        ),
+        boundaries_url=env("ODW_BOUNDARIES_URL", DEFAULT_BOUNDARIES_URL),
+        region_areas=parse_area_list(env("ODW_REGION_AREAS", DEFAULT_REGION)),
+        suppress_below=int(env("ODW_SUPPRESS_BELOW", "10")),
+        provisional_months=int(env("ODW_PROVISIONAL_MONTHS", "3")),
+        min_placed_share=float(env("ODW_MIN_PLACED_SHARE", "0.85")),
+        min_opioid_flag_agreement=float(env("ODW_MIN_OPIOID_FLAG_AGREEMENT", "0.85")),
+        demo_end_month=date.fromisoformat(demo_end + "-01") if demo_end else None,
+        field_max_bytes=_positive_int("ODW_FIELD_MAX_BYTES", env("ODW_FIELD_MAX_BYTES", "20000000")),
+        field_max_rows=_positive_int("ODW_FIELD_MAX_ROWS", env("ODW_FIELD_MAX_ROWS", "100000")),
+        field_drop_columns=_list(env("ODW_FIELD_DROP_COLUMNS", "")),
+        field_column_map=_column_map(env("ODW_FIELD_COLUMN_MAP", "")),
+        naloxone_trained_goal=_positive_int(
+            "ODW_NALOXONE_TRAINED_GOAL", env("ODW_NALOXONE_TRAINED_GOAL", "18000")
+        ),
+        naloxone_trained_baseline=int(env("ODW_NALOXONE_TRAINED_BASELINE", "0")),
+    )

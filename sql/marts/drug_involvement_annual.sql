@@ -1,0 +1,34 @@
+-- Overdose deaths per year involving each drug class, for the region, Chicago and Cook County,
+-- with the share of that year's overdose deaths. Parameters: $region_areas, $region_label.
+WITH overdoses AS (
+    SELECT
+        year(death_date) AS year,
+        coalesce(list_contains($region_areas, community_area_number), false) AS in_region,
+        community_area_number IS NOT NULL AS in_chicago,
+        fentanyl, heroin, rx_opioid, nitazene, any_opioid, xylazine, cocaine, methamphetamine,
+        benzodiazepine, ethanol, opioid_stimulant
+    FROM staging.me_cases
+    WHERE is_overdose
+),
+long AS (
+    UNPIVOT overdoses
+    ON fentanyl, heroin, rx_opioid, nitazene, any_opioid, xylazine, cocaine, methamphetamine,
+       benzodiazepine, ethanol, opioid_stimulant
+    INTO NAME drug VALUE involved
+),
+geographies AS (
+    SELECT $region_label AS geography, year, drug, involved FROM long WHERE in_region
+    UNION ALL
+    SELECT 'Chicago', year, drug, involved FROM long WHERE in_chicago
+    UNION ALL
+    SELECT 'Cook County', year, drug, involved FROM long
+)
+SELECT
+    geography,
+    year,
+    drug,
+    count(*) FILTER (WHERE involved)::BIGINT AS deaths,
+    count(*)::BIGINT AS overdose_deaths
+FROM geographies
+GROUP BY ALL
+ORDER BY geography, year, drug

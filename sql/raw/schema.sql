@@ -1,0 +1,43 @@
+-- The warehouse contract: schemas and the tables every run appends to or merges into.
+CREATE SCHEMA IF NOT EXISTS raw;
+CREATE SCHEMA IF NOT EXISTS staging;
+CREATE SCHEMA IF NOT EXISTS marts;
+
+-- Medical Examiner records exactly as received (all text), one row per casenumber, latest wins.
+CREATE TABLE IF NOT EXISTS raw.me_records (
+    casenumber VARCHAR PRIMARY KEY,
+    death_date VARCHAR, incident_date VARCHAR, age VARCHAR, gender VARCHAR, race VARCHAR,
+    latino VARCHAR, manner VARCHAR, primarycause VARCHAR, primarycause_linea VARCHAR,
+    primarycause_lineb VARCHAR, primarycause_linec VARCHAR, secondarycause VARCHAR,
+    opioids VARCHAR, gunrelated VARCHAR, cold_related VARCHAR, heat_related VARCHAR,
+    covid_related VARCHAR, incident_street VARCHAR, incident_city VARCHAR, incident_zip VARCHAR,
+    residence_city VARCHAR, residence_zip VARCHAR, latitude VARCHAR, longitude VARCHAR,
+    location VARCHAR, chi_ward VARCHAR, chi_commarea VARCHAR, commissioner_district VARCHAR,
+    objectid VARCHAR,
+    soda_id VARCHAR, soda_updated_at VARCHAR,
+    source_file VARCHAR, source_row BIGINT, pull_id VARCHAR
+);
+
+-- Every input row that was not loaded, with the reason. Never holds personal data.
+CREATE TABLE IF NOT EXISTS staging.quarantine (
+    source VARCHAR NOT NULL,
+    stage VARCHAR NOT NULL,
+    file VARCHAR NOT NULL,
+    row_number BIGINT,
+    record_key VARCHAR,
+    reason VARCHAR NOT NULL,
+    quarantined_at TIMESTAMP NOT NULL
+);
+
+-- One row per ingested file or pull: rows in = rows loaded + rows quarantined.
+CREATE TABLE IF NOT EXISTS staging.ingest_log (
+    source VARCHAR NOT NULL,
+    file VARCHAR NOT NULL,
+    checksum VARCHAR,
+    mode VARCHAR,
+    rows_in BIGINT NOT NULL,
+    rows_loaded BIGINT NOT NULL,
+    rows_quarantined BIGINT NOT NULL,
+    watermark VARCHAR,
+    ingested_at TIMESTAMP NOT NULL
+);

@@ -1,0 +1,88 @@
+"""Shared fixtures: the real pipeline run once on generated demo data in a temporary folder."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+
+#: Fixed so the demo data (and every number the tests compare) does not move with the calendar.
+DEMO_END_MONTH = "2026-10"
+
+
+def pipeline_env(root: Path, **overrides: str) -> dict[str, str]:
+    """Environment for a pipeline run whose every file lives under ``root``."""
+    env = {
+        "ODW_WAREHOUSE": str(root / "warehouse.duckdb"),
+        "ODW_APP_DB": str(root / "app.duckdb"),
+        "ODW_RAW_DIR": str(root / "raw"),
+        "ODW_OUTPUT_DIR": str(root / "output"),
+        "ODW_ME_SOURCE": "demo",
+        "ODW_BOUNDARIES_SOURCE": "bundled",
+        "ODW_DEMO_END_MONTH": DEMO_END_MONTH,
+    }
+    env.update(overrides)
+    return env
+
+
+def run_main_job(raise_on_error: bool = True) -> dg.ExecuteInProcessResult:
+    """Run ``overdose_watch_job`` in process with the current environment's settings."""
+    from pipelines.definitions import defs
+
+    job = defs().resolve_job_def("overdose_watch_job")
+    return job.execute_in_process(
+        instance=dg.DagsterInstance.ephemeral(), raise_on_error=raise_on_error
+    )
+
+
+@dataclass(frozen=True)
+class PipelineRun:
+    """A finished pipeline run: its environment and result."""
+
+    env: dict[str, str]
+    result: dg.ExecuteInProcessResult
+
+    @property
+    def warehouse(self) -> Path:
+        return Path(self.env["ODW_WAREHOUSE"])
+
+    @property
+    def app_db(self) -> Path:
+        return Path(self.env["ODW_APP_DB"])
+
+    def query(self, sql: str, params=None) -> list[tuple]:
+        """Read-only query against the warehouse."""
+        with duckdb.connect(str(self.warehouse), read_only=True) as con:
+            return con.execute(sql, params).fetchall()
+
+
+@pytest.fixture(scope="session")
+def demo_pipeline(tmp_path_factory: pytest.TempPathFactory):
+    """The whole pipeline materialised once on the demo data; env stays set for the session."""
+    env = pipeline_env(tmp_path_factory.mktemp("demo_pipeline"))
+    with pytest.MonkeyPatch.context() as mp:
+        for key, value in env.items():
+            mp.setenv(key, value)
+        result = run_main_job()
+        yield PipelineRun(env, result)
+
+
+@pytest.fixture(scope="session")
+def demo_app_db(demo_pipeline: PipelineRun) -> Path:
+    """The dashboard database published by the demo pipeline run."""
+    return demo_pipeline.app_db
+
+
+@pytest.fixture
+def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """A fresh environment under ``tmp_path`` for tests that run the pipeline themselves."""
+    env = pipeline_env(tmp_path)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    for key in [k for k in os.environ if k.startswith("ODW_") and k not in env]:
+        monkeypatch.delenv(key)
+    return env

@@ -1,0 +1,28 @@
+"""Known answers for the demographic groupings."""
+
+import polars as pl
+
+from pipelines.defs.epidemiology.demographics import with_demographics
+
+
+def test_groups():
+    frame = pl.DataFrame(
+        {
+            "age": [0, 14, 15, 34, 35, 64, 65, 101, None, -1, 130],
+            "gender": ["Male", "female", " FEMALE ", "X", None, "Male", "Male", "Female", "Male", "Male", "Male"],
+            "race": ["Black", "White", "Asian", "Black", "Am. Indian", None, "Other", "white", "Black", "Asian", "White"],
+            "latino": [False, False, False, True, False, None, False, False, None, True, False],
+        },
+        schema_overrides={"age": pl.Int32},
+    )
+    out = with_demographics(frame)
+    assert out["age_group"].to_list() == [
+        "0-14", "0-14", "15-24", "25-34", "35-44", "55-64", "65+", "65+", "Unknown", "Unknown", "Unknown",
+    ]
+    assert out["sex"].to_list() == [
+        "Male", "Female", "Female", "Unknown", "Unknown", "Male", "Male", "Female", "Male", "Male", "Male",
+    ]
+    assert out["race_ethnicity"].to_list() == [
+        "NH Black", "NH White", "NH Asian", "Hispanic", "Other/unknown", "Other/unknown",
+        "Other/unknown", "NH White", "NH Black", "Hispanic", "NH White",
+    ]

@@ -1,0 +1,59 @@
+"""Settings from the environment: defaults, validation, region lists."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipelines.settings import PROJECT_ROOT, load_settings, parse_area_list
+
+
+def test_defaults_point_inside_the_project():
+    s = load_settings({})
+    assert s.me_source == "demo" and s.boundaries_source == "bundled"
+    assert s.warehouse == PROJECT_ROOT / "data" / "warehouse.duckdb"
+    assert s.app_db == PROJECT_ROOT / "data" / "app.duckdb"
+    assert s.raw_dir == PROJECT_ROOT / "data_raw"
+    assert s.socrata_base_url == "https://datacatalog.cookcountyil.gov"
+    assert s.region_areas == tuple(range(23, 32))
+    assert s.suppress_below == 10 and s.provisional_months == 3
+    assert s.socrata_app_token is None
+
+
+def test_environment_overrides(tmp_path):
+    s = load_settings(
+        {
+            "ODW_WAREHOUSE": str(tmp_path / "w.duckdb"),
+            "ODW_ME_SOURCE": "LIVE",
+            "ODW_SOCRATA_BASE_URL": "http://127.0.0.1:9/",
+            "SOCRATA_APP_TOKEN": "secret-token",
+            "ODW_REGION_AREAS": "25, 26-27",
+            "ODW_DEMO_END_MONTH": "2024-06",
+        }
+    )
+    assert s.warehouse == tmp_path / "w.duckdb"
+    assert s.app_db == tmp_path / "app.duckdb"
+    assert s.me_source == "live"
+    assert s.socrata_base_url == "http://127.0.0.1:9"
+    assert s.region_areas == (25, 26, 27)
+    assert s.demo_end_month.isoformat() == "2024-06-01"
+    assert "secret-token" not in repr(s)
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"ODW_ME_SOURCE": "files"}, "ODW_ME_SOURCE must be one of demo, live"),
+        ({"ODW_BOUNDARIES_SOURCE": "web"}, "ODW_BOUNDARIES_SOURCE"),
+        ({"ODW_SOCRATA_PAGE_SIZE": "60000"}, "50000"),
+        ({"ODW_REGION_AREAS": "0-3"}, "1-77"),
+        ({"ODW_REGION_AREAS": "west"}, "bad community-area list"),
+    ],
+)
+def test_bad_values_fail_with_a_clear_message(env, message):
+    with pytest.raises(ValueError, match=message):
+        load_settings(env)
+
+
+def test_parse_area_list():
+    assert parse_area_list("23-31") == tuple(range(23, 32))
+    assert parse_area_list("31,23,24-25") == (23, 24, 25, 31)
