@@ -14,16 +14,22 @@ from pipelines.settings import load_settings
 
 PAGES_DIR = Path(__file__).resolve().parent / "app_pages"
 
-# No page_icon: a Material icon favicon is fetched from fonts.gstatic.com, and the dashboard
-# must not touch the network.
-st.set_page_config(page_title="West Side Overdose Watch", layout="wide", initial_sidebar_state="auto")
+# An emoji favicon: Streamlit inlines it as an SVG data URL, whereas a Material-icon favicon
+# (also the default when pages have Material icons) is fetched from fonts.gstatic.com, and the
+# dashboard must work with no network.
+st.set_page_config(
+    page_title="West Side Overdose Watch",
+    page_icon="📉",
+    layout="wide",
+    initial_sidebar_state="auto",
+)
 
 # Streamlit's default top padding (6rem) and metric size push the map below the fold on a
 # 1280x720 projector; these rules only tighten spacing and keep Streamlit's look.
 st.html(
     """
 <style>
-[data-testid="stMainBlockContainer"] { padding-top: 2.2rem; padding-bottom: 3rem; }
+[data-testid="stMainBlockContainer"] { padding-top: 3.6rem; padding-bottom: 3rem; }
 @media (min-width: 768px) {
   [data-testid="stMainBlockContainer"] { padding-left: 2.5rem; padding-right: 2.5rem; }
 }
@@ -42,7 +48,6 @@ page = st.navigation(
 
 threshold = load_settings().suppress_below
 with st.sidebar:
-    st.divider()
     st.caption(
         "**West Side Overdose Watch** — overdose-death surveillance for the "
         "West Side Heroin/Opioid Task Force, Chicago."

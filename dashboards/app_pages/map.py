@@ -57,7 +57,7 @@ with st.container(horizontal=True, vertical_alignment="center", gap="medium"):
         )
 st.caption(
     f"Chicago community areas {publication.region_areas} · deaths that occurred in Chicago · "
-    f"{source} · refreshed {refreshed}"
+    f"data refreshed {refreshed}"
 )
 
 # ---- Controls ---------------------------------------------------------------------------------
@@ -162,10 +162,13 @@ map_col.pydeck_chart(
 )
 with legend_col:
     legend_title = "Deaths" if metric == "count" else "Rate per 100,000/yr"
-    bins = map_layers.legend_bins(edges, integer=metric == "count", threshold=threshold)
+    has_secondary = bool(metrics.get_column("deaths_display").eq(SECONDARY_MARK).any())
+    bins = map_layers.legend_bins(
+        edges, integer=metric == "count", threshold=threshold, secondary=has_secondary
+    )
     st.html(map_layers.legend_html(legend_title, bins, region))
     notes = ["Hover an area for its count, rate (95% CI) and population."]
-    if metrics.get_column("deaths_display").eq(SECONDARY_MARK).any():
+    if has_secondary:
         notes.append(SECONDARY_FOOTNOTE)
     if metric == "rate":
         notes.append("Rates from fewer than 20 deaths are unstable; see the tooltip.")
@@ -205,9 +208,9 @@ monthly_metrics = data.monthly_group_metrics(
 )
 trend = charts.trend_display_frame(monthly_metrics)
 trend_title = (
-    f"{drug_label} per month: {region} vs {data.REST_LABEL.lower()}"
+    f"{drug_label} per month: {region} vs {data.REST_LABEL}"
     if metric == "count"
-    else f"{drug_label} per 100,000 per year (monthly pace): {region} vs {data.REST_LABEL.lower()}"
+    else f"{drug_label} per 100,000 per year (monthly pace): {region} vs {data.REST_LABEL}"
 )
 st.altair_chart(
     charts.trend_chart(

@@ -99,17 +99,26 @@ def trend_chart(
         "series:N",
         title=None,
         scale=series_scale,
-        legend=alt.Legend(orient="top", direction="horizontal"),
+        legend=alt.Legend(orient="top", direction="horizontal", symbolType="stroke", symbolStrokeWidth=3),
     )
+    status_legend = alt.Legend(
+        orient="top",
+        direction="horizontal",
+        symbolType="stroke",
+        symbolStrokeColor="#555555",
+        symbolStrokeWidth=2.5,
+        labelLimit=260,
+    )
+    # Ordinal, not nominal: Vega-Lite warns against opacity over an unordered field. Dash and
+    # opacity share one legend (same field, same legend), so "provisional" reads dashed and faded.
     dash = alt.StrokeDash(
-        "status:N",
+        "status:O",
         title=None,
         scale=alt.Scale(domain=[FINAL, PROVISIONAL], range=[[1, 0], [5, 4]]),
-        legend=alt.Legend(orient="top", direction="horizontal", symbolStrokeColor="#555555"),
+        legend=status_legend,
     )
-    # Ordinal, not nominal: Vega-Lite only maps opacity meaningfully over an ordered field.
     opacity = alt.Opacity(
-        "status:O", scale=alt.Scale(domain=[FINAL, PROVISIONAL], range=[1.0, 0.6]), legend=None
+        "status:O", title=None, scale=alt.Scale(domain=[FINAL, PROVISIONAL], range=[1.0, 0.6]), legend=status_legend
     )
     tooltip = [
         alt.Tooltip("month_label:N", title="Month"),
@@ -165,7 +174,15 @@ def trend_chart(
     return (
         alt.layer(*layers)
         .properties(
-            title=alt.Title(title, subtitle=subtitle, anchor="start", subtitleColor="#555555"),
+            title=alt.Title(
+                title,
+                subtitle=subtitle,
+                anchor="start",
+                fontSize=16,
+                subtitleFontSize=12,
+                subtitleColor="#555555",
+                offset=10,
+            ),
             height=300,
         )
         .resolve_scale(x="shared")

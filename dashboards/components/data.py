@@ -21,7 +21,7 @@ import polars as pl
 import streamlit as st
 
 from pipelines.defs.epidemiology.rates import period_years, with_rates
-from pipelines.defs.epidemiology.suppression import SECONDARY_FOOTNOTE, SECONDARY_MARK, suppress
+from pipelines.defs.epidemiology.suppression import suppress
 
 CHICAGO_TZ = ZoneInfo("America/Chicago")
 

@@ -116,11 +116,14 @@ def _edge_label(value: float, integer: bool) -> str:
     return f"{int(value):,}" if integer else f"{value:,.1f}"
 
 
-def legend_bins(edges: Sequence[float], *, integer: bool, threshold: int) -> list[LegendBin]:
+def legend_bins(
+    edges: Sequence[float], *, integer: bool, threshold: int, secondary: bool = False
+) -> list[LegendBin]:
     """Legend entries for ``edges`` plus the "no deaths" and "suppressed" swatches.
 
     Count classes are whole numbers, so class ``[10, 20)`` reads "10–19"; rate classes keep one
-    decimal and read "12.0–25.0" (lower edge included).
+    decimal and read "12.0–25.0" (lower edge included). ``secondary`` adds the "*" mark of areas
+    hidden to protect a small count to the grey swatch's label.
     """
     bins = [LegendBin(NO_DEATHS_COLOUR, "No deaths")]
     n_classes = len(edges) - 1
@@ -135,7 +138,10 @@ def legend_bins(edges: Sequence[float], *, integer: bool, threshold: int) -> lis
         else:
             label = f"{_edge_label(low, False)}–{_edge_label(high, False)}"
         bins.append(LegendBin(colour, label))
-    bins.append(LegendBin(SUPPRESSED_COLOUR, f"1–{threshold - 1} deaths (shown as <{threshold})"))
+    hidden = f"1–{threshold - 1} deaths (shown as <{threshold})"
+    if secondary:
+        hidden += " or hidden (*)"
+    bins.append(LegendBin(SUPPRESSED_COLOUR, hidden))
     return bins
 
 
@@ -322,11 +328,10 @@ def build_deck(
         font_settings={"sdf": True},
         outline_width=4,
         outline_color=[255, 255, 255, 235],
-        font_family="'Source Sans', 'Source Sans Pro', 'Helvetica Neue', Arial, sans-serif",
+        # deck.gl's default font family: a named family renders nothing when deck.gl builds its
+        # glyph atlas before the web font is ready.
         font_weight=600,
         line_height=1.0,
-        get_text_anchor="'middle'",
-        get_alignment_baseline="'center'",
     )
     return pdk.Deck(
         layers=[choropleth, outline_layer, label_layer],

@@ -26,8 +26,12 @@ def warehouse(resource: DuckDBResource, settings: Settings) -> Iterator[duckdb.D
     """A writable warehouse connection with the schema in place (created on first use)."""
     settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
     with resource.get_connection() as con:
-        run_sql_file(con, "raw/schema.sql")
-        yield con
+        # DuckDBResource closes only on success; a failed step must not keep the file open.
+        try:
+            run_sql_file(con, "raw/schema.sql")
+            yield con
+        finally:
+            con.close()
 
 
 def build_resources() -> dict[str, object]:

@@ -67,8 +67,9 @@ rest) and also on some non-overdose deaths (e.g. natural deaths with secondary c
 months carry many "PENDING" manners with cause "PENDING" or no cause (toxicology outstanding);
 ``covid_related`` is absent before March 2020; a few cases lack age, gender or race.
 
-Determinism.  Only ``numpy.random.default_rng(seed)`` is used and all tables are tuples, so the
-same arguments give byte-identical output (the only clock dependence is the ``end_month``
+Determinism.  Only ``numpy.random.default_rng(seed)`` is used, tables are read in a fixed order
+(no set iteration) and output is built column-wise, so the same arguments give byte-identical
+output (the only clock dependence is the ``end_month``
 default: the month before the current month).
 
 Command line (``--out`` defaults to the pipeline's demo input path, ``--end-month`` to the
@@ -1296,7 +1297,7 @@ def _to_soda_frame(work: pl.DataFrame) -> pl.DataFrame:
 # --------------------------------------------------------------------------------------------
 
 
-_CHUNK_ROWS = 250_000
+_CHUNK_ROWS = 100_000
 
 
 def _object_strings(frame: pl.DataFrame, prefix: str = "") -> pl.Series:

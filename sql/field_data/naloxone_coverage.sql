@@ -6,11 +6,11 @@
 CREATE OR REPLACE TABLE marts.naloxone_coverage AS
 WITH period AS (
     SELECT
-        (SELECT min(month) FROM staging.outreach) AS period_start,
+        (SELECT min(month) FROM staging.outreach) AS first_month,
         least(
             (SELECT max(month) FROM staging.outreach),
             (SELECT date_trunc('month', max(death_date))::DATE FROM staging.me_cases)
-        ) AS period_end
+        ) AS last_month
 ),
 kits AS (
     SELECT
@@ -19,21 +19,21 @@ kits AS (
         sum(o.people_trained_naloxone) AS trained,
         sum(o.naloxone_administrations) AS reversals
     FROM staging.outreach AS o, period AS p
-    WHERE o.month BETWEEN p.period_start AND p.period_end AND o.community_area_number IS NOT NULL
+    WHERE o.month BETWEEN p.first_month AND p.last_month AND o.community_area_number IS NOT NULL
     GROUP BY ALL
 ),
 deaths AS (
     SELECT c.community_area_number, count(*) AS deaths
     FROM staging.me_cases AS c, period AS p
     WHERE c.is_overdose
-        AND date_trunc('month', c.death_date)::DATE BETWEEN p.period_start AND p.period_end
+        AND date_trunc('month', c.death_date)::DATE BETWEEN p.first_month AND p.last_month
         AND c.community_area_number IS NOT NULL
     GROUP BY ALL
 ),
 by_area AS (
     SELECT
-        p.period_start,
-        p.period_end,
+        p.first_month,
+        p.last_month,
         'community_area' AS area_level,
         a.community_area_number,
         a.community_area,
@@ -46,14 +46,14 @@ by_area AS (
     CROSS JOIN period AS p
     LEFT JOIN kits AS k USING (community_area_number)
     LEFT JOIN deaths AS d USING (community_area_number)
-    WHERE p.period_start IS NOT NULL AND p.period_end >= p.period_start
+    WHERE p.first_month IS NOT NULL AND p.last_month >= p.first_month
 ),
 with_region AS (
     SELECT * FROM by_area
     UNION ALL
     SELECT
-        any_value(period_start),
-        any_value(period_end),
+        any_value(first_month),
+        any_value(last_month),
         'region',
         NULL,
         $region_label,

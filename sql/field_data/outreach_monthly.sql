@@ -14,7 +14,9 @@ SELECT
         WHEN o.community_area_number IS NULL THEN 'Outside Chicago'
         ELSE any_value(a.community_area)
     END AS community_area,
-    coalesce(list_contains($region_areas, o.community_area_number), false) AS in_region,
+    CASE WHEN grouping(o.community_area_number) = 0
+        THEN coalesce(list_contains($region_areas, o.community_area_number), false)
+    END AS in_region,
     count(*)::INTEGER AS shift_locations,
     count(DISTINCT o.team)::INTEGER AS teams,
     coalesce(sum(o.contacts), 0)::INTEGER AS contacts,

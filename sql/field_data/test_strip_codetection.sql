@@ -30,7 +30,9 @@ SELECT
         WHEN s.community_area_number IS NULL THEN 'Outside Chicago'
         ELSE any_value(a.community_area)
     END AS community_area,
-    coalesce(list_contains($region_areas, s.community_area_number), false) AS in_region,
+    CASE WHEN grouping(s.community_area_number) = 0
+        THEN coalesce(list_contains($region_areas, s.community_area_number), false)
+    END AS in_region,
     count(*) AS samples_tested_both,
     count(*) FILTER (WHERE s.fentanyl_positive) AS fentanyl_positive,
     count(*) FILTER (WHERE s.xylazine_positive) AS xylazine_positive,

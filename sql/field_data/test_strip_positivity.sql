@@ -15,7 +15,9 @@ SELECT
         WHEN t.community_area_number IS NULL THEN 'Outside Chicago'
         ELSE any_value(a.community_area)
     END AS community_area,
-    coalesce(list_contains($region_areas, t.community_area_number), false) AS in_region,
+    CASE WHEN grouping(t.community_area_number) = 0
+        THEN coalesce(list_contains($region_areas, t.community_area_number), false)
+    END AS in_region,
     t.strip_type,
     CASE WHEN grouping(t.substance_as_sold) = 1 THEN 'all' ELSE t.substance_as_sold END AS substance_as_sold,
     count(*) AS strips_used,

@@ -34,12 +34,13 @@ class Case(NamedTuple):
     lines: tuple[str | None, str | None, str | None] = (None, None, None)
 
 
-def frame(rows: list[dict], **overrides) -> pl.DataFrame:
+def frame(rows: list[dict]) -> pl.DataFrame:
     """A case frame with every input column, missing values null."""
     return pl.DataFrame([{c: row.get(c) for c in SCHEMA} for row in rows], schema=SCHEMA)
 
 
 def case_row(case: Case) -> dict:
+    """The input row of a table case."""
     line_a, line_b, line_c = case.lines
     return {
         "primarycause": case.primary,
@@ -89,7 +90,11 @@ CASES: list[Case] = [
         flags="fentanyl any_opioid cocaine ethanol",
         count=3,
     ),
-    Case("ACUTE HEROIN, FENTANYL AND XYLAZINE INTOXICATION", flags="fentanyl heroin any_opioid xylazine", count=3),
+    Case(
+        "ACUTE HEROIN, FENTANYL AND XYLAZINE INTOXICATION",
+        flags="fentanyl heroin any_opioid xylazine",
+        count=3,
+    ),
     Case("METHAMPHETAMINE AND FENTANYL TOXICITY", flags="fentanyl any_opioid methamphetamine", count=2),
     Case(
         "ACUTE INTOXICATION DUE TO THE COMBINED EFFECTS OF HEROIN AND COCAINE",
@@ -106,7 +111,11 @@ CASES: list[Case] = [
     Case("FENTANYL, 4-ANPP AND XYLAZINE TOXICITY", flags="fentanyl any_opioid xylazine", count=3),
     Case("DESPROPIONYL FENTANYL (4-ANPP) AND FENTANYL TOXICITY", flags="fentanyl any_opioid", count=2),
     Case("ANPP AND FENTANYL TOXICITY", flags="fentanyl any_opioid", count=2),
-    Case("PARA-FLUOROFENTANYL, FENTANYL AND XYLAZINE TOXICITY", flags="fentanyl any_opioid xylazine", count=3),
+    Case(
+        "PARA-FLUOROFENTANYL, FENTANYL AND XYLAZINE TOXICITY",
+        flags="fentanyl any_opioid xylazine",
+        count=3,
+    ),
     Case("FENTANYL AND NORFENTANYL TOXICITY", flags="fentanyl any_opioid", count=1),
     Case("HEROIN (6-MAM) AND COCAINE TOXICITY", flags="heroin any_opioid cocaine", count=2),
     Case("6-MONOACETYLMORPHINE TOXICITY", flags="heroin any_opioid", count=1),
@@ -116,7 +125,11 @@ CASES: list[Case] = [
     Case("METONITAZENE AND BROMAZOLAM TOXICITY", flags="nitazene any_opioid benzodiazepine", count=2),
     Case("PROTONITAZENE TOXICITY", manner="UNDETERMINED", flags="nitazene any_opioid", count=1),
     Case("BROMAZOLAM AND FENTANYL TOXICITY", flags="fentanyl any_opioid benzodiazepine", count=2),
-    Case("ETIZOLAM, FENTANYL AND COCAINE TOXICITY", flags="fentanyl any_opioid cocaine benzodiazepine", count=3),
+    Case(
+        "ETIZOLAM, FENTANYL AND COCAINE TOXICITY",
+        flags="fentanyl any_opioid cocaine benzodiazepine",
+        count=3,
+    ),
     Case(
         "CLONAZEPAM, FLUALPRAZOLAM AND FENTANYL TOXICITY",
         flags="fentanyl any_opioid benzodiazepine",
@@ -215,9 +228,15 @@ def _case_id(case: Case) -> str:
     return " / ".join(t for t in (case.primary, case.lines[2], case.secondary) if t)[:70]
 
 
-@pytest.mark.parametrize("case", CASES, ids=[_case_id(c) for c in CASES])
-def test_cause_texts(case: Case) -> None:
-    out = classify_cases(frame([case_row(case)])).row(0, named=True)
+@pytest.fixture(scope="module")
+def classified_table() -> list[dict]:
+    """Every case of the table classified in one frame (one call keeps the suite fast)."""
+    return classify_cases(frame([case_row(c) for c in CASES])).to_dicts()
+
+
+@pytest.mark.parametrize("index", range(len(CASES)), ids=[_case_id(c) for c in CASES])
+def test_cause_texts(index: int, classified_table: list[dict]) -> None:
+    case, out = CASES[index], classified_table[index]
     expected_flags = set(case.flags.split())
     assert expected_flags <= set(FLAG_COLUMNS), "typo in the expected flags"
     assert out["is_overdose"] is case.overdose
@@ -233,14 +252,19 @@ def test_case_table_is_large_and_balanced() -> None:
     assert sum(not c.overdose for c in CASES) >= 20
 
 
-def test_whole_table_in_one_frame_matches_row_by_row() -> None:
-    """Classifying all cases together (with repeats) gives each row its own answer, in order."""
-    rows = [case_row(c) for c in CASES] * 3
+def test_each_row_alone_matches_the_table(classified_table: list[dict]) -> None:
+    """A row classified on its own gets the same answer as inside the whole table."""
+    for index in range(0, len(CASES), 7):
+        alone = classify_cases(frame([case_row(CASES[index])])).to_dicts()[0]
+        assert alone == classified_table[index], CASES[index]
+
+
+def test_repeated_rows_keep_their_order(classified_table: list[dict]) -> None:
+    """Texts are classified once per distinct combination; every copy gets the answer, in order."""
+    rows = [case_row(c) for c in reversed(CASES)] * 3
     out = classify_cases(frame(rows))
     assert out.height == len(rows)
-    assert out["is_overdose"].to_list() == [c.overdose for c in CASES] * 3
-    assert out["drug_count"].to_list() == [c.count for c in CASES] * 3
-    assert out["primarycause"].to_list() == [r["primarycause"] for r in rows]
+    assert out.to_dicts() == list(reversed(classified_table)) * 3
 
 
 def test_lower_case_input_is_normalised() -> None:
@@ -298,6 +322,16 @@ def test_output_columns_and_types() -> None:
         assert out.schema[column] == pl.Boolean, column
 
 
+def test_same_texts_in_different_fields_are_different_cases() -> None:
+    rows = frame(
+        [
+            {"primarycause": "FENTANYL TOXICITY", "secondarycause": "HYPERTENSIVE CARDIOVASCULAR DISEASE"},
+            {"primarycause": "HYPERTENSIVE CARDIOVASCULAR DISEASE", "secondarycause": "FENTANYL TOXICITY"},
+        ]
+    )
+    assert classify_cases(rows)["is_overdose"].to_list() == [True, False]
+
+
 def test_non_overdose_has_no_flags_even_when_drugs_are_named() -> None:
     out = classify_cases(
         frame([{"primarycause": "GUNSHOT WOUND OF HEAD", "secondarycause": "FENTANYL AND COCAINE TOXICITY"}])
@@ -314,7 +348,8 @@ def test_null_fields_and_null_typed_columns() -> None:
     assert out["is_overdose"].to_list() == [False, False]
     assert out["intent"].to_list() == ["unknown", "unknown"]
     assert out["drug_count"].to_list() == [0, 0]
-    assert out.select(pl.all().exclude(*CAUSE_FIELDS, "manner", "opioids", "cause_text").null_count()).sum_horizontal().item() == 0
+    added = [c for c in OUTPUT_COLUMNS if c != "cause_text"]
+    assert out.select(added).null_count().sum_horizontal().item() == 0
 
 
 def test_lazyframe_in_lazyframe_out() -> None:
@@ -356,7 +391,9 @@ def test_opioid_flag_agreement_known_answer() -> None:
     classified = classify_cases(rows)
     assert classified["opioid_flag_agrees"].to_list() == [True, False, False, True, True, False]
     expected = {
-        "overdose_deaths": {"cases": 4, "agree": 2, "disagree": 2, "share": 0.5, "archive_only": 1, "text_only": 1},
+        "overdose_deaths": {
+            "cases": 4, "agree": 2, "disagree": 2, "share": 0.5, "archive_only": 1, "text_only": 1
+        },
         "all_cases": {"cases": 6, "agree": 3, "disagree": 3, "share": 0.5, "archive_only": 2, "text_only": 1},
     }
     assert opioid_flag_agreement(rows) == expected
@@ -386,8 +423,8 @@ def test_shipped_dictionary_loads_and_covers_every_class() -> None:
     for needed in ("__toxicity__", "__negation__", "__filler__", "__generic__", "__intent__"):
         assert needed in set(terms["drug_class"])
     drugs = set(terms["drug"])
-    for name in ("fentanyl", "carfentanil", "despropionyl fentanyl (4-ANPP)", "isotonitazene", "xylazine", "bromazolam"):
-        assert name in drugs
+    named = {"fentanyl", "carfentanil", "despropionyl fentanyl (4-ANPP)", "isotonitazene", "xylazine"}
+    assert named | {"bromazolam", "etizolam", "heroin", "methamphetamine"} <= drugs
 
 
 def test_custom_dictionary_is_used(tmp_path: Path) -> None:
@@ -415,4 +452,29 @@ def test_bad_dictionary_rows_are_rejected(tmp_path: Path, line: str, message: st
     path = tmp_path / "terms.csv"
     path.write_text(TERMS_PATH.read_text().split("\n", 1)[0] + "\n" + line + ",\n")
     with pytest.raises(ValueError, match=message):
+        load_drug_terms(path)
+
+
+def test_dictionary_without_optional_sections() -> None:
+    """Sections left out of a custom dictionary match nothing instead of everything."""
+    terms = pl.DataFrame(
+        {
+            "pattern": ["FENTANYL", "TOXICITY"],
+            "drug": ["fentanyl", "toxicity"],
+            "drug_class": ["fentanyl", "__toxicity__"],
+        }
+    )
+    out = classify_cases(
+        frame([{"primarycause": "FENTANYL TOXICITY", "manner": "ACCIDENT"}, {"primarycause": "HEROIN"}]),
+        terms=terms,
+    )
+    assert out["is_overdose"].to_list() == [True, False]
+    assert out["fentanyl"].to_list() == [True, False]
+    assert out["intent"].to_list() == ["unknown", "unknown"]
+
+
+def test_intent_rows_must_use_known_labels(tmp_path: Path) -> None:
+    path = tmp_path / "terms.csv"
+    path.write_text("pattern,drug,drug_class\n^ACCIDENT,accidental,__intent__\n")
+    with pytest.raises(ValueError, match="__intent__"):
         load_drug_terms(path)

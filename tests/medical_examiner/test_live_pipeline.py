@@ -47,9 +47,10 @@ def test_live_pull_loads_exactly_the_served_cases_and_a_second_run_adds_none(
         monkeypatch.setenv("ODW_SOCRATA_PAGE_SIZE", "100")
         run_main_job()
         first = counts(isolated_env["ODW_WAREHOUSE"])
-        pages = [r for r in server.data_requests()]
+        pages = server.data_requests()
         assert len(pages) == 8  # 730 records in pages of 100
-        assert all(r[1].get("$order") == ":id" for r in pages)
+        assert all(p["$order"] == ":id" for p in pages)
+        assert [int(p["$offset"]) for p in pages] == list(range(0, 800, 100))
 
         run_main_job()
         second = counts(isolated_env["ODW_WAREHOUSE"])
@@ -58,7 +59,7 @@ def test_live_pull_loads_exactly_the_served_cases_and_a_second_run_adds_none(
     assert first["raw"] == len(records) == first["cases"] + first["quarantined_staging"]
     assert first["cases"] == len(records)
     assert second["raw"] == first["raw"] and second["cases"] == first["cases"]
-    assert "$where" in incremental[1], "the second run must be an incremental pull"
+    assert "$where" in incremental, "the second run must be an incremental pull"
     snapshots = list_snapshots(Path(isolated_env["ODW_RAW_DIR"]) / "medical_examiner")
     assert [s.mode for s in snapshots] == ["full", "incremental"]
     assert [s.rows for s in snapshots] == [len(records), 0]

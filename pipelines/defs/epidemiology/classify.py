@@ -7,49 +7,53 @@ for lives in ``drug_terms.csv`` next to this file, not in the code.
 
 Case definition (mirrored in ``docs/definitions.md``)
 ------------------------------------------------------
-Sources: the CDC/NCHS drug-overdose definition (underlying cause ICD-10 X40-X44, X60-X64, X85,
-Y10-Y14 -- poisoning by drugs of *any* intent); the CSTE/CDC State Unintentional Drug Overdose
-Reporting System (SUDORS), which classifies drug involvement from the medical examiner's
-cause-of-death text; and the Chicago Department of Public Health overdose reports, which count
-Cook County Medical Examiner deaths by manner-independent drug toxicity.
+Sources: the CDC/NCHS drug-overdose death definition (underlying cause ICD-10 X40-X44, X60-X64,
+X85, Y10-Y14: poisoning by drugs of *any* intent); the CDC State Unintentional Drug Overdose
+Reporting System (SUDORS, with CSTE), whose rule that a drug is *involved* when the medical
+examiner lists it as causing the death is used here for drug involvement; and the Chicago
+Department of Public Health overdose reports, which are built from the same Cook County Medical
+Examiner records.
 
-1. **Text.** The five cause fields are upper-cased; clauses are separated at ``, ; : .``.
-   Within a clause, a negation (``NO EVIDENCE OF ...``), a therapeutic adverse effect
-   (``ADVERSE EFFECTS OF ...``), a history (``HISTORY OF ...``) or a pending note (``PENDING``)
-   voids the rest of that clause. Non-drug agents (carbon monoxide, smoke, toxic alcohols, gases,
-   pesticides ...) are masked, and use/abuse phrases (``RECENT HEROIN USE``,
-   ``CHRONIC ETHANOL ABUSE``, ``ETHANOL AND DRUG ABUSE``, ``WITHDRAWAL FROM ...``) are removed:
-   they describe behaviour, not a poisoning.
+1. **Text.** Each of the five cause fields is upper-cased and punctuation becomes spaces,
+   except that ``, ; : .`` first split it into clauses. In a clause, a negation
+   (``NO EVIDENCE OF ...``), a therapeutic adverse effect (``ADVERSE EFFECTS OF ...``), a history
+   (``HISTORY OF ...``) or a pending note (``PENDING``) voids the rest of that clause. Non-drug
+   agents (carbon monoxide, smoke, toxic alcohols, gases, pesticides ...) are masked, and
+   use/abuse phrases (``RECENT HEROIN USE``, ``CHRONIC ETHANOL ABUSE``, ``INTRAVENOUS DRUG
+   ABUSE``, ``WITHDRAWAL FROM ...``) are removed: they describe behaviour, not a poisoning.
 2. **Toxicity context.** A field is a *toxicity context* when it contains a toxicity word
-   (toxicity, intoxication, overdose, poisoning, toxic, ingestion -- and misspellings such as
-   ``TOXCIITY``, ``TOXOCITY``, ``INTOXICAITON``) or when it consists only of drug names and
-   connector words (``COMBINED FENTANYL AND ALPRAZOLAM``, ``FENTANYL AND COCAINE``).
+   (toxicity, intoxication, overdose, poisoning, toxic effects, ingestion, and misspellings such
+   as ``TOXCIITY``, ``TOXOCITY``, ``INTOXICAITON``) or consists only of drug names and connector
+   words (``COMBINED FENTANYL AND ALPRAZOLAM``, ``FENTANYL AND COCAINE``).
 3. **Drug overdose death** (``is_overdose``), any manner: a primary-cause field (primary cause or
-   lines A-C) is a toxicity context that names a drug other than ethanol, or a generic drug word
-   (``MULTIPLE DRUG TOXICITY``, ``MIXED DRUG INTOXICATION``); or a primary-cause field is an
-   ethanol toxicity context and the secondary cause is such a drug-toxicity context (a combined
-   ethanol and drug poisoning split over the two parts of the certificate).
-   Not overdoses: drug toxicity named only in the secondary cause of a non-drug primary cause
+   its lines A-C) is a toxicity context naming a drug other than ethanol or a generic drug word
+   (``MULTIPLE DRUG TOXICITY``, ``MIXED DRUG INTOXICATION``, ``OVERDOSE``); or a primary-cause
+   field is an ethanol-only toxicity context and the secondary cause is such a drug toxicity
+   context (a combined ethanol and drug poisoning split over the two parts of the certificate).
+   Not overdoses: a drug toxicity named only in the secondary cause of a non-drug primary cause
    (a contributing condition, not the underlying cause); natural or injury deaths that mention
    drug use or history; therapeutic adverse effects (ICD-10 Y40-Y59); carbon monoxide and other
-   non-drug poisonings (X45-X49 other than drugs); pending causes; and **ethanol toxicity
-   alone**, which CDC codes to X45 (alcohol poisoning), outside the drug-overdose definition.
+   non-drug poisonings (X46-X49); pending causes; and **ethanol toxicity alone**, which is alcohol
+   poisoning (X45, X65, Y15), outside the CDC drug-overdose definition.
 4. **Drug involvement.** For overdose deaths only, every drug named in a toxicity-context field
-   (primary lines and the secondary cause, so ``ETHANOL TOXICITY`` listed as contributing in the
-   secondary cause counts) sets its class flag: fentanyl (incl. analogues, 4-ANPP and
-   norfentanyl), heroin (incl. 6-MAM), prescription opioids (incl. methadone and
-   buprenorphine), nitazenes, xylazine, cocaine (incl. its metabolites), methamphetamine (and
-   amphetamine), benzodiazepines (incl. designer benzodiazepines) and ethanol. ``any_opioid``
-   also counts ``OPIOID``/``OPIATE``/``NARCOTIC`` mentions with no named drug and non-fentanyl
-   synthetic opioids (ICD-10 T40.0-T40.4, T40.6). Drugs named only in history or use phrases do
-   not count. ``PROBABLE``/``POSSIBLE`` drugs count, as the examiner named them as a cause.
+   (primary-cause fields and the secondary cause, so ``ETHANOL TOXICITY`` listed as contributing
+   in the secondary cause counts) sets its class flag: fentanyl (analogues, 4-ANPP and
+   norfentanyl included), heroin (6-MAM included), prescription opioids (methadone and
+   buprenorphine included), nitazenes, xylazine, cocaine (metabolites included),
+   methamphetamine (amphetamine included), benzodiazepines (designer benzodiazepines included)
+   and ethanol. ``any_opioid`` also counts ``OPIOID``/``OPIATE``/``NARCOTIC`` with no named drug
+   and non-fentanyl synthetic opioids (the CDC opioid codes T40.0-T40.4 and T40.6). Drugs named
+   only in history or use phrases do not count; ``PROBABLE``/``POSSIBLE`` drugs do, as the
+   examiner named them as a cause.
 5. **drug_count** is the number of distinct drugs named: misspellings, brand names, synonyms
    and a drug's own metabolites (6-MAM -> heroin, norfentanyl -> fentanyl, benzoylecgonine ->
    cocaine) collapse to one drug; analogues and 4-ANPP count separately. A class-level mention
-   (``OPIATE``, ``BENZODIAZEPINES``) counts once, and only when no specific drug of that family
-   (all opioids form one family) is named.
+   (``OPIATE``, ``BENZODIAZEPINES``) counts once, and only when no specific drug of its family
+   (all opioids form one family) is named. Generic words (``MULTIPLE DRUG``) count zero.
 6. **intent** comes from the manner of death: accident, suicide, homicide, undetermined,
    pending, natural; anything else or missing is ``unknown``.
+7. **opioid_flag_agrees** compares the archive's own ``opioids`` flag (null = false) with
+   ``any_opioid``.
 
 Implementation notes: Polars regexes are the Rust ``regex`` crate (no look-around, no
 back-references), so exclusions are done by *removing* text with ``replace_all`` before matching,
@@ -125,6 +129,7 @@ FLAG_COLUMNS = (
     "benzodiazepine",
     "ethanol",
 )
+#: Values of the ``intent`` column (``__intent__`` dictionary rows map the manner to one of them).
 INTENTS = ("accident", "suicide", "homicide", "undetermined", "pending", "natural", "unknown")
 #: Every column :func:`classify_cases` adds (an input column of the same name is replaced).
 OUTPUT_COLUMNS = (
@@ -152,11 +157,15 @@ _DELIMITER_RUN = rf" *[{_CLAUSE_END}][ {_CLAUSE_END}]*| {{2,}}"
 # Replacement for masked non-drug agents: a word no pattern matches, so a masked field never
 # looks like a list of drugs only.
 _NONDRUG_MASK = " NONDRUGAGENT "
+# A regex that never matches (stands in for an empty dictionary section).
+_NOTHING = r"[^\s\S]"
 _KEY = "__cause_key"
 # Layout of the packed result column: one bit per boolean, drug_count in the high 16 bits.
 _PACKED_FLAGS = ("is_overdose", *FLAG_COLUMNS, "opioid_stimulant")
 _COUNT_UNIT = 1 << 16
 _COUNT_LIMIT = (1 << 16) - 1
+# Per-text lists of drugs named, combined over the fields of a death (see _drugs_named).
+_DRUG_LISTS = ("specific", "specific_families", "unspecified_families")
 _T = TypeVar("_T", pl.DataFrame, pl.LazyFrame)
 
 
@@ -181,6 +190,9 @@ def load_drug_terms(path: str | Path | None = None) -> pl.DataFrame:
     unknown = sorted(set(terms["drug_class"]) - set(DRUG_CLASSES) - set(SECTION_CLASSES))
     if unknown:
         raise ValueError(f"{source}: unknown drug_class {unknown}")
+    labels = set(terms.filter(pl.col("drug_class") == "__intent__")["drug"]) - set(INTENTS)
+    if labels:
+        raise ValueError(f"{source}: __intent__ rows must map to one of {INTENTS}, not {sorted(labels)}")
     for pattern in terms["pattern"]:
         try:
             matches_empty = pl.Series([""]).str.contains(f"^(?:{pattern})$").item()
@@ -203,6 +215,9 @@ def _alternation(patterns: list[str]) -> str:
     The regex crate prefers the earliest alternative among matches starting at the same place,
     so longer (more specific) patterns must come first: ``FENTANYL ANALOG`` before ``FENTANYL``.
     """
+    if not patterns:
+        # An empty alternation would match the empty string everywhere; match nothing instead.
+        return _NOTHING
     ordered = sorted(patterns, key=len, reverse=True)
     return "|".join(f"(?:{p})" for p in ordered)
 
@@ -248,6 +263,7 @@ class _Vocabulary:
             .sort("__len", descending=True, maintain_order=True)
             .drop("__len")
             .with_row_index("__term")
+            .with_columns(pl.col("__term").cast(pl.UInt32))
             .with_columns(
                 pl.when(pl.col("drug_class").is_in(OPIOID_CLASSES))
                 .then(pl.lit("opioid"))
@@ -275,13 +291,15 @@ class _Vocabulary:
                 f"{_B}(?:{suffix}) (?:OF|FROM) {drug_list}{_B}",
             ]
         )
-        voiding = (
-            section("__negation__") + section("__adverse_effect__") + section("__history__") + section("__pending__")
-        )
+        voiding = [
+            pattern
+            for name in ("__negation__", "__adverse_effect__", "__history__", "__pending__")
+            for pattern in section(name)
+        ]
         return cls(
             drugs=drugs,
             drug_re=_words(drug_patterns),
-            nonethanol_re=_words(nonethanol) if nonethanol else r"[^\s\S]",
+            nonethanol_re=_words(nonethanol),
             toxicity_re=_words(section("__toxicity__")),
             generic_re=_words(generic),
             candidate_re=_words(drug_patterns + generic + section("__toxicity__")),
@@ -316,113 +334,120 @@ def _field_text(clauses: pl.Expr, vocab: _Vocabulary) -> pl.Expr:
     )
 
 
-def _field_tests(text: str, vocab: _Vocabulary) -> dict[str, pl.Expr]:
-    """Word tests on one cleaned field (column ``text``), keyed by a short name."""
-    cleaned = pl.col(text)
-    return {
-        "toxicity": cleaned.str.contains(vocab.toxicity_re),
-        "named": cleaned.str.contains(vocab.drug_re),
-        "nonethanol": cleaned.str.contains(vocab.nonethanol_re),
-        "generic": cleaned.str.contains(vocab.generic_re),
-        # Nothing but drugs, connectors and toxicity words?
-        "only": cleaned.str.contains(vocab.only_drugs_re),
-    }
+def _field_features(values: pl.LazyFrame, vocab: _Vocabulary) -> pl.LazyFrame:
+    """Classify distinct cause-field texts (column ``__value``) one by one.
 
-
-def _field_roles(text: str) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
-    """From one field's word tests: ``(context, drug_toxicity, ethanol_only_context)``.
-
-    ``context``: a toxicity word, or a field of drug names and connectors only ("FENTANYL AND
-    COCAINE" names the drugs as the cause without a toxicity word). ``drug_toxicity``: a context
-    naming a non-ethanol drug or a generic drug word. ``ethanol_only_context``: a context whose
-    only named drug is ethanol.
+    Returns ``__value`` with ``normal`` (normalised text, for ``cause_text``); three roles:
+    ``context`` (a toxicity word, or nothing but drug names and connectors: "FENTANYL AND
+    COCAINE" names the drugs as the cause without a toxicity word), ``drug_toxicity`` (a context
+    naming a non-ethanol drug or a generic drug word) and ``ethanol_only`` (a context whose only
+    named drug is ethanol); and, for contexts, the drugs named (see :func:`_drugs_named`).
     """
-
-    def test(name: str) -> pl.Expr:
-        return pl.col(f"{text}_{name}").fill_null(False)
-
-    only_drugs = test("named") & test("only")
-    context = test("toxicity") | only_drugs
-    drug_toxicity = (test("toxicity") & (test("nonethanol") | test("generic"))) | (only_drugs & test("nonethanol"))
-    ethanol_only = context & test("named") & ~drug_toxicity
-    return context, drug_toxicity, ethanol_only
+    clauses = values.with_columns(_clauses(pl.col("__value")).alias("clauses")).with_columns(
+        _normalised(pl.col("clauses")).alias("normal")
+    )
+    # Only a text naming a drug, a generic drug word or a toxicity word can matter; the others
+    # become null here so that every later regex skips them.
+    candidate = pl.col("normal").str.contains(vocab.candidate_re).fill_null(False)
+    cleaned = clauses.with_columns(_field_text(pl.when(candidate).then(pl.col("clauses")), vocab).alias("text"))
+    text = pl.col("text")
+    tested = cleaned.with_columns(
+        text.str.contains(vocab.toxicity_re).fill_null(False).alias("toxicity"),
+        text.str.contains(vocab.drug_re).fill_null(False).alias("named"),
+        text.str.contains(vocab.nonethanol_re).fill_null(False).alias("nonethanol"),
+        text.str.contains(vocab.generic_re).fill_null(False).alias("generic"),
+        # Nothing but drugs, connectors and toxicity words?
+        text.str.contains(vocab.only_drugs_re).fill_null(False).alias("only"),
+    )
+    toxicity, named, nonethanol, generic = (pl.col(c) for c in ("toxicity", "named", "nonethanol", "generic"))
+    only_drugs = named & pl.col("only")
+    drug_toxicity = (toxicity & (nonethanol | generic)) | (only_drugs & nonethanol)
+    context = toxicity | only_drugs
+    roles = tested.select(
+        "__value",
+        "normal",
+        "text",
+        context.alias("context"),
+        drug_toxicity.alias("drug_toxicity"),
+        (context & named & ~drug_toxicity).alias("ethanol_only"),
+    ).cache()
+    drugs = _drugs_named(roles.filter(pl.col("context")).select("__value", "text"), vocab)
+    return (
+        roles.drop("text")
+        .join(drugs, on="__value", how="left")
+        .with_columns(
+            pl.col("classes").fill_null(0),
+            *(pl.col(c).fill_null(pl.lit([], dtype=pl.List(pl.String))) for c in _DRUG_LISTS),
+        )
+    )
 
 
 def _intent(vocab: _Vocabulary) -> pl.Expr:
     """Manner of death mapped to the intent vocabulary via the dictionary's ``__intent__`` rows."""
     manner = _normalised(_clauses(pl.col(MANNER_FIELD)))
-    intent: pl.Expr | pl.Then | pl.ChainedThen | None = None
-    for pattern, label in vocab.intents:
-        condition = manner.str.contains(pattern).fill_null(False)
-        intent = (pl.when(condition) if intent is None else intent.when(condition)).then(pl.lit(label))
-    if intent is None:
-        return pl.lit("unknown")
-    return intent.otherwise(pl.lit("unknown"))
+    # First matching row wins, as in the dictionary's order; built from the last row backwards.
+    intent = pl.lit("unknown")
+    for pattern, label in reversed(vocab.intents):
+        intent = pl.when(manner.str.contains(pattern).fill_null(False)).then(pl.lit(label)).otherwise(intent)
+    return intent
 
 
 def _classify_distinct(causes: pl.LazyFrame, vocab: _Vocabulary) -> pl.LazyFrame:
     """Classify one row per distinct cause combination; returns the key and the output columns."""
-    # Built in stages of plain columns: one nested expression would repeat every regex in the
-    # plan for each place a cleaned field is used.
-    clauses = {field: f"__clauses_{field}" for field in CAUSE_FIELDS}
-    normal = {field: f"__normal_{field}" for field in CAUSE_FIELDS}
-    texts = {field: f"__text_{field}" for field in CAUSE_FIELDS}
-    normalised = causes.with_columns(_clauses(pl.col(f)).alias(clauses[f]) for f in CAUSE_FIELDS).with_columns(
-        _normalised(pl.col(clauses[f])).alias(normal[f]) for f in CAUSE_FIELDS
-    )
-
-    def candidate(field: str) -> pl.Expr:
-        # Only a field naming a drug, a generic drug word or a toxicity word can matter; the
-        # others are set to null so that every later regex skips them. A line repeating the
-        # primary cause (the archive usually repeats it as line A) adds nothing either.
-        named = pl.col(normal[field]).str.contains(vocab.candidate_re)
-        if field in PRIMARY_FIELDS[1:]:
-            named = named & (pl.col(normal[field]) != pl.col(normal[PRIMARY_FIELDS[0]])).fill_null(True)
-        return named.fill_null(False)
-
-    cleaned = normalised.with_columns(
-        _field_text(pl.when(candidate(field)).then(pl.col(clauses[field])), vocab).alias(texts[field])
-        for field in CAUSE_FIELDS
-    )
-    tested = cleaned.with_columns(
-        expr.alias(f"{text}_{name}") for text in texts.values() for name, expr in _field_tests(text, vocab).items()
-    )
-    roles = {field: _field_roles(texts[field]) for field in CAUSE_FIELDS}
-    primary_drug = pl.any_horizontal(roles[f][1] for f in PRIMARY_FIELDS)
-    primary_ethanol = pl.any_horizontal(roles[f][2] for f in PRIMARY_FIELDS)
-    is_overdose = primary_drug | (primary_ethanol & roles[SECONDARY_FIELD][1])
-    # The text in which drugs count as involved: every toxicity-context field of an overdose.
-    involvement = pl.when(pl.col("is_overdose")).then(
-        pl.concat_str(
-            [pl.when(roles[f][0]).then(pl.col(texts[f])) for f in CAUSE_FIELDS],
-            separator=" | ",
-            ignore_nulls=True,
+    # Combinations multiply a few thousand distinct field texts (primary x lines x secondary x
+    # manner), so the regex work runs once per distinct text and is joined to each field.
+    values = pl.concat([causes.select(pl.col(f).alias("__value")) for f in CAUSE_FIELDS]).drop_nulls().unique()
+    features = _field_features(values, vocab).cache()
+    roles = ("normal", "context", "drug_toxicity", "ethanol_only", "classes", *_DRUG_LISTS)
+    combined = causes
+    for field in CAUSE_FIELDS:
+        combined = combined.join(
+            features.rename({"__value": field, **{r: f"{field}__{r}" for r in roles}}),
+            on=field,
+            how="left",
         )
+
+    def role(field: str, name: str) -> pl.Expr:
+        return pl.col(f"{field}__{name}").fill_null(False)
+
+    primary_drug = pl.any_horizontal(role(f, "drug_toxicity") for f in PRIMARY_FIELDS)
+    primary_ethanol = pl.any_horizontal(role(f, "ethanol_only") for f in PRIMARY_FIELDS)
+    is_overdose = primary_drug | (primary_ethanol & role(SECONDARY_FIELD, "drug_toxicity"))
+    # Drugs count as involved in every toxicity-context field of an overdose.
+    involved = {f: pl.col("is_overdose") & role(f, "context") for f in CAUSE_FIELDS}
+    classes = pl.reduce(
+        lambda a, b: a | b,
+        [pl.when(involved[f]).then(pl.col(f"{f}__classes")).otherwise(0) for f in CAUSE_FIELDS],
     )
-    cause_text = pl.concat_str([pl.col(normal[f]) for f in CAUSE_FIELDS], separator=" ", ignore_nulls=True)
+
+    def union(name: str) -> pl.Expr:
+        empty = pl.lit([], dtype=pl.List(pl.String))
+        return pl.concat_list(
+            pl.when(involved[f]).then(pl.col(f"{f}__{name}")).otherwise(empty) for f in CAUSE_FIELDS
+        ).list.unique()
+
+    # A class-level mention ("OPIATE") counts only when its family has no specific drug.
+    drug_count = union("specific").list.len() + union("unspecified_families").list.set_difference(
+        union("specific_families")
+    ).list.len()
+    cause_text = pl.concat_str([pl.col(f"{f}__normal") for f in CAUSE_FIELDS], separator=" ", ignore_nulls=True)
     # The manner vocabulary is tiny: map each distinct manner once.
     intents = causes.select(MANNER_FIELD).unique().with_columns(_intent(vocab).alias("intent"))
-    classified = (
-        tested.with_columns(is_overdose.alias("is_overdose"))
-        .with_columns(involvement.alias("__involvement"))
+    has = {c: (pl.col("__classes") & (1 << i)) != 0 for i, c in enumerate(DRUG_CLASSES)}
+    return (
+        combined.with_columns(is_overdose.alias("is_overdose"))
         .select(
             _KEY,
             MANNER_FIELD,
             pl.when(cause_text != "").then(cause_text).alias("cause_text"),
             "is_overdose",
-            "__involvement",
+            classes.alias("__classes"),
+            drug_count.cast(pl.UInt32).alias("drug_count"),
         )
         .join(intents, on=MANNER_FIELD, how="left", nulls_equal=True)
-    )
-    involved = _drug_involvement(classified.select(_KEY, "__involvement"), vocab)
-    return (
-        classified.drop("__involvement")
-        .join(involved, on=_KEY, how="left")
-        .with_columns(pl.col(f"__has_{c}").fill_null(False) for c in DRUG_CLASSES)
         .with_columns(
-            *(pl.col(f"__has_{c}").alias(c) for c in FLAG_COLUMNS if c != "any_opioid"),
-            pl.any_horizontal(pl.col(f"__has_{c}") for c in OPIOID_CLASSES).alias("any_opioid"),
-            pl.col("drug_count").fill_null(0).cast(pl.UInt32),
+            *(has[c].alias(c) for c in FLAG_COLUMNS if c != "any_opioid"),
+            pl.any_horizontal(has[c] for c in OPIOID_CLASSES).alias("any_opioid"),
         )
         .with_columns(
             (pl.col("any_opioid") & (pl.col("cocaine") | pl.col("methamphetamine"))).alias("opioid_stimulant")
@@ -451,17 +476,20 @@ def _unpack() -> list[pl.Expr]:
     ]
 
 
-def _drug_involvement(involvement: pl.LazyFrame, vocab: _Vocabulary) -> pl.LazyFrame:
-    """Per key: which drug classes are involved and how many distinct substances are named.
+def _drugs_named(texts: pl.LazyFrame, vocab: _Vocabulary) -> pl.LazyFrame:
+    """The drugs named in each cleaned text (columns ``__value``, ``text``).
 
-    One ``extract_all`` finds every drug mention; only the distinct matched strings (a few
-    hundred at most) are then tested against the individual patterns to learn which dictionary
-    row each one is, which keeps the per-pattern work off the large frame.
+    Returns ``__value``, ``classes`` (bit *i* set when a drug of ``DRUG_CLASSES[i]`` is named),
+    ``specific`` (specific drug names), ``specific_families`` and ``unspecified_families`` (the
+    families of class-level mentions such as ``OPIATE``). One ``extract_all`` finds every
+    mention; only the distinct matched strings (a few dozen) are then tested against each
+    pattern to learn which dictionary row matched, keeping per-pattern work off the texts.
     """
     mentions = (
-        involvement.select(_KEY, pl.col("__involvement").str.extract_all(vocab.drug_re).alias("__match"))
+        texts.select("__value", pl.col("text").str.extract_all(vocab.drug_re).alias("__match"))
         .explode("__match")
         .filter(pl.col("__match").is_not_null())
+        .unique()
     )
     term_of = pl.coalesce(
         pl.when(pl.col("__match").str.contains(f"^(?:{pattern})$")).then(pl.lit(term, dtype=pl.UInt32))
@@ -476,20 +504,14 @@ def _drug_involvement(involvement: pl.LazyFrame, vocab: _Vocabulary) -> pl.LazyF
     specific = ~pl.col("__unspecified")
     return (
         mentions.join(matched, on="__match", how="inner")
-        .group_by(_KEY)
+        .group_by("__value")
         .agg(
-            *((pl.col("drug_class") == c).any().alias(f"__has_{c}") for c in DRUG_CLASSES),
-            pl.col("drug").filter(specific).n_unique().alias("__n_specific"),
-            pl.col("__family").filter(pl.col("__unspecified")).unique().alias("__unspecified_families"),
-            pl.col("__family").filter(specific).unique().alias("__specific_families"),
-        )
-        .select(
-            _KEY,
-            *(f"__has_{c}" for c in DRUG_CLASSES),
-            (
-                pl.col("__n_specific")
-                + pl.col("__unspecified_families").list.set_difference("__specific_families").list.len()
-            ).alias("drug_count"),
+            pl.sum_horizontal(
+                (pl.col("drug_class") == c).any().cast(pl.UInt32) * (1 << i) for i, c in enumerate(DRUG_CLASSES)
+            ).alias("classes"),
+            pl.col("drug").filter(specific).unique().alias("specific"),
+            pl.col("__family").filter(specific).unique().alias("specific_families"),
+            pl.col("__family").filter(pl.col("__unspecified")).unique().alias("unspecified_families"),
         )
     )
 
@@ -501,7 +523,8 @@ def _archive_flag(schema: pl.Schema) -> pl.Expr:
         return pl.lit(False)
     if dtype == pl.String:
         # Socrata exports booleans as text in some formats.
-        flag = pl.col(ARCHIVE_OPIOID_FIELD).str.strip_chars().str.to_lowercase().is_in(["true", "t", "1", "yes", "y"])
+        text = pl.col(ARCHIVE_OPIOID_FIELD).str.strip_chars().str.to_lowercase()
+        flag = text.is_in(["true", "t", "1", "yes", "y"])
     else:
         flag = pl.col(ARCHIVE_OPIOID_FIELD).cast(pl.Boolean)
     return flag.fill_null(False)
@@ -531,13 +554,15 @@ def classify_cases(frame: _T, terms: pl.DataFrame | None = None) -> _T:
         for c in key_fields
         if schema[c] != pl.String
     )
-    # Texts repeat heavily, so classify each distinct combination once. A 64-bit hash as the
-    # key: a collision between two of even millions of distinct combinations has a
-    # probability near 1e-7, far below the classification's own error.
-    # XOR of per-column hashes with distinct seeds: half the cost of hashing a struct.
+    # Texts repeat heavily, so classify each distinct combination once, keyed by a 64-bit hash
+    # (XOR of per-column hashes with distinct seeds, about half the cost of hashing a struct).
+    # A collision among even a million distinct combinations has a probability near 3e-8, far
+    # below the classification's own error.
     key = pl.reduce(lambda a, b: a ^ b, [pl.col(c).hash(seed=i) for i, c in enumerate(key_fields)])
-    keyed = base.with_columns(key.alias(_KEY))
-    distinct = keyed.filter(pl.col(_KEY).is_first_distinct()).select(_KEY, *key_fields)
+    # cache(): both are read by several branches of the plan, which the optimiser would
+    # otherwise recompute (hashing every row once per branch).
+    keyed = base.with_columns(key.alias(_KEY)).cache()
+    distinct = keyed.filter(pl.col(_KEY).is_first_distinct()).select(_KEY, *key_fields).cache()
     # Join only the key and put the outputs beside the input: joining the whole input would
     # copy every input column.
     outputs = (

@@ -4,8 +4,7 @@ Thin wrappers: the work is in ``ingest.py`` (files → staging, quarantine, inge
 ``metrics.py`` (Wilson intervals) and in ``sql/field_data/``.
 """
 
-from __future__ import annotations
-
+import re
 from collections import Counter
 from datetime import UTC, datetime
 
@@ -16,10 +15,10 @@ from dagster_duckdb import DuckDBResource
 from pipelines.defs.field_data.ingest import SourceReport, ingest_source
 from pipelines.defs.field_data.metrics import with_proportion
 from pipelines.defs.field_data.schema import HOTSPOTS, OUTREACH, SOURCES, SPECS, SYNTHETIC_PREFIX, TEST_STRIPS, SourceSpec
-from pipelines.defs.marts.assets import region_label
+from pipelines.defs.marts.regions import region_label
 from pipelines.defs.resources import SettingsResource, warehouse
 from pipelines.settings import PROJECT_ROOT, Settings
-from pipelines.warehouse import query_sql_file, run_sql_file
+from pipelines.warehouse import fetch_row, query_sql_file, run_sql_file
 
 GROUP = "field_data"
 COMMUNITY_AREAS = dg.AssetKey(["staging", "community_areas"])
@@ -59,16 +58,16 @@ def _files_table(report: SourceReport) -> str:
 
 
 def _reason_kinds(con, source: str) -> dict[str, int]:
-    """Quarantine reasons grouped by their first words (the rule), for a quick overview."""
-    reasons = con.execute(
-        "SELECT reason FROM staging.quarantine WHERE source = $source", {"source": source}
+    """Quarantine reasons counted by rule (values and numbers blanked), for a quick overview."""
+    rows = con.execute(
+        "SELECT stage, reason FROM staging.quarantine WHERE source = $source", {"source": source}
     ).fetchall()
     kinds: Counter[str] = Counter()
-    for (reason,) in reasons:
-        for part in reason.split("; "):
-            words = [w for w in part.split() if not w.startswith(("'", "(")) and not w[:1].isdigit()]
-            kinds[" ".join(words[:4])] += 1
-    return dict(kinds.most_common(10))
+    for stage, reason in rows:
+        parts = [reason] if stage == "refused" else reason.split("; ")
+        for part in parts:
+            kinds[re.sub(r"'[^']*'|-?\d[\d.,:/-]*", "…", part)[:120]] += 1
+    return dict(kinds.most_common(15))
 
 
 def _ingest(context: dg.AssetExecutionContext, duckdb: DuckDBResource, cfg: Settings, spec: SourceSpec) -> dg.MaterializeResult:
@@ -191,7 +190,7 @@ def test_strip_codetection(duckdb: DuckDBResource, settings: SettingsResource) -
 def _run_mart(duckdb: DuckDBResource, cfg: Settings, sql: str, table: str, params: dict) -> dg.MaterializeResult:
     with warehouse(duckdb, cfg) as con:
         run_sql_file(con, sql, params)
-        rows = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+        rows = fetch_row(con, f"SELECT count(*) FROM {table}")[0]
     return dg.MaterializeResult(metadata={"rows": rows})
 
 
@@ -227,9 +226,9 @@ def naloxone_cumulative(duckdb: DuckDBResource, settings: SettingsResource) -> d
             "field_data/naloxone_cumulative.sql",
             {"trained_baseline": cfg.naloxone_trained_baseline, "trained_goal": cfg.naloxone_trained_goal},
         )
-        last = con.execute(
-            "SELECT month, people_trained_cumulative FROM marts.naloxone_cumulative ORDER BY month DESC LIMIT 1"
-        ).fetchone()
+        last = fetch_row(
+            con, "SELECT month, people_trained_cumulative FROM marts.naloxone_cumulative ORDER BY month DESC LIMIT 1"
+        )
     return dg.MaterializeResult(
         metadata={
             "people_trained_cumulative": int(last[1]) if last else cfg.naloxone_trained_baseline,
@@ -264,7 +263,7 @@ def naloxone_coverage(duckdb: DuckDBResource, settings: SettingsResource) -> dg.
     cfg = settings.get()
     return _run_mart(
         duckdb, cfg, "field_data/naloxone_coverage.sql", "marts.naloxone_coverage",
-        {"region_areas": list(cfg.region_areas), "region_label": region_label(cfg)},
+        {"region_areas": list(cfg.region_areas), "region_label": region_label(cfg.region_areas)},
     )
 
 
@@ -282,10 +281,11 @@ def field_data_files(duckdb: DuckDBResource, settings: SettingsResource) -> dg.M
         run_sql_file(
             con, "field_data/field_data_files.sql", {"sources": list(SOURCES), "synthetic_prefix": SYNTHETIC_PREFIX}
         )
-        rows, refused, added_up = con.execute(
+        rows, refused, added_up = fetch_row(
+            con,
             "SELECT count(*), count(*) FILTER (WHERE status = 'refused'), "
-            "coalesce(bool_and(rows_in = rows_loaded + rows_quarantined), true) FROM marts.field_data_files"
-        ).fetchone()
+            "coalesce(bool_and(rows_in = rows_loaded + rows_quarantined), true) FROM marts.field_data_files",
+        )
     return dg.MaterializeResult(metadata={"files": rows, "files_refused": refused, "rows_add_up": added_up})
 
 

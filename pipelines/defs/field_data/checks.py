@@ -1,13 +1,11 @@
 """Data-quality checks on the field-data staging tables (blocking: bad data must not reach the marts)."""
 
-from __future__ import annotations
-
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from pipelines.defs.field_data.schema import SPECS, staging_columns
 from pipelines.defs.resources import SettingsResource, warehouse
-from pipelines.warehouse import query_sql_file, run_sql_file
+from pipelines.warehouse import fetch_row, query_sql_file, run_sql_file
 
 STAGING_KEYS = {source: dg.AssetKey(["staging", source]) for source in SPECS}
 
@@ -23,7 +21,7 @@ def _rows_add_up(source: str):
     def check(duckdb: DuckDBResource, settings: SettingsResource) -> dg.AssetCheckResult:
         with warehouse(duckdb, settings.get()) as con:
             run_sql_file(con, "field_data/schema.sql")
-            rows = query_sql_file(con, "field_data/rows_add_up.sql", {"source": source}).fetchone()
+            rows = query_sql_file(con, "field_data/rows_add_up.sql", {"source": source}).fetchall()[0]
         rows_in, staged, quarantined, files_off = rows
         return dg.AssetCheckResult(
             passed=files_off == 0 and rows_in == staged + quarantined,
@@ -71,7 +69,8 @@ def test_strips_allowed_values(duckdb: DuckDBResource, settings: SettingsResourc
     spec = SPECS["test_strips"]
     with warehouse(duckdb, settings.get()) as con:
         run_sql_file(con, "field_data/schema.sql")
-        bad = con.execute(
+        bad = fetch_row(
+            con,
             "SELECT count(*) FROM staging.test_strips WHERE NOT list_contains($strips, strip_type) "
             "OR NOT list_contains($results, result) OR NOT list_contains($substances, substance_as_sold)",
             {
@@ -79,7 +78,7 @@ def test_strips_allowed_values(duckdb: DuckDBResource, settings: SettingsResourc
                 "results": list(spec.column("result").allowed),
                 "substances": list(spec.column("substance_as_sold").allowed),
             },
-        ).fetchone()[0]
+        )[0]
     return dg.AssetCheckResult(passed=bad == 0, metadata={"rows_with_unknown_values": bad})
 
 
@@ -87,9 +86,9 @@ def test_strips_allowed_values(duckdb: DuckDBResource, settings: SettingsResourc
 def hotspots_unique_id(duckdb: DuckDBResource, settings: SettingsResource) -> dg.AssetCheckResult:
     with warehouse(duckdb, settings.get()) as con:
         run_sql_file(con, "field_data/schema.sql")
-        dupes = con.execute(
-            "SELECT count(*) FROM (SELECT hotspot_id FROM staging.hotspots GROUP BY 1 HAVING count(*) > 1)"
-        ).fetchone()[0]
+        dupes = fetch_row(
+            con, "SELECT count(*) FROM (SELECT hotspot_id FROM staging.hotspots GROUP BY 1 HAVING count(*) > 1)"
+        )[0]
     return dg.AssetCheckResult(passed=dupes == 0, metadata={"duplicated_hotspot_ids": dupes})
 
 

@@ -140,7 +140,7 @@ def read_source(
     name order), one :class:`FileOutcome` per file (counts filled in for refused files only), and
     the quarantine rows of refused files (``file``, ``row_number``, ``reason``).
     """
-    header_keys = set(spec.header_map(settings.field_column_map))
+    header_keys = spec.header_map(settings.field_column_map)
     frames: list[pl.DataFrame] = []
     outcomes: list[FileOutcome] = []
     refusals: list[pl.DataFrame] = []
@@ -184,12 +184,12 @@ def read_source(
 
 def load_references(con: duckdb.DuckDBPyConnection, spec: SourceSpec) -> tuple[AreaIndex, pl.DataFrame | None]:
     """The community areas and (for test strips and outreach) the hot spots rows are checked against."""
-    areas = con.execute(
+    areas = con.sql(
         "SELECT community_area_number, community_area, geometry_wkt FROM staging.community_areas"
     ).pl()
     if spec.source == "hotspots":
         return AreaIndex(areas), None
-    hotspots = con.execute(
+    hotspots = con.sql(
         "SELECT hotspot_id, latitude, longitude, community_area_number FROM staging.hotspots"
     ).pl()
     return AreaIndex(areas), hotspots.cast(HOTSPOT_REFERENCE_SCHEMA)  # type: ignore[arg-type]

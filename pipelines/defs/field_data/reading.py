@@ -18,7 +18,7 @@ import csv
 import io
 import re
 import warnings
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
@@ -29,7 +29,7 @@ from pipelines.defs.field_data.schema import header_key
 
 #: The header row is looked for in this many first rows of a sheet or CSV file.
 HEADER_SCAN_ROWS = 10
-#: A row is a header candidate when at least this many of its cells name a known column.
+#: A row is a header candidate when its cells name at least this many different known columns.
 MIN_HEADER_MATCHES = 2
 #: Delimiters tried for CSV files, in order of preference on a tie.
 DELIMITERS = (",", ";", "\t")
@@ -94,11 +94,11 @@ def _size_text(size: int) -> str:
     return f"{size / 1_000_000:.1f} MB" if size >= 100_000 else f"{size:,} bytes"
 
 
-def read_file(path: Path, header_keys: set[str], *, max_bytes: int, max_rows: int) -> ReadResult:
+def read_file(path: Path, header_keys: Mapping[str, str], *, max_bytes: int, max_rows: int) -> ReadResult:
     """Read ``path`` into tables of text cells, or raise :class:`Refused`.
 
-    ``header_keys`` are the :func:`header_key` forms of every accepted header of the source; they
-    locate the header row (and, for CSV, the delimiter). Files over ``max_bytes`` are refused
+    ``header_keys`` maps the :func:`header_key` form of every accepted header to its column (see
+    ``SourceSpec.header_map``); it locates the header row (and, for CSV, the delimiter). Files over ``max_bytes`` are refused
     unread; more than ``max_rows`` non-blank data rows are refused too.
     """
     size = path.stat().st_size
@@ -157,12 +157,14 @@ def decode_text(raw: bytes) -> tuple[str, str]:
         ) from exc
 
 
-def _header_score(row: Sequence[str | None], header_keys: set[str]) -> int:
-    return sum(1 for cell in row if cell is not None and header_key(str(cell)) in header_keys)
+def _header_score(row: Sequence[str | None], header_keys: Mapping[str, str]) -> int:
+    # Distinct columns, so a row that names one column twice ("tested_on", "date") — as a row of
+    # instructions does — is not taken for a header.
+    return len({header_keys.get(header_key(str(cell))) for cell in row if cell is not None} - {None})
 
 
-def find_header(rows: Sequence[Sequence[str | None]], header_keys: set[str]) -> tuple[int, int]:
-    """Index (0-based) and score of the best header row among ``rows``; score 0 when none."""
+def find_header(rows: Sequence[Sequence[str | None]], header_keys: Mapping[str, str]) -> tuple[int, int]:
+    """Index (0-based) and score (distinct known columns) of the best header row; score 0 when none."""
     best, best_score = 0, 0
     for index, row in enumerate(rows[:HEADER_SCAN_ROWS]):
         score = _header_score(row, header_keys)
@@ -179,7 +181,7 @@ def _no_header(where: str) -> Refused:
     )
 
 
-def _read_csv(raw: bytes, header_keys: set[str], max_rows: int) -> ReadResult:
+def _read_csv(raw: bytes, header_keys: Mapping[str, str], max_rows: int) -> ReadResult:
     text, encoding = decode_text(raw)
     sample = text[:65536]
     if len(_CONTROL.findall(sample)) > max(2, len(sample) // 100):
@@ -274,7 +276,7 @@ def cell_text(value: object) -> str | None:
     return str(value)
 
 
-def _read_xlsx(raw: bytes, header_keys: set[str], max_rows: int) -> ReadResult:
+def _read_xlsx(raw: bytes, header_keys: Mapping[str, str], max_rows: int) -> ReadResult:
     # Opening a workbook from a stranger can fail in many library-specific ways (bad zip, missing
     # parts, malformed XML); all of them mean the same thing to the coordinator.
     import openpyxl
@@ -320,7 +322,7 @@ def _read_xlsx(raw: bytes, header_keys: set[str], max_rows: int) -> ReadResult:
     return ReadResult("xlsx", None, None, tuple(tables))
 
 
-def _read_sheet(sheet, header_keys: set[str], max_rows: int) -> Table | None:
+def _read_sheet(sheet, header_keys: Mapping[str, str], max_rows: int) -> Table | None:
     # Some writers record wrong sheet dimensions; without this the read-only reader trusts them.
     sheet.reset_dimensions()
     rows: list[list[str | None]] = []

@@ -1,0 +1,376 @@
+"""Unit tests of the dashboard's pure functions (no Streamlit runtime, no database)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import date, datetime
+
+import polars as pl
+import pytest
+
+from dashboards.components import charts, data, map_layers
+
+SQUARE = json.dumps({"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 1], [0, 1], [0, 0]]]})
+NEXT_SQUARE = json.dumps({"type": "Polygon", "coordinates": [[[1, 0], [2, 0], [2, 1], [1, 1], [1, 0]]]})
+
+
+def _areas(numbers: list[int], in_region: list[bool]) -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "community_area_number": numbers,
+            "community_area": [f"Area {n}" for n in numbers],
+            "population_2020": [50_000] * len(numbers),
+            "in_region": in_region,
+            "geometry_geojson": [SQUARE if i % 2 == 0 else NEXT_SQUARE for i in range(len(numbers))],
+            "centroid_lon": [0.5 + (i % 2) for i in range(len(numbers))],
+            "centroid_lat": [0.5] * len(numbers),
+        },
+        schema_overrides={"community_area_number": pl.Int32, "population_2020": pl.Int32},
+    )
+
+
+def _monthly(rows: list[tuple[date, int, bool, int]]) -> pl.DataFrame:
+    """(month, area, in_region, overdose deaths) -> a me_monthly_by_area-shaped frame."""
+    return pl.DataFrame(
+        {
+            "month": [r[0] for r in rows],
+            "community_area_number": [r[1] for r in rows],
+            "community_area": [f"Area {r[1]}" for r in rows],
+            "in_region": [r[2] for r in rows],
+            "overdose_deaths": [r[3] for r in rows],
+            "opioid_deaths": [r[3] for r in rows],
+            "fentanyl_deaths": [r[3] for r in rows],
+            "is_provisional": [r[0] >= date(2025, 6, 1) for r in rows],
+        },
+        schema_overrides={"community_area_number": pl.Int32},
+    )
+
+
+# ---- colour binning -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [(37.46, 37.0), (123.0, 120.0), (8.37, 8.4), (0.0123, 0.012), (1000.0, 1000.0), (0.0, 0.0)],
+)
+def test_nice_round_keeps_two_significant_figures(value: float, expected: float) -> None:
+    assert map_layers.nice_round(value) == pytest.approx(expected)
+
+
+def test_class_breaks_are_rounded_quantiles_of_positive_values() -> None:
+    # 10..59: the 20/40/60/80 % quantiles are 19.8, 29.6, 39.4, 49.2 -> 20, 30, 39, 49.
+    values = list(range(10, 60))
+    assert map_layers.class_breaks(values) == [10.0, 20.0, 30.0, 39.0, 49.0, 59.0]
+
+
+def test_class_breaks_ignore_suppressed_and_zero_values() -> None:
+    values = [None, 0, 0, None, 12, 15, 30, 60, 90]
+    edges = map_layers.class_breaks(values, n_classes=3)
+    assert edges[0] == 12 and edges[-1] == 90
+    assert edges == sorted(set(edges))
+
+
+def test_class_breaks_collapse_when_few_distinct_values() -> None:
+    assert map_layers.class_breaks([20, 20, 20]) == [20.0, 20.0]
+    assert map_layers.class_breaks([10, 10, 10, 10, 10, 50]) == [10.0, 50.0]
+    assert map_layers.class_breaks([None, 0]) == []
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [(10, 0), (19.99, 0), (20, 1), (39, 3), (48.9, 3), (49, 4), (59, 4), (500, 4), (5, 0)],
+)
+def test_classify_uses_half_open_classes_and_closes_the_last(value: float, expected: int) -> None:
+    assert map_layers.classify(value, [10.0, 20.0, 30.0, 39.0, 49.0, 59.0]) == expected
+
+
+def test_class_colours_spread_over_viridis() -> None:
+    assert map_layers.class_colours(5) == list(map_layers.VIRIDIS_5)
+    assert map_layers.class_colours(3) == ["#fde725", "#21918c", "#440154"]
+    assert map_layers.class_colours(1) == ["#fde725"]
+    with pytest.raises(ValueError):
+        map_layers.class_colours(6)
+
+
+def test_hex_to_rgba() -> None:
+    assert map_layers.hex_to_rgba("#fde725", 200) == [253, 231, 37, 200]
+
+
+# ---- legend ----------------------------------------------------------------------------------
+
+
+def test_legend_bins_for_counts_read_as_whole_number_ranges() -> None:
+    bins = map_layers.legend_bins([10.0, 20.0, 30.0, 39.0, 49.0, 59.0], integer=True, threshold=10)
+    assert [b.label for b in bins] == [
+        "No deaths",
+        "10–19",
+        "20–29",
+        "30–38",
+        "39–48",
+        "49–59",
+        "1–9 deaths (shown as <10)",
+    ]
+    assert bins[0].colour == map_layers.NO_DEATHS_COLOUR
+    assert bins[-1].colour == map_layers.SUPPRESSED_COLOUR
+    assert [b.colour for b in bins[1:-1]] == list(map_layers.VIRIDIS_5)
+
+
+def test_legend_bins_for_rates_keep_one_decimal() -> None:
+    bins = map_layers.legend_bins([12.3, 25.0, 80.25], integer=False, threshold=10)
+    assert [b.label for b in bins[1:-1]] == ["12.3–25.0", "25.0–80.2"]
+
+
+def test_legend_without_classes_still_explains_grey_and_empty_areas() -> None:
+    labels = [b.label for b in map_layers.legend_bins([], integer=True, threshold=10)]
+    assert labels == ["No deaths", "1–9 deaths (shown as <10)"]
+
+
+def test_legend_html_is_self_contained_and_escaped() -> None:
+    html = map_layers.legend_html("Deaths", map_layers.legend_bins([10.0, 20.0], integer=True, threshold=10), "West <Side>")
+    assert "10–20" in html and "&lt;10" in html and "West &lt;Side&gt; boundary" in html
+    assert "http" not in html and "<img" not in html
+
+
+# ---- features and deck -----------------------------------------------------------------------
+
+
+@pytest.fixture
+def area_metrics() -> pl.DataFrame:
+    """Four region areas over a year: 40 deaths, 4 and 3 deaths (suppressed), 0 deaths.
+
+    Two small areas, so complementary suppression has nothing to add.
+    """
+    areas = _areas([23, 24, 25, 26], [True, True, True, True])
+    monthly = _monthly(
+        [(date(2024, m, 1), 23, True, 4 if m <= 4 else 3) for m in range(1, 13)]
+        + [(date(2024, m, 1), 24, True, 1 if m <= 4 else 0) for m in range(1, 13)]
+        + [(date(2024, m, 1), 25, True, 0) for m in range(1, 13)]
+        + [(date(2024, m, 1), 26, True, 1 if m <= 3 else 0) for m in range(1, 13)]
+    )
+    return data.area_period_metrics(monthly, areas, date(2024, 1, 1), date(2024, 12, 1), "overdose", threshold=10)
+
+
+def test_area_metrics_suppress_small_counts_and_annualise(area_metrics: pl.DataFrame) -> None:
+    rows = {r["community_area_number"]: r for r in area_metrics.iter_rows(named=True)}
+    assert rows[23]["deaths"] == 40 and rows[23]["rate"] == pytest.approx(80.0)
+    assert rows[24]["deaths"] is None and rows[24]["deaths_display"] == "<10" and rows[24]["rate"] is None
+    assert rows[25]["deaths"] == 0 and rows[25]["deaths_display"] == "0"
+
+
+def test_features_carry_display_strings_and_no_suppressed_numbers(area_metrics: pl.DataFrame) -> None:
+    areas = _areas([23, 24, 25, 26], [True, True, True, True])
+    edges = map_layers.class_breaks(area_metrics.get_column("deaths").to_list())
+    features = map_layers.build_features(
+        area_metrics, areas, value_col="deaths", edges=edges, threshold=10, count_label="Overdose deaths"
+    )
+    by_name = {f["properties"]["community_area"]: f["properties"] for f in features}
+    assert by_name["Area 23"]["deaths_text"] == "Overdose deaths: 40"
+    assert "95% CI" in by_name["Area 23"]["rate_text"]
+    assert by_name["Area 23"]["note_text"] == ""
+    suppressed = by_name["Area 24"]
+    assert suppressed["deaths_text"] == "Overdose deaths: <10"
+    assert suppressed["rate_text"] == "Rate: not shown (fewer than 10 deaths)"
+    assert suppressed["fill_color"] == map_layers.hex_to_rgba(map_layers.SUPPRESSED_COLOUR, 235)
+    # The hidden count (4) must not appear anywhere in what is sent to the browser.
+    assert all(not isinstance(v, int | float) for v in suppressed.values())
+    assert "4" not in json.dumps({k: v for k, v in suppressed.items() if k != "fill_color"}).replace("Area 24", "")
+    assert by_name["Area 25"]["fill_color"] == map_layers.hex_to_rgba(map_layers.NO_DEATHS_COLOUR, 235)
+    assert "Population (2020): 50,000" == by_name["Area 25"]["population_text"]
+
+
+def test_unstable_rates_are_flagged_in_the_tooltip() -> None:
+    areas = _areas([23], [True])
+    monthly = _monthly([(date(2024, m, 1), 23, True, 1 if m <= 12 else 0) for m in range(1, 13)])
+    metrics = data.area_period_metrics(monthly, areas, date(2024, 1, 1), date(2024, 12, 1), "overdose", threshold=10)
+    (feature,) = map_layers.build_features(
+        metrics, areas, value_col="rate", edges=[24.0, 24.0], threshold=10, count_label="Deaths"
+    )
+    assert feature["properties"]["deaths_text"] == "Deaths: 12"
+    assert feature["properties"]["note_text"] == "unstable: fewer than 20 deaths"
+
+
+def test_deck_has_ids_outline_and_no_basemap(area_metrics: pl.DataFrame) -> None:
+    areas = _areas([23, 24, 25, 26], [True, True, False, False])
+    features = map_layers.build_features(
+        area_metrics, areas, value_col="deaths", edges=[40.0, 40.0], threshold=10, count_label="Deaths"
+    )
+    deck = map_layers.build_deck(
+        features, map_layers.region_outline(areas), map_layers.region_labels(areas), map_layers.region_view_state(areas)
+    )
+    spec = json.loads(deck.to_json())
+    assert [layer["id"] for layer in spec["layers"]] == [
+        map_layers.CHOROPLETH_LAYER_ID,
+        map_layers.OUTLINE_LAYER_ID,
+        map_layers.LABEL_LAYER_ID,
+    ]
+    # pydeck's "no style" sentinel: Streamlit then draws no basemap (nothing fetched).
+    assert spec["mapStyle"] == "__MAP_STYLE__"
+    assert "http" not in deck.to_json()
+    outline = spec["layers"][1]["data"]["features"][0]["geometry"]
+    assert outline["type"] == "Polygon"  # the two region squares dissolve into one rectangle
+    assert spec["initialViewState"]["longitude"] == pytest.approx(1.0)
+
+
+def test_a_lone_small_area_also_hides_its_smallest_neighbour() -> None:
+    areas = _areas([23, 24], [True, True])
+    monthly = _monthly([(date(2024, 1, 1), 23, True, 40), (date(2024, 1, 1), 24, True, 4)])
+    metrics = data.area_period_metrics(monthly, areas, date(2024, 1, 1), date(2024, 1, 1), "overdose", threshold=10)
+    features = map_layers.build_features(
+        metrics, areas, value_col="deaths", edges=[], threshold=10, count_label="Deaths"
+    )
+    texts = [f["properties"]["deaths_text"] for f in features]
+    # The region total is published, so 40 would give the hidden 4 away: it shows as "*".
+    assert texts == ["Deaths: *", "Deaths: <10"]
+    assert all(f["properties"]["fill_color"] == map_layers.hex_to_rgba(map_layers.SUPPRESSED_COLOUR, 235) for f in features)
+
+
+def test_wrap_label_stacks_long_names() -> None:
+    assert map_layers.wrap_label("West Garfield Park") == "West\nGarfield\nPark"
+    assert map_layers.wrap_label("Near West Side") == "Near West\nSide"
+    assert map_layers.wrap_label("Austin") == "Austin"
+
+
+# ---- periods and labels ------------------------------------------------------------------------
+
+
+def test_default_period_is_the_twelve_months_ending_with_the_latest() -> None:
+    months = [date(2023 + (m - 1) // 12, (m - 1) % 12 + 1, 1) for m in range(1, 31)]  # Jan 2023..Jun 2025
+    assert data.default_period(months) == (date(2024, 7, 1), date(2025, 6, 1))
+    assert data.default_period(list(reversed(months)), length=3) == (date(2025, 4, 1), date(2025, 6, 1))
+
+
+def test_default_period_with_short_history_uses_everything() -> None:
+    months = [date(2025, 1, 1), date(2025, 2, 1)]
+    assert data.default_period(months) == (date(2025, 1, 1), date(2025, 2, 1))
+    with pytest.raises(ValueError):
+        data.default_period([])
+
+
+def test_month_helpers() -> None:
+    assert data.next_month(date(2024, 12, 1)) == date(2025, 1, 1)
+    assert data.month_count(date(2024, 7, 1), date(2025, 6, 1)) == 12
+    assert data.format_period(date(2024, 7, 1), date(2025, 6, 1)) == "Jul 2024 – Jun 2025"
+    assert data.format_period(date(2025, 6, 1), date(2025, 6, 1)) == "Jun 2025"
+
+
+def test_refresh_time_is_shown_in_chicago_time() -> None:
+    assert data.format_refreshed(datetime(2025, 7, 14, 13, 5)) == "14 Jul 2025, 8:05 AM CDT"
+    assert data.format_refreshed(datetime(2025, 1, 14, 13, 5)) == "14 Jan 2025, 7:05 AM CST"
+
+
+def test_source_text_flags_synthetic_data() -> None:
+    fresh = data.Freshness(
+        "medical_examiner", "label", True, date(2020, 1, 1), date(2025, 6, 30), datetime(2025, 7, 1), 1, "u"
+    )
+    assert data.source_text(fresh) == "Cook County Medical Examiner — synthetic demo data"
+    real = data.Freshness(**{**fresh.__dict__, "is_synthetic": False})
+    assert data.source_text(real) == "Cook County Medical Examiner"
+
+
+# ---- region totals and trend ---------------------------------------------------------------
+
+
+def test_group_metrics_hide_a_small_region_total_and_its_complement() -> None:
+    areas = _areas([23, 40], [True, False])
+    monthly = _monthly([(date(2024, 1, 1), 23, True, 4), (date(2024, 1, 1), 40, False, 30)])
+    groups = data.group_period_metrics(
+        monthly, areas, date(2024, 1, 1), date(2024, 1, 1), "overdose", region_label="West Side", threshold=10
+    )
+    shown = dict(zip(groups.get_column("group"), groups.get_column("deaths_display"), strict=True))
+    # City 34 is published, so the rest (30) must be hidden too or 34 - 30 reveals the region's 4.
+    assert shown == {"West Side": "<10", "Rest of Chicago": "*", "Chicago": "34"}
+    assert data.region_share(groups, "West Side") is None
+
+
+def test_group_metrics_share_of_city() -> None:
+    areas = _areas([23, 40], [True, False])
+    monthly = _monthly([(date(2024, 1, 1), 23, True, 25), (date(2024, 1, 1), 40, False, 75)])
+    groups = data.group_period_metrics(
+        monthly, areas, date(2024, 1, 1), date(2024, 1, 1), "overdose", region_label="West Side", threshold=10
+    )
+    assert data.region_share(groups, "West Side") == pytest.approx(0.25)
+    city = groups.filter(pl.col("group") == "Chicago").row(0, named=True)
+    assert city["rate"] == pytest.approx(100 / 100_000 * 100_000 * 12)
+
+
+def test_trend_display_frame_hides_small_months_and_marks_provisional() -> None:
+    areas = _areas([23, 40], [True, False])
+    rows = [(date(2025, m, 1), 23, True, [20, 5, 30][m - 4]) for m in (4, 5, 6)]
+    rows += [(date(2025, m, 1), 40, False, 50) for m in (4, 5, 6)]
+    metrics = data.monthly_group_metrics(
+        _monthly(rows), areas, date(2025, 4, 1), date(2025, 6, 1), "overdose", region_label="West Side", threshold=10
+    )
+    display = charts.trend_display_frame(metrics)
+    assert display.columns == list(charts.TREND_COLUMNS)
+    west = display.filter(pl.col("series") == "West Side")
+    assert west.get_column("deaths").to_list() == ["20", "<10", "30"]
+    assert west.get_column("rate_per_100k_per_year").to_list()[1] is None
+    assert west.get_column("rate_per_100k_per_year").to_list()[0] == pytest.approx(480.0)
+    assert west.get_column("provisional").to_list() == [False, False, True]
+
+
+def test_trend_chart_has_title_subtitle_and_dashed_provisional_segment() -> None:
+    areas = _areas([23, 40], [True, False])
+    rows = [(date(2025, m, 1), a, a == 23, 20 + m) for m in (3, 4, 5, 6) for a in (23, 40)]
+    metrics = data.monthly_group_metrics(
+        _monthly(rows), areas, date(2025, 3, 1), date(2025, 6, 1), "overdose", region_label="West Side", threshold=10
+    )
+    display = charts.trend_display_frame(metrics)
+    subtitle = charts.chart_subtitle("Cook County Medical Examiner — synthetic demo data", "Mar – Jun 2025", "now")
+    spec = charts.trend_chart(
+        display, metric="count", title="Deaths", subtitle=subtitle, region_label="West Side", rest_label="Rest of Chicago"
+    ).to_dict()
+    assert spec["title"]["text"] == "Deaths"
+    assert spec["title"]["subtitle"][0].startswith("Source: Cook County Medical Examiner — synthetic demo data")
+    text = json.dumps(spec)
+    assert charts.PROVISIONAL in text and '"provisional"' in text
+    plotted = charts._plot_rows(display, "deaths")
+    # Each series: 3 final months + June provisional + the May connector repeated as provisional.
+    assert plotted.filter(pl.col("series") == "West Side").height == 5
+
+
+# ---- CSV ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("cell", "expected"),
+    [
+        ("=HYPERLINK(\"x\")", "'=HYPERLINK(\"x\")"),
+        ("+1", "'+1"),
+        ("-1", "'-1"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\tx", "'\tx"),
+        ("<10", "<10"),
+        ("O'Hare", "O'Hare"),
+        (12.5, "12.5"),
+        (None, ""),
+        (True, "yes"),
+        (date(2025, 6, 1), "2025-06-01"),
+    ],
+)
+def test_escape_csv_cell(cell: object, expected: str) -> None:
+    assert data.escape_csv_cell(cell) == expected
+
+
+def test_csv_holds_exactly_the_displayed_cells() -> None:
+    frame = pl.DataFrame(
+        {"community_area": ["=cmd|' /C calc'!A0", "Austin"], "deaths": ["<10", "1,234"], "rate": [None, 45.3]}
+    )
+    payload = data.to_csv_bytes(frame)
+    assert payload.startswith("\ufeff".encode())
+    rows = list(csv.reader(io.StringIO(payload.decode("utf-8-sig"))))
+    assert rows == [
+        ["community_area", "deaths", "rate"],
+        ["'=cmd|' /C calc'!A0", "<10", ""],
+        ["Austin", "1,234", "45.3"],
+    ]
+
+
+def test_area_display_frame_blanks_suppressed_rates(area_metrics: pl.DataFrame) -> None:
+    table = data.area_display_frame(area_metrics, "West Side")
+    suppressed = table.filter(pl.col("area_number") == 24).row(0, named=True)
+    assert suppressed["deaths"] == "<10"
+    assert suppressed["rate_per_100k_per_year"] is None and suppressed["rate_unstable_under_20_deaths"] is None
+    assert suppressed["part_of_city"] == "West Side"

@@ -1,0 +1,150 @@
+"""The whole pipeline on the demo data: every asset and check, and the numbers agree end to end."""
+
+from __future__ import annotations
+
+import duckdb
+import pytest
+
+
+def test_job_succeeds_with_every_check_passing(demo_pipeline):
+    result = demo_pipeline.result
+    assert result.success
+    evaluations = result.get_asset_check_evaluations()
+    assert len(evaluations) >= 8
+    failed = [e.check_name for e in evaluations if not e.passed]
+    assert failed == []
+
+
+def test_one_row_per_case_and_nothing_lost(demo_pipeline):
+    (raw, cases, distinct, quarantined) = demo_pipeline.query(
+        """
+        SELECT (SELECT count(*) FROM raw.me_records), count(*), count(DISTINCT casenumber),
+               (SELECT count(*) FROM staging.quarantine WHERE stage = 'staging')
+        FROM staging.me_cases
+        """
+    )[0]
+    assert cases == distinct
+    assert raw == cases + quarantined
+    assert 24_000 <= raw <= 26_000
+
+
+def test_monthly_mart_equals_direct_count(demo_pipeline):
+    mart, direct = demo_pipeline.query(
+        """
+        SELECT
+            (SELECT sum(overdose_deaths) FROM marts.me_monthly_by_area
+             WHERE in_region AND month BETWEEN DATE '2024-01-01' AND DATE '2024-12-01'),
+            (SELECT count(*) FROM staging.me_cases
+             WHERE is_overdose AND community_area_number BETWEEN 23 AND 31 AND year(death_date) = 2024)
+        """
+    )[0]
+    assert mart == direct > 0
+    areas, months = demo_pipeline.query(
+        "SELECT count(DISTINCT community_area_number), count(DISTINCT month) FROM marts.me_monthly_by_area"
+    )[0]
+    assert areas == 77 and months == 130  # Jan 2016 – Oct 2026, zero-filled
+
+
+def test_last_three_months_are_provisional(demo_pipeline):
+    months = [
+        r[0].isoformat()
+        for r in demo_pipeline.query(
+            "SELECT DISTINCT month FROM marts.me_monthly_by_area WHERE is_provisional ORDER BY 1"
+        )
+    ]
+    assert months == ["2026-08-01", "2026-09-01", "2026-10-01"]
+    weekly = demo_pipeline.query(
+        "SELECT min(week) FROM marts.overdose_deaths_weekly WHERE is_provisional"
+    )[0][0]
+    assert weekly.isoformat() == "2026-07-27"  # the Monday of the week that holds 1 August
+
+
+def test_region_rate_known_answer(demo_pipeline):
+    deaths, population, rate, lower, upper = demo_pipeline.query(
+        """
+        SELECT deaths, population, rate, rate_lower, rate_upper FROM marts.overdose_rates_annual
+        WHERE geography = 'West Side' AND year = 2024
+        """
+    )[0]
+    direct = demo_pipeline.query(
+        "SELECT count(*) FROM staging.me_cases WHERE is_overdose AND community_area_number "
+        "BETWEEN 23 AND 31 AND year(death_date) = 2024"
+    )[0][0]
+    assert deaths == direct and population == 483_753
+    assert rate == pytest.approx(direct / 483_753 * 100_000)
+    assert lower < rate < upper
+
+
+def test_partial_year_is_annualised(demo_pipeline):
+    deaths, months, rate, population = demo_pipeline.query(
+        "SELECT deaths, months_covered, rate, population FROM marts.overdose_rates_annual "
+        "WHERE geography = 'Chicago' AND year = 2026"
+    )[0]
+    assert months == 10
+    assert rate == pytest.approx(deaths / population * 100_000 / (10 / 12))
+
+
+def test_public_rate_table_shows_no_small_counts(demo_pipeline):
+    rows = demo_pipeline.query(
+        "SELECT deaths, deaths_display, deaths_suppressed, rate FROM marts.overdose_rates_annual"
+    )
+    for deaths, display, suppressed, rate in rows:
+        assert deaths is None or not 1 <= deaths <= 9
+        assert display not in {str(n) for n in range(1, 10)}
+        if suppressed:
+            assert deaths is None and rate is None
+    # Complementary suppression: no (year, region part) group with exactly one hidden area.
+    single = demo_pipeline.query(
+        """
+        SELECT year, in_region FROM marts.overdose_rates_annual
+        WHERE geography_type = 'community_area'
+        GROUP BY ALL HAVING count(*) FILTER (WHERE deaths_suppressed) = 1
+        """
+    )
+    assert single == []
+
+
+def test_fentanyl_share_rises_in_demo_data(demo_pipeline):
+    shares = dict(
+        demo_pipeline.query(
+            "SELECT year, share FROM marts.drug_involvement_annual "
+            "WHERE geography = 'Cook County' AND drug = 'fentanyl' ORDER BY year"
+        )
+    )
+    assert shares[2016] < 0.5 < shares[2022]
+
+
+def test_published_app_db_matches_warehouse(demo_pipeline):
+    with duckdb.connect(str(demo_pipeline.app_db), read_only=True) as con:
+        published = con.execute(
+            "SELECT sum(overdose_deaths), count(*) FROM marts.me_monthly_by_area"
+        ).fetchall()[0]
+        label, synthetic = con.execute(
+            "SELECT label, is_synthetic FROM marts.source_freshness"
+        ).fetchall()[0]
+        tables = {r[0] for r in con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'marts'"
+        ).fetchall()}
+    warehouse = demo_pipeline.query(
+        "SELECT sum(overdose_deaths), count(*) FROM marts.me_monthly_by_area"
+    )[0]
+    assert published == warehouse
+    assert synthetic and "synthetic demo data" in label
+    assert {"community_areas", "me_monthly_by_area", "overdose_rates_annual", "data_quality"} <= tables
+    # The app database holds aggregates only: no case-level table and no coordinates.
+    assert "me_cases" not in tables
+
+
+def test_rerun_is_idempotent(demo_pipeline):
+    from conftest import run_main_job
+
+    def snapshot():
+        return demo_pipeline.query(
+            "SELECT count(*), sum(overdose_deaths), sum(fentanyl_deaths) FROM marts.me_monthly_by_area"
+        ) + demo_pipeline.query("SELECT count(*) FROM raw.me_records")
+
+    before = snapshot()
+    assert run_main_job().success
+    assert snapshot() == before
+    log = demo_pipeline.query("SELECT count(*) FROM staging.ingest_log WHERE source = 'medical_examiner'")
+    assert log == [(1,)], "the unchanged demo file is not merged twice"
