@@ -210,7 +210,7 @@ trend = charts.trend_display_frame(monthly_metrics)
 trend_title = (
     f"{drug_label} per month: {region} vs {data.REST_LABEL}"
     if metric == "count"
-    else f"{drug_label} per 100,000 per year (monthly pace): {region} vs {data.REST_LABEL}"
+    else f"{drug_label} per 100,000 per year, by month: {region} vs {data.REST_LABEL}"
 )
 st.altair_chart(
     charts.trend_chart(

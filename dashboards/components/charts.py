@@ -87,7 +87,7 @@ def trend_chart(
     Suppressed months have no value and show as gaps.
     """
     value_col = "deaths" if metric == "count" else "rate_per_100k_per_year"
-    y_title = "Deaths per month" if metric == "count" else "Deaths per 100,000 per year (monthly pace)"
+    y_title = "Deaths per month" if metric == "count" else "Rate per 100,000 per year"
     rows = _plot_rows(display, value_col)
     x = alt.X(
         "utcyearmonth(month_start):T",
@@ -109,16 +109,11 @@ def trend_chart(
         symbolStrokeWidth=2.5,
         labelLimit=260,
     )
-    # Ordinal, not nominal: Vega-Lite warns against opacity over an unordered field. Dash and
-    # opacity share one legend (same field, same legend), so "provisional" reads dashed and faded.
     dash = alt.StrokeDash(
         "status:O",
         title=None,
         scale=alt.Scale(domain=[FINAL, PROVISIONAL], range=[[1, 0], [5, 4]]),
         legend=status_legend,
-    )
-    opacity = alt.Opacity(
-        "status:O", title=None, scale=alt.Scale(domain=[FINAL, PROVISIONAL], range=[1.0, 0.6]), legend=status_legend
     )
     tooltip = [
         alt.Tooltip("month_label:N", title="Month"),
@@ -133,7 +128,6 @@ def trend_chart(
         y=alt.Y("value:Q", title=y_title, scale=alt.Scale(zero=True)),
         color=colour,
         strokeDash=dash,
-        opacity=opacity,
     )
     points = (
         base.transform_filter("datum.value != null && !datum.connector")
@@ -142,7 +136,6 @@ def trend_chart(
             x=x,
             y="value:Q",
             color=colour,
-            opacity=opacity,
             tooltip=tooltip,
         )
     )

@@ -326,7 +326,7 @@ def build_deck(
         # class; the text "background" option is avoided because it draws garbage under
         # software WebGL.
         font_settings={"sdf": True},
-        outline_width=4,
+        outline_width=3,
         outline_color=[255, 255, 255, 235],
         # deck.gl's default font family: a named family renders nothing when deck.gl builds its
         # glyph atlas before the web font is ready.

@@ -245,10 +245,10 @@ def _bad_test_strips(per_month: list[list[dict]], months: list[date]) -> None:
     def put(i: int, row: dict) -> None:
         per_month[i].append(row)
 
-    row = base(1)
-    year = str(months[1].year)
-    row["tested_on"] = f"{year[:2]}{year[3]}{year[2]}-{months[1].month:02d}-14"  # 2026 typed as 2062
-    put(1, row)
+    row = base(3)
+    year = str(months[3].year)
+    row["tested_on"] = f"{year[:2]}{year[3]}{year[2]}-{months[3].month:02d}-14"  # 2026 typed as 2062
+    put(3, row)
     row = {k: v for k, v in base(2).items() if k not in ("hotspot_id", "latitude", "longitude")}
     row["community_area"] = "Austn"
     put(2, row)

@@ -1,11 +1,12 @@
 -- Per field-data source: rows in (latest ingest-log entry of every file) against rows staged and
 -- rows quarantined, and how many files do not add up. Parameter: $source.
-WITH latest AS (
-    SELECT file, rows_in, rows_loaded, rows_quarantined
+WITH latest_entry AS (
+    SELECT file, mode, rows_in, rows_loaded, rows_quarantined
     FROM staging.ingest_log
-    WHERE source = $source AND mode <> 'removed'
+    WHERE source = $source
     QUALIFY row_number() OVER (PARTITION BY file ORDER BY ingested_at DESC) = 1
 ),
+latest AS (SELECT * FROM latest_entry WHERE mode <> 'removed'),
 staged_rows AS (
     SELECT 'hotspots' AS source, source_file AS file FROM staging.hotspots
     UNION ALL

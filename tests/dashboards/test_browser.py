@@ -116,7 +116,9 @@ def _open_map(browser, url: str, width: int, height: int):
     page.goto(url, wait_until="domcontentloaded")
     # deck.gl's canvas, the Vega chart, and the KPI value are the last things to appear.
     page.locator("#deckgl-overlay").wait_for(state="attached", timeout=90_000)
-    page.locator("[data-testid='stVegaLiteChart'] .vega-embed").first.wait_for(timeout=90_000)
+    page.locator("[data-testid='stVegaLiteChart'] canvas, [data-testid='stVegaLiteChart'] svg").first.wait_for(
+        state="attached", timeout=90_000
+    )
     page.get_by_test_id("stMetricValue").first.wait_for(timeout=90_000)
     page.wait_for_function(
         "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=90_000
@@ -124,6 +126,19 @@ def _open_map(browser, url: str, width: int, height: int):
     # Let deck.gl finish tessellating and drawing before anything is measured or captured.
     page.wait_for_timeout(2_500)
     return page, watch
+
+
+def _full_screenshot(page, path: Path) -> None:
+    """Screenshot of the whole page: Streamlit scrolls inside ``stMain``, not the document, so
+    the viewport is grown to the content height (Playwright's ``full_page`` would stop at the fold).
+    """
+    width = page.viewport_size["width"]
+    height = page.evaluate(
+        "() => Math.ceil(document.querySelector('[data-testid=\"stMain\"]').scrollHeight)"
+    )
+    page.set_viewport_size({"width": width, "height": min(height, 8_000)})
+    page.wait_for_timeout(2_000)
+    page.screenshot(path=path)
 
 
 def _assert_clean(page, watch: PageWatch) -> None:
@@ -153,7 +168,7 @@ def test_desktop_projector_view(server: str, browser) -> None:
         assert "Population (2020)" in tooltip.inner_text()
         page.screenshot(path=ARTIFACTS / "map-1280x720-tooltip.png")
 
-        page.screenshot(path=ARTIFACTS / "map-1280x720-full.png", full_page=True)
+        _full_screenshot(page, ARTIFACTS / "map-1280x720-full.png")
         _assert_clean(page, watch)
     finally:
         page.close()
@@ -167,7 +182,7 @@ def test_phone_view(server: str, browser) -> None:
         overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 1, f"page is {overflow}px wider than the phone"
         page.screenshot(path=ARTIFACTS / "map-390x844.png")
-        page.screenshot(path=ARTIFACTS / "map-390x844-full.png", full_page=True)
+        _full_screenshot(page, ARTIFACTS / "map-390x844-full.png")
         _assert_clean(page, watch)
     finally:
         page.close()
@@ -175,14 +190,15 @@ def test_phone_view(server: str, browser) -> None:
 
 def test_about_page(server: str, browser) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
-    page = browser.new_page(viewport={"width": 1280, "height": 720})
-    watch = PageWatch(page, urlparse(server).hostname)
+    # Reached through the sidebar, as a user would: a deep link to /about makes Streamlit's own
+    # frontend probe /about/_stcore/* first (404s in the console) before it finds the server root.
+    page, watch = _open_map(browser, server, 1280, 720)
     try:
-        page.goto(f"{server}/about", wait_until="domcontentloaded")
+        page.get_by_test_id("stSidebarNav").get_by_text("About the data").click()
         page.get_by_text("Source and freshness").wait_for(timeout=90_000)
         page.wait_for_timeout(500)
         assert page.get_by_text("Synthetic demo data.").first.is_visible()
-        page.screenshot(path=ARTIFACTS / "about-1280x720.png", full_page=True)
+        _full_screenshot(page, ARTIFACTS / "about-1280x720-full.png")
         _assert_clean(page, watch)
     finally:
         page.close()

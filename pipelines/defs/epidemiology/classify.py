@@ -5,7 +5,7 @@ cause, its lines A-C, and a secondary cause) plus a manner of death. This module
 into the surveillance variables, entirely with vectorised Polars expressions; every word it looks
 for lives in ``drug_terms.csv`` next to this file, not in the code.
 
-Case definition (mirrored in ``docs/definitions.md``)
+Case definition (mirrored in the README, "Definitions")
 ------------------------------------------------------
 Sources: the CDC/NCHS drug-overdose death definition (underlying cause ICD-10 X40-X44, X60-X64,
 X85, Y10-Y14: poisoning by drugs of *any* intent); the CDC State Unintentional Drug Overdose
@@ -59,9 +59,10 @@ Implementation notes: Polars regexes are the Rust ``regex`` crate (no look-aroun
 back-references), so exclusions are done by *removing* text with ``replace_all`` before matching,
 and "which drug matched" is recovered by extracting the matches of one alternation (ordered
 longest pattern first, so ``ACETYL FENTANYL`` is one match, not also ``FENTANYL``) and mapping
-the few distinct matched strings back to dictionary rows. Cause texts repeat heavily, so the
-text work runs once per distinct (cause fields, manner) combination, found by a 64-bit hash of
-those fields, and the results are joined back to every row.
+the few distinct matched strings back to dictionary rows. The work is done once per distinct
+value, never per row: rows are reduced to distinct (cause fields, manner) combinations by a
+64-bit hash, those to distinct field texts, which get the regex work; drug sets travel as bit
+sets, so combining the fields of a death is bitwise OR, and drug_count a population count.
 """
 
 from __future__ import annotations
@@ -164,8 +165,6 @@ _KEY = "__cause_key"
 _PACKED_FLAGS = ("is_overdose", *FLAG_COLUMNS, "opioid_stimulant")
 _COUNT_UNIT = 1 << 16
 _COUNT_LIMIT = (1 << 16) - 1
-# Per-text lists of drugs named, combined over the fields of a death (see _drugs_named).
-_DRUG_LISTS = ("specific", "specific_families", "unspecified_families")
 _T = TypeVar("_T", pl.DataFrame, pl.LazyFrame)
 
 
@@ -233,11 +232,43 @@ def _only(patterns: list[str]) -> str:
     return f"^ *{words}(?: +{words})* *$"
 
 
+def _drug_bits(drugs: pl.DataFrame) -> pl.DataFrame:
+    """Bit sets describing each drug row, so that sets of drugs combine by bitwise OR.
+
+    ``classes``: bit *i* for ``DRUG_CLASSES[i]``. ``drugs_0``, ``drugs_1``, ...: one bit per
+    specific drug name (64 per word). ``specific_families`` / ``unspecified_families``: one bit
+    per family (all opioid classes are one family) of a specific drug / of a class-level mention
+    such as ``OPIATE``, which counts in drug_count only when its family has no specific drug.
+    """
+    rows = drugs.select("drug", "drug_class").rows()
+    family = {c: "opioid" if c in OPIOID_CLASSES else c for c in DRUG_CLASSES}
+    family_bit = {f: 1 << i for i, f in enumerate(dict.fromkeys(family.values()))}
+    specific = list(dict.fromkeys(d for d, _ in rows if not d.endswith(UNSPECIFIED_SUFFIX)))
+    drug_id = {d: i for i, d in enumerate(specific)}
+    words = max(1, -(-len(specific) // 64))
+    columns: dict[str, pl.Series] = {
+        "classes": pl.Series([1 << DRUG_CLASSES.index(c) for _, c in rows], dtype=pl.UInt32),
+        "specific_families": pl.Series(
+            [0 if d.endswith(UNSPECIFIED_SUFFIX) else family_bit[family[c]] for d, c in rows], dtype=pl.UInt32
+        ),
+        "unspecified_families": pl.Series(
+            [family_bit[family[c]] if d.endswith(UNSPECIFIED_SUFFIX) else 0 for d, c in rows], dtype=pl.UInt32
+        ),
+    }
+    for word in range(words):
+        columns[f"drugs_{word}"] = pl.Series(
+            [1 << (drug_id[d] % 64) if d in drug_id and drug_id[d] // 64 == word else 0 for d, _ in rows],
+            dtype=pl.UInt64,
+        )
+    return pl.DataFrame(columns)
+
+
 @dataclass(frozen=True)
 class _Vocabulary:
     """The dictionary compiled into the handful of regexes the classification runs."""
 
-    drugs: pl.DataFrame  # drug rows in match-priority order, with family/unspecified columns
+    drugs: pl.DataFrame  # drug rows in match-priority order, with their bit columns
+    bit_columns: tuple[str, ...]  # the bit-set columns of ``drugs`` (see _drug_bits)
     drug_re: str
     nonethanol_re: str
     toxicity_re: str
@@ -258,20 +289,15 @@ class _Vocabulary:
             terms.filter(pl.col("drug_class").is_in(DRUG_CLASSES))
             .select(TERM_COLUMNS)
             .with_columns(pl.col("pattern").str.len_chars().alias("__len"))
-            # Same order as _alternation, so the anchored look-up in _drug_involvement picks
-            # the pattern the alternation preferred.
+            # Same order as _alternation, so the anchored look-up in _drugs_named picks the
+            # pattern the alternation preferred.
             .sort("__len", descending=True, maintain_order=True)
             .drop("__len")
             .with_row_index("__term")
             .with_columns(pl.col("__term").cast(pl.UInt32))
-            .with_columns(
-                pl.when(pl.col("drug_class").is_in(OPIOID_CLASSES))
-                .then(pl.lit("opioid"))
-                .otherwise(pl.col("drug_class"))
-                .alias("__family"),
-                pl.col("drug").str.ends_with(UNSPECIFIED_SUFFIX).alias("__unspecified"),
-            )
         )
+        bits = _drug_bits(drugs)
+        drugs = drugs.hstack(bits)
         if drugs.is_empty():
             raise ValueError("the drug dictionary names no drug")
         drug_patterns = drugs["pattern"].to_list()
@@ -298,6 +324,7 @@ class _Vocabulary:
         ]
         return cls(
             drugs=drugs,
+            bit_columns=tuple(bits.columns),
             drug_re=_words(drug_patterns),
             nonethanol_re=_words(nonethanol),
             toxicity_re=_words(section("__toxicity__")),
@@ -375,10 +402,7 @@ def _field_features(values: pl.LazyFrame, vocab: _Vocabulary) -> pl.LazyFrame:
     return (
         roles.drop("text")
         .join(drugs, on="__value", how="left")
-        .with_columns(
-            pl.col("classes").fill_null(0),
-            *(pl.col(c).fill_null(pl.lit([], dtype=pl.List(pl.String))) for c in _DRUG_LISTS),
-        )
+        .with_columns(pl.col(c).fill_null(0) for c in vocab.bit_columns)
     )
 
 
@@ -398,7 +422,7 @@ def _classify_distinct(causes: pl.LazyFrame, vocab: _Vocabulary) -> pl.LazyFrame
     # manner), so the regex work runs once per distinct text and is joined to each field.
     values = pl.concat([causes.select(pl.col(f).alias("__value")) for f in CAUSE_FIELDS]).drop_nulls().unique()
     features = _field_features(values, vocab).cache()
-    roles = ("normal", "context", "drug_toxicity", "ethanol_only", "classes", *_DRUG_LISTS)
+    roles = ("normal", "context", "drug_toxicity", "ethanol_only", *vocab.bit_columns)
     combined = causes
     for field in CAUSE_FIELDS:
         combined = combined.join(
@@ -415,21 +439,18 @@ def _classify_distinct(causes: pl.LazyFrame, vocab: _Vocabulary) -> pl.LazyFrame
     is_overdose = primary_drug | (primary_ethanol & role(SECONDARY_FIELD, "drug_toxicity"))
     # Drugs count as involved in every toxicity-context field of an overdose.
     involved = {f: pl.col("is_overdose") & role(f, "context") for f in CAUSE_FIELDS}
-    classes = pl.reduce(
-        lambda a, b: a | b,
-        [pl.when(involved[f]).then(pl.col(f"{f}__classes")).otherwise(0) for f in CAUSE_FIELDS],
-    )
 
     def union(name: str) -> pl.Expr:
-        empty = pl.lit([], dtype=pl.List(pl.String))
-        return pl.concat_list(
-            pl.when(involved[f]).then(pl.col(f"{f}__{name}")).otherwise(empty) for f in CAUSE_FIELDS
-        ).list.unique()
+        return pl.reduce(
+            lambda a, b: a | b,
+            [pl.when(involved[f]).then(pl.col(f"{f}__{name}")).otherwise(0) for f in CAUSE_FIELDS],
+        )
 
+    words = [c for c in vocab.bit_columns if c.startswith("drugs_")]
     # A class-level mention ("OPIATE") counts only when its family has no specific drug.
-    drug_count = union("specific").list.len() + union("unspecified_families").list.set_difference(
-        union("specific_families")
-    ).list.len()
+    drug_count = pl.sum_horizontal(union(w).bitwise_count_ones() for w in words) + (
+        union("unspecified_families") & ~union("specific_families")
+    ).bitwise_count_ones()
     cause_text = pl.concat_str([pl.col(f"{f}__normal") for f in CAUSE_FIELDS], separator=" ", ignore_nulls=True)
     # The manner vocabulary is tiny: map each distinct manner once.
     intents = causes.select(MANNER_FIELD).unique().with_columns(_intent(vocab).alias("intent"))
@@ -441,7 +462,7 @@ def _classify_distinct(causes: pl.LazyFrame, vocab: _Vocabulary) -> pl.LazyFrame
             MANNER_FIELD,
             pl.when(cause_text != "").then(cause_text).alias("cause_text"),
             "is_overdose",
-            classes.alias("__classes"),
+            union("classes").alias("__classes"),
             drug_count.cast(pl.UInt32).alias("drug_count"),
         )
         .join(intents, on=MANNER_FIELD, how="left", nulls_equal=True)
@@ -477,19 +498,18 @@ def _unpack() -> list[pl.Expr]:
 
 
 def _drugs_named(texts: pl.LazyFrame, vocab: _Vocabulary) -> pl.LazyFrame:
-    """The drugs named in each cleaned text (columns ``__value``, ``text``).
+    """The drugs named in each cleaned text (columns ``__value``, ``text``), as bit sets.
 
-    Returns ``__value``, ``classes`` (bit *i* set when a drug of ``DRUG_CLASSES[i]`` is named),
-    ``specific`` (specific drug names), ``specific_families`` and ``unspecified_families`` (the
-    families of class-level mentions such as ``OPIATE``). One ``extract_all`` finds every
-    mention; only the distinct matched strings (a few dozen) are then tested against each
-    pattern to learn which dictionary row matched, keeping per-pattern work off the texts.
+    Returns ``__value`` and the OR of the :func:`_drug_bits` of every drug it names. One
+    ``extract_all`` finds every mention; only the distinct matched strings (a few dozen) are
+    then tested against each pattern to learn which dictionary row matched, keeping the
+    per-pattern work off the texts.
     """
     mentions = (
         texts.select("__value", pl.col("text").str.extract_all(vocab.drug_re).alias("__match"))
         .explode("__match")
+        # Repeated mentions stay: OR-ing the same bits twice changes nothing, dropping them costs.
         .filter(pl.col("__match").is_not_null())
-        .unique()
     )
     term_of = pl.coalesce(
         pl.when(pl.col("__match").str.contains(f"^(?:{pattern})$")).then(pl.lit(term, dtype=pl.UInt32))
@@ -499,20 +519,12 @@ def _drugs_named(texts: pl.LazyFrame, vocab: _Vocabulary) -> pl.LazyFrame:
         mentions.select("__match")
         .unique()
         .with_columns(term_of.alias("__term"))
-        .join(vocab.drugs.lazy().drop("pattern"), on="__term", how="inner")
+        .join(vocab.drugs.lazy().select("__term", *vocab.bit_columns), on="__term", how="inner")
     )
-    specific = ~pl.col("__unspecified")
     return (
         mentions.join(matched, on="__match", how="inner")
         .group_by("__value")
-        .agg(
-            pl.sum_horizontal(
-                (pl.col("drug_class") == c).any().cast(pl.UInt32) * (1 << i) for i, c in enumerate(DRUG_CLASSES)
-            ).alias("classes"),
-            pl.col("drug").filter(specific).unique().alias("specific"),
-            pl.col("__family").filter(specific).unique().alias("specific_families"),
-            pl.col("__family").filter(pl.col("__unspecified")).unique().alias("unspecified_families"),
-        )
+        .agg(pl.col(c).bitwise_or() for c in vocab.bit_columns)
     )
 
 
@@ -561,7 +573,7 @@ def classify_cases(frame: _T, terms: pl.DataFrame | None = None) -> _T:
     key = pl.reduce(lambda a, b: a ^ b, [pl.col(c).hash(seed=i) for i, c in enumerate(key_fields)])
     # cache(): both are read by several branches of the plan, which the optimiser would
     # otherwise recompute (hashing every row once per branch).
-    keyed = base.with_columns(key.alias(_KEY)).cache()
+    keyed = base.select(*key_fields, key.alias(_KEY)).cache()
     distinct = keyed.filter(pl.col(_KEY).is_first_distinct()).select(_KEY, *key_fields).cache()
     # Join only the key and put the outputs beside the input: joining the whole input would
     # copy every input column.

@@ -45,6 +45,8 @@ _NAME_HEADERS = {
     "clients", "participant", "patient", "patients", "person", "individual", "staff", "worker",
     "volunteer", "tester", "outreachworker", "peer", "peerworker", "contactperson",
 }
+# Words that name a person wherever they stand in a header ("Staff initials", "Client surname").
+_NAME_WORDS = {"initials", "signature", "surname", "fname", "lname", "firstname", "lastname", "fullname", "nickname"}
 _NOTE_WORDS = {
     "note", "notes", "comment", "comments", "remark", "remarks", "narrative", "observation",
     "observations", "memo", "memos", "description", "details", "story", "freetext", "explanation",
@@ -94,7 +96,7 @@ def pii_category(header: str) -> str | None:
         return ADDRESS
     if any(fragment in compact for fragment in _ID_FRAGMENTS):
         return PERSONAL_ID
-    if compact in _NAME_HEADERS or re.search(r"(^|_)by$", words):
+    if compact in _NAME_HEADERS or tokens & _NAME_WORDS or re.search(r"(^|_)by$", words):
         return NAME
     if (compact.endswith("name") or compact.endswith("names")) and not (tokens & _PLACE_WORDS):
         return NAME
@@ -125,29 +127,39 @@ def _cleaned(expr: pl.Expr) -> pl.Expr:
     return pl.when(text.str.len_chars() > 0).then(text)
 
 
-def _first_row(frame: pl.DataFrame, mask: pl.Expr) -> int | None:
-    hits = frame.filter(mask.fill_null(False))
-    return int(hits["row_number"][0]) if hits.height else None
+#: Content checks of every column, and (after them) those of columns no field accounts for.
+_ANY_COLUMN = (EMAIL, PHONE, PERSONAL_ID)
+_UNMAPPED_ONLY = (ADDRESS, NOTES)
 
 
-def _content_problem(frame: pl.DataFrame, mapped: bool) -> tuple[str, int] | None:
-    """The personal data a column's cells show (category, first row), checking ``value`` only."""
-    value = pl.col("value")
-    checks = [(EMAIL, value.str.contains(EMAIL_PATTERN)), (PHONE, value.str.contains(PHONE_PATTERN)),
-              (PERSONAL_ID, value.str.contains(SSN_PATTERN))]
-    if not mapped:
-        checks += [
-            (ADDRESS, value.str.contains(ADDRESS_PATTERN)),
-            (
-                NOTES,
-                (value.str.split(" ").list.len() >= FREE_TEXT_WORDS)
-                | (value.str.len_chars() >= FREE_TEXT_CHARS),
-            ),
-        ]
-    for category, mask in checks:
-        row = _first_row(frame, mask)
+def _content_masks(value: pl.Expr) -> dict[str, pl.Expr]:
+    return {
+        EMAIL: value.str.contains(EMAIL_PATTERN),
+        PHONE: value.str.contains(PHONE_PATTERN),
+        PERSONAL_ID: value.str.contains(SSN_PATTERN),
+        ADDRESS: value.str.contains(ADDRESS_PATTERN),
+        NOTES: (value.str.split(" ").list.len() >= FREE_TEXT_WORDS) | (value.str.len_chars() >= FREE_TEXT_CHARS),
+    }
+
+
+def _scan(cells: pl.DataFrame, indices: Sequence[int]) -> dict[str, object]:
+    """In one pass over a table: per column, whether it has any value and the first row of each
+    kind of personal content (keys ``"<index>|any"`` and ``"<index>|<category>"``)."""
+    exprs = []
+    for index in indices:
+        value = _cleaned(pl.col("cells").list.get(index, null_on_oob=True))
+        exprs.append(value.is_not_null().any().alias(f"{index}|any"))
+        for category, mask in _content_masks(value).items():
+            exprs.append(pl.col("row_number").filter(mask.fill_null(False)).first().alias(f"{index}|{category}"))
+    return cells.select(exprs).row(0, named=True) if exprs else {}
+
+
+def _content_problem(scan: dict[str, object], index: int, mapped: bool) -> tuple[str, int] | None:
+    """The first kind of personal content found in a column, with its row, from :func:`_scan`."""
+    for category in _ANY_COLUMN if mapped else _ANY_COLUMN + _UNMAPPED_ONLY:
+        row = scan.get(f"{index}|{category}")
         if row is not None:
-            return category, row
+            return category, int(row)
     return None
 
 
@@ -175,21 +187,21 @@ def guard_table(
     mapped: dict[str, int] = {}
     ignored: list[str] = []
     dropped: list[str] = []
+    keep = [i for i, h in enumerate(table.headers) if not (header_key(h) and header_key(h) in drop_keys)]
+    scan = _scan(cells, keep)
     for index, header in enumerate(table.headers):
         key = header_key(header)
         label = _label(header, index)
-        if key and key in drop_keys:
+        if index not in keep:
             dropped.append(label)
             continue
-        column = pl.col("cells").list.get(index, null_on_oob=True)
-        values = cells.select("row_number", _cleaned(column).alias("value"))
-        has_values = values["value"].null_count() < values.height
+        has_values = bool(scan[f"{index}|any"])
         target = header_map.get(key)
         if target is not None:
             if target in mapped:
                 first = _label(table.headers[mapped[target]], mapped[target])
                 raise Refused(f"columns {first} and {label} both mean {target} — keep only one of them")
-            problem = _content_problem(values, mapped=True)
+            problem = _content_problem(scan, index, mapped=True)
             if problem:
                 category, row = problem
                 raise Refused(f"column {label} contains what looks like {category} (row {row}); {_how_to_fix(label)}")
@@ -203,7 +215,7 @@ def guard_table(
             continue
         if not has_values:
             continue
-        problem = _content_problem(values, mapped=False)
+        problem = _content_problem(scan, index, mapped=False)
         if problem:
             category, row = problem
             raise Refused(f"column {label} contains what looks like {category} (row {row}); {_how_to_fix(label)}")

@@ -300,7 +300,10 @@ def _locate(work: pl.DataFrame, spec: SourceSpec, areas: AreaIndex, hotspots: pl
         )),
         _err(pl.col("_area_key").is_not_null() & pl.col("_named_area").is_null(), pl.format(
             "community_area {} is not a Chicago community area{}",
-            echo_expr(pl.col("community_area")),
+            # A near-miss of an area name is a typo, not a person's name: safe to show in full.
+            pl.when(pl.col("_area_suggestion").is_not_null())
+            .then(pl.format("'{}'", pl.col("community_area")))
+            .otherwise(echo_expr(pl.col("community_area"))),
             pl.when(pl.col("_area_suggestion").is_not_null())
             .then(pl.format(" (did you mean {}?)", pl.col("_area_suggestion")))
             .otherwise(pl.lit("")),
@@ -505,21 +508,24 @@ def validate(
     work = work.with_columns(pl.concat_list(errors).list.drop_nulls().list.join("; ").alias("_reason"))
     work = work.with_columns(pl.when(pl.col("_reason") != "").then(pl.col("_reason")).alias("_reason"))
 
+    # Reasons name the sheet only in workbooks with several data sheets.
+    work = work.with_columns((pl.col("sheet").n_unique().over("file") > 1).alias("_several_sheets"))
     valid = _duplicates(work.filter(pl.col("_reason").is_null()), spec)
     loaded = valid.filter(pl.col("_e_duplicate").is_null()).sort("_row").select(_loaded_columns(spec))
     bad = pl.concat(
         [
-            work.filter(pl.col("_reason").is_not_null()).select("_row", "file", "sheet", "row_number", "_reason"),
+            work.filter(pl.col("_reason").is_not_null()).select(
+                "_row", "file", "sheet", "_several_sheets", "row_number", "_reason"
+            ),
             valid.filter(pl.col("_e_duplicate").is_not_null()).select(
-                "_row", "file", "sheet", "row_number", pl.col("_e_duplicate").alias("_reason")
+                "_row", "file", "sheet", "_several_sheets", "row_number", pl.col("_e_duplicate").alias("_reason")
             ),
         ]
     ).sort("_row")
-    several_sheets = pl.col("sheet").n_unique().over("file") > 1
     quarantined = bad.select(
         pl.col("file"),
         pl.col("row_number"),
-        pl.when(pl.col("sheet").is_not_null() & several_sheets)
+        pl.when(pl.col("sheet").is_not_null() & pl.col("_several_sheets"))
         .then(pl.format("sheet '{}': {}", pl.col("sheet"), pl.col("_reason")))
         .otherwise(pl.col("_reason"))
         .alias("reason"),

@@ -1,0 +1,189 @@
+"""Per-source ingest: corrections, removals, history, refusals — and the numbers adding up."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from field_data.helpers import TODAY, field_settings, write_csv, write_xlsx
+
+from pipelines.defs.field_data.ingest import ingest_source
+from pipelines.defs.field_data.schema import HOTSPOTS, OUTREACH, TEST_STRIPS
+
+HOTSPOT_FILE = [
+    ["hotspot_id", "name", "latitude", "longitude", "active"],
+    ["HS-01", "Madison & Pulaski", "41.88105", "-87.72590", "yes"],
+    ["HS-03", "Chicago & Central", "41.89545", "-87.76520", "yes"],
+]
+STRIPS = [
+    ["tested_on", "team", "hotspot_id", "substance_as_sold", "strip_type", "result", "sample_id"],
+    ["2026-03-01", "Austin Team", "HS-03", "dope", "fentanyl", "positive", "A-1"],
+    ["2026-03-01", "Austin Team", "HS-03", "dope", "xylazine", "negative", "A-1"],
+    ["2026-03-02", "Austin Team", "HS-01", "crack", "fentanyl", "negative", "A-2"],
+]
+
+
+class Clock:
+    """Run times one minute apart, so ingest-log entries have an order."""
+
+    def __init__(self) -> None:
+        self.now = datetime(2026, 3, 20, 9, 0)
+
+    def __call__(self) -> datetime:
+        self.now += timedelta(minutes=1)
+        return self.now
+
+
+@pytest.fixture
+def setup(tmp_path: Path, con):
+    raw = tmp_path / "raw"
+    settings = field_settings(raw)
+    clock = Clock()
+
+    def ingest(spec, **env):
+        cfg = field_settings(raw, **env) if env else settings
+        return ingest_source(con, cfg, spec, today=TODAY, now=clock())
+
+    write_csv(raw / "hotspots" / "hotspots.csv", HOTSPOT_FILE)
+    ingest(HOTSPOTS)
+    return raw, ingest
+
+
+def count(con, sql: str, params=None) -> int:
+    return con.execute(sql, params).fetchall()[0][0]
+
+
+def log(con, source: str) -> list[tuple]:
+    return con.execute(
+        "SELECT file, mode, rows_in, rows_loaded, rows_quarantined FROM staging.ingest_log "
+        "WHERE source = $source ORDER BY ingested_at, file", {"source": source}
+    ).fetchall()
+
+
+def test_resubmitting_a_file_replaces_its_rows(setup, con) -> None:
+    raw, ingest = setup
+    path = write_csv(raw / "test_strips" / "march.csv", STRIPS)
+    report = ingest(TEST_STRIPS)
+    assert (report.rows_in, report.rows_loaded, report.rows_quarantined) == (3, 3, 0)
+    # The coordinator corrects one result and adds a row, under the same name.
+    corrected = [row[:] for row in STRIPS] + [["2026-03-03", "Austin Team", "HS-01", "pills", "fentanyl", "positive", "A-3"]]
+    corrected[3][5] = "positive"
+    write_csv(path, corrected)
+    ingest(TEST_STRIPS)
+    assert count(con, "SELECT count(*) FROM staging.test_strips") == 4
+    assert count(con, "SELECT count(*) FROM staging.test_strips WHERE sample_id = 'A-2' AND result = 'positive'") == 1
+    assert log(con, "test_strips") == [("march.csv", "new", 3, 3, 0), ("march.csv", "replaced", 4, 4, 0)]
+
+
+def test_an_unchanged_folder_logs_nothing_new(setup, con) -> None:
+    raw, ingest = setup
+    write_csv(raw / "test_strips" / "march.csv", STRIPS)
+    ingest(TEST_STRIPS)
+    ingest(TEST_STRIPS)
+    assert len(log(con, "test_strips")) == 1
+    assert count(con, "SELECT count(*) FROM staging.test_strips") == 3
+
+
+def test_removing_a_file_removes_its_rows_and_keeps_the_history(setup, con) -> None:
+    raw, ingest = setup
+    march = write_csv(raw / "test_strips" / "march.csv", STRIPS)
+    write_csv(raw / "test_strips" / "april.csv", [STRIPS[0], ["2026-03-05", "Austin Team", "HS-03", "", "fentanyl", "bad", ""]])
+    ingest(TEST_STRIPS)
+    march.unlink()
+    report = ingest(TEST_STRIPS)
+    assert report.removed == ["march.csv"]
+    assert count(con, "SELECT count(*) FROM staging.test_strips") == 0
+    assert count(con, "SELECT count(*) FROM staging.quarantine WHERE source = 'test_strips'") == 1
+    assert log(con, "test_strips") == [
+        ("april.csv", "new", 1, 0, 1),
+        ("march.csv", "new", 3, 3, 0),
+        ("march.csv", "removed", 0, 0, 0),
+    ]
+    # Put back: new again.
+    write_csv(march, STRIPS)
+    ingest(TEST_STRIPS)
+    assert log(con, "test_strips")[-1] == ("march.csv", "new", 3, 3, 0)
+
+
+def test_a_new_hot_spot_turns_quarantined_rows_into_loaded_ones(setup, con) -> None:
+    raw, ingest = setup
+    write_csv(raw / "test_strips" / "march.csv", STRIPS + [["2026-03-04", "Van", "HS-07", "", "fentanyl", "positive", ""]])
+    ingest(TEST_STRIPS)
+    assert count(con, "SELECT count(*) FROM staging.quarantine WHERE source = 'test_strips'") == 1
+    write_csv(raw / "hotspots" / "more.csv", [HOTSPOT_FILE[0], ["HS-07", "Division & Kedzie", "41.903", "-87.7072", ""]])
+    ingest(HOTSPOTS)
+    ingest(TEST_STRIPS)
+    assert count(con, "SELECT count(*) FROM staging.test_strips") == 4
+    assert log(con, "test_strips")[-1] == ("march.csv", "revalidated", 4, 4, 0)
+
+
+def test_a_refused_file_quarantines_every_row_and_logs_them(setup, con) -> None:
+    raw, ingest = setup
+    write_csv(raw / "test_strips" / "march.csv", [STRIPS[0] + ["Client name"], *(r + ["someone"] for r in STRIPS[1:])])
+    report = ingest(TEST_STRIPS)
+    assert [f.status for f in report.files] == ["refused"]
+    assert count(con, "SELECT count(*) FROM staging.test_strips") == 0
+    rows = con.execute("SELECT stage, row_number, reason FROM staging.quarantine WHERE source = 'test_strips' "
+                       "ORDER BY row_number").fetchall()
+    assert [(stage, row) for stage, row, _ in rows] == [("refused", 2), ("refused", 3), ("refused", 4)]
+    assert rows[0][2].startswith("file refused: column 'Client name' looks like a person's name")
+    assert log(con, "test_strips") == [("march.csv", "refused", 3, 0, 3)]
+    # Nothing of the refused column reached the warehouse.
+    assert count(con, "SELECT count(*) FROM staging.quarantine WHERE reason LIKE '%someone%'") == 0
+    # Configured to drop the column: the same file now loads, logged as revalidated.
+    ingest(TEST_STRIPS, ODW_FIELD_DROP_COLUMNS="Client name")
+    assert count(con, "SELECT count(*) FROM staging.test_strips") == 3
+    assert log(con, "test_strips")[-1] == ("march.csv", "revalidated", 3, 3, 0)
+
+
+def test_an_unreadable_file_leaves_one_quarantine_entry_without_rows(setup, con) -> None:
+    raw, ingest = setup
+    (raw / "test_strips").mkdir(parents=True, exist_ok=True)
+    (raw / "test_strips" / "scan.pdf").write_bytes(b"%PDF-1.4 ...")
+    (raw / "test_strips" / "~$march.xlsx").write_bytes(b"lock file")  # Excel's lock file: not data
+    (raw / "test_strips" / ".DS_Store").write_bytes(b"\x00\x01")
+    report = ingest(TEST_STRIPS)
+    assert [(f.file, f.status, f.rows_in) for f in report.files] == [("scan.pdf", "refused", 0)]
+    assert con.execute("SELECT row_number, reason FROM staging.quarantine WHERE source = 'test_strips'").fetchall() == [
+        (None, "file refused: this is a PDF, not a spreadsheet; send the .xlsx or CSV file")
+    ]
+
+
+def test_files_in_subfolders_are_ingested_under_their_relative_name(setup, con) -> None:
+    raw, ingest = setup
+    write_csv(raw / "test_strips" / "austin" / "march.csv", STRIPS)
+    ingest(TEST_STRIPS)
+    assert count(con, "SELECT count(*) FROM staging.test_strips WHERE source_file = 'austin/march.csv'") == 3
+
+
+def test_a_coordinators_messy_spreadsheet(setup, con) -> None:
+    """The issue's "done" case: mixed date formats, a stray notes column, a typo'd area."""
+    raw, ingest = setup
+    header = ["Date", "Team", "Hot spot", "Area", "Contacts", "Narcan kits", "Reversals", "Notes"]
+    rows = [
+        [date(2026, 3, 2), "Austin Team", "HS-03", None, 31, 12, 0, None],
+        ["03/03/2026", "Austin Team", None, "Austin", "28", "10", "1", None],
+        [46085, "Austin Team", None, "Humbolt Park", 19, 9, 0, None],  # serial 46085 = 2026-03-05
+        ["2026-03-06", "Austin Team", "HS-03", None, -2, 7, 0, None],
+        ["2026-03-06", "Austin Team", "HS-03", None, -2, 7, 0, "he said his name is"],
+    ]
+    path = write_xlsx(raw / "outreach" / "week 10.xlsx", {"Week 10": [header, *rows]})
+    refused = ingest(OUTREACH)
+    # The notes column carries text: the whole file is refused, every row accounted for.
+    assert refused.files[0].refusal.startswith("column 'Notes' looks like free-text notes")
+    assert (refused.rows_in, refused.rows_loaded, refused.rows_quarantined) == (5, 0, 5)
+    # The coordinator deletes the notes and sends the file again under the same name.
+    write_xlsx(path, {"Week 10": [header[:-1], *(r[:-1] for r in rows)]})
+    report = ingest(OUTREACH)
+    assert (report.rows_in, report.rows_loaded, report.rows_quarantined) == (5, 2, 3)
+    loaded = con.execute("SELECT date, community_area, contacts FROM staging.outreach ORDER BY date").fetchall()
+    assert loaded == [(date(2026, 3, 2), "Austin", 31), (date(2026, 3, 3), "Austin", 28)]
+    reasons = con.execute("SELECT row_number, reason FROM staging.quarantine WHERE source = 'outreach' "
+                          "ORDER BY row_number").fetchall()
+    assert reasons == [
+        (4, "community_area 'Humbolt Park' is not a Chicago community area (did you mean Humboldt Park?)"),
+        (5, "contacts -2 is negative"),
+        (6, "contacts -2 is negative"),
+    ]
+    assert log(con, "outreach") == [("week 10.xlsx", "refused", 5, 0, 5), ("week 10.xlsx", "replaced", 5, 2, 3)]
