@@ -29,6 +29,7 @@ setup: .venv/.synced ## Create the environment from the lock file (idempotent)
 
 demo-data: setup ## Generate the synthetic demo inputs (deterministic)
 	$(PY) -m pipelines.demo.medical_examiner
+	$(PY) -m pipelines.demo.field_data
 
 pipeline: setup ## Materialise every asset headless, using the configured sources
 	@mkdir -p "$(DAGSTER_HOME)"

@@ -14,6 +14,9 @@ from pipelines.settings import load_settings
 
 PAGES_DIR = Path(__file__).resolve().parent / "app_pages"
 
+# A dashboard for the task force, not a development tool: no "Deploy"/"Clear cache" in the menu.
+st.set_option("client.toolbarMode", "viewer")
+
 # An emoji favicon: Streamlit inlines it as an SVG data URL, whereas a Material-icon favicon
 # (also the default when pages have Material icons) is fetched from fonts.gstatic.com, and the
 # dashboard must work with no network.

@@ -5,6 +5,9 @@ import dagster as dg
 
 from pipelines.defs.epidemiology import assets as epidemiology_assets
 from pipelines.defs.epidemiology import checks as epidemiology_checks
+from pipelines.defs.field_data import assets as field_assets
+from pipelines.defs.field_data import checks as field_checks
+from pipelines.defs.field_data.sensors import field_data_sensor
 from pipelines.defs.geography import assets as geography_assets
 from pipelines.defs.marts import assets as mart_assets
 from pipelines.defs.medical_examiner import assets as me_assets
@@ -12,9 +15,11 @@ from pipelines.defs.medical_examiner import checks as me_checks
 from pipelines.defs.resources import build_resources
 
 ALL_ASSETS = dg.load_assets_from_modules(
-    [geography_assets, me_assets, epidemiology_assets, mart_assets]
+    [geography_assets, me_assets, epidemiology_assets, field_assets, mart_assets]
 )
-ALL_CHECKS = dg.load_asset_checks_from_modules([me_checks, epidemiology_checks])
+ALL_CHECKS = dg.load_asset_checks_from_modules(
+    [me_checks, epidemiology_checks, field_checks]
+)
 
 #: The main job: materialise everything (what `make pipeline` runs). In-process, because the
 #: steps share one DuckDB file and a process per step would only add start-up time.
@@ -33,5 +38,6 @@ def defs() -> dg.Definitions:
         assets=ALL_ASSETS,
         asset_checks=ALL_CHECKS,
         jobs=[overdose_watch_job],
+        sensors=[field_data_sensor],
         resources=build_resources(),
     )

@@ -73,6 +73,30 @@ def _list(value: str) -> tuple[str, ...]:
     return tuple(item.strip() for item in value.split(",") if item.strip())
 
 
+def _bounded_int(name: str, value: str, low: int, high: int) -> int:
+    number = int(value)
+    if not low <= number <= high:
+        raise ValueError(f"{name} must be a whole number from {low} to {high}, got {value!r}")
+    return number
+
+
+def _fraction(name: str, value: str, high: float = 1.0) -> float:
+    number = float(value)
+    if not 0.0 < number <= high:
+        raise ValueError(f"{name} must be above 0 and at most {high}, got {value!r}")
+    return number
+
+
+def _webhook_url(value: str | None) -> str | None:
+    """An http(s) URL, or None when unset — any other scheme is a configuration error."""
+    if not value or not value.strip():
+        return None
+    url = value.strip()
+    if not re.match(r"https?://[^\s/]+", url):
+        raise ValueError(f"ODW_ALERT_WEBHOOK_URL must be an http:// or https:// URL, got {url!r}")
+    return url
+
+
 def _column_map(value: str) -> tuple[tuple[str, str], ...]:
     """``"Site code=hotspot_id, Kits=naloxone_kits_distributed"`` as ``(header, field)`` pairs."""
     pairs = []
@@ -119,6 +143,33 @@ class Settings:
     naloxone_trained_goal: int = 18_000
     #: People trained before the first outreach log the pipeline holds (added to the cumulative count).
     naloxone_trained_baseline: int = 0
+    # --- Hot spots and spike alerts (pipelines/defs/hotspots, docs/hotspots.md) -----------------
+    #: H3 grid resolution of the hex layer and the hex hot-spot analysis (8: cells of ~0.74 km²).
+    h3_resolution: int = 8
+    #: Conditional permutations behind every hot-spot p-value (the pipeline never uses fewer than 999).
+    hotspot_permutations: int = 999
+    #: False-discovery rate (Benjamini–Hochberg) at which a hot or cold spot is called significant.
+    hotspot_fdr: float = 0.05
+    #: Length in months of each hot-spot time window.
+    hotspot_window_months: int = 3
+    #: Number of consecutive windows the emerging-hot-spot classification looks at.
+    emerging_steps: int = 12
+    #: Smallest standard deviation EARS C1/C2/C3 use, so a flat baseline of zeros cannot alert on one death.
+    alert_min_sigma: float = 1.0
+    #: No spike alert for a period with fewer deaths (or positive strips) than this.
+    alert_min_count: int = 3
+    #: Webhook that new alerts are POSTed to (JSON); None = off. Kept out of repr: webhook URLs
+    #: usually carry their secret in the path.
+    alert_webhook_url: str | None = field(default=None, repr=False)
+    #: SMTP server for alert e-mails; e-mail is off unless both host and recipients are set.
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_user: str | None = None
+    smtp_password: str | None = field(default=None, repr=False)
+    smtp_from: str = "overdose-watch@localhost"
+    smtp_to: tuple[str, ...] = ()
+    #: Upgrade the SMTP connection with STARTTLS before logging in (turn off only for a local relay).
+    smtp_starttls: bool = True
 
     @property
     def me_raw_dir(self) -> Path:
@@ -172,4 +223,25 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
             "ODW_NALOXONE_TRAINED_GOAL", env("ODW_NALOXONE_TRAINED_GOAL", "18000")
         ),
         naloxone_trained_baseline=int(env("ODW_NALOXONE_TRAINED_BASELINE", "0")),
+        h3_resolution=_bounded_int("ODW_H3_RESOLUTION", env("ODW_H3_RESOLUTION", "8"), 5, 10),
+        hotspot_permutations=_bounded_int(
+            "ODW_HOTSPOT_PERMUTATIONS", env("ODW_HOTSPOT_PERMUTATIONS", "999"), 999, 99_999
+        ),
+        hotspot_fdr=_fraction("ODW_HOTSPOT_FDR", env("ODW_HOTSPOT_FDR", "0.05"), high=0.5),
+        hotspot_window_months=_bounded_int(
+            "ODW_HOTSPOT_WINDOW_MONTHS", env("ODW_HOTSPOT_WINDOW_MONTHS", "3"), 1, 12
+        ),
+        emerging_steps=_bounded_int("ODW_EMERGING_STEPS", env("ODW_EMERGING_STEPS", "12"), 4, 40),
+        alert_min_sigma=_fraction(
+            "ODW_ALERT_MIN_SIGMA", env("ODW_ALERT_MIN_SIGMA", "1.0"), high=100.0
+        ),
+        alert_min_count=_positive_int("ODW_ALERT_MIN_COUNT", env("ODW_ALERT_MIN_COUNT", "3")),
+        alert_webhook_url=_webhook_url(env("ODW_ALERT_WEBHOOK_URL")),
+        smtp_host=(env("ODW_SMTP_HOST") or "").strip() or None,
+        smtp_port=_bounded_int("ODW_SMTP_PORT", env("ODW_SMTP_PORT", "587"), 1, 65535),
+        smtp_user=(env("ODW_SMTP_USER") or "").strip() or None,
+        smtp_password=env("SMTP_PASSWORD") or None,
+        smtp_from=(env("ODW_SMTP_FROM") or "").strip() or "overdose-watch@localhost",
+        smtp_to=_list(env("ODW_SMTP_TO", "")),
+        smtp_starttls=_bool(env("ODW_SMTP_STARTTLS", "true")),
     )

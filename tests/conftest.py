@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import dagster as dg
@@ -62,8 +63,11 @@ class PipelineRun:
 
 @pytest.fixture(scope="session")
 def demo_pipeline(tmp_path_factory: pytest.TempPathFactory):
-    """The whole pipeline materialised once on the demo data; env stays set for the session."""
+    """The whole pipeline materialised once on the demo data (as `make demo` builds it)."""
+    from pipelines.demo.field_data import write_field_demo
+
     env = pipeline_env(tmp_path_factory.mktemp("demo_pipeline"))
+    write_field_demo(Path(env["ODW_RAW_DIR"]), end_month=date.fromisoformat(DEMO_END_MONTH + "-01"))
     with pytest.MonkeyPatch.context() as mp:
         for key, value in env.items():
             mp.setenv(key, value)

@@ -84,7 +84,6 @@ metric = metric_col.segmented_control(
     required=True,
     key="metric",
 )
-metric = metric or "count"
 drug_label = data.DRUGS[drug][0]
 period_text = data.format_period(start, end)
 subtitle = charts.chart_subtitle(source, period_text, refreshed)
@@ -207,11 +206,11 @@ monthly_metrics = data.monthly_group_metrics(
     monthly, areas, start, end, drug, region_label=region, threshold=threshold
 )
 trend = charts.trend_display_frame(monthly_metrics)
-trend_title = (
-    f"{drug_label} per month: {region} vs {data.REST_LABEL}"
-    if metric == "count"
-    else f"{drug_label} per 100,000 per year, by month: {region} vs {data.REST_LABEL}"
-)
+# Two short lines rather than one long one: Vega truncates a title that outgrows a phone.
+trend_title = [
+    f"{drug_label} per month" if metric == "count" else f"{drug_label} per 100,000 per year, by month",
+    f"{region} vs {data.REST_LABEL}",
+]
 st.altair_chart(
     charts.trend_chart(
         trend,

@@ -24,8 +24,11 @@ TREND_COLUMNS = ("month", "series", "deaths", "rate_per_100k_per_year", "provisi
 
 
 def chart_subtitle(source: str, period: str, refreshed: str) -> list[str]:
-    """Subtitle lines shared by every chart and the map: source, period, refresh time."""
-    return [f"Source: {source} · {period}", f"Data refreshed {refreshed}"]
+    """Subtitle lines shared by every chart and the map: source, period, refresh time.
+
+    One fact per line, so each line still fits a phone-width chart (Vega truncates, not wraps).
+    """
+    return [f"Source: {source}", f"Period: {period}", f"Data refreshed {refreshed}"]
 
 
 def trend_display_frame(monthly_metrics: pl.DataFrame) -> pl.DataFrame:
@@ -76,15 +79,15 @@ def trend_chart(
     display: pl.DataFrame,
     *,
     metric: str,
-    title: str,
+    title: str | list[str],
     subtitle: list[str],
     region_label: str,
     rest_label: str,
 ) -> alt.LayerChart:
     """Monthly line chart, region vs rest of the city, with provisional months dashed and shaded.
 
-    ``metric`` is ``"count"`` (deaths per month) or ``"rate"`` (per 100,000 per year-equivalent).
-    Suppressed months have no value and show as gaps.
+    ``metric`` is ``"count"`` (deaths per month) or ``"rate"`` (per 100,000 per year-equivalent);
+    ``title`` may be a list of lines. Suppressed months have no value and show as gaps.
     """
     value_col = "deaths" if metric == "count" else "rate_per_100k_per_year"
     y_title = "Deaths per month" if metric == "count" else "Rate per 100,000 per year"
@@ -101,8 +104,9 @@ def trend_chart(
         scale=series_scale,
         legend=alt.Legend(orient="top", direction="horizontal", symbolType="stroke", symbolStrokeWidth=3),
     )
+    # Below the plot rather than beside the series legend: side by side they overflow a phone.
     status_legend = alt.Legend(
-        orient="top",
+        orient="bottom",
         direction="horizontal",
         symbolType="stroke",
         symbolStrokeColor="#555555",
@@ -159,9 +163,8 @@ def trend_chart(
             )
         )
         layers.append(
-            band_chart.mark_text(align="left", baseline="top", dx=4, dy=4, color="#555555", fontSize=11).encode(
-                x=alt.X("utcyearmonth(start):T"), y=alt.value(0), text="label:N"
-            )
+            band_chart.mark_text(align="left", baseline="top", dx=4, dy=4, color="#555555", fontSize=11)
+            .encode(x=alt.X("utcyearmonth(start):T"), y=alt.value(0), text="label:N")
         )
     layers += [lines, points]
     return (
@@ -176,7 +179,8 @@ def trend_chart(
                 subtitleColor="#555555",
                 offset=10,
             ),
-            height=300,
+            # Streamlit fits the whole chart (titles and legends included) into this height.
+            height=440,
         )
         .resolve_scale(x="shared")
     )

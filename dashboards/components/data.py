@@ -259,6 +259,11 @@ def _in_period(monthly: pl.DataFrame, start: date, end: date) -> pl.DataFrame:
     return monthly.filter(pl.col("month").is_between(start, end, closed="both"))
 
 
+def _part_of_city(region_label: str) -> pl.Expr:
+    """The region label for region rows, "Rest of Chicago" for the others."""
+    return pl.when(pl.col("in_region")).then(pl.lit(region_label)).otherwise(pl.lit(REST_LABEL))
+
+
 def area_period_metrics(
     monthly: pl.DataFrame,
     areas: pl.DataFrame,
@@ -328,10 +333,7 @@ def group_period_metrics(
     parts = (
         population.join(deaths, on="in_region", how="left")
         .select(
-            pl.when(pl.col("in_region"))
-            .then(pl.lit(region_label))
-            .otherwise(pl.lit(REST_LABEL))
-            .alias("group"),
+            _part_of_city(region_label).alias("group"),
             pl.col("population_2020").alias("population"),
             pl.col("deaths").fill_null(0),
             pl.lit(years).alias("years"),
@@ -360,7 +362,10 @@ def group_period_metrics(
         pl.when(city_hidden).then(None).otherwise(pl.col("deaths")).alias("deaths"),
         pl.lit(parts.get_column("city_deaths_display")[0]).alias("deaths_display"),
         pl.lit(city_hidden).alias("deaths_suppressed"),
-        *(pl.when(city_hidden).then(None).otherwise(pl.col(c)).alias(c) for c in ("rate", "rate_lower", "rate_upper")),
+        *(
+            pl.when(city_hidden).then(None).otherwise(pl.col(c)).alias(c)
+            for c in ("rate", "rate_lower", "rate_upper")
+        ),
         "rate_unstable",
     )
     columns = city.columns
@@ -384,14 +389,16 @@ def monthly_group_metrics(
     rate_unstable.
     """
     count_col = DRUGS[drug][1]
-    population = areas.group_by("in_region").agg(pl.col("population_2020").sum().cast(pl.Int64).alias("population"))
+    population = areas.group_by("in_region").agg(
+        pl.col("population_2020").sum().cast(pl.Int64).alias("population")
+    )
     frame = (
         _in_period(monthly, start, end)
         .group_by("month", "in_region")
         .agg(pl.col(count_col).sum().cast(pl.Int64).alias("deaths"), pl.col("is_provisional").any())
         .join(population, on="in_region", how="left")
         .with_columns(
-            pl.when(pl.col("in_region")).then(pl.lit(region_label)).otherwise(pl.lit(REST_LABEL)).alias("group"),
+            _part_of_city(region_label).alias("group"),
             # A single month annualised: the rate a full year at this month's pace would give.
             pl.lit(1 / 12).alias("years"),
         )
@@ -432,7 +439,7 @@ def area_display_frame(metrics: pl.DataFrame, region_label: str) -> pl.DataFrame
     return metrics.sort("community_area_number").select(
         pl.col("community_area_number").alias("area_number"),
         pl.col("community_area").alias("community_area"),
-        pl.when(pl.col("in_region")).then(pl.lit(region_label)).otherwise(pl.lit(REST_LABEL)).alias("part_of_city"),
+        _part_of_city(region_label).alias("part_of_city"),
         pl.col("deaths_display").alias("deaths"),
         pl.col("rate").round(1).alias("rate_per_100k_per_year"),
         pl.col("rate_lower").round(1).alias("rate_95ci_lower"),

@@ -206,9 +206,10 @@ def build_features(
             fill = hex_to_rgba(SUPPRESSED_COLOUR, 235)
         elif not row["deaths"]:
             fill = hex_to_rgba(NO_DEATHS_COLOUR, 235)
+        elif colours and row[value_col] is not None:
+            fill = colours[classify(row[value_col], edges)]
         else:
-            value = row[value_col]
-            fill = colours[classify(value, edges)] if colours and value is not None else hex_to_rgba(NO_DEATHS_COLOUR)
+            fill = hex_to_rgba(NO_DEATHS_COLOUR, 235)
         unstable = bool(row["rate_unstable"]) and not row["deaths_suppressed"]
         features.append(
             {

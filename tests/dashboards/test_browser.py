@@ -116,9 +116,8 @@ def _open_map(browser, url: str, width: int, height: int):
     page.goto(url, wait_until="domcontentloaded")
     # deck.gl's canvas, the Vega chart, and the KPI value are the last things to appear.
     page.locator("#deckgl-overlay").wait_for(state="attached", timeout=90_000)
-    page.locator("[data-testid='stVegaLiteChart'] canvas, [data-testid='stVegaLiteChart'] svg").first.wait_for(
-        state="attached", timeout=90_000
-    )
+    chart = page.locator("[data-testid='stVegaLiteChart'] canvas, [data-testid='stVegaLiteChart'] svg")
+    chart.first.wait_for(state="attached", timeout=90_000)
     page.get_by_test_id("stMetricValue").first.wait_for(timeout=90_000)
     page.wait_for_function(
         "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=90_000

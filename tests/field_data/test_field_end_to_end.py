@@ -149,15 +149,6 @@ def test_demo_files_to_marts_and_corrections(isolated_env: dict[str, str]) -> No
     ]
 
 
-def test_empty_folders_give_empty_tables(isolated_env: dict[str, str]) -> None:
-    seed_me_cases(isolated_env)
-    result = run_assets()
-    assert result.success and all(c.passed for c in result.get_asset_check_evaluations())
-    assert query(isolated_env, "SELECT count(*) FROM staging.test_strips") == [(0,)]
-    assert query(isolated_env, "SELECT count(*) FROM marts.naloxone_coverage") == [(0,)]
-    assert query(isolated_env, "SELECT row_count FROM marts.field_data_sources ORDER BY source") == [(0,), (0,), (0,)]
-
-
 def evaluate(cursor: str | None):
     context = dg.build_sensor_context(cursor=cursor, resources={"settings": SettingsResource()})
     return field_data_sensor(context)
@@ -202,3 +193,17 @@ def test_sensor_targets_the_field_data_assets_and_their_dependents() -> None:
     assert dg.AssetKey(["marts", "naloxone_coverage"]) in selected
     assert dg.AssetKey(["staging", "me_cases"]) not in selected
     assert defs.resolve_sensor_def("field_data_files").default_status == dg.DefaultSensorStatus.RUNNING
+
+
+def test_field_data_joins_the_code_location() -> None:
+    """The assets, checks and sensor fit into the project's definitions without clashing keys."""
+    from pipelines.definitions import ALL_ASSETS, ALL_CHECKS
+
+    present = {key for a in ALL_ASSETS for key in a.keys}
+    assets = [*ALL_ASSETS, *(a for a in FIELD_DATA_ASSETS if not set(a.keys) & present)]
+    present_checks = {key for c in ALL_CHECKS for key in c.check_keys}
+    checks = [*ALL_CHECKS, *(c for c in FIELD_DATA_CHECKS if not set(c.check_keys) & present_checks)]
+    defs = dg.Definitions(assets=assets, asset_checks=checks, sensors=[field_data_sensor], resources=build_resources())
+    graph = defs.resolve_asset_graph()
+    assert dg.AssetKey(["marts", "naloxone_coverage"]) in graph.get_all_asset_keys()
+    assert dg.AssetKey(["staging", "me_cases"]) in graph.get(dg.AssetKey(["marts", "naloxone_coverage"])).parent_keys

@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 from field_data.helpers import TODAY, field_settings, write_csv, write_xlsx
 
+from pipelines.defs.field_data import checks, marts
 from pipelines.defs.field_data.ingest import ingest_source
-from pipelines.defs.field_data.schema import HOTSPOTS, OUTREACH, TEST_STRIPS
+from pipelines.defs.field_data.schema import HOTSPOTS, OUTREACH, SPECS, TEST_STRIPS
 
 HOTSPOT_FILE = [
     ["hotspot_id", "name", "latitude", "longitude", "active"],
@@ -148,6 +149,11 @@ def test_an_unreadable_file_leaves_one_quarantine_entry_without_rows(setup, con)
     assert con.execute("SELECT row_number, reason FROM staging.quarantine WHERE source = 'test_strips'").fetchall() == [
         (None, "file refused: this is a PDF, not a spreadsheet; send the .xlsx or CSV file")
     ]
+    # Too big: refused unread, and not even hashed.
+    write_csv(raw / "test_strips" / "year.csv", STRIPS * 50)
+    report = ingest(TEST_STRIPS, ODW_FIELD_MAX_BYTES="2000")
+    big = next(f for f in report.files if f.file == "year.csv")
+    assert big.status == "refused" and big.checksum.startswith("oversize:") and "ODW_FIELD_MAX_BYTES" in big.refusal
 
 
 def test_files_in_subfolders_are_ingested_under_their_relative_name(setup, con) -> None:
@@ -187,3 +193,69 @@ def test_a_coordinators_messy_spreadsheet(setup, con) -> None:
         (6, "contacts -2 is negative"),
     ]
     assert log(con, "outreach") == [("week 10.xlsx", "refused", 5, 0, 5), ("week 10.xlsx", "replaced", 5, 2, 3)]
+
+
+def test_empty_folders_give_empty_tables_and_passing_checks(tmp_path: Path, con) -> None:
+    """Before any file arrives, every source, mart and check works on empty tables."""
+    settings = field_settings(tmp_path / "raw")
+    con.execute("CREATE TABLE staging.me_cases (death_date TIMESTAMP, community_area_number INTEGER, is_overdose BOOLEAN)")
+    for spec in SPECS.values():
+        report = ingest_source(con, settings, spec, today=TODAY, now=datetime(2026, 3, 20))
+        assert report.files == [] and report.rows_in == 0
+        assert checks.rows_add_up(con, spec.source) == {"rows_in": 0, "staged": 0, "quarantined": 0, "files_not_adding_up": 0}
+        assert checks.unexpected_columns(con, spec.source) == []
+    assert checks.unknown_test_strip_values(con) == 0 and checks.duplicated_hotspot_ids(con) == 0
+    counts = marts.build_all(con, settings)
+    assert counts == {table: 0 for table in counts} | {"marts.field_data_sources": 3}
+    assert con.execute("SELECT label, is_synthetic, row_count FROM marts.field_data_sources ORDER BY source").fetchall() == [
+        ("Outreach hot spots", False, 0), ("Street-outreach logs", False, 0),
+        ("Fentanyl and xylazine test-strip results", False, 0),
+    ]
+
+
+def test_marts_on_a_small_known_input(setup, con) -> None:
+    raw, ingest = setup
+    write_csv(raw / "test_strips" / "march.csv", STRIPS)
+    write_csv(raw / "outreach" / "march.csv", [
+        ["date", "team", "hotspot_id", "contacts", "people_trained_naloxone", "naloxone_kits_distributed",
+         "naloxone_administrations", "warm_handoffs_moud", "warm_handoffs_housing"],
+        ["2026-01-10", "Austin Team", "HS-03", "20", "5", "10", "1", "2", ""],
+        ["2026-03-02", "Austin Team", "HS-03", "10", "3", "4", "0", "1", "1"],
+        ["2026-03-03", "Van", "HS-01", "7", "", "2", "", "", ""],
+    ])
+    ingest(TEST_STRIPS)
+    ingest(OUTREACH)
+    con.execute("CREATE TABLE staging.me_cases AS SELECT TIMESTAMP '2026-02-10' AS death_date, 25 AS community_area_number, "
+                "true AS is_overdose FROM range(4)")
+    settings = field_settings(raw, ODW_NALOXONE_TRAINED_BASELINE="100", ODW_NALOXONE_TRAINED_GOAL="110")
+    marts.build_all(con, settings)
+    positivity = con.execute(
+        "SELECT area_level, community_area, strip_type, substance_as_sold, tests_read, positives, round(positivity, 4), "
+        "round(positivity_lower, 4), round(positivity_upper, 4) FROM marts.test_strip_positivity "
+        "WHERE substance_as_sold = 'all' AND strip_type = 'fentanyl' ORDER BY area_level, community_area"
+    ).fetchall()
+    assert positivity == [
+        ("all", "All areas", "fentanyl", "all", 2, 1, 0.5, 0.0945, 0.9055),
+        ("community_area", "Austin", "fentanyl", "all", 1, 1, 1.0, 0.2065, 1.0),
+        ("community_area", "West Garfield Park", "fentanyl", "all", 1, 0, 0.0, 0.0, 0.7935),
+    ]
+    codetection = con.execute("SELECT samples_tested_both, fentanyl_positive, xylazine_positive, both_positive "
+                              "FROM marts.test_strip_codetection WHERE area_level = 'all'").fetchall()
+    assert codetection == [(1, 1, 0, 0)]
+    cumulative = con.execute("SELECT month, people_trained_naloxone, people_trained_cumulative, people_trained_goal_reached, "
+                             "naloxone_administrations_cumulative FROM marts.naloxone_cumulative ORDER BY month").fetchall()
+    assert cumulative == [
+        (date(2026, 1, 1), 5, 105, False, 1), (date(2026, 2, 1), 0, 105, False, 1), (date(2026, 3, 1), 3, 108, False, 1)
+    ]
+    funnel = con.execute("SELECT stage, stage_count, round(share_of_contacts, 4) FROM marts.warm_handoff_funnel "
+                         "WHERE area_level = 'all' AND month = DATE '2026-03-01' ORDER BY stage_order").fetchall()
+    assert funnel == [("Contacts", 17, 1.0), ("Any warm hand-off", 2, 0.1176), ("MOUD", 1, 0.0588), ("Detox", 0, 0.0),
+                      ("Mental health", 0, 0.0), ("Housing", 1, 0.0588), ("Medical", 0, 0.0)]
+    # Deaths only in February: the period both sources cover is January-February.
+    coverage = con.execute("SELECT area_level, community_area, first_month, last_month, naloxone_kits_distributed, "
+                           "overdose_deaths, kits_per_death FROM marts.naloxone_coverage "
+                           "WHERE area_level = 'region' OR community_area_number = 25 ORDER BY area_level").fetchall()
+    assert coverage == [
+        ("community_area", "Austin", date(2026, 1, 1), date(2026, 2, 1), 10, 4, 2.5),
+        ("region", "West Side", date(2026, 1, 1), date(2026, 2, 1), 10, 4, 2.5),
+    ]

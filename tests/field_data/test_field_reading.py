@@ -167,7 +167,19 @@ def test_mixed_encodings(tmp_path: Path) -> None:
     path = tmp_path / "f.csv"
     path.write_bytes(",".join(HEADER).encode() + b"\n2026-03-01,Equipo Pe\xc3\xb1a,HS-01,fentanyl,positive\n"
                      + b"2026-03-01,Equipo Pe\xf1a,HS-01,fentanyl,positive\n")
-    assert "mixes UTF-8 and Windows-1252" in refusal(path)
+    with pytest.raises(Refused) as info:
+        read(path)
+    assert "mixes UTF-8 and Windows-1252" in info.value.reason
+    assert info.value.row_numbers == (2, 3)  # still counted, so both rows are quarantined
+
+
+def test_neither_utf8_nor_windows_1252(tmp_path: Path) -> None:
+    path = tmp_path / "f.csv"
+    path.write_bytes(",".join(HEADER).encode() + b"\n2026-03-01,Team \x81,HS-01,fentanyl,positive\n")
+    with pytest.raises(Refused) as info:
+        read(path)
+    assert info.value.reason.startswith("the file is neither UTF-8 nor Windows-1252")
+    assert info.value.row_numbers == (2,)
 
 
 def test_wrong_delimiter_means_no_header(tmp_path: Path) -> None:

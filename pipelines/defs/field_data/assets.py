@@ -1,7 +1,7 @@
 """Field-data assets: hot spots, test strips and outreach logs from spreadsheets, and their marts.
 
-Thin wrappers: the work is in ``ingest.py`` (files → staging, quarantine, ingest log), in
-``metrics.py`` (Wilson intervals) and in ``sql/field_data/``.
+Thin wrappers: the work is in ``ingest.py`` (files → staging, quarantine, ingest log) and
+``marts.py`` (with ``metrics.py`` for Wilson intervals and the SQL in ``sql/field_data/``).
 """
 
 import re
@@ -12,13 +12,12 @@ import dagster as dg
 import polars as pl
 from dagster_duckdb import DuckDBResource
 
+from pipelines.defs.field_data import marts
 from pipelines.defs.field_data.ingest import SourceReport, ingest_source
-from pipelines.defs.field_data.metrics import with_proportion
-from pipelines.defs.field_data.schema import HOTSPOTS, OUTREACH, SOURCES, SPECS, SYNTHETIC_PREFIX, TEST_STRIPS, SourceSpec
-from pipelines.defs.marts.regions import region_label
+from pipelines.defs.field_data.schema import HOTSPOTS, OUTREACH, TEST_STRIPS, SourceSpec
 from pipelines.defs.resources import SettingsResource, warehouse
-from pipelines.settings import PROJECT_ROOT, Settings
-from pipelines.warehouse import fetch_row, query_sql_file, run_sql_file
+from pipelines.settings import Settings
+from pipelines.warehouse import fetch_row
 
 GROUP = "field_data"
 COMMUNITY_AREAS = dg.AssetKey(["staging", "community_areas"])
@@ -70,7 +69,9 @@ def _reason_kinds(con, source: str) -> dict[str, int]:
     return dict(kinds.most_common(15))
 
 
-def _ingest(context: dg.AssetExecutionContext, duckdb: DuckDBResource, cfg: Settings, spec: SourceSpec) -> dg.MaterializeResult:
+def _ingest(
+    context: dg.AssetExecutionContext, duckdb: DuckDBResource, cfg: Settings, spec: SourceSpec
+) -> dg.MaterializeResult:
     now = _now()
     with warehouse(duckdb, cfg) as con:
         report = ingest_source(con, cfg, spec, today=now.date(), now=now)
@@ -103,7 +104,9 @@ def _ingest(context: dg.AssetExecutionContext, duckdb: DuckDBResource, cfg: Sett
     description="Outreach hot spots from the files in ODW_RAW_DIR/hotspots/ (CSV or XLSX), "
     "validated and placed in a community area; bad rows quarantined, PII-carrying files refused.",
 )
-def hotspots(context: dg.AssetExecutionContext, duckdb: DuckDBResource, settings: SettingsResource) -> dg.MaterializeResult:
+def hotspots(
+    context: dg.AssetExecutionContext, duckdb: DuckDBResource, settings: SettingsResource
+) -> dg.MaterializeResult:
     return _ingest(context, duckdb, settings.get(), HOTSPOTS)
 
 
@@ -115,7 +118,9 @@ def hotspots(context: dg.AssetExecutionContext, duckdb: DuckDBResource, settings
     description="Fentanyl/xylazine test-strip results (one row per strip) from ODW_RAW_DIR/test_strips/; "
     "every row loaded or quarantined with a reason; rows in = loaded + quarantined per file.",
 )
-def test_strips(context: dg.AssetExecutionContext, duckdb: DuckDBResource, settings: SettingsResource) -> dg.MaterializeResult:
+def test_strips(
+    context: dg.AssetExecutionContext, duckdb: DuckDBResource, settings: SettingsResource
+) -> dg.MaterializeResult:
     return _ingest(context, duckdb, settings.get(), TEST_STRIPS)
 
 
@@ -127,17 +132,10 @@ def test_strips(context: dg.AssetExecutionContext, duckdb: DuckDBResource, setti
     description="Street-outreach logs (one row per team shift and location) from ODW_RAW_DIR/outreach/; "
     "every row loaded or quarantined with a reason; rows in = loaded + quarantined per file.",
 )
-def outreach(context: dg.AssetExecutionContext, duckdb: DuckDBResource, settings: SettingsResource) -> dg.MaterializeResult:
+def outreach(
+    context: dg.AssetExecutionContext, duckdb: DuckDBResource, settings: SettingsResource
+) -> dg.MaterializeResult:
     return _ingest(context, duckdb, settings.get(), OUTREACH)
-
-
-def _write_frame(con, table: str, frame: pl.DataFrame) -> None:
-    con.register("mart_frame", frame.to_arrow())
-    try:
-        # The table name is one of this module's constants, never input.
-        con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM mart_frame")
-    finally:
-        con.unregister("mart_frame")
 
 
 @dg.asset(
@@ -151,14 +149,9 @@ def _write_frame(con, table: str, frame: pl.DataFrame) -> None:
 def test_strip_positivity(duckdb: DuckDBResource, settings: SettingsResource) -> dg.MaterializeResult:
     cfg = settings.get()
     with warehouse(duckdb, cfg) as con:
-        counts = query_sql_file(
-            con, "field_data/test_strip_positivity.sql", {"region_areas": list(cfg.region_areas)}
-        ).pl()
-        table = with_proportion(counts, successes_col="positives", trials_col="tests_read", prefix="positivity")
-        _write_frame(con, "marts.test_strip_positivity", table)
-    return dg.MaterializeResult(metadata={"rows": table.height, "strips": int(
-        table.filter((pl.col("area_level") == "all") & (pl.col("substance_as_sold") == "all"))["strips_used"].sum()
-    )})
+        table = marts.build_test_strip_positivity(con, cfg)
+    totals = table.filter((pl.col("area_level") == "all") & (pl.col("substance_as_sold") == "all"))
+    return dg.MaterializeResult(metadata={"rows": table.height, "strips": int(totals["strips_used"].sum())})
 
 
 @dg.asset(
@@ -172,25 +165,15 @@ def test_strip_positivity(duckdb: DuckDBResource, settings: SettingsResource) ->
 def test_strip_codetection(duckdb: DuckDBResource, settings: SettingsResource) -> dg.MaterializeResult:
     cfg = settings.get()
     with warehouse(duckdb, cfg) as con:
-        counts = query_sql_file(
-            con, "field_data/test_strip_codetection.sql", {"region_areas": list(cfg.region_areas)}
-        ).pl()
-        table = with_proportion(
-            counts, successes_col="both_positive", trials_col="fentanyl_positive",
-            prefix="xylazine_among_fentanyl_positive",
-        )
-        table = with_proportion(
-            table, successes_col="both_positive", trials_col="samples_tested_both", prefix="both_positive_share"
-        )
-        _write_frame(con, "marts.test_strip_codetection", table)
+        table = marts.build_test_strip_codetection(con, cfg)
     samples = int(table.filter(pl.col("area_level") == "all")["samples_tested_both"].sum())
     return dg.MaterializeResult(metadata={"rows": table.height, "samples_tested_both": samples})
 
 
-def _run_mart(duckdb: DuckDBResource, cfg: Settings, sql: str, table: str, params: dict) -> dg.MaterializeResult:
+def _sql_mart(duckdb: DuckDBResource, settings: SettingsResource, table: str) -> dg.MaterializeResult:
+    cfg = settings.get()
     with warehouse(duckdb, cfg) as con:
-        run_sql_file(con, sql, params)
-        rows = fetch_row(con, f"SELECT count(*) FROM {table}")[0]
+        rows = marts.build_sql_mart(con, cfg, table)
     return dg.MaterializeResult(metadata={"rows": rows})
 
 
@@ -203,11 +186,7 @@ def _run_mart(duckdb: DuckDBResource, cfg: Settings, sql: str, table: str, param
     "training, kits, reversals, overdoses responded, warm hand-offs by kind, strips and deactivation kits.",
 )
 def outreach_monthly(duckdb: DuckDBResource, settings: SettingsResource) -> dg.MaterializeResult:
-    cfg = settings.get()
-    return _run_mart(
-        duckdb, cfg, "field_data/outreach_monthly.sql", "marts.outreach_monthly",
-        {"region_areas": list(cfg.region_areas)},
-    )
+    return _sql_mart(duckdb, settings, "marts.outreach_monthly")
 
 
 @dg.asset(
@@ -221,16 +200,13 @@ def outreach_monthly(duckdb: DuckDBResource, settings: SettingsResource) -> dg.M
 def naloxone_cumulative(duckdb: DuckDBResource, settings: SettingsResource) -> dg.MaterializeResult:
     cfg = settings.get()
     with warehouse(duckdb, cfg) as con:
-        run_sql_file(
-            con,
-            "field_data/naloxone_cumulative.sql",
-            {"trained_baseline": cfg.naloxone_trained_baseline, "trained_goal": cfg.naloxone_trained_goal},
-        )
+        rows = marts.build_sql_mart(con, cfg, "marts.naloxone_cumulative")
         last = fetch_row(
             con, "SELECT month, people_trained_cumulative FROM marts.naloxone_cumulative ORDER BY month DESC LIMIT 1"
         )
     return dg.MaterializeResult(
         metadata={
+            "rows": rows,
             "people_trained_cumulative": int(last[1]) if last else cfg.naloxone_trained_baseline,
             "people_trained_goal": cfg.naloxone_trained_goal,
             "through": str(last[0]) if last else "no outreach logs",
@@ -247,7 +223,7 @@ def naloxone_cumulative(duckdb: DuckDBResource, settings: SettingsResource) -> d
     "medical) by month × community area, long form, with the share of contacts.",
 )
 def warm_handoff_funnel(duckdb: DuckDBResource, settings: SettingsResource) -> dg.MaterializeResult:
-    return _run_mart(duckdb, settings.get(), "field_data/warm_handoff_funnel.sql", "marts.warm_handoff_funnel", {})
+    return _sql_mart(duckdb, settings, "marts.warm_handoff_funnel")
 
 
 @dg.asset(
@@ -260,11 +236,7 @@ def warm_handoff_funnel(duckdb: DuckDBResource, settings: SettingsResource) -> d
     "small death counts and kits_per_death with them before display).",
 )
 def naloxone_coverage(duckdb: DuckDBResource, settings: SettingsResource) -> dg.MaterializeResult:
-    cfg = settings.get()
-    return _run_mart(
-        duckdb, cfg, "field_data/naloxone_coverage.sql", "marts.naloxone_coverage",
-        {"region_areas": list(cfg.region_areas), "region_label": region_label(cfg.region_areas)},
-    )
+    return _sql_mart(duckdb, settings, "marts.naloxone_coverage")
 
 
 @dg.asset(
@@ -278,12 +250,10 @@ def naloxone_coverage(duckdb: DuckDBResource, settings: SettingsResource) -> dg.
 def field_data_files(duckdb: DuckDBResource, settings: SettingsResource) -> dg.MaterializeResult:
     cfg = settings.get()
     with warehouse(duckdb, cfg) as con:
-        run_sql_file(
-            con, "field_data/field_data_files.sql", {"sources": list(SOURCES), "synthetic_prefix": SYNTHETIC_PREFIX}
-        )
-        rows, refused, added_up = fetch_row(
+        rows = marts.build_sql_mart(con, cfg, "marts.field_data_files")
+        refused, added_up = fetch_row(
             con,
-            "SELECT count(*), count(*) FILTER (WHERE status = 'refused'), "
+            "SELECT count(*) FILTER (WHERE status = 'refused'), "
             "coalesce(bool_and(rows_in = rows_loaded + rows_quarantined), true) FROM marts.field_data_files",
         )
     return dg.MaterializeResult(metadata={"files": rows, "files_refused": refused, "rows_add_up": added_up})
@@ -297,17 +267,7 @@ def field_data_files(duckdb: DuckDBResource, settings: SettingsResource) -> dg.M
     description="Field-data rows not loaded, with the reason (file, row number, reason — no personal data).",
 )
 def field_data_quarantine(duckdb: DuckDBResource, settings: SettingsResource) -> dg.MaterializeResult:
-    return _run_mart(
-        duckdb, settings.get(), "field_data/field_data_quarantine.sql", "marts.field_data_quarantine",
-        {"sources": list(SOURCES)},
-    )
-
-
-def _display_dir(cfg: Settings) -> str:
-    try:
-        return cfg.raw_dir.relative_to(PROJECT_ROOT).as_posix()
-    except ValueError:
-        return cfg.raw_dir.as_posix()
+    return _sql_mart(duckdb, settings, "marts.field_data_quarantine")
 
 
 @dg.asset(
@@ -319,11 +279,7 @@ def _display_dir(cfg: Settings) -> str:
     "'synthetic demo data' when the files are the generator's), period covered, last change, rows.",
 )
 def field_data_sources(duckdb: DuckDBResource, settings: SettingsResource) -> dg.MaterializeResult:
-    cfg = settings.get()
-    return _run_mart(
-        duckdb, cfg, "field_data/field_data_sources.sql", "marts.field_data_sources",
-        {**{f"{s}_label": SPECS[s].label for s in SOURCES}, "raw_dir": _display_dir(cfg)},
-    )
+    return _sql_mart(duckdb, settings, "marts.field_data_sources")
 
 
 #: Every field-data asset, for the definitions and the sensor.

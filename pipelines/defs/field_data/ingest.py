@@ -31,6 +31,7 @@ from pipelines.defs.field_data.reading import ReadResult, Refused, read_file
 from pipelines.defs.field_data.schema import SourceSpec
 from pipelines.defs.field_data.validation import (
     HOTSPOT_REFERENCE_SCHEMA,
+    QUARANTINE_SCHEMA,
     ROW_COLUMNS,
     empty_rows,
     validate,
@@ -70,6 +71,15 @@ def file_sha256(path: Path) -> str:
         for chunk in iter(lambda: handle.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def file_fingerprint(path: Path, max_bytes: int) -> str:
+    """The file's SHA-256, or for a file over ``max_bytes`` (refused unread anyway) its size and
+    modification time — hashing a huge file on every run or sensor tick would only cost time."""
+    stat = path.stat()
+    if stat.st_size > max_bytes:
+        return f"oversize:{stat.st_size}:{stat.st_mtime_ns}"
+    return file_sha256(path)
 
 
 @dataclass
@@ -145,7 +155,8 @@ def read_source(
     outcomes: list[FileOutcome] = []
     refusals: list[pl.DataFrame] = []
     for name, path in discover(source_dir(settings, spec.source)):
-        outcome = FileOutcome(name, file_sha256(path), path.stat().st_size, "loaded")
+        fingerprint = file_fingerprint(path, settings.field_max_bytes)
+        outcome = FileOutcome(name, fingerprint, path.stat().st_size, "loaded")
         try:
             result = read_file(path, header_keys, max_bytes=settings.field_max_bytes, max_rows=settings.field_max_rows)
             outcome.read_as = _describe(result)
@@ -162,7 +173,7 @@ def read_source(
             refusals.append(
                 pl.DataFrame(
                     {"file": name, "row_number": rows or [None], "reason": f"file refused: {exc.reason}"},
-                    schema={"file": pl.String, "row_number": pl.Int64, "reason": pl.String},
+                    schema=QUARANTINE_SCHEMA,
                 )
             )
         else:
@@ -177,7 +188,7 @@ def read_source(
     refused = (
         pl.concat(refusals)
         if refusals
-        else pl.DataFrame(schema={"file": pl.String, "row_number": pl.Int64, "reason": pl.String})
+        else pl.DataFrame(schema=QUARANTINE_SCHEMA)
     )
     return rows, outcomes, refused
 
@@ -192,7 +203,7 @@ def load_references(con: duckdb.DuckDBPyConnection, spec: SourceSpec) -> tuple[A
     hotspots = con.sql(
         "SELECT hotspot_id, latitude, longitude, community_area_number FROM staging.hotspots"
     ).pl()
-    return AreaIndex(areas), hotspots.cast(HOTSPOT_REFERENCE_SCHEMA)  # type: ignore[arg-type]
+    return AreaIndex(areas), hotspots.cast(HOTSPOT_REFERENCE_SCHEMA)
 
 
 def _previous(con: duckdb.DuckDBPyConnection, source: str) -> dict[str, dict]:

@@ -98,8 +98,8 @@ def read_file(path: Path, header_keys: Mapping[str, str], *, max_bytes: int, max
     """Read ``path`` into tables of text cells, or raise :class:`Refused`.
 
     ``header_keys`` maps the :func:`header_key` form of every accepted header to its column (see
-    ``SourceSpec.header_map``); it locates the header row (and, for CSV, the delimiter). Files over ``max_bytes`` are refused
-    unread; more than ``max_rows`` non-blank data rows are refused too.
+    ``SourceSpec.header_map``); it locates the header row (and, for CSV, the delimiter). Files over
+    ``max_bytes`` are refused unread; more than ``max_rows`` non-blank data rows are refused too.
     """
     size = path.stat().st_size
     if size > max_bytes:
@@ -125,36 +125,38 @@ def read_file(path: Path, header_keys: Mapping[str, str], *, max_bytes: int, max
 # --- CSV ---------------------------------------------------------------------------------------
 
 
-def decode_text(raw: bytes) -> tuple[str, str]:
-    """Decode a CSV file's bytes; return ``(text, encoding)`` or raise :class:`Refused`.
+def decode_text(raw: bytes) -> tuple[str, str, str | None]:
+    """Decode a CSV file's bytes; return ``(text, encoding, problem)``.
 
-    UTF-8 (with or without BOM), UTF-16 with BOM, or Windows-1252. A file that is not valid UTF-8
-    but contains UTF-8 sequences mixes encodings and is refused rather than half garbled.
+    UTF-8 (with or without BOM), UTF-16 with BOM, or Windows-1252. ``problem`` is a refusal
+    message when the text cannot be trusted — a file that is not valid UTF-8 but contains UTF-8
+    sequences mixes encodings, and a file that is not Windows-1252 either is something else; the
+    text is then decoded with replacement characters only so that its rows can still be counted
+    (and quarantined with the refusal). A binary file raises :class:`Refused` at once.
     """
     if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         try:
-            return raw.decode("utf-16"), "utf-16"
+            return raw.decode("utf-16"), "utf-16", None
         except UnicodeDecodeError as exc:
             raise Refused(f"the file starts as UTF-16 text but is not valid UTF-16 ({exc.reason})") from exc
-    head = raw[:65536]
-    if b"\x00" in head:
+    if b"\x00" in raw[:65536]:
         raise Refused("this is a binary file, not CSV text or an .xlsx workbook")
     has_bom = raw.startswith(codecs.BOM_UTF8)
     try:
-        return raw.decode("utf-8-sig"), "utf-8-sig" if has_bom else "utf-8"
+        return raw.decode("utf-8-sig"), "utf-8-sig" if has_bom else "utf-8", None
     except UnicodeDecodeError:
         pass
     if has_bom or _UTF8_SEQUENCE.search(raw):
-        raise Refused(
+        return raw.decode("cp1252", errors="replace"), "mixed", (
             "the file mixes UTF-8 and Windows-1252 (ANSI) text — parts of it would come out garbled; "
             "open it and save it again as 'CSV UTF-8'"
         )
     try:
-        return raw.decode("cp1252"), "windows-1252"
-    except UnicodeDecodeError as exc:
-        raise Refused(
+        return raw.decode("cp1252"), "windows-1252", None
+    except UnicodeDecodeError:
+        return raw.decode("cp1252", errors="replace"), "unknown", (
             "the file is neither UTF-8 nor Windows-1252 text; save it again as 'CSV UTF-8'"
-        ) from exc
+        )
 
 
 def _header_score(row: Sequence[str | None], header_keys: Mapping[str, str]) -> int:
@@ -182,7 +184,7 @@ def _no_header(where: str) -> Refused:
 
 
 def _read_csv(raw: bytes, header_keys: Mapping[str, str], max_rows: int) -> ReadResult:
-    text, encoding = decode_text(raw)
+    text, encoding, problem = decode_text(raw)
     sample = text[:65536]
     if len(_CONTROL.findall(sample)) > max(2, len(sample) // 100):
         raise Refused("this is a binary file, not CSV text or an .xlsx workbook")
@@ -196,7 +198,7 @@ def _read_csv(raw: bytes, header_keys: Mapping[str, str], max_rows: int) -> Read
         if best is None or score > best[1]:
             best = (index, score, delimiter)
     if best is None or best[1] < MIN_HEADER_MATCHES:
-        raise _no_header("the file")
+        raise Refused(problem) if problem else _no_header("the file")
     header_index, _, delimiter = best
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
@@ -208,6 +210,8 @@ def _read_csv(raw: bytes, header_keys: Mapping[str, str], max_rows: int) -> Read
     # Records are numbered as a spreadsheet program shows them after opening the file.
     first_row_number = header_index + 2
     table = _table(None, header_index + 1, headers, data, first_row_number, max_rows)
+    if problem:
+        raise Refused(problem, table.cells["row_number"].to_list())
     return ReadResult("csv", encoding, delimiter, (table,))
 
 
@@ -325,22 +329,28 @@ def _read_xlsx(raw: bytes, header_keys: Mapping[str, str], max_rows: int) -> Rea
 def _read_sheet(sheet, header_keys: Mapping[str, str], max_rows: int) -> Table | None:
     # Some writers record wrong sheet dimensions; without this the read-only reader trusts them.
     sheet.reset_dimensions()
+    values = sheet.iter_rows(values_only=True)
     rows: list[list[str | None]] = []
+    for row in values:
+        rows.append([cell_text(v) for v in row])
+        if len(rows) == HEADER_SCAN_ROWS:
+            break
+    index, score = find_header(rows, header_keys)
+    if score < MIN_HEADER_MATCHES:
+        # Not a data sheet (instructions, lists, a chart's data): not read any further.
+        return None
     non_blank = 0
     # Blank rows still cost time to read: a sheet formatted down to row 1,048,576 must not stall
     # the pipeline, so reading stops well past the row limit.
     row_budget = max_rows * 5 + HEADER_SCAN_ROWS
-    for values in sheet.iter_rows(values_only=True):
-        row = [cell_text(v) for v in values]
-        rows.append(row)
-        if any(c is not None and c.strip() for c in row):
+    for row in values:
+        cells = [cell_text(v) for v in row]
+        rows.append(cells)
+        if any(c is not None and c.strip() for c in cells):
             non_blank += 1
-        if non_blank > max_rows + HEADER_SCAN_ROWS or len(rows) > row_budget:
+        if non_blank > max_rows or len(rows) > row_budget:
             raise Refused(
                 f"sheet '{sheet.title}' has more than {max_rows:,} rows (ODW_FIELD_MAX_ROWS) — "
                 "split it into smaller files"
             )
-    index, score = find_header(rows, header_keys)
-    if score < MIN_HEADER_MATCHES:
-        return None
     return _table(sheet.title, index + 1, rows[index], rows[index + 1 :], index + 2, max_rows)

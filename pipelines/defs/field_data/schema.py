@@ -41,8 +41,9 @@ def header_key(header: str | None) -> str:
 def value_key(value: str) -> str:
     """Match key of an enumerated cell value: lower case, runs of other characters as one space.
 
-    ``"+"`` and ``"-"`` are kept because people write test results that way. The same rule is
-    applied to cells in Polars by :func:`pipelines.defs.field_data.validation.value_key_expr`.
+    ``"+"`` and ``"-"`` are kept because people write test results that way, and ``"?"`` so that a
+    hedged ``"pos?"`` is not read as positive. The same rule is applied to cells in Polars by
+    :func:`pipelines.defs.field_data.validation.value_key_expr`.
     """
     return re.sub(r"[^a-z0-9+\-?]+", " ", value.lower()).strip()
 

@@ -14,7 +14,7 @@ import json
 import dagster as dg
 
 from pipelines.defs.field_data.assets import FIELD_DATA_ASSETS
-from pipelines.defs.field_data.ingest import discover, file_sha256, source_dir
+from pipelines.defs.field_data.ingest import discover, file_fingerprint, source_dir
 from pipelines.defs.field_data.schema import SOURCES
 from pipelines.defs.resources import SettingsResource
 from pipelines.settings import Settings
@@ -28,11 +28,7 @@ def fingerprint_files(settings: Settings) -> dict[str, str]:
     prints: dict[str, str] = {}
     for source in SOURCES:
         for name, path in discover(source_dir(settings, source)):
-            stat = path.stat()
-            if stat.st_size > settings.field_max_bytes:
-                prints[f"{source}/{name}"] = f"oversize:{stat.st_size}:{stat.st_mtime_ns}"
-            else:
-                prints[f"{source}/{name}"] = file_sha256(path)
+            prints[f"{source}/{name}"] = file_fingerprint(path, settings.field_max_bytes)
     return prints
 
 

@@ -225,10 +225,10 @@ def generated_block(text: str) -> str | None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Command line: write the templates, and refresh the column reference in docs/field_data.md."""
+    """Command line: write the templates, and refresh the column reference in the README."""
     parser = argparse.ArgumentParser(prog="python -m pipelines.defs.field_data.templates", description=__doc__)
     parser.add_argument("--out", type=Path, default=TEMPLATE_DIR, help="folder for the templates")
-    parser.add_argument("--doc", type=Path, default=PROJECT_ROOT / "docs" / "field_data.md")
+    parser.add_argument("--doc", type=Path, default=PROJECT_ROOT / "README.md")
     args = parser.parse_args(argv)
     for path in write_templates(args.out):
         print(f"wrote {path}", file=sys.stderr)

@@ -5,7 +5,7 @@ rules are vectorised expressions; only the handful of distinct unknown area name
 mean" hint) and the coordinates that need a point-in-polygon or distance test leave Polars, as
 arrays, never row by row.
 
-The rules, in the words of the quarantine reasons (see docs/field_data.md):
+The rules, in the words of the quarantine reasons (see the README, "Field data"):
 
 * a required value is missing; a value cannot be read (date, number, allowed value);
 * a count is negative, fractional, or implausibly large for one row (``Column.max_value``);
@@ -313,7 +313,8 @@ def _locate(work: pl.DataFrame, spec: SourceSpec, areas: AreaIndex, hotspots: pl
             (pl.col("_d_hotspot") / 1000).round(1).cast(pl.String), pl.col("_v_hotspot_id"),
         )),
         _err(pl.col("_d_area") > AREA_TOLERANCE_M, pl.format(
-            "location conflict: community_area says {} but {} {}", area_name["_named_area"], pl.col("_ref_label"), in_text
+            "location conflict: community_area says {} but {} {}",
+            area_name["_named_area"], pl.col("_ref_label"), in_text,
         )),
     ]
     if uses_hotspots:
