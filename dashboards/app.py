@@ -45,6 +45,12 @@ h1 { font-size: 2.1rem !important; padding-top: 0 !important; }
 page = st.navigation(
     [
         st.Page(PAGES_DIR / "map.py", title="Map", icon=":material/map:", default=True),
+        st.Page(
+            PAGES_DIR / "field_data.py",
+            title="Test strips & outreach",
+            icon=":material/science:",
+            url_path="field-data",
+        ),
         st.Page(PAGES_DIR / "about.py", title="About the data", icon=":material/info:", url_path="about"),
     ]
 )

@@ -45,6 +45,12 @@ def parse_area_list(spec: str) -> tuple[int, ...]:
     return tuple(sorted(numbers))
 
 
+def parse_municipalities(spec: str) -> tuple[str, ...]:
+    """Parse ``"Cicero, oak park"`` into title-cased municipality names, as staging spells them."""
+    names = {" ".join(part.split()).title() for part in spec.split(",") if part.strip()}
+    return tuple(sorted(names))
+
+
 def _path(value: str) -> Path:
     path = Path(value).expanduser()
     return path if path.is_absolute() else PROJECT_ROOT / path
@@ -126,6 +132,7 @@ class Settings:
     boundaries_source: str
     boundaries_url: str
     region_areas: tuple[int, ...]
+    region_municipalities: tuple[str, ...]
     suppress_below: int
     provisional_months: int
     min_placed_share: float
@@ -210,6 +217,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         ),
         boundaries_url=env("ODW_BOUNDARIES_URL", DEFAULT_BOUNDARIES_URL),
         region_areas=parse_area_list(env("ODW_REGION_AREAS", DEFAULT_REGION)),
+        region_municipalities=parse_municipalities(env("ODW_REGION_MUNICIPALITIES", "")),
         suppress_below=int(env("ODW_SUPPRESS_BELOW", "10")),
         provisional_months=int(env("ODW_PROVISIONAL_MONTHS", "3")),
         min_placed_share=float(env("ODW_MIN_PLACED_SHARE", "0.85")),

@@ -1,6 +1,9 @@
 -- Overdose deaths per calendar year for every community area, the region, the rest of Chicago
 -- and Chicago, with the 2020 population and the months of the year the data covers (the last
--- year is usually partial). Parameters: $region_areas, $region_label.
+-- year is usually partial). Suburbs named in $region_municipalities get their own rows with
+-- deaths only: the project's population reference covers Chicago's community areas, so the
+-- region's rate is that of its community areas. Parameters: $region_areas,
+-- $region_municipalities, $region_label.
 WITH bounds AS (
     SELECT
         date_trunc('month', min(death_date))::DATE AS first_month,
@@ -56,4 +59,12 @@ UNION ALL
 SELECT year, months_covered, 'city', 'Chicago', NULL, NULL, sum(population_2020)::BIGINT, sum(deaths)::BIGINT
 FROM by_area
 GROUP BY year, months_covered
+UNION ALL
+SELECT
+    y.year, y.months_covered, 'municipality', m.municipality, NULL, true, NULL::BIGINT,
+    (SELECT count(*) FROM staging.me_cases AS c
+     WHERE c.is_overdose AND c.community_area_number IS NULL
+       AND c.municipality = m.municipality AND year(c.death_date) = y.year)::BIGINT
+FROM years AS y
+CROSS JOIN (SELECT unnest($region_municipalities::VARCHAR[]) AS municipality) AS m
 ORDER BY 1, 3, 4

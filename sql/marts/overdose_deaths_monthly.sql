@@ -2,7 +2,7 @@
 -- One row per non-empty combination; `drug` = 'all' counts every overdose death once, each other
 -- value counts the deaths involving that drug (a death involving two drugs is in both rows).
 -- Not suppressed: an internal table; public views aggregate it, then suppress.
--- Parameters: $region_areas (list of area numbers), $provisional_months (int).
+-- Parameters: $region_areas, $region_municipalities (suburbs in the region) (list of area numbers), $provisional_months (int).
 CREATE OR REPLACE TABLE marts.overdose_deaths_monthly AS
 WITH overdoses AS (
     SELECT
@@ -30,7 +30,8 @@ SELECT
     l.month,
     l.community_area_number,
     a.community_area,
-    coalesce(list_contains($region_areas, l.community_area_number), false) AS in_region,
+    coalesce(list_contains($region_areas, l.community_area_number), false)
+        OR coalesce(list_contains($region_municipalities, l.municipality), false) AS in_region,
     CASE
         WHEN l.community_area_number IS NOT NULL THEN 'Chicago'
         WHEN l.municipality IS NOT NULL THEN 'Suburban Cook County'

@@ -1,5 +1,5 @@
 -- Overdose deaths by ISO week (starting Monday) × community area × drug (Chicago and suburbs).
--- Parameters: $region_areas, $provisional_months.
+-- Parameters: $region_areas, $region_municipalities (suburbs in the region), $provisional_months.
 CREATE OR REPLACE TABLE marts.overdose_deaths_weekly AS
 WITH overdoses AS (
     SELECT
@@ -22,7 +22,8 @@ last_month AS (SELECT date_trunc('month', max(death_date))::DATE AS last_month F
 SELECT
     l.week,
     l.community_area_number,
-    coalesce(list_contains($region_areas, l.community_area_number), false) AS in_region,
+    coalesce(list_contains($region_areas, l.community_area_number), false)
+        OR coalesce(list_contains($region_municipalities, l.municipality), false) AS in_region,
     CASE
         WHEN l.community_area_number IS NOT NULL THEN 'Chicago'
         WHEN l.municipality IS NOT NULL THEN 'Suburban Cook County'

@@ -99,3 +99,24 @@ def test_staging_places_cases_and_quarantines_bad_dates(con, areas):
     assert by_case["ME2022-01001"]["community_area"] == "Austin"
     assert by_case["ME2020-00002"]["residence_city"] == "Oak Park"
     assert by_case["ME2019-00004"]["residence_city"] == "Cicero"
+
+
+def test_municipality_from_zip_when_city_unknown(areas):
+    import polars as pl
+
+    from pipelines.defs.geography.placement import place_cases
+
+    cases = pl.DataFrame(
+        {
+            "casenumber": ["a", "b", "c", "d", "e"],
+            "incident_city": ["CICERO", "CICERO", "UNKNOWN", None, "OAK  PARK"],
+            "incident_zip": ["60804", "60804", "60804", "60302", "60302"],
+            "latitude": [None] * 5,
+            "longitude": [None] * 5,
+            "commarea_from_archive": [None] * 5,
+        },
+        schema_overrides={"latitude": pl.Float64, "longitude": pl.Float64, "commarea_from_archive": pl.Int32},
+    )
+    placed = place_cases(cases, areas.select("community_area_number", "community_area", "geometry_wkt"))
+    assert placed["municipality"].to_list() == ["Cicero", "Cicero", "Cicero", "Oak Park", "Oak Park"]
+    assert placed["placement"].to_list() == ["outside_chicago"] * 5

@@ -41,7 +41,11 @@ def overdose_deaths_monthly(duckdb: DuckDBResource, settings: SettingsResource) 
         run_sql_file(
             con,
             "marts/overdose_deaths_monthly.sql",
-            {"region_areas": list(cfg.region_areas), "provisional_months": cfg.provisional_months},
+            {
+                "region_areas": list(cfg.region_areas),
+                "region_municipalities": list(cfg.region_municipalities),
+                "provisional_months": cfg.provisional_months,
+            },
         )
         rows, deaths = fetch_row(
             con,
@@ -63,7 +67,11 @@ def overdose_deaths_weekly(duckdb: DuckDBResource, settings: SettingsResource) -
         run_sql_file(
             con,
             "marts/overdose_deaths_weekly.sql",
-            {"region_areas": list(cfg.region_areas), "provisional_months": cfg.provisional_months},
+            {
+                "region_areas": list(cfg.region_areas),
+                "region_municipalities": list(cfg.region_municipalities),
+                "provisional_months": cfg.provisional_months,
+            },
         )
         rows = fetch_row(con, "SELECT count(*) FROM marts.overdose_deaths_weekly")[0]
     return dg.MaterializeResult(metadata={"rows": rows})
@@ -85,7 +93,11 @@ def overdose_rates_annual(duckdb: DuckDBResource, settings: SettingsResource) ->
         counts = query_sql_file(
             con,
             "marts/overdose_counts_annual.sql",
-            {"region_areas": list(cfg.region_areas), "region_label": label},
+            {
+                "region_areas": list(cfg.region_areas),
+                "region_municipalities": list(cfg.region_municipalities),
+                "region_label": label,
+            },
         ).pl()
         first_provisional = provisional_start(_last_month(con), cfg.provisional_months)
         rates = annual_rates(counts, threshold=cfg.suppress_below, provisional_from=first_provisional)
@@ -116,7 +128,11 @@ def drug_involvement_annual(duckdb: DuckDBResource, settings: SettingsResource) 
         counts = query_sql_file(
             con,
             "marts/drug_involvement_annual.sql",
-            {"region_areas": list(cfg.region_areas), "region_label": label},
+            {
+                "region_areas": list(cfg.region_areas),
+                "region_municipalities": list(cfg.region_municipalities),
+                "region_label": label,
+            },
         ).pl()
         involvement = suppress(
             counts.with_columns((pl.col("deaths") / pl.col("overdose_deaths")).alias("share")),

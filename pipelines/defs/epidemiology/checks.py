@@ -91,7 +91,9 @@ def population_join_complete(duckdb: DuckDBResource, settings: SettingsResource)
             con,
             """
             SELECT
-                count(*) FILTER (WHERE coalesce(population, 0) <= 0),
+                -- Suburbs named in the region carry deaths only (no population reference).
+                count(*) FILTER (WHERE coalesce(population, 0) <= 0
+                                 AND geography_type <> 'municipality'),
                 (SELECT count(*) FROM (
                     SELECT year FROM marts.overdose_rates_annual
                     WHERE geography_type = 'community_area'

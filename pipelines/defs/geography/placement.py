@@ -56,7 +56,8 @@ def place_cases(cases: pl.DataFrame, areas: pl.DataFrame) -> pl.DataFrame:
     ``archive``, ``coordinates``, ``outside_chicago`` (valid coordinates outside every area, or
     no coordinates but a suburban ``incident_city``) or ``unplaced`` (a Chicago or unknown place
     without a usable area name or coordinates). Suburban cases keep a normalised municipality
-    from ``incident_city``.
+    from ``incident_city``, or, when that is missing or ``UNKNOWN``, from ``incident_zip`` (the
+    city most often recorded with that ZIP in the same archive).
     """
     cases = cases.with_columns(valid_coordinates_expr().alias("coordinates_valid"))
     needs_lookup = pl.col("commarea_from_archive").is_null() & pl.col("coordinates_valid")
@@ -86,23 +87,28 @@ def place_cases(cases: pl.DataFrame, areas: pl.DataFrame) -> pl.DataFrame:
         .join(names, on="community_area_number", how="left")
         .drop("_row", "_from_coordinates")
     )
-    municipality = (
-        pl.col("incident_city")
-        .str.strip_chars()
-        .str.replace_all(r"\s+", " ")
-        .str.to_titlecase()
-    )
     known_city = pl.col("incident_city").is_not_null() & ~pl.col("incident_city").is_in(UNKNOWN_CITY)
-    suburban = known_city & (pl.col("incident_city") != "CHICAGO")
+    # Where the city is missing or UNKNOWN, the ZIP code names it: the city most often recorded
+    # with that ZIP elsewhere in the archive (ties broken alphabetically, so it is deterministic).
+    zip_city = (
+        cases.filter(known_city & pl.col("incident_zip").is_not_null())
+        .group_by("incident_zip", "incident_city")
+        .len()
+        .sort(["incident_zip", "len", "incident_city"], descending=[False, True, False])
+        .unique("incident_zip", keep="first", maintain_order=True)
+        .select("incident_zip", pl.col("incident_city").alias("_zip_city"))
+    )
+    cases = cases.join(zip_city, on="incident_zip", how="left")
+    city = pl.when(known_city).then(pl.col("incident_city")).otherwise(pl.col("_zip_city"))
+    suburban = city.is_not_null() & (city != "CHICAGO")
     return cases.with_columns(
         pl.when(pl.col("community_area_number").is_not_null())
         .then(pl.lit("Chicago"))
-        .when(known_city)
-        .then(municipality)
+        .otherwise(city.str.strip_chars().str.replace_all(r"\s+", " ").str.to_titlecase())
         .alias("municipality"),
         # Without coordinates, a named suburb still places the case outside Chicago.
         pl.when((pl.col("placement") == "unplaced") & suburban)
         .then(pl.lit("outside_chicago"))
         .otherwise(pl.col("placement"))
         .alias("placement"),
-    )
+    ).drop("_zip_city")

@@ -347,3 +347,35 @@ def alert_badges(alerts: pl.DataFrame) -> pl.DataFrame:
         .drop("_rank")
         .sort("granularity", "period", "area_level", "area", "series")
     )
+
+
+def source_alerts(
+    events: pl.DataFrame,
+    places: pl.DataFrame,
+    series: str,
+    *,
+    first_day: date,
+    last_day: date,
+    provisional_from: date,
+    min_sigma: float,
+    min_count: int,
+) -> pl.DataFrame:
+    """``marts.alerts`` rows for one source (daily and weekly series of every place)."""
+    daily, weekly = build_series(events, places, series, first_day, last_day)
+    rows = pl.concat([series_alerts(s, min_sigma=min_sigma, min_count=min_count) for s in (daily, weekly)])
+    return finish_alerts(rows, last_day=last_day, provisional_from=provisional_from)
+
+
+def public_badges(alerts: pl.DataFrame, *, threshold: int) -> pl.DataFrame:
+    """``marts.alert_badges``: :func:`alert_badges` with the observed count suppressed.
+
+    No expected value or threshold is published: they are averages of recent small counts.
+    """
+    from pipelines.defs.epidemiology.suppression import suppress
+
+    badges = alert_badges(alerts)
+    return suppress(badges, "observed", threshold=threshold).select(
+        "badge_id", "granularity", "period", "period_end", "area_level", "community_area_number", "area",
+        "series", "observed", "observed_display", "methods", "alert_type", "severity", "episode_start",
+        "is_provisional", "is_recent",
+    )

@@ -190,3 +190,38 @@ def window_matrix(
     )
     matrix[tagged["_window"].to_numpy(), tagged["_place"].to_numpy()] = tagged["weight"].to_numpy()
     return matrix
+
+
+def public_hex_counts(counts: pl.DataFrame, grid: HexGrid, *, threshold: int, provisional_from) -> tuple[pl.DataFrame, int]:
+    """The published hex layer: counts per cell and period with every small cell left out.
+
+    Small-number suppression (:func:`pipelines.defs.epidemiology.suppression.suppress`) runs per
+    metric and period with complementary suppression, so no period has exactly one hidden cell that
+    the city total could reveal; then the hidden cells are dropped altogether rather than shown as
+    "<10", because on a fine grid even "1 to 9 deaths here" points at a block. Zero cells are not
+    listed either, so a missing cell means "0 or too few to show". Returns the table and the number
+    of cell-periods hidden.
+    """
+    from pipelines.defs.epidemiology.suppression import suppress
+
+    checked = suppress(counts, "count", threshold=threshold, complementary_by=["metric", "period_type", "period"])
+    visible = checked.filter(~pl.col("count_suppressed"))
+    step = pl.when(pl.col("period_type") == "month").then(pl.col("period").dt.offset_by("1mo")).otherwise(
+        pl.col("period").dt.offset_by("1y")
+    )
+    table = visible.join(grid.cells, on="h3_cell", how="inner").select(
+        "h3_cell",
+        "h3_resolution",
+        "cell_lat",
+        "cell_lon",
+        "community_area_number",
+        "in_region",
+        "metric",
+        "period_type",
+        "period",
+        "count",
+        "count_display",
+        # Only the Medical Examiner counts wait for toxicology; field data are final when logged.
+        ((pl.col("metric") == "overdose_deaths") & (step > pl.lit(provisional_from))).alias("is_provisional"),
+    )
+    return table.sort("metric", "period_type", "period", "h3_cell"), checked.height - visible.height

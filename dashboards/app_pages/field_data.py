@@ -1,0 +1,604 @@
+"""Test strips & outreach page: the task force's own field data for a chosen period.
+
+Reads the field-data marts the pipeline publishes into the app database (test-strip positivity
+and co-detection, outreach totals, naloxone training and coverage, the warm hand-off funnel).
+Only aggregates are shown — never a row of an individual test or any free text. Tests from 1 to
+``threshold - 1`` hide their positivity and interval and show "<10"; small death counts in the
+naloxone-coverage table are suppressed with their kits-per-death ratio.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import altair as alt
+import duckdb
+import polars as pl
+import streamlit as st
+
+from dashboards.components import charts, data
+from pipelines.defs.epidemiology.suppression import SECONDARY_FOOTNOTE, SECONDARY_MARK, display_count, suppress
+from pipelines.defs.field_data.metrics import wilson_ci, with_proportion
+from pipelines.settings import load_settings
+
+PAGE_TITLE = "Test strips & outreach"
+FIELD_SOURCE = "Task force field data"
+FIELD_TABLES = (
+    "test_strip_positivity",
+    "test_strip_codetection",
+    "outreach_monthly",
+    "naloxone_cumulative",
+    "warm_handoff_funnel",
+    "naloxone_coverage",
+    "field_data_sources",
+)
+#: Monthly activity measures: column of ``marts.outreach_monthly`` -> chart label.
+ACTIVITY = {
+    "naloxone_kits_distributed": "Naloxone kits distributed",
+    "people_trained_naloxone": "People trained in naloxone",
+    "warm_handoffs_total": "Warm hand-offs",
+    "naloxone_administrations": "Reversals (naloxone given)",
+}
+STRIP_LABELS = {"fentanyl": "Fentanyl", "xylazine": "Xylazine"}
+# The individual hand-off kinds add up to "Any warm hand-off", so they are suppressed as one group.
+HANDOFF_KINDS = ("MOUD", "Detox", "Mental health", "Housing", "Medical")
+
+
+# ---- Data access ------------------------------------------------------------------------------
+
+
+def _query(version: data.DbVersion, sql: str) -> pl.DataFrame:
+    """One read on a short-lived read-only connection (the publish swaps the file underneath)."""
+    try:
+        with duckdb.connect(version.path, read_only=True) as con:
+            return con.sql(sql).pl()
+    except duckdb.Error as exc:
+        raise data.AppDbUnavailable(
+            f"The dashboard database `{version.path}` could not be read ({type(exc).__name__}). "
+            "Run `make pipeline` to publish it again, then reload this page."
+        ) from exc
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def load_field_marts(version: data.DbVersion) -> dict[str, pl.DataFrame] | None:
+    """Every field-data mart this page reads, or None when the database predates them."""
+    present = set(
+        _query(
+            version,
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'marts'",
+        )
+        .get_column("table_name")
+        .to_list()
+    )
+    if not set(FIELD_TABLES) <= present:
+        return None
+    # Free-text and personal columns do not exist in these marts; source_url is left out because
+    # it is a server path, of no use to a reader.
+    return {
+        "positivity": _query(
+            version,
+            """SELECT month, area_level, community_area_number, community_area, in_region,
+                      strip_type, strips_used, tests_read, positives
+               FROM marts.test_strip_positivity WHERE substance_as_sold = 'all'""",
+        ),
+        "codetection": _query(
+            version,
+            """SELECT month, area_level, community_area_number, community_area, in_region,
+                      samples_tested_both, both_positive
+               FROM marts.test_strip_codetection""",
+        ),
+        "outreach": _query(version, "SELECT * FROM marts.outreach_monthly WHERE area_level = 'all'"),
+        "cumulative": _query(version, "SELECT * FROM marts.naloxone_cumulative ORDER BY month"),
+        "funnel": _query(
+            version,
+            """SELECT month, stage_order, stage, stage_count FROM marts.warm_handoff_funnel
+               WHERE area_level = 'all'""",
+        ),
+        "coverage": _query(version, "SELECT * FROM marts.naloxone_coverage"),
+        "sources": _query(
+            version,
+            """SELECT source, is_synthetic, refreshed_at FROM marts.field_data_sources
+               WHERE source IN ('test_strips', 'outreach')""",
+        ),
+    }
+
+
+# ---- Shaping (suppressed display frames: what is shown is what is downloaded) ----------------
+
+
+def _pct(expr: pl.Expr) -> pl.Expr:
+    """A share as a percentage with one decimal."""
+    return (expr * 100).round(1)
+
+
+def positivity_table(positivity: pl.DataFrame, start: date, end: date, threshold: int) -> pl.DataFrame:
+    """Positivity by community area × strip type over the period, with Wilson 95% intervals.
+
+    Areas are suppressed per strip type as one complementary group, because the all-areas tests
+    on the KPI cards are their total: a single hidden area could otherwise be worked out.
+    """
+    frame = (
+        positivity.filter(pl.col("area_level") != "all", pl.col("month").is_between(start, end))
+        .group_by("community_area_number", "community_area", "strip_type")
+        .agg(pl.col("tests_read").sum(), pl.col("positives").sum())
+        .sort("strip_type", "community_area_number", nulls_last=True)
+    )
+    frame = with_proportion(frame, successes_col="positives", trials_col="tests_read", prefix="positivity")
+    frame = suppress(
+        frame, "tests_read", threshold=threshold, rate_cols=["positivity"], complementary_by=["strip_type"]
+    )
+    # Positives are at most the tests, so they are hidden exactly where the tests are.
+    positives_display = (
+        pl.when(~pl.col("tests_read_suppressed"))
+        .then(pl.col("positives").map_elements(lambda v: f"{v:,}", return_dtype=pl.String))
+        .otherwise(pl.col("tests_read_display"))
+    )
+    return frame.sort("community_area_number", "strip_type", nulls_last=True).select(
+        pl.col("community_area").fill_null("Outside Chicago").alias("community_area"),
+        pl.col("strip_type").replace_strict(STRIP_LABELS, default=pl.col("strip_type")).alias("strip_type"),
+        pl.col("tests_read_display").alias("tests_read"),
+        positives_display.alias("positives"),
+        _pct(pl.col("positivity")).alias("positivity_pct"),
+        _pct(pl.col("positivity_lower")).alias("positivity_95ci_lower_pct"),
+        _pct(pl.col("positivity_upper")).alias("positivity_95ci_upper_pct"),
+    )
+
+
+def codetection_table(codetection: pl.DataFrame, start: date, end: date, threshold: int) -> pl.DataFrame:
+    """Share of samples positive for both fentanyl and xylazine, all areas first, then by area."""
+    period = codetection.filter(pl.col("month").is_between(start, end))
+    keys = ["area_level", "community_area_number", "community_area"]
+    frame = (
+        period.group_by(keys)
+        .agg(pl.col("samples_tested_both").sum(), pl.col("both_positive").sum())
+        .sort(pl.col("area_level") != "all", "community_area_number", nulls_last=True)
+    )
+    frame = with_proportion(
+        frame, successes_col="both_positive", trials_col="samples_tested_both", prefix="share"
+    )
+    areas = suppress(
+        frame.filter(pl.col("area_level") != "all"),
+        "samples_tested_both",
+        threshold=threshold,
+        rate_cols=["share"],
+        complementary_by=[],
+    )
+    total = suppress(
+        frame.filter(pl.col("area_level") == "all"), "samples_tested_both", threshold=threshold, rate_cols=["share"]
+    )
+    return pl.concat([total, areas.drop("samples_tested_both_group_total_suppressed")]).select(
+        pl.col("community_area").fill_null("Outside Chicago").alias("community_area"),
+        pl.col("samples_tested_both_display").alias("samples_with_both_strips_read"),
+        _pct(pl.col("share")).alias("both_positive_pct"),
+        _pct(pl.col("share_lower")).alias("both_positive_95ci_lower_pct"),
+        _pct(pl.col("share_upper")).alias("both_positive_95ci_upper_pct"),
+    )
+
+
+def activity_frame(outreach: pl.DataFrame, start: date, end: date, threshold: int) -> pl.DataFrame:
+    """Monthly all-areas activity in long form; small counts hidden (one group per measure)."""
+    long = (
+        outreach.filter(pl.col("month").is_between(start, end))
+        .unpivot(index="month", on=list(ACTIVITY), variable_name="measure", value_name="count")
+        .with_columns(pl.col("measure").replace_strict(ACTIVITY), pl.col("count").cast(pl.Int64))
+        .sort("measure", "month")
+    )
+    long = suppress(long, "count", threshold=threshold, complementary_by=["measure"])
+    return long.select(
+        pl.col("month").dt.strftime("%Y-%m").alias("month"),
+        "measure",
+        pl.col("count_display").alias("count"),
+    )
+
+
+def funnel_frame(funnel: pl.DataFrame, start: date, end: date, threshold: int) -> pl.DataFrame:
+    """Contacts → any warm hand-off → each kind, summed over the period, suppressed."""
+    totals = (
+        funnel.filter(pl.col("month").is_between(start, end))
+        .group_by("stage_order", "stage")
+        .agg(pl.col("stage_count").sum().cast(pl.Int64).alias("people"))
+        .sort("stage_order")
+    )
+    contacts = totals.filter(pl.col("stage") == "Contacts").get_column("people").sum()
+    kinds = totals.filter(pl.col("stage").is_in(HANDOFF_KINDS))
+    head = totals.filter(~pl.col("stage").is_in(HANDOFF_KINDS))
+    shown = pl.concat(
+        [
+            suppress(head, "people", threshold=threshold, complementary_by=None),
+            suppress(kinds, "people", threshold=threshold, complementary_by=[]).drop(
+                "people_group_total_suppressed"
+            ),
+        ]
+    ).sort("stage_order")
+    share = pl.col("people") / contacts if contacts else pl.lit(None, dtype=pl.Float64)
+    return shown.select(
+        "stage",
+        pl.col("people_display").alias("people"),
+        _pct(share).alias("share_of_contacts_pct"),
+        pl.col("people").alias("plotted"),
+    )
+
+
+def coverage_frame(coverage: pl.DataFrame, threshold: int) -> pl.DataFrame:
+    """Kits per overdose death: the region, its areas and any other area with kits, suppressed.
+
+    The region's areas are one complementary group whose total (the region row) is shown.
+    """
+    areas = coverage.filter(pl.col("area_level") == "community_area").filter(
+        pl.col("in_region") | (pl.col("naloxone_kits_distributed") > 0)
+    )
+    region = coverage.filter(pl.col("area_level") == "region")
+    in_region = suppress(
+        areas.filter(pl.col("in_region")),
+        "overdose_deaths",
+        threshold=threshold,
+        rate_cols=["kits_per_death"],
+        complementary_by=[],
+    ).drop("overdose_deaths_group_total_suppressed")
+    others = suppress(
+        areas.filter(~pl.col("in_region")), "overdose_deaths", threshold=threshold, rate_cols=["kits_per_death"]
+    )
+    top = suppress(region, "overdose_deaths", threshold=threshold, rate_cols=["kits_per_death"])
+    return pl.concat([top, in_region, others]).select(
+        pl.col("community_area").alias("area"),
+        pl.col("naloxone_kits_distributed").alias("kits_distributed"),
+        pl.col("overdose_deaths_display").alias("overdose_deaths"),
+        pl.col("kits_per_death").round(1).alias("kits_per_death"),
+    )
+
+
+def proportion_text(successes: int, trials: int, threshold: int) -> tuple[str, str]:
+    """KPI value and caption for a positivity: hidden below the threshold, else % with Wilson CI."""
+    if trials == 0:
+        return "—", "No strips read in this period"
+    if trials < threshold:
+        return "—", f"Not shown: fewer than {threshold} strips read"
+    lower, upper = wilson_ci(successes, trials)
+    return f"{successes / trials:.0%}", f"95% CI {float(lower):.0%}–{float(upper):.0%} · {trials:,} strips read"
+
+
+def _strip_totals(positivity: pl.DataFrame, strip: str, start: date, end: date) -> tuple[int, int, int]:
+    """All-areas strips used, read and positive for one strip type over the period."""
+    rows = positivity.filter(
+        pl.col("area_level") == "all", pl.col("strip_type") == strip, pl.col("month").is_between(start, end)
+    )
+    return (
+        int(rows.get_column("strips_used").sum()),
+        int(rows.get_column("tests_read").sum()),
+        int(rows.get_column("positives").sum()),
+    )
+
+
+def _no_field_data(raw_dir: str) -> None:
+    """Explain how field data gets into the dashboard, then stop the page."""
+    st.title(PAGE_TITLE, anchor=False)
+    st.info(
+        "No test-strip or outreach data has been published yet.\n\n"
+        f"To add it, save the spreadsheets (XLSX or CSV) into the folders under `{raw_dir}/`:\n\n"
+        "- `test_strips/` — one row per fentanyl or xylazine test strip used "
+        "(template `data_raw/templates/test_strips.xlsx` or `.csv`)\n"
+        "- `outreach/` — one row per team shift and location "
+        "(template `data_raw/templates/outreach.xlsx` or `.csv`)\n"
+        "- `hotspots/` — the hot-spot list the other two refer to "
+        "(template `data_raw/templates/hotspots.xlsx` or `.csv`)\n\n"
+        "The Dagster sensor picks new files up within a minute when `make dagster` is running; "
+        "otherwise run `make pipeline`. Then reload this page.",
+        icon=":material/upload_file:",
+    )
+    st.stop()
+
+
+# ---- Page -------------------------------------------------------------------------------------
+
+settings = load_settings()
+try:
+    version = data.db_version(settings.app_db)
+    marts = load_field_marts(version)
+    publication = data.load_publication(version)
+except data.AppDbUnavailable as exc:
+    st.title(PAGE_TITLE, anchor=False)
+    st.error(str(exc), icon=":material/database_off:")
+    st.stop()
+
+if marts is None or (marts["positivity"].is_empty() and marts["outreach"].is_empty()):
+    _no_field_data(str(settings.raw_dir))
+
+# The stricter of the local setting and the publication's threshold (as on the Map page).
+threshold = max(settings.suppress_below, publication.suppress_below)
+positivity, outreach, sources = marts["positivity"], marts["outreach"], marts["sources"]
+months = sorted(set(positivity.get_column("month").to_list()) | set(outreach.get_column("month").to_list()))
+synthetic = bool(sources.get_column("is_synthetic").any())
+source = f"{FIELD_SOURCE} — synthetic demo data" if synthetic else FIELD_SOURCE
+refreshed_at = sources.get_column("refreshed_at").drop_nulls().max()
+refreshed = data.format_refreshed(
+    refreshed_at if isinstance(refreshed_at, datetime) else publication.published_at
+)
+
+# A new publish can drop months an open session still has selected; fall back to the default.
+stored = st.session_state.get("field_period")
+if stored is not None and not all(month in months for month in stored):
+    del st.session_state["field_period"]
+
+# ---- Header -----------------------------------------------------------------------------------
+with st.container(horizontal=True, vertical_alignment="center", gap="medium"):
+    st.title(PAGE_TITLE, anchor=False, width="content")
+    if synthetic:
+        st.badge(
+            "Synthetic demo data",
+            icon=":material/science:",
+            color="orange",
+            help="Every number here is generated for demonstration; none describes a real test or person.",
+        )
+st.caption(
+    "Fentanyl and xylazine test strips and street outreach by the task force's teams, all areas "
+    f"they worked · data refreshed {refreshed}"
+)
+
+if len(months) > 1:
+    start, end = st.select_slider(
+        "Period",
+        options=months,
+        value=data.default_period(months),
+        format_func=data.format_month,
+        key="field_period",
+        help="Default: the 12 months ending with the latest month of field data.",
+    )
+else:
+    start = end = months[0]
+period_text = data.format_period(start, end)
+subtitle = charts.chart_subtitle(source, period_text, refreshed)
+file_period = f"{start:%Y-%m}_{end:%Y-%m}"
+
+# ---- KPIs -------------------------------------------------------------------------------------
+fent_used, fent_read, fent_pos = _strip_totals(positivity, "fentanyl", start, end)
+xyl_used, xyl_read, xyl_pos = _strip_totals(positivity, "xylazine", start, end)
+in_period = outreach.filter(pl.col("month").is_between(start, end))
+
+
+def _total(column: str) -> int:
+    """All-areas total of one outreach count over the period."""
+    return int(in_period.get_column(column).sum())
+
+
+cumulative = marts["cumulative"].filter(pl.col("month") <= end)
+trained_total = int(cumulative.get_column("people_trained_cumulative")[-1]) if not cumulative.is_empty() else 0
+goal_rows = marts["cumulative"].get_column("people_trained_goal")
+trained_goal = int(goal_rows[0]) if not goal_rows.is_empty() else settings.naloxone_trained_goal
+
+kpis = [
+    ("Tests run", display_count(fent_used + xyl_used, threshold), f"strips used, {period_text}"),
+    ("Fentanyl-strip positivity", *proportion_text(fent_pos, fent_read, threshold)),
+    ("Xylazine-strip positivity", *proportion_text(xyl_pos, xyl_read, threshold)),
+    ("Naloxone kits distributed", display_count(_total("naloxone_kits_distributed"), threshold), period_text),
+    (
+        "People trained (cumulative)",
+        display_count(trained_total, threshold),
+        f"{trained_total / trained_goal:.0%} of the {trained_goal:,} goal by {data.format_month(end)}",
+    ),
+    ("Reversals", display_count(_total("naloxone_administrations"), threshold), "naloxone given by teams"),
+    ("Warm hand-offs", display_count(_total("warm_handoffs_total"), threshold), "to treatment and services"),
+]
+for row in (kpis[:4], kpis[4:]):
+    for column, (label, value, note) in zip(st.columns(4), row, strict=False):
+        with column.container(border=True):
+            st.metric(label, value)
+            st.caption(note)
+
+# ---- Positivity -------------------------------------------------------------------------------
+st.markdown("##### Test-strip positivity by community area", anchors=False)
+st.caption(
+    " · ".join(subtitle)
+    + f" · positivity = positive ÷ strips read (invalid strips left out), Wilson 95% CI; areas with "
+    f"1–{threshold - 1} strips read show “<{threshold}” and no positivity"
+)
+strip_table = positivity_table(positivity, start, end, threshold)
+pct = "%.1f%%"
+st.dataframe(
+    strip_table,
+    hide_index=True,
+    width="stretch",
+    column_config={
+        "community_area": "Community area",
+        "strip_type": "Strip",
+        "tests_read": "Strips read",
+        "positives": "Positive",
+        "positivity_pct": st.column_config.NumberColumn("Positivity", format=pct),
+        "positivity_95ci_lower_pct": st.column_config.NumberColumn("95% CI low", format=pct),
+        "positivity_95ci_upper_pct": st.column_config.NumberColumn("95% CI high", format=pct),
+    },
+)
+if strip_table.get_column("tests_read").eq(SECONDARY_MARK).any():
+    st.caption(SECONDARY_FOOTNOTE)
+st.download_button(
+    "Download positivity (CSV)",
+    data=data.to_csv_bytes(strip_table),
+    file_name=f"test_strip_positivity_{file_period}.csv",
+    mime="text/csv",
+    icon=":material/download:",
+    on_click="ignore",
+    key="download_positivity",
+)
+
+st.markdown("##### Fentanyl + xylazine co-detection", anchors=False)
+st.caption(
+    "Share of drug samples with both a fentanyl and a xylazine strip read that were positive for "
+    "both (Wilson 95% CI). Samples without a sample ID cannot be paired and are left out."
+)
+co_table = codetection_table(marts["codetection"], start, end, threshold)
+st.dataframe(
+    co_table,
+    hide_index=True,
+    width="stretch",
+    column_config={
+        "community_area": "Area",
+        "samples_with_both_strips_read": "Samples (both strips read)",
+        "both_positive_pct": st.column_config.NumberColumn("Both positive", format=pct),
+        "both_positive_95ci_lower_pct": st.column_config.NumberColumn("95% CI low", format=pct),
+        "both_positive_95ci_upper_pct": st.column_config.NumberColumn("95% CI high", format=pct),
+    },
+)
+st.download_button(
+    "Download co-detection (CSV)",
+    data=data.to_csv_bytes(co_table),
+    file_name=f"test_strip_codetection_{file_period}.csv",
+    mime="text/csv",
+    icon=":material/download:",
+    on_click="ignore",
+    key="download_codetection",
+)
+
+# ---- Monthly activity -------------------------------------------------------------------------
+activity = activity_frame(outreach, start, end, threshold)
+plot = activity.with_columns(
+    (pl.col("month") + "-01").alias("month_start"),
+    pl.col("count").str.replace_all(",", "").cast(pl.Int64, strict=False).alias("value"),
+)
+activity_chart = (
+    alt.Chart(plot)
+    .mark_line(point=True, strokeWidth=2.5, invalid="break-paths-show-domains")
+    .encode(
+        x=alt.X(
+            "utcyearmonth(month_start):T",
+            title=None,
+            axis=alt.Axis(format="%b %Y", labelAngle=0, labelOverlap=True, tickCount="month"),
+        ),
+        y=alt.Y("value:Q", title="Per month", scale=alt.Scale(zero=True)),
+        color=alt.Color("measure:N", title=None, legend=alt.Legend(orient="top", direction="horizontal")),
+        tooltip=[
+            alt.Tooltip("month:N", title="Month"),
+            alt.Tooltip("measure:N", title="Measure"),
+            alt.Tooltip("count:N", title="Count"),
+        ],
+    )
+    .properties(
+        title=alt.Title(
+            ["Outreach activity per month", "All areas"],
+            subtitle=subtitle,
+            anchor="start",
+            fontSize=16,
+            subtitleFontSize=12,
+            subtitleColor="#555555",
+            offset=10,
+        ),
+        height=400,
+    )
+)
+st.altair_chart(activity_chart, width="stretch")
+if activity.get_column("count").is_in([f"<{threshold}", SECONDARY_MARK]).any():
+    st.caption(f"Months with 1–{threshold - 1} of a measure are not plotted (gaps) to protect privacy.")
+st.download_button(
+    "Download monthly activity (CSV)",
+    data=data.to_csv_bytes(activity),
+    file_name=f"outreach_monthly_{file_period}.csv",
+    mime="text/csv",
+    icon=":material/download:",
+    on_click="ignore",
+    key="download_activity",
+)
+
+# ---- Warm hand-off funnel and naloxone coverage -----------------------------------------------
+funnel_col, coverage_col = st.columns(2)
+funnel = funnel_frame(marts["funnel"], start, end, threshold)
+with funnel_col:
+    funnel_chart = (
+        alt.Chart(funnel)
+        .mark_bar(color="#3b528b")
+        .encode(
+            y=alt.Y("stage:N", sort=None, title=None),
+            x=alt.X("plotted:Q", title="People"),
+            tooltip=[
+                alt.Tooltip("stage:N", title="Stage"),
+                alt.Tooltip("people:N", title="People"),
+                alt.Tooltip("share_of_contacts_pct:Q", title="% of contacts", format=".1f"),
+            ],
+        )
+        .properties(
+            title=alt.Title(
+                ["Warm hand-off funnel", "All areas"],
+                subtitle=subtitle,
+                anchor="start",
+                fontSize=16,
+                subtitleFontSize=12,
+                subtitleColor="#555555",
+                offset=10,
+            ),
+            height=340,
+        )
+    )
+    st.altair_chart(funnel_chart, width="stretch")
+    funnel_csv = funnel.drop("plotted")
+    st.download_button(
+        "Download funnel (CSV)",
+        data=data.to_csv_bytes(funnel_csv),
+        file_name=f"warm_handoff_funnel_{file_period}.csv",
+        mime="text/csv",
+        icon=":material/download:",
+        on_click="ignore",
+        key="download_funnel",
+    )
+
+coverage_raw = marts["coverage"]
+with coverage_col:
+    if coverage_raw.is_empty():
+        st.info("Naloxone coverage needs outreach logs for months the Medical Examiner data covers.")
+    else:
+        coverage = coverage_frame(coverage_raw, threshold)
+        first, last = coverage_raw.get_column("first_month")[0], coverage_raw.get_column("last_month")[0]
+        coverage_period = data.format_period(first, last)
+        coverage_subtitle = charts.chart_subtitle(
+            f"{source}; Cook County Medical Examiner", coverage_period, refreshed
+        )
+        coverage_chart = (
+            alt.Chart(coverage.filter(pl.col("kits_per_death").is_not_null()))
+            .mark_bar(color="#21918c")
+            .encode(
+                y=alt.Y("area:N", sort="-x", title=None),
+                x=alt.X("kits_per_death:Q", title="Kits per overdose death"),
+                tooltip=[
+                    alt.Tooltip("area:N", title="Area"),
+                    alt.Tooltip("kits_distributed:Q", title="Kits", format=","),
+                    alt.Tooltip("overdose_deaths:N", title="Overdose deaths"),
+                    alt.Tooltip("kits_per_death:Q", title="Kits per death", format=".1f"),
+                ],
+            )
+            .properties(
+                title=alt.Title(
+                    ["Naloxone coverage", "Kits distributed per overdose death"],
+                    subtitle=coverage_subtitle,
+                    anchor="start",
+                    fontSize=16,
+                    subtitleFontSize=12,
+                    subtitleColor="#555555",
+                    offset=10,
+                ),
+                height=340,
+            )
+        )
+        st.altair_chart(coverage_chart, width="stretch")
+        st.caption(
+            f"Over {coverage_period}, the months both sources cover (not the period selected above). "
+            f"Areas with 1–{threshold - 1} deaths show “<{threshold}” and no ratio."
+        )
+        with st.expander("Naloxone coverage table"):
+            st.dataframe(
+                coverage,
+                hide_index=True,
+                width="stretch",
+                column_config={
+                    "area": "Area",
+                    "kits_distributed": st.column_config.NumberColumn("Kits", format="localized"),
+                    "overdose_deaths": "Overdose deaths",
+                    "kits_per_death": st.column_config.NumberColumn("Kits per death", format="%.1f"),
+                },
+            )
+            if coverage.get_column("overdose_deaths").eq(SECONDARY_MARK).any():
+                st.caption(SECONDARY_FOOTNOTE)
+        st.download_button(
+            "Download naloxone coverage (CSV)",
+            data=data.to_csv_bytes(coverage),
+            file_name=f"naloxone_coverage_{first:%Y-%m}_{last:%Y-%m}.csv",
+            mime="text/csv",
+            icon=":material/download:",
+            on_click="ignore",
+            key="download_coverage",
+        )
