@@ -86,7 +86,9 @@ def overdose_deaths_weekly(duckdb: DuckDBResource, settings: SettingsResource) -
     "annualised for partial years, unstable below 20) by community area, region and city, "
     "year-over-year change, provisional and suppression flags.",
 )
-def overdose_rates_annual(duckdb: DuckDBResource, settings: SettingsResource) -> dg.MaterializeResult:
+def overdose_rates_annual(
+    context: dg.AssetExecutionContext, duckdb: DuckDBResource, settings: SettingsResource
+) -> dg.MaterializeResult:
     cfg = settings.get()
     label = region_label(cfg.region_areas)
     with warehouse(duckdb, cfg) as con:
@@ -110,6 +112,8 @@ def overdose_rates_annual(duckdb: DuckDBResource, settings: SettingsResource) ->
             f"{latest['rate']:.1f} (95% CI {latest['rate_lower']:.1f}–{latest['rate_upper']:.1f}; "
             f"{latest['deaths_display']} deaths)"
         )
+    for key, value in metadata.items():
+        context.log.info("%s: %s", key, value)
     return dg.MaterializeResult(metadata=metadata)
 
 
@@ -121,7 +125,9 @@ def overdose_rates_annual(duckdb: DuckDBResource, settings: SettingsResource) ->
     description="Overdose deaths per year involving each drug class and their share of all "
     "overdose deaths, for the region, Chicago and Cook County (suppressed).",
 )
-def drug_involvement_annual(duckdb: DuckDBResource, settings: SettingsResource) -> dg.MaterializeResult:
+def drug_involvement_annual(
+    context: dg.AssetExecutionContext, duckdb: DuckDBResource, settings: SettingsResource
+) -> dg.MaterializeResult:
     cfg = settings.get()
     label = region_label(cfg.region_areas)
     with warehouse(duckdb, cfg) as con:
@@ -134,8 +140,13 @@ def drug_involvement_annual(duckdb: DuckDBResource, settings: SettingsResource) 
                 "region_label": label,
             },
         ).pl()
+        first_provisional = provisional_start(_last_month(con), cfg.provisional_months)
+        counts = counts.with_columns(
+            (pl.col("deaths") / pl.col("overdose_deaths")).alias("share"),
+            (pl.col("year") >= first_provisional.year).alias("is_provisional"),
+        )
         involvement = suppress(
-            counts.with_columns((pl.col("deaths") / pl.col("overdose_deaths")).alias("share")),
+            counts,
             "deaths",
             threshold=cfg.suppress_below,
             rate_cols=["share"],
@@ -143,6 +154,7 @@ def drug_involvement_annual(duckdb: DuckDBResource, settings: SettingsResource) 
         _replace_table(con, "marts.drug_involvement_annual", involvement)
     fentanyl = involvement.filter(pl.col("geography") == "Cook County", pl.col("drug") == "fentanyl")
     by_year = {str(r["year"]): f"{r['share']:.0%}" for r in fentanyl.iter_rows(named=True) if r["share"] is not None}
+    context.log.info("fentanyl share of overdose deaths by year (Cook County): %s", by_year)
     return dg.MaterializeResult(
         metadata={"rows": involvement.height, "fentanyl share of overdose deaths by year": by_year}
     )
@@ -155,13 +167,16 @@ def drug_involvement_annual(duckdb: DuckDBResource, settings: SettingsResource) 
     kinds={"duckdb"},
     description="Data-quality figures: unplaced share, opioid-flag agreement, quarantined share.",
 )
-def data_quality(duckdb: DuckDBResource, settings: SettingsResource) -> dg.MaterializeResult:
+def data_quality(
+    context: dg.AssetExecutionContext, duckdb: DuckDBResource, settings: SettingsResource
+) -> dg.MaterializeResult:
     with warehouse(duckdb, settings.get()) as con:
         run_sql_file(con, "marts/data_quality.sql")
         rows = con.execute("SELECT metric, numerator, denominator, value FROM marts.data_quality").fetchall()
-    return dg.MaterializeResult(
-        metadata={
-            metric: f"{value:.2%} ({num:,} / {den:,})" if value is not None else "n/a"
-            for metric, num, den, value in rows
-        }
-    )
+    figures = {
+        metric: f"{value:.2%} ({num:,} / {den:,})" if value is not None else "n/a"
+        for metric, num, den, value in rows
+    }
+    for metric, figure in figures.items():
+        context.log.info("data quality %s: %s", metric, figure)
+    return dg.MaterializeResult(metadata=figures)
