@@ -9,7 +9,7 @@ from dagster_duckdb import DuckDBResource
 from pipelines.defs.epidemiology.annual import annual_rates
 from pipelines.defs.epidemiology.provisional import provisional_start
 from pipelines.defs.epidemiology.suppression import suppress
-from pipelines.defs.marts.regions import region_label
+from pipelines.defs.marts.regions import region_label, region_params
 from pipelines.defs.resources import SettingsResource, warehouse
 from pipelines.warehouse import fetch_row, query_sql_file, run_sql_file
 
@@ -41,11 +41,7 @@ def overdose_deaths_monthly(duckdb: DuckDBResource, settings: SettingsResource) 
         run_sql_file(
             con,
             "marts/overdose_deaths_monthly.sql",
-            {
-                "region_areas": list(cfg.region_areas),
-                "region_municipalities": list(cfg.region_municipalities),
-                "provisional_months": cfg.provisional_months,
-            },
+            region_params(cfg),
         )
         rows, deaths = fetch_row(
             con,
@@ -67,11 +63,7 @@ def overdose_deaths_weekly(duckdb: DuckDBResource, settings: SettingsResource) -
         run_sql_file(
             con,
             "marts/overdose_deaths_weekly.sql",
-            {
-                "region_areas": list(cfg.region_areas),
-                "region_municipalities": list(cfg.region_municipalities),
-                "provisional_months": cfg.provisional_months,
-            },
+            region_params(cfg),
         )
         rows = fetch_row(con, "SELECT count(*) FROM marts.overdose_deaths_weekly")[0]
     return dg.MaterializeResult(metadata={"rows": rows})
@@ -95,11 +87,7 @@ def overdose_rates_annual(
         counts = query_sql_file(
             con,
             "marts/overdose_counts_annual.sql",
-            {
-                "region_areas": list(cfg.region_areas),
-                "region_municipalities": list(cfg.region_municipalities),
-                "region_label": label,
-            },
+            region_params(cfg),
         ).pl()
         first_provisional = provisional_start(_last_month(con), cfg.provisional_months)
         rates = annual_rates(counts, threshold=cfg.suppress_below, provisional_from=first_provisional)
@@ -129,16 +117,11 @@ def drug_involvement_annual(
     context: dg.AssetExecutionContext, duckdb: DuckDBResource, settings: SettingsResource
 ) -> dg.MaterializeResult:
     cfg = settings.get()
-    label = region_label(cfg.region_areas)
     with warehouse(duckdb, cfg) as con:
         counts = query_sql_file(
             con,
             "marts/drug_involvement_annual.sql",
-            {
-                "region_areas": list(cfg.region_areas),
-                "region_municipalities": list(cfg.region_municipalities),
-                "region_label": label,
-            },
+            region_params(cfg),
         ).pl()
         first_provisional = provisional_start(_last_month(con), cfg.provisional_months)
         counts = counts.with_columns(

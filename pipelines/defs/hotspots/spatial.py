@@ -14,11 +14,15 @@ conditional-permutation inference; this module adds what the workgroup's map nee
   with ``W_i = Σ_j w_ij``, ``x̄`` the mean and ``S`` the population standard deviation over all ``n``
   places. Significance comes from conditional permutation (the place's own value is held fixed, its
   neighbours are redrawn from the other places; ``permutations`` ≥ 999 in the pipeline).
-  ``gi_p`` is ``esda``'s pseudo p-value ``(m + 1) / (permutations + 1)``, ``m`` being the number of
-  random draws at least as extreme *in the direction observed* — one test for "hotter than chance"
-  where the sum is high, one for "colder than chance" where it is low, as PySAL's own guides use it
-  — then adjusted for the many places tested at once with the Benjamini–Hochberg false-discovery
-  rate (``gi_q``, :func:`bh_qvalues`). ``gi_class`` is
+  ``gi_p`` is the pseudo p-value ``(m + 1) / (permutations + 1)``, ``m`` being the number of random
+  draws at least as extreme *in the direction observed* — a test for "hotter than chance" where
+  ``z > 0``, for "colder than chance" where ``z < 0``, as PySAL's guides use ``p_sim``. It is
+  computed here from ``esda``'s simulated statistics rather than taken from ``p_sim``, because
+  ``p_sim`` counts ties with the observed value only on the high side: with sparse counts a place
+  whose neighbourhood is all zeros would otherwise get the smallest possible p-value as a "cold
+  spot". Ties count as at least as extreme in both directions here. The p-values are then adjusted
+  for the many places tested at once with the Benjamini–Hochberg false-discovery rate (``gi_q``,
+  :func:`bh_qvalues`). ``gi_class`` is
   ``"hot spot"`` / ``"cold spot"`` where ``gi_q ≤ fdr`` and ``"not significant"`` otherwise;
   ``gi_bin`` is the ArcGIS-style −3…3 confidence bin (±3: q ≤ 0.01, ±2: ≤ 0.05, ±1: ≤ 0.10).
 * **Local Moran's I** (:func:`local_moran`) — ``esda.Moran_Local`` with row-standardised weights:
@@ -126,6 +130,22 @@ def copy_weights(w: libpysal.weights.W) -> libpysal.weights.W:
     return libpysal.weights.W(neighbors, id_order=list(w.id_order), silence_warnings=True)
 
 
+def pseudo_p(observed: npt.ArrayLike, simulated: npt.ArrayLike, direction: npt.ArrayLike) -> np.ndarray:
+    """One-sided permutation p-values ``(m + 1) / (P + 1)``, ties counted as extreme.
+
+    ``simulated`` is ``(P, n)``; where ``direction ≥ 0`` ``m`` counts draws ``≥ observed``, elsewhere
+    draws ``≤ observed``.
+    """
+    obs = np.asarray(observed, dtype=np.float64)
+    sims = np.asarray(simulated, dtype=np.float64)
+    # A relative tolerance so that float noise in equal sums still counts as a tie.
+    tol = 1e-9 * np.maximum(1.0, np.abs(obs))
+    high = (sims >= obs - tol).sum(axis=0)
+    low = (sims <= obs + tol).sum(axis=0)
+    m = np.where(np.asarray(direction) >= 0, high, low)
+    return (m + 1.0) / (sims.shape[0] + 1.0)
+
+
 def _confidence_bin(z: np.ndarray, q: np.ndarray) -> np.ndarray:
     level = np.select([q <= 0.01, q <= 0.05, q <= 0.10], [3, 2, 1], default=0)
     return (np.sign(np.nan_to_num(z)) * level).astype(np.int8)
@@ -161,16 +181,16 @@ def gi_star(
     if np.ptp(y) == 0:
         return _constant_result(y.size, "gi")
     with warnings.catch_warnings():
-        # esda warns that its default p-value ("directed": one-sided in the observed direction) will
-        # change in a future major release; that directed p-value is the one documented above.
+        # esda warns that its p_sim alternative will change in a future major release; p_sim is
+        # not used (see pseudo_p), so the warning does not concern us.
         warnings.simplefilter("ignore", DeprecationWarning)
         warnings.simplefilter("ignore", RuntimeWarning)
         g = esda.G_Local(
             y, copy_weights(w), transform="B", star=True, permutations=permutations,
-            n_jobs=1, seed=seed, keep_simulations=False,
+            n_jobs=1, seed=seed, keep_simulations=True,
         )
     z = np.nan_to_num(np.asarray(g.Zs, dtype=np.float64))
-    p = np.asarray(g.p_sim, dtype=np.float64)
+    p = pseudo_p(g.Gs, g.sim, z)
     q = bh_qvalues(p)
     significant = q <= fdr
     return pl.DataFrame(
@@ -202,14 +222,16 @@ def local_moran(
     if np.ptp(y) == 0:
         return _constant_result(y.size, "moran")
     with warnings.catch_warnings():
-        # See gi_star: the directed p-value is the documented one.
+        # See gi_star: p_sim is not used.
         warnings.simplefilter("ignore", DeprecationWarning)
         warnings.simplefilter("ignore", RuntimeWarning)
         m = esda.Moran_Local(
             y, copy_weights(w), transformation="r", permutations=permutations,
-            n_jobs=1, seed=seed, keep_simulations=False,
+            n_jobs=1, seed=seed, keep_simulations=True,
         )
-    p = np.asarray(m.p_sim, dtype=np.float64)
+    # Positive I (a cluster of like values) is tested upward, negative I (an outlier) downward,
+    # each against the simulated local I of that place.
+    p = pseudo_p(m.Is, m.sim, np.asarray(m.Is) - np.asarray(m.sim).mean(axis=0))
     q = bh_qvalues(p)
     quadrant = np.asarray(m.q, dtype=np.int64)
     names = np.array([MORAN_CLUSTERS.get(int(k), NOT_SIGNIFICANT) for k in range(5)])

@@ -9,7 +9,7 @@ from dagster_duckdb import DuckDBResource
 from pipelines.defs.medical_examiner.assets import me_cases
 from pipelines.defs.resources import SettingsResource, warehouse
 from pipelines.defs.field_data.assets import FIELD_DATA_MARTS
-from pipelines.defs.marts.regions import region_label, region_spec
+from pipelines.defs.marts.regions import region_label, region_params, region_spec
 from pipelines.warehouse import fetch_row, publish_tables, run_sql_file
 
 #: Tables copied into the dashboard's read-only database.
@@ -37,7 +37,7 @@ PUBLISHED_TABLES = [
 def community_areas_mart(duckdb: DuckDBResource, settings: SettingsResource) -> dg.MaterializeResult:
     cfg = settings.get()
     with warehouse(duckdb, cfg) as con:
-        run_sql_file(con, "marts/community_areas.sql", {"region_areas": list(cfg.region_areas)})
+        run_sql_file(con, "marts/community_areas.sql", region_params(cfg))
         rows = fetch_row(con, "SELECT count(*) FROM marts.community_areas")[0]
     return dg.MaterializeResult(metadata={"rows": rows})
 
@@ -56,7 +56,7 @@ def me_monthly_by_area(duckdb: DuckDBResource, settings: SettingsResource) -> dg
         run_sql_file(
             con,
             "marts/me_monthly_by_area.sql",
-            {"region_areas": list(cfg.region_areas), "provisional_months": cfg.provisional_months},
+            region_params(cfg),
         )
         rows, deaths = fetch_row(
             con, "SELECT count(*), sum(overdose_deaths) FROM marts.me_monthly_by_area"

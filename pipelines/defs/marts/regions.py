@@ -1,4 +1,6 @@
-"""How the configured region is named and written."""
+"""How the configured region is named, written and bound into the SQL."""
+
+from pipelines.settings import Settings
 
 
 def region_spec(areas: tuple[int, ...]) -> str:
@@ -17,3 +19,17 @@ def region_label(areas: tuple[int, ...]) -> str:
     """'West Side' for the default areas 23–31, else a neutral label naming the areas."""
     spec = region_spec(areas)
     return "West Side" if spec == "23-31" else f"Region (areas {spec})"
+
+
+def region_params(settings: Settings) -> dict[str, object]:
+    """The SQL parameters that describe the region and the provisional window.
+
+    ``run_sql_file``/``query_sql_file`` bind only the ones a statement uses, so every mart gets
+    the same dictionary.
+    """
+    return {
+        "region_areas": list(settings.region_areas),
+        "region_municipalities": list(settings.region_municipalities),
+        "region_label": region_label(settings.region_areas),
+        "provisional_months": settings.provisional_months,
+    }
