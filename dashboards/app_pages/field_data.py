@@ -17,7 +17,12 @@ import polars as pl
 import streamlit as st
 
 from dashboards.components import charts, data
-from pipelines.defs.epidemiology.suppression import SECONDARY_FOOTNOTE, SECONDARY_MARK, display_count, suppress
+from pipelines.defs.epidemiology.suppression import (
+    SECONDARY_FOOTNOTE,
+    SECONDARY_MARK,
+    display_count,
+    suppress,
+)
 from pipelines.defs.field_data.metrics import wilson_ci, with_proportion
 from pipelines.settings import load_settings
 
