@@ -9,16 +9,19 @@ from pipelines.defs.field_data import assets as field_assets
 from pipelines.defs.field_data import checks as field_checks
 from pipelines.defs.field_data.sensors import field_data_sensor
 from pipelines.defs.geography import assets as geography_assets
+from pipelines.defs.hotspots import assets as hotspot_assets
+from pipelines.defs.hotspots import checks as hotspot_checks
+from pipelines.defs.hotspots.sensors import new_alert_sensor
 from pipelines.defs.marts import assets as mart_assets
 from pipelines.defs.medical_examiner import assets as me_assets
 from pipelines.defs.medical_examiner import checks as me_checks
 from pipelines.defs.resources import build_resources
 
 ALL_ASSETS = dg.load_assets_from_modules(
-    [geography_assets, me_assets, epidemiology_assets, field_assets, mart_assets]
+    [geography_assets, me_assets, epidemiology_assets, field_assets, hotspot_assets, mart_assets]
 )
 ALL_CHECKS = dg.load_asset_checks_from_modules(
-    [me_checks, epidemiology_checks, field_checks]
+    [me_checks, epidemiology_checks, field_checks, hotspot_checks]
 )
 
 #: The main job: materialise everything (what `make pipeline` runs). In-process, because the
@@ -38,6 +41,6 @@ def defs() -> dg.Definitions:
         assets=ALL_ASSETS,
         asset_checks=ALL_CHECKS,
         jobs=[overdose_watch_job],
-        sensors=[field_data_sensor],
+        sensors=[field_data_sensor, new_alert_sensor],
         resources=build_resources(),
     )

@@ -150,7 +150,7 @@ class Settings:
     naloxone_trained_goal: int = 18_000
     #: People trained before the first outreach log the pipeline holds (added to the cumulative count).
     naloxone_trained_baseline: int = 0
-    # --- Hot spots and spike alerts (pipelines/defs/hotspots, docs/hotspots.md) -----------------
+    # --- Hot spots and spike alerts (pipelines/defs/hotspots; README "Hot spots and spike alerts") -----------------
     #: H3 grid resolution of the hex layer and the hex hot-spot analysis (8: cells of ~0.74 km²).
     h3_resolution: int = 8
     #: Conditional permutations behind every hot-spot p-value (the pipeline never uses fewer than 999).

@@ -1,7 +1,7 @@
 """Inject synthetic overdose spikes and spatial clusters of known size into the demo ME archive.
 
 The hot-spot and spike-alert methods are validated by planting events whose place, time and size
-are known and checking that the pipeline finds them (tests/hotspots, docs/hotspots.md):
+are known and checking that the pipeline finds them (tests/hotspots; README "Hot spots and spike alerts"):
 
 * a :class:`Spike` adds ``deaths`` overdose deaths in one community area over ``days`` days from
   ``start`` (7 days from a Monday = one ISO week; 1 day = a one-day spike);
@@ -42,12 +42,21 @@ import shapely
 
 from pipelines.defs.geography.boundaries import load_bundled_boundaries
 from pipelines.defs.geography.placement import point_in_area
-from pipelines.demo.medical_examiner import FIELDS, community_area_names, frame_to_records, generate_me_frame
+from pipelines.demo.medical_examiner import (
+    FIELDS,
+    community_area_names,
+    frame_to_records,
+    generate_me_frame,
+)
 
 DEFAULT_SEED = 5
 #: The spike size the documentation promises ≥ 90 % detection for: 3 + 5·√(usual count per period).
 SPIKE_STRENGTH_BASE, SPIKE_STRENGTH_PER_SD = 3.0, 5.0
-_CAUSES = ("COMBINED FENTANYL AND COCAINE TOXICITY", "FENTANYL TOXICITY", "COMBINED FENTANYL AND HEROIN TOXICITY")
+_CAUSES = (
+    "COMBINED FENTANYL AND COCAINE TOXICITY",
+    "FENTANYL TOXICITY",
+    "COMBINED FENTANYL AND HEROIN TOXICITY",
+)
 
 
 @dataclass(frozen=True)
@@ -81,7 +90,8 @@ def spike_size(usual: float) -> int:
     return int(np.ceil(SPIKE_STRENGTH_BASE + SPIKE_STRENGTH_PER_SD * np.sqrt(usual)))
 
 
-def _areas() -> pl.DataFrame:
+def area_polygons() -> pl.DataFrame:
+    """The 77 community areas (``community_area_number``, ``geometry_wkt``) the pipeline places by."""
     boundaries = load_bundled_boundaries()
     return pl.DataFrame(
         {
@@ -105,8 +115,12 @@ def _uniform_in(rng: np.random.Generator, polygon, k: int) -> tuple[np.ndarray, 
     return np.concatenate(lats), np.concatenate(lons)
 
 
-def _spike_points(rng: np.random.Generator, spike: Spike, areas: pl.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    wkt = areas.filter(pl.col("community_area_number") == spike.community_area_number).get_column("geometry_wkt")
+def _spike_points(
+    rng: np.random.Generator, spike: Spike, areas: pl.DataFrame
+) -> tuple[np.ndarray, np.ndarray]:
+    wkt = areas.filter(pl.col("community_area_number") == spike.community_area_number).get_column(
+        "geometry_wkt"
+    )
     if wkt.len() != 1:
         raise ValueError(f"no community area {spike.community_area_number}")
     return _uniform_in(rng, shapely.from_wkt(wkt[0]), spike.deaths)
@@ -115,7 +129,9 @@ def _spike_points(rng: np.random.Generator, spike: Spike, areas: pl.DataFrame) -
 def _cluster_points(rng: np.random.Generator, cluster: Cluster, city) -> tuple[np.ndarray, np.ndarray]:
     cells = sorted(h3.grid_disk(cluster.h3_cell, cluster.rings))
     # Only the parts of the cells inside the city: a cluster of Chicago deaths.
-    shapes = [shapely.Polygon([(lng, lat) for lat, lng in h3.cell_to_boundary(c)]).intersection(city) for c in cells]
+    shapes = [
+        shapely.Polygon([(lng, lat) for lat, lng in h3.cell_to_boundary(c)]).intersection(city) for c in cells
+    ]
     usable = [s for s in shapes if not s.is_empty]
     if not usable:
         raise ValueError(f"cell {cluster.h3_cell} does not overlap Chicago")
@@ -144,7 +160,7 @@ def inject(
     ``deaths``, ``days``, ``rings``.
     """
     rng = np.random.default_rng(seed)
-    areas = _areas()
+    areas = area_polygons()
     city = shapely.union_all(shapely.from_wkt(areas.get_column("geometry_wkt").to_numpy()))
     lats, lons, days, truth = [], [], [], []
     for i, spike in enumerate(spikes):
@@ -155,9 +171,17 @@ def inject(
         lons.append(lon)
         days.append(_days(rng, spike.start, spike.days, spike.deaths))
         truth.append(
-            {"injection": f"spike-{i + 1}", "kind": "spike", "community_area_number": spike.community_area_number,
-             "h3_cell": None, "start": spike.start, "end": spike.start + timedelta(days=spike.days),
-             "deaths": spike.deaths, "days": spike.days, "rings": None}
+            {
+                "injection": f"spike-{i + 1}",
+                "kind": "spike",
+                "community_area_number": spike.community_area_number,
+                "h3_cell": None,
+                "start": spike.start,
+                "end": spike.start + timedelta(days=spike.days),
+                "deaths": spike.deaths,
+                "days": spike.days,
+                "rings": None,
+            }
         )
     for i, cluster in enumerate(clusters):
         if cluster.deaths < 1 or cluster.end <= cluster.start:
@@ -169,22 +193,43 @@ def inject(
         centre = h3.cell_to_latlng(cluster.h3_cell)
         area = int(point_in_area(np.array([centre[0]]), np.array([centre[1]]), areas)[0])
         truth.append(
-            {"injection": f"cluster-{i + 1}", "kind": "cluster", "community_area_number": area if area > 0 else None,
-             "h3_cell": cluster.h3_cell, "start": cluster.start, "end": cluster.end, "deaths": cluster.deaths,
-             "days": (cluster.end - cluster.start).days, "rings": cluster.rings}
+            {
+                "injection": f"cluster-{i + 1}",
+                "kind": "cluster",
+                "community_area_number": area if area > 0 else None,
+                "h3_cell": cluster.h3_cell,
+                "start": cluster.start,
+                "end": cluster.end,
+                "deaths": cluster.deaths,
+                "days": (cluster.end - cluster.start).days,
+                "rings": cluster.rings,
+            }
         )
     truth_frame = pl.DataFrame(
         truth,
-        schema={"injection": pl.String, "kind": pl.String, "community_area_number": pl.Int32, "h3_cell": pl.String,
-                "start": pl.Date, "end": pl.Date, "deaths": pl.Int32, "days": pl.Int32, "rings": pl.Int32},
+        schema={
+            "injection": pl.String,
+            "kind": pl.String,
+            "community_area_number": pl.Int32,
+            "h3_cell": pl.String,
+            "start": pl.Date,
+            "end": pl.Date,
+            "deaths": pl.Int32,
+            "days": pl.Int32,
+            "rings": pl.Int32,
+        },
     )
     if not truth:
         return frame, truth_frame
-    records = _records(rng, np.concatenate(lats), np.concatenate(lons), np.concatenate(days), areas, frame.schema)
+    records = _records(
+        rng, np.concatenate(lats), np.concatenate(lons), np.concatenate(days), areas, frame.schema
+    )
     return pl.concat([frame, records], how="vertical"), truth_frame
 
 
-def _records(rng: np.random.Generator, lat: np.ndarray, lon: np.ndarray, day: np.ndarray, areas: pl.DataFrame, schema) -> pl.DataFrame:
+def _records(
+    rng: np.random.Generator, lat: np.ndarray, lon: np.ndarray, day: np.ndarray, areas: pl.DataFrame, schema
+) -> pl.DataFrame:
     """SODA-shaped records for injected deaths at the given places and days."""
     k = len(lat)
     lat, lon = np.round(lat, 6), np.round(lon, 6)
@@ -216,10 +261,17 @@ def _records(rng: np.random.Generator, lat: np.ndarray, lon: np.ndarray, day: np
         "residence_city": pl.Series(["Chicago"] * k),
         "latitude": lat_text,
         "longitude": lon_text,
-        "location": pl.DataFrame({"type": ["Point"] * k, "coordinates": [[a, b] for a, b in zip(lon.tolist(), lat.tolist(), strict=True)]}).to_struct(),
+        "location": pl.DataFrame(
+            {
+                "type": ["Point"] * k,
+                "coordinates": [[a, b] for a, b in zip(lon.tolist(), lat.tolist(), strict=True)],
+            }
+        ).to_struct(),
         "chi_commarea": pl.Series([names.get(int(a)) if a > 0 else None for a in area], dtype=pl.String),
     }
-    return pl.DataFrame({name: columns.get(name, pl.Series([None] * k)) for name in FIELDS}).cast(dict(schema))
+    return pl.DataFrame({name: columns.get(name, pl.Series([None] * k)) for name in FIELDS}).cast(
+        dict(schema)
+    )
 
 
 def _month_index(month: date, offset: int) -> date:
@@ -245,15 +297,27 @@ def demo_scenario(end_month: date) -> tuple[list[Spike], list[Cluster]]:
             Spike(26, first_monday + timedelta(days=7), deaths=8, days=7),
             Spike(25, _month_index(end_month, -5) + timedelta(days=14), deaths=6, days=1),
         ],
-        [Cluster(h3.latlng_to_cell(41.8430, -87.7150, 8), _month_index(cluster_end, -3), cluster_end, deaths=20, rings=1)],
+        [
+            Cluster(
+                h3.latlng_to_cell(41.8430, -87.7150, 8),
+                _month_index(cluster_end, -3),
+                cluster_end,
+                deaths=20,
+                rings=1,
+            )
+        ],
     )
 
 
-def write_injected_demo(path: Path, *, end_month: date, seed: int = DEFAULT_SEED, **generate_kwargs) -> pl.DataFrame:
+def write_injected_demo(
+    path: Path, *, end_month: date, seed: int = DEFAULT_SEED, **generate_kwargs
+) -> pl.DataFrame:
     """Write the demo archive with :func:`demo_scenario` injected to ``path`` (a JSON array, moved
     into place atomically) and the ground truth to ``injections_truth.json`` beside it; return the truth."""
     spikes, clusters = demo_scenario(end_month)
-    frame, truth = inject(generate_me_frame(end_month=end_month, **generate_kwargs), spikes, clusters, seed=seed)
+    frame, truth = inject(
+        generate_me_frame(end_month=end_month, **generate_kwargs), spikes, clusters, seed=seed
+    )
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
@@ -264,7 +328,9 @@ def write_injected_demo(path: Path, *, end_month: date, seed: int = DEFAULT_SEED
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    rows = [{k: (v.isoformat() if isinstance(v, date) else v) for k, v in row.items()} for row in truth.to_dicts()]
+    rows = [
+        {k: (v.isoformat() if isinstance(v, date) else v) for k, v in row.items()} for row in truth.to_dicts()
+    ]
     (path.parent / "injections_truth.json").write_text(json.dumps(rows, indent=2), encoding="utf-8")
     return truth
 
@@ -275,7 +341,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         prog="python -m pipelines.demo.injections",
         description="Write the synthetic ME demo archive with known spikes and a cluster injected.",
     )
-    parser.add_argument("--out", type=Path, default=None, help="output JSON (default: the pipeline's demo input)")
+    parser.add_argument(
+        "--out", type=Path, default=None, help="output JSON (default: the pipeline's demo input)"
+    )
     parser.add_argument("--end-month", default=None, help="last month, YYYY-MM (default: ODW_DEMO_END_MONTH)")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     args = parser.parse_args(argv)

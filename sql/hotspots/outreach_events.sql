@@ -3,6 +3,8 @@
 SELECT
     date AS day,
     community_area_number,
+    -- Field logs name no suburb; the column keeps every event source alike.
+    CAST(NULL AS VARCHAR) AS municipality,
     latitude,
     longitude,
     contacts AS weight

@@ -1,9 +1,11 @@
 -- Overdose deaths as events for hot spots and spike alerts: day, community area of occurrence
--- (null outside Chicago or unplaced) and the point, only where the coordinates are valid.
+-- (null outside Chicago or unplaced), suburban municipality, and the point, only where the
+-- coordinates are valid.
 -- Parameters: none.
 SELECT
     death_date::DATE AS day,
     community_area_number,
+    municipality,
     CASE WHEN coordinates_valid THEN latitude END AS latitude,
     CASE WHEN coordinates_valid THEN longitude END AS longitude,
     1 AS weight

@@ -3,6 +3,8 @@
 SELECT
     tested_on AS day,
     community_area_number,
+    -- Field logs name no suburb; the column keeps every event source alike.
+    CAST(NULL AS VARCHAR) AS municipality,
     latitude,
     longitude,
     1 AS weight

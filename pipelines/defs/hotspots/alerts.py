@@ -2,7 +2,8 @@
 seasonal regression → one table of alerts, each marked initial spike, sustained spike or sustained
 high burden, with a severity.
 
-Series. For every community area of the task-force region, the region as a whole and Chicago, a
+Series. For every community area of the task-force region, the region as a whole (with its suburbs,
+when ``ODW_REGION_MUNICIPALITIES`` names any) and Chicago, a
 zero-filled daily count from the first to the last day of data and a weekly count (ISO weeks from
 Monday; only complete weeks). Series: ``overdose_deaths`` (Medical Examiner), and
 ``positive_test_strips`` when the field data are loaded.
@@ -34,12 +35,14 @@ burden just at its threshold).
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 import numpy as np
 import polars as pl
 
+from pipelines.defs.epidemiology.suppression import suppress
 from pipelines.defs.hotspots.ears import Z, ears
 from pipelines.defs.hotspots.seasonal import seasonal_glm
 
@@ -87,28 +90,42 @@ def build_series(
     series: str,
     first_day: date,
     last_day: date,
+    region_municipalities: Sequence[str] = (),
 ) -> tuple[SeriesSet, SeriesSet]:
     """Daily and weekly zero-filled series for ``places`` (see :func:`area_keys`).
 
-    ``events`` has ``day`` (DATE), ``community_area_number`` (null outside Chicago) and ``weight``.
-    A community area counts its own events, the region the events in its areas, Chicago every event
-    with a community area. Weeks run Monday–Sunday and only weeks fully inside
+    ``events`` has ``day`` (DATE), ``community_area_number`` (null outside Chicago), ``weight`` and
+    optionally ``municipality``. A community area counts its own events, the region the events in
+    its areas and in ``region_municipalities`` (suburbs of the region, ``ODW_REGION_MUNICIPALITIES``),
+    Chicago every event with a community area. Weeks run Monday–Sunday and only weeks fully inside
     ``[first_day, last_day]`` are kept.
     """
     days = (last_day - first_day).days + 1
     if days <= 0:
         raise ValueError("last_day is before first_day")
-    region = places.filter(pl.col("area_level") == "community_area").get_column("community_area_number").to_list()
+    region = (
+        places.filter(pl.col("area_level") == "community_area").get_column("community_area_number").to_list()
+    )
+    suburb = (
+        pl.col("municipality").is_in(list(region_municipalities)).fill_null(False)
+        if "municipality" in events.columns and region_municipalities
+        else pl.lit(False)
+    )
     in_range = events.filter(
-        pl.col("day").is_between(first_day, last_day) & pl.col("community_area_number").is_not_null()
-    ).with_columns(((pl.col("day") - pl.lit(first_day)).dt.total_days()).cast(pl.Int64).alias("_offset"))
+        pl.col("day").is_between(first_day, last_day)
+        & (pl.col("community_area_number").is_not_null() | suburb)
+    ).with_columns(
+        ((pl.col("day") - pl.lit(first_day)).dt.total_days()).cast(pl.Int64).alias("_offset"),
+        suburb.alias("_suburb"),
+    )
     n_places = places.height
     rows = pl.DataFrame(
         {"community_area_number": region, "_row": np.arange(len(region))},
         schema={"community_area_number": pl.Int32, "_row": pl.Int64},
     )
     per_area = (
-        in_range.group_by("community_area_number", "_offset")
+        in_range.filter(pl.col("community_area_number").is_not_null())
+        .group_by("community_area_number", "_offset")
         .agg(pl.col("weight").sum().cast(pl.Float64))
         .with_columns(pl.col("community_area_number").cast(pl.Int32))
         .join(rows, on="community_area_number", how="left")
@@ -122,6 +139,12 @@ def build_series(
     mine = area_row.is_not_null().to_numpy()
     np.add.at(daily[n_places - 2], offsets[mine], weights[mine])
     np.add.at(daily, (area_row.drop_nulls().to_numpy(), offsets[mine]), weights[mine])
+    suburbs = in_range.filter(pl.col("_suburb"))
+    np.add.at(
+        daily[n_places - 2],
+        suburbs.get_column("_offset").to_numpy(),
+        suburbs.get_column("weight").to_numpy().astype(np.float64),
+    )
 
     keys = places.with_columns(pl.lit(series).alias("series"))
     day_periods = [first_day + timedelta(days=i) for i in range(days)]
@@ -161,19 +184,31 @@ def detect(series: SeriesSet, *, min_sigma: float, min_count: int) -> pl.DataFra
         frames.append(
             pl.DataFrame(
                 {
-                    "series_index": s_idx.astype(np.int32),
-                    "period_index": p_idx.astype(np.int32),
-                    "method": METHOD_LABELS[method],
+                    "series_index": s_idx,
+                    "period_index": p_idx,
+                    "method": [METHOD_LABELS[method]] * len(s_idx),
                     "observed": x[s_idx, p_idx],
                     "expected": r["expected"][s_idx, p_idx],
                     "threshold": r["threshold"][s_idx, p_idx],
                     "statistic": r["statistic"][s_idx, p_idx],
                     "ratio": r["ratio"][s_idx, p_idx],
                 },
-                schema_overrides={"method": pl.String},
+                schema=_HIT_SCHEMA,
             )
         )
     return pl.concat(frames)
+
+
+_HIT_SCHEMA = {
+    "series_index": pl.Int32,
+    "period_index": pl.Int32,
+    "method": pl.String,
+    "observed": pl.Float64,
+    "expected": pl.Float64,
+    "threshold": pl.Float64,
+    "statistic": pl.Float64,
+    "ratio": pl.Float64,
+}
 
 
 def classify_episodes(
@@ -212,13 +247,25 @@ def classify_episodes(
 
 def severity_expr(ratio: pl.Expr) -> pl.Expr:
     """``high`` (ratio ≥ 2), ``moderate`` (≥ 1) or ``low`` — see the module docstring."""
-    return pl.when(ratio >= 2).then(pl.lit("high")).when(ratio >= 1).then(pl.lit("moderate")).otherwise(pl.lit("low"))
+    return (
+        pl.when(ratio >= 2)
+        .then(pl.lit("high"))
+        .when(ratio >= 1)
+        .then(pl.lit("moderate"))
+        .otherwise(pl.lit("low"))
+    )
 
 
 def _hash_id(*columns: str) -> pl.Expr:
     # A stable id from the alert's identity (not its numbers), so a re-run finds the same alert.
-    return pl.concat_str([pl.col(c).cast(pl.String).fill_null("") for c in columns], separator="|").map_batches(
-        lambda s: pl.Series([hashlib.sha1(v.encode()).hexdigest()[:16] for v in s.to_list()], dtype=pl.String),
+    # hashlib runs once per alert row: alerts number in the hundreds, and Polars' own hash is not
+    # guaranteed stable across versions, which would re-announce every alert after an upgrade.
+    return pl.concat_str(
+        [pl.col(c).cast(pl.String).fill_null("") for c in columns], separator="|"
+    ).map_batches(
+        lambda s: pl.Series(
+            [hashlib.sha1(v.encode()).hexdigest()[:16] for v in s.to_list()], dtype=pl.String
+        ),
         return_dtype=pl.String,
     )
 
@@ -230,12 +277,19 @@ def series_alerts(series: SeriesSet, *, min_sigma: float, min_count: int) -> pl.
     signal = np.zeros(shape, dtype=bool)
     signal[hits["series_index"].to_numpy(), hits["period_index"].to_numpy()] = True
     # The method with the lowest threshold opens the episode: its threshold is the one frozen.
-    opening = hits.sort("threshold", "method").unique(["series_index", "period_index"], keep="first", maintain_order=True)
+    opening = hits.sort("threshold", "method").unique(
+        ["series_index", "period_index"], keep="first", maintain_order=True
+    )
     open_threshold = np.full(shape, np.inf)
-    open_threshold[opening["series_index"].to_numpy(), opening["period_index"].to_numpy()] = opening["threshold"].to_numpy()
+    open_threshold[opening["series_index"].to_numpy(), opening["period_index"].to_numpy()] = opening[
+        "threshold"
+    ].to_numpy()
     kind, start = classify_episodes(series.counts, signal, open_threshold)
 
-    kinds = pl.DataFrame({"kind": [1, 2, 3], "alert_type": [INITIAL, SUSTAINED, BURDEN]}, schema={"kind": pl.Int8, "alert_type": pl.String})
+    kinds = pl.DataFrame(
+        {"kind": [1, 2, 3], "alert_type": [INITIAL, SUSTAINED, BURDEN]},
+        schema={"kind": pl.Int8, "alert_type": pl.String},
+    )
     s_idx, p_idx = np.nonzero(kind)
     typed = pl.DataFrame(
         {
@@ -246,7 +300,10 @@ def series_alerts(series: SeriesSet, *, min_sigma: float, min_count: int) -> pl.
             "observed": series.counts[s_idx, p_idx],
         }
     ).join(kinds, on="kind")
-    spikes = hits.join(typed.filter(pl.col("kind") < 3).select("series_index", "period_index", "alert_type", "start_index"), on=["series_index", "period_index"])
+    spikes = hits.join(
+        typed.filter(pl.col("kind") < 3).select("series_index", "period_index", "alert_type", "start_index"),
+        on=["series_index", "period_index"],
+    )
     opening_rows = opening.select(
         pl.col("series_index"), pl.col("period_index").alias("start_index"), "method", "expected", "threshold"
     )
@@ -255,10 +312,23 @@ def series_alerts(series: SeriesSet, *, min_sigma: float, min_count: int) -> pl.
         .join(opening_rows, on=["series_index", "start_index"])
         .with_columns(
             pl.lit(None, dtype=pl.Float64).alias("statistic"),
-            ((pl.col("observed") - pl.col("expected")) / (pl.col("threshold") - pl.col("expected"))).alias("ratio"),
+            ((pl.col("observed") - pl.col("expected")) / (pl.col("threshold") - pl.col("expected"))).alias(
+                "ratio"
+            ),
         )
     )
-    columns = ["series_index", "period_index", "method", "observed", "expected", "threshold", "statistic", "ratio", "alert_type", "start_index"]
+    columns = [
+        "series_index",
+        "period_index",
+        "method",
+        "observed",
+        "expected",
+        "threshold",
+        "statistic",
+        "ratio",
+        "alert_type",
+        "start_index",
+    ]
     rows = pl.concat([spikes.select(columns), burden.select(columns)])
     step = 1 if series.granularity == "day" else 7
     calendar = pl.DataFrame(
@@ -285,8 +355,12 @@ def finish_alerts(rows: pl.DataFrame, *, last_day: date, provisional_from: date)
     recent_from = last_day - timedelta(days=RECENT_DAYS - 1)
     return (
         rows.with_columns(
-            _hash_id("granularity", "period", "area_level", "community_area_number", "area", "series", "method").alias("alert_id"),
-            _hash_id("granularity", "period", "area_level", "community_area_number", "area", "series").alias("badge_id"),
+            _hash_id(
+                "granularity", "period", "area_level", "community_area_number", "area", "series", "method"
+            ).alias("alert_id"),
+            _hash_id("granularity", "period", "area_level", "community_area_number", "area", "series").alias(
+                "badge_id"
+            ),
             severity_expr(pl.col("ratio")).alias("severity"),
             (pl.col("period_end") >= provisional_from).alias("is_provisional"),
             (pl.col("period_end") >= recent_from).alias("is_recent"),
@@ -333,7 +407,16 @@ def alert_badges(alerts: pl.DataFrame) -> pl.DataFrame:
     rank = pl.col("severity").replace_strict(_SEVERITY_RANK, return_dtype=pl.Int8)
     names = {v: k for k, v in _SEVERITY_RANK.items()}
     return (
-        alerts.group_by("badge_id", "granularity", "period", "period_end", "area_level", "community_area_number", "area", "series")
+        alerts.group_by(
+            "badge_id",
+            "granularity",
+            "period",
+            "period_end",
+            "area_level",
+            "community_area_number",
+            "area",
+            "series",
+        )
         .agg(
             pl.col("observed").first(),
             pl.col("method").unique().sort().str.join(", ").alias("methods"),
@@ -359,9 +442,10 @@ def source_alerts(
     provisional_from: date,
     min_sigma: float,
     min_count: int,
+    region_municipalities: Sequence[str] = (),
 ) -> pl.DataFrame:
     """``marts.alerts`` rows for one source (daily and weekly series of every place)."""
-    daily, weekly = build_series(events, places, series, first_day, last_day)
+    daily, weekly = build_series(events, places, series, first_day, last_day, region_municipalities)
     rows = pl.concat([series_alerts(s, min_sigma=min_sigma, min_count=min_count) for s in (daily, weekly)])
     return finish_alerts(rows, last_day=last_day, provisional_from=provisional_from)
 
@@ -371,11 +455,22 @@ def public_badges(alerts: pl.DataFrame, *, threshold: int) -> pl.DataFrame:
 
     No expected value or threshold is published: they are averages of recent small counts.
     """
-    from pipelines.defs.epidemiology.suppression import suppress
-
     badges = alert_badges(alerts)
     return suppress(badges, "observed", threshold=threshold).select(
-        "badge_id", "granularity", "period", "period_end", "area_level", "community_area_number", "area",
-        "series", "observed", "observed_display", "methods", "alert_type", "severity", "episode_start",
-        "is_provisional", "is_recent",
+        "badge_id",
+        "granularity",
+        "period",
+        "period_end",
+        "area_level",
+        "community_area_number",
+        "area",
+        "series",
+        "observed",
+        "observed_display",
+        "methods",
+        "alert_type",
+        "severity",
+        "episode_start",
+        "is_provisional",
+        "is_recent",
     )

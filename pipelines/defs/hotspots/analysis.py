@@ -18,6 +18,7 @@ which says nothing about where in the region to send a van.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
@@ -25,7 +26,7 @@ import polars as pl
 import shapely
 
 from pipelines.defs.hotspots import spatial
-from pipelines.defs.hotspots.grid import HexGrid, hex_weights, window_matrix
+from pipelines.defs.hotspots.grid import HexGrid, assign_cells, hex_weights, window_matrix
 
 #: Base seed of the permutation draws (window ``k`` uses ``PERMUTATION_SEED + k``): fixed so a re-run
 #: on the same data gives the same classes.
@@ -52,7 +53,9 @@ def window_frame(starts: Sequence[date], window_months: int) -> pl.DataFrame:
     ``window_label`` (e.g. "May 2026 – Jul 2026") and ``is_latest_window``."""
     last_day = pl.col("window_end").dt.offset_by("-1d")
     label = (
-        pl.concat_str([pl.col("window_start").dt.strftime("%b %Y"), pl.lit(" – "), last_day.dt.strftime("%b %Y")])
+        pl.concat_str(
+            [pl.col("window_start").dt.strftime("%b %Y"), pl.lit(" – "), last_day.dt.strftime("%b %Y")]
+        )
         if window_months > 1
         else pl.col("window_start").dt.strftime("%b %Y")
     )
@@ -62,19 +65,15 @@ def window_frame(starts: Sequence[date], window_months: int) -> pl.DataFrame:
             schema={"window_index": pl.Int32, "window_start": pl.Date},
         )
         .with_columns(pl.col("window_start").dt.offset_by(f"{window_months}mo").alias("window_end"))
-        .with_columns(label.alias("window_label"), (pl.col("window_index") == len(starts) - 1).alias("is_latest_window"))
+        .with_columns(
+            label.alias("window_label"), (pl.col("window_index") == len(starts) - 1).alias("is_latest_window")
+        )
     )
 
 
-def _statistics(
-    matrix: np.ndarray, w, *, permutations: int, fdr: float, measure: str, values: np.ndarray | None = None
-) -> pl.DataFrame:
+def _statistics(matrix: np.ndarray, w, *, permutations: int, fdr: float, measure: str) -> pl.DataFrame:
     stats = spatial.local_statistics(matrix, w, permutations=permutations, seed=PERMUTATION_SEED, fdr=fdr)
-    shown = matrix if values is None else values
-    return stats.with_columns(
-        pl.lit(measure).alias("measure"),
-        pl.Series("value", shown.ravel()),
-    )
+    return stats.with_columns(pl.lit(measure).alias("measure"), pl.Series("value", matrix.ravel()))
 
 
 def area_statistics(
@@ -98,7 +97,9 @@ def area_statistics(
     w = spatial.contiguity_weights(shapely.from_wkt(areas.get_column("geometry_wkt").to_numpy()), numbers)
     counts = window_matrix(events, numbers, "community_area_number", starts, window_months)
     population = areas.get_column("population_2020").to_numpy().astype(np.float64)
-    eb = np.vstack([spatial.eb_rates(row, population) for row in counts]) * PER_100K if counts.size else counts
+    eb = (
+        np.vstack([spatial.eb_rates(row, population) for row in counts]) * PER_100K if counts.size else counts
+    )
     frames = [
         _statistics(counts, w, permutations=permutations, fdr=fdr, measure="deaths"),
         _statistics(eb, w, permutations=permutations, fdr=fdr, measure="eb_rate"),
@@ -150,7 +151,9 @@ def emerging(statistics: pl.DataFrame, place_col: str) -> pl.DataFrame:
     return pl.concat(frames)
 
 
-def public_area_hotspots(statistics: pl.DataFrame, windows: pl.DataFrame, areas: pl.DataFrame, region_areas: Sequence[int]) -> pl.DataFrame:
+def public_area_hotspots(
+    statistics: pl.DataFrame, windows: pl.DataFrame, areas: pl.DataFrame, region_areas: Sequence[int]
+) -> pl.DataFrame:
     """Map table per community area, window and measure: classes only (no counts, no z-scores).
 
     Only classes and confidence bins are published because a full set of z-scores could, with the
@@ -202,16 +205,34 @@ def public_hex_hotspots(statistics: pl.DataFrame, windows: pl.DataFrame, grid: H
     )
 
 
-def statistics_table(area_stats: pl.DataFrame, hex_stats: pl.DataFrame, windows: pl.DataFrame) -> pl.DataFrame:
+def statistics_table(
+    area_stats: pl.DataFrame, hex_stats: pl.DataFrame, windows: pl.DataFrame
+) -> pl.DataFrame:
     """The internal table of every statistic (``marts.hotspot_statistics``): both levels, all windows.
 
     ``level`` is ``community_area`` or ``hex``; ``place`` the area number (as text) or H3 index.
     Holds counts and z-scores, so it stays in the warehouse and is never published.
     """
     columns = [
-        "level", "place", "community_area_number", "h3_cell", "measure", "window_index", "window_start",
-        "window_end", "is_latest_window", "value", "gi_z", "gi_p", "gi_q", "gi_bin", "gi_class",
-        "moran_i", "moran_p", "moran_q", "moran_cluster",
+        "level",
+        "place",
+        "community_area_number",
+        "h3_cell",
+        "measure",
+        "window_index",
+        "window_start",
+        "window_end",
+        "is_latest_window",
+        "value",
+        "gi_z",
+        "gi_p",
+        "gi_q",
+        "gi_bin",
+        "gi_class",
+        "moran_i",
+        "moran_p",
+        "moran_q",
+        "moran_cluster",
     ]
     areas = area_stats.with_columns(
         pl.lit("community_area").alias("level"),
@@ -223,13 +244,20 @@ def statistics_table(area_stats: pl.DataFrame, hex_stats: pl.DataFrame, windows:
         pl.col("h3_cell").alias("place"),
         pl.lit(None, dtype=pl.Int32).alias("community_area_number"),
     )
-    return pl.concat([areas, hexes], how="diagonal_relaxed").join(windows, on="window_index").select(columns).sort(
-        "level", "measure", "window_index", "place"
+    return (
+        pl.concat([areas, hexes], how="diagonal_relaxed")
+        .join(windows, on="window_index")
+        .select(columns)
+        .sort("level", "measure", "window_index", "place")
     )
 
 
 def public_emerging(
-    area_emerging: pl.DataFrame, hex_emerging: pl.DataFrame, windows: pl.DataFrame, areas: pl.DataFrame, grid: HexGrid
+    area_emerging: pl.DataFrame,
+    hex_emerging: pl.DataFrame,
+    windows: pl.DataFrame,
+    areas: pl.DataFrame,
+    grid: HexGrid,
 ) -> pl.DataFrame:
     """Map table of emerging-hot-spot categories for community areas and region hex cells."""
     first, last = windows.get_column("window_start").min(), windows.get_column("window_end").max()
@@ -237,15 +265,90 @@ def public_emerging(
     area_part = area_emerging.join(names, on="community_area_number").with_columns(
         pl.lit("community_area").alias("level"), pl.lit(None, dtype=pl.String).alias("h3_cell")
     )
-    hex_part = hex_emerging.join(
-        grid.cells.select("h3_cell", "community_area_number"), on="h3_cell"
-    ).join(names, on="community_area_number", how="left").with_columns(pl.lit("hex").alias("level"))
+    hex_part = (
+        hex_emerging.join(grid.cells.select("h3_cell", "community_area_number"), on="h3_cell")
+        .join(names, on="community_area_number", how="left")
+        .with_columns(pl.lit("hex").alias("level"))
+    )
     return (
         pl.concat([area_part, hex_part], how="diagonal_relaxed")
         .with_columns(pl.lit(first).alias("first_window_start"), pl.lit(last).alias("last_window_end"))
         .select(
-            "level", "community_area_number", "community_area", "h3_cell", "measure", "category",
-            "hot_windows", "windows", "latest_hot", "trend", "trend_p", "first_window_start", "last_window_end",
+            "level",
+            "community_area_number",
+            "community_area",
+            "h3_cell",
+            "measure",
+            "category",
+            "hot_windows",
+            "windows",
+            "latest_hot",
+            "trend",
+            "trend_p",
+            "first_window_start",
+            "last_window_end",
         )
         .sort("level", "measure", "community_area_number", "h3_cell", nulls_last=True)
+    )
+
+
+@dataclass(frozen=True)
+class HotspotTables:
+    """Everything the hot-spot assets write, plus what they report."""
+
+    windows: pl.DataFrame
+    statistics: pl.DataFrame
+    area_hotspots: pl.DataFrame
+    hex_hotspots: pl.DataFrame
+    emerging: pl.DataFrame
+    region: HexGrid
+    permutations: dict[str, int]
+
+
+def hotspot_tables(
+    deaths: pl.DataFrame,
+    areas: pl.DataFrame,
+    grid: HexGrid,
+    *,
+    region_areas: Sequence[int],
+    end: date,
+    window_months: int,
+    steps: int,
+    permutations: int,
+    fdr: float,
+) -> HotspotTables:
+    """Run the whole hot-spot analysis on Chicago overdose deaths.
+
+    ``deaths``: ``day``, ``community_area_number`` (not null), ``latitude``, ``longitude`` (null when
+    unknown), ``weight``; ``areas`` as for :func:`area_statistics`; ``grid`` the city grid with its
+    region cells marked; the windows end at ``end`` (the first provisional month).
+    """
+    starts = window_starts(end, window_months, steps)
+    windows = window_frame(starts, window_months)
+    region = grid.subset(grid.cells.get_column("in_region").to_numpy())
+    located = deaths.filter(pl.col("latitude").is_not_null() & pl.col("longitude").is_not_null())
+    located = located.with_columns(
+        assign_cells(
+            located.get_column("latitude").to_numpy(), located.get_column("longitude").to_numpy(), region
+        )
+    ).filter(pl.col("h3_cell").is_not_null())
+    area_stats = area_statistics(deaths, areas, starts, window_months, permutations=permutations, fdr=fdr)
+    hex_stats = hex_statistics(located, region, starts, window_months, permutations=permutations, fdr=fdr)
+    return HotspotTables(
+        windows=windows,
+        statistics=statistics_table(area_stats, hex_stats, windows),
+        area_hotspots=public_area_hotspots(area_stats, windows, areas, region_areas),
+        hex_hotspots=public_hex_hotspots(hex_stats, windows, region),
+        emerging=public_emerging(
+            emerging(area_stats, "community_area_number"),
+            emerging(hex_stats, "h3_cell"),
+            windows,
+            areas,
+            region,
+        ),
+        region=region,
+        permutations={
+            "community areas": spatial.effective_permutations(permutations, areas.height, fdr),
+            "hex cells": spatial.effective_permutations(permutations, region.cells.height, fdr),
+        },
     )

@@ -21,7 +21,11 @@ from dagster_duckdb import DuckDBResource
 from pipelines.defs.epidemiology.provisional import provisional_start
 from pipelines.defs.hotspots import analysis
 from pipelines.defs.hotspots.alerts import area_keys, public_badges, source_alerts
-from pipelines.defs.hotspots.grid import assign_cells, build_grid, count_by_cell, public_hex_counts
+from pipelines.defs.hotspots.grid import (
+    build_grid,
+    count_by_cell,
+    public_hex_counts,
+)
 from pipelines.defs.marts.regions import region_label
 from pipelines.defs.resources import SettingsResource, warehouse
 from pipelines.settings import Settings
@@ -38,6 +42,9 @@ EMERGING_HOTSPOTS = dg.AssetKey(["marts", "emerging_hotspots"])
 ALERTS = dg.AssetKey(["marts", "alerts"])
 ALERT_BADGES = dg.AssetKey(["marts", "alert_badges"])
 
+#: Field-data tables the hex layer counts when present; declared so one run builds them first.
+FIELD_INPUTS = [dg.AssetKey(["staging", "test_strips"]), dg.AssetKey(["staging", "outreach"])]
+
 #: Tables safe to copy into the dashboard's database (aggregated, suppressed or classes only).
 PUBLIC_TABLES = [
     "marts.hex_counts",
@@ -50,7 +57,9 @@ PUBLIC_TABLES = [
 
 def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
     """Whether ``schema.table`` exists in the warehouse."""
-    return bool(fetch_row(con, read_sql("hotspots/table_exists.sql"), {"schema_name": schema, "table_name": table})[0])
+    return bool(
+        fetch_row(con, read_sql("hotspots/table_exists.sql"), {"schema_name": schema, "table_name": table})[0]
+    )
 
 
 def field_events(con: duckdb.DuckDBPyConnection) -> dict[str, pl.DataFrame]:
@@ -88,7 +97,7 @@ def _provisional_from(cfg: Settings, last_day: date) -> date:
 
 @dg.asset(
     key=HEX_COUNTS,
-    deps=[ME_CASES, COMMUNITY_AREAS],
+    deps=[ME_CASES, COMMUNITY_AREAS, *FIELD_INPUTS],
     group_name=GROUP,
     kinds={"duckdb", "polars", "h3"},
     description="Public hex layer: overdose deaths, positive test strips and outreach contacts per "
@@ -124,21 +133,29 @@ def hex_counts(duckdb: DuckDBResource, settings: SettingsResource) -> dg.Materia
 @dg.multi_asset(
     specs=[
         dg.AssetSpec(
-            HOTSPOT_STATISTICS, deps=[ME_CASES, COMMUNITY_AREAS], kinds={"duckdb", "polars"},
+            HOTSPOT_STATISTICS,
+            deps=[ME_CASES, COMMUNITY_AREAS],
+            kinds={"duckdb", "polars"},
             description="Internal: every hot-spot statistic (counts, EB rates, Gi* z/p/q, Local "
             "Moran I/p/q) per community area or region hex cell and time window. Never published.",
         ),
         dg.AssetSpec(
-            AREA_HOTSPOTS, deps=[ME_CASES, COMMUNITY_AREAS], kinds={"duckdb"},
+            AREA_HOTSPOTS,
+            deps=[ME_CASES, COMMUNITY_AREAS],
+            kinds={"duckdb"},
             description="Public: Gi* hot/cold spot class and bin, and Local Moran cluster type, per "
             "community area, time window and measure (deaths; EB-smoothed rate).",
         ),
         dg.AssetSpec(
-            HEX_HOTSPOTS, deps=[ME_CASES, COMMUNITY_AREAS], kinds={"duckdb", "h3"},
+            HEX_HOTSPOTS,
+            deps=[ME_CASES, COMMUNITY_AREAS],
+            kinds={"duckdb", "h3"},
             description="Public: Gi* and Local Moran classes per H3 cell of the region and time window.",
         ),
         dg.AssetSpec(
-            EMERGING_HOTSPOTS, deps=[ME_CASES, COMMUNITY_AREAS], kinds={"duckdb"},
+            EMERGING_HOTSPOTS,
+            deps=[ME_CASES, COMMUNITY_AREAS],
+            kinds={"duckdb"},
             description="Public: emerging-hot-spot category (new, intensifying, persistent, "
             "diminishing, ...) per community area and region hex cell over the recent windows.",
         ),
@@ -150,46 +167,56 @@ def hotspots(context: dg.AssetExecutionContext, duckdb: DuckDBResource, settings
     cfg = settings.get()
     with warehouse(duckdb, cfg) as con:
         areas = query_sql_file(con, "hotspots/community_areas.sql").pl()
-        deaths = query_sql_file(con, "hotspots/overdose_events.sql").pl().filter(pl.col("community_area_number").is_not_null())
+        deaths = query_sql_file(con, "hotspots/overdose_events.sql").pl()
         _, last_day = _data_span(con)
-        end = _provisional_from(cfg, last_day)
-        starts = analysis.window_starts(end, cfg.hotspot_window_months, cfg.emerging_steps)
-        windows = analysis.window_frame(starts, cfg.hotspot_window_months)
-        grid = build_grid(areas, cfg.h3_resolution, cfg.region_areas)
-        region = grid.subset(grid.cells.get_column("in_region").to_numpy())
-        located = deaths.filter(pl.col("latitude").is_not_null())
-        located = located.with_columns(
-            assign_cells(located.get_column("latitude").to_numpy(), located.get_column("longitude").to_numpy(), region)
-        ).filter(pl.col("h3_cell").is_not_null())
-        options = {"permutations": cfg.hotspot_permutations, "fdr": cfg.hotspot_fdr}
-        area_stats = analysis.area_statistics(deaths, areas, starts, cfg.hotspot_window_months, **options)
-        hex_stats = analysis.hex_statistics(located, region, starts, cfg.hotspot_window_months, **options)
+        result = analysis.hotspot_tables(
+            deaths.filter(pl.col("community_area_number").is_not_null()),
+            areas,
+            build_grid(areas, cfg.h3_resolution, cfg.region_areas),
+            region_areas=cfg.region_areas,
+            end=_provisional_from(cfg, last_day),
+            window_months=cfg.hotspot_window_months,
+            steps=cfg.emerging_steps,
+            permutations=cfg.hotspot_permutations,
+            fdr=cfg.hotspot_fdr,
+        )
         tables = {
-            "hotspot_statistics_frame": analysis.statistics_table(area_stats, hex_stats, windows),
-            "area_hotspots_frame": analysis.public_area_hotspots(area_stats, windows, areas, cfg.region_areas),
-            "hex_hotspots_frame": analysis.public_hex_hotspots(hex_stats, windows, region),
-            "emerging_hotspots_frame": analysis.public_emerging(
-                analysis.emerging(area_stats, "community_area_number"), analysis.emerging(hex_stats, "h3_cell"),
-                windows, areas, region,
-            ),
+            "hotspot_statistics_frame": result.statistics,
+            "area_hotspots_frame": result.area_hotspots,
+            "hex_hotspots_frame": result.hex_hotspots,
+            "emerging_hotspots_frame": result.emerging,
         }
         _write(con, "hotspots/write_hotspot_tables.sql", tables)
-    latest = tables["area_hotspots_frame"].filter(pl.col("is_latest_window"), pl.col("measure") == "eb_rate")
+    labels = result.windows.get_column("window_label")
+    latest = result.area_hotspots.filter(pl.col("is_latest_window"), pl.col("measure") == "eb_rate")
     hot_areas = latest.filter(pl.col("gi_class") == "hot spot").get_column("community_area").to_list()
-    emerging = tables["emerging_hotspots_frame"]
-    context.log.info("latest window %s: hot community areas (EB rate) %s", windows["window_label"][-1], hot_areas)
-    shared = {"windows": f"{windows['window_label'][0]} … {windows['window_label'][-1]}", "permutations": cfg.hotspot_permutations}
-    yield dg.MaterializeResult(asset_key=HOTSPOT_STATISTICS, metadata={"rows": tables["hotspot_statistics_frame"].height, **shared})
+    context.log.info("latest window %s: hot community areas (EB rate) %s", labels[-1], hot_areas)
+    shared = {
+        "windows": f"{labels[0]} … {labels[-1]}",
+        **{f"permutations ({level})": n for level, n in result.permutations.items()},
+    }
+    emerging = result.emerging
+    yield dg.MaterializeResult(
+        asset_key=HOTSPOT_STATISTICS, metadata={"rows": tables["hotspot_statistics_frame"].height, **shared}
+    )
     yield dg.MaterializeResult(
         asset_key=AREA_HOTSPOTS,
-        metadata={"rows": tables["area_hotspots_frame"].height, "hot areas, latest window (EB rate)": ", ".join(hot_areas) or "none", **shared},
+        metadata={
+            "rows": tables["area_hotspots_frame"].height,
+            "hot areas, latest window (EB rate)": ", ".join(hot_areas) or "none",
+            **shared,
+        },
     )
     yield dg.MaterializeResult(
         asset_key=HEX_HOTSPOTS,
         metadata={
             "rows": tables["hex_hotspots_frame"].height,
-            "region cells": region.cells.height,
-            "hot cells, latest window": int(tables["hex_hotspots_frame"].filter(pl.col("is_latest_window"), pl.col("gi_class") == "hot spot").height),
+            "region cells": result.region.cells.height,
+            "hot cells, latest window": int(
+                tables["hex_hotspots_frame"]
+                .filter(pl.col("is_latest_window"), pl.col("gi_class") == "hot spot")
+                .height
+            ),
             **shared,
         },
     )
@@ -198,7 +225,13 @@ def hotspots(context: dg.AssetExecutionContext, duckdb: DuckDBResource, settings
         metadata={
             "rows": emerging.height,
             "categories": dg.MetadataValue.json(
-                {f"{r['level']}/{r['measure']}/{r['category']}": r["len"] for r in emerging.group_by("level", "measure", "category").len().sort("level", "measure", "category").iter_rows(named=True)}
+                {
+                    f"{r['level']}/{r['measure']}/{r['category']}": r["len"]
+                    for r in emerging.group_by("level", "measure", "category")
+                    .len()
+                    .sort("level", "measure", "category")
+                    .iter_rows(named=True)
+                }
             ),
             **shared,
         },
@@ -208,13 +241,17 @@ def hotspots(context: dg.AssetExecutionContext, duckdb: DuckDBResource, settings
 @dg.multi_asset(
     specs=[
         dg.AssetSpec(
-            ALERTS, deps=[ME_CASES, COMMUNITY_AREAS], kinds={"duckdb", "polars"},
+            ALERTS,
+            deps=[ME_CASES, COMMUNITY_AREAS, *FIELD_INPUTS],
+            kinds={"duckdb", "polars"},
             description="Internal: spike alerts (EARS C1/C2/C3 daily and weekly; Farrington-style "
             "seasonal regression weekly) per region community area, region and Chicago, with "
             "observed, expected, threshold, method, alert type and severity.",
         ),
         dg.AssetSpec(
-            ALERT_BADGES, deps=[ME_CASES, COMMUNITY_AREAS], kinds={"duckdb"},
+            ALERT_BADGES,
+            deps=[ME_CASES, COMMUNITY_AREAS, *FIELD_INPUTS],
+            kinds={"duckdb"},
             description="Public: one badge per alerting area, series and period (methods, type, "
             "severity), observed count suppressed; what the map and the new-alert sensor read.",
         ),
@@ -226,14 +263,25 @@ def spike_alerts(duckdb: DuckDBResource, settings: SettingsResource):
     cfg = settings.get()
     with warehouse(duckdb, cfg) as con:
         areas = query_sql_file(con, "hotspots/community_areas.sql").pl()
-        names = dict(zip(areas["community_area_number"].to_list(), areas["community_area"].to_list(), strict=True))
+        names = dict(
+            zip(areas["community_area_number"].to_list(), areas["community_area"].to_list(), strict=True)
+        )
         places = area_keys(list(cfg.region_areas), names, region_label(cfg.region_areas))
         first_day, last_day = _data_span(con)
-        options = {"min_sigma": cfg.alert_min_sigma, "min_count": cfg.alert_min_count}
+        options = {
+            "min_sigma": cfg.alert_min_sigma,
+            "min_count": cfg.alert_min_count,
+            "region_municipalities": cfg.region_municipalities,
+        }
         parts = [
             source_alerts(
-                query_sql_file(con, "hotspots/overdose_events.sql").pl(), places, "overdose_deaths",
-                first_day=first_day, last_day=last_day, provisional_from=_provisional_from(cfg, last_day), **options,
+                query_sql_file(con, "hotspots/overdose_events.sql").pl(),
+                places,
+                "overdose_deaths",
+                first_day=first_day,
+                last_day=last_day,
+                provisional_from=_provisional_from(cfg, last_day),
+                **options,
             )
         ]
         strips = field_events(con).get("positive_test_strips")
@@ -242,8 +290,13 @@ def spike_alerts(duckdb: DuckDBResource, settings: SettingsResource):
             # Field logs are final when entered: nothing about them is provisional.
             parts.append(
                 source_alerts(
-                    strips, places, "positive_test_strips", first_day=strip_first, last_day=strip_last,
-                    provisional_from=strip_last + timedelta(days=1), **options,
+                    strips,
+                    places,
+                    "positive_test_strips",
+                    first_day=strip_first,
+                    last_day=strip_last,
+                    provisional_from=strip_last + timedelta(days=1),
+                    **options,
                 )
             )
         alerts = pl.concat(parts)
@@ -254,8 +307,12 @@ def spike_alerts(duckdb: DuckDBResource, settings: SettingsResource):
         asset_key=ALERTS,
         metadata={
             "rows": alerts.height,
-            "by method": dg.MetadataValue.json(dict(alerts.group_by("method").len().sort("method").iter_rows())),
-            "by type": dg.MetadataValue.json(dict(alerts.group_by("alert_type").len().sort("alert_type").iter_rows())),
+            "by method": dg.MetadataValue.json(
+                dict(alerts.group_by("method").len().sort("method").iter_rows())
+            ),
+            "by type": dg.MetadataValue.json(
+                dict(alerts.group_by("alert_type").len().sort("alert_type").iter_rows())
+            ),
         },
     )
     yield dg.MaterializeResult(
@@ -264,7 +321,11 @@ def spike_alerts(duckdb: DuckDBResource, settings: SettingsResource):
             "rows": badges.height,
             "recent badges": recent.height,
             "recent": dg.MetadataValue.md(
-                "\n".join(f"- {r['area']}: {r['alert_type']} ({r['severity']}), {r['granularity']} of {r['period']}" for r in recent.iter_rows(named=True)) or "none"
+                "\n".join(
+                    f"- {r['area']}: {r['alert_type']} ({r['severity']}), {r['granularity']} of {r['period']}"
+                    for r in recent.iter_rows(named=True)
+                )
+                or "none"
             ),
         },
     )

@@ -10,10 +10,18 @@ from pipelines.warehouse import fetch_row, read_sql
 
 @dg.multi_asset_check(
     specs=[
-        dg.AssetCheckSpec("no_small_counts_published", asset=HEX_COUNTS, blocking=True,
-                          description="No hex cell is published with a count below the suppression threshold."),
-        dg.AssetCheckSpec("no_small_counts_published", asset=ALERT_BADGES, blocking=True,
-                          description="No alert badge shows an observed count from 1 to the threshold minus one."),
+        dg.AssetCheckSpec(
+            "no_small_counts_published",
+            asset=HEX_COUNTS,
+            blocking=True,
+            description="No hex cell is published with a count below the suppression threshold.",
+        ),
+        dg.AssetCheckSpec(
+            "no_small_counts_published",
+            asset=ALERT_BADGES,
+            blocking=True,
+            description="No alert badge shows an observed count from 1 to the threshold minus one.",
+        ),
     ],
 )
 def public_hotspot_counts_suppressed(duckdb: DuckDBResource, settings: SettingsResource):
@@ -23,10 +31,18 @@ def public_hotspot_counts_suppressed(duckdb: DuckDBResource, settings: SettingsR
         small_cells, small_badges = fetch_row(
             con, read_sql("hotspots/check_public_counts.sql"), {"threshold": cfg.suppress_below}
         )
-    yield dg.AssetCheckResult(asset_key=HEX_COUNTS, check_name="no_small_counts_published",
-                              passed=small_cells == 0, metadata={"small_cells": small_cells})
-    yield dg.AssetCheckResult(asset_key=ALERT_BADGES, check_name="no_small_counts_published",
-                              passed=small_badges == 0, metadata={"small_badges": small_badges})
+    yield dg.AssetCheckResult(
+        asset_key=HEX_COUNTS,
+        check_name="no_small_counts_published",
+        passed=small_cells == 0,
+        metadata={"small_cells": small_cells},
+    )
+    yield dg.AssetCheckResult(
+        asset_key=ALERT_BADGES,
+        check_name="no_small_counts_published",
+        passed=small_badges == 0,
+        metadata={"small_badges": small_badges},
+    )
 
 
 @dg.asset_check(

@@ -68,8 +68,10 @@ def message(badges: Sequence[dict[str, Any]]) -> tuple[str, str]:
             "",
             *(f"- {line}" for line in lines),
             "",
-            "Counts from 1 to 9 are shown as \"<10\". Recent weeks are provisional: deaths awaiting "
-            "toxicology are not counted yet. See the dashboard's alerts page for context.",
+            (
+                'Small counts are shown as "<10" (below the publication threshold). Recent weeks are '
+                "provisional: deaths awaiting toxicology are not counted yet."
+            ),
         ]
     )
     return subject, body
@@ -97,7 +99,9 @@ def send_email(settings: Settings, subject: str, body: str, timeout: float = TIM
     mail.set_content(body)
     context = ssl.create_default_context()
     if settings.smtp_port == 465:
-        server: smtplib.SMTP = smtplib.SMTP_SSL(settings.smtp_host, settings.smtp_port, timeout=timeout, context=context)
+        server: smtplib.SMTP = smtplib.SMTP_SSL(
+            settings.smtp_host, settings.smtp_port, timeout=timeout, context=context
+        )
     else:
         server = smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=timeout)
     with server:
@@ -125,7 +129,9 @@ def deliver(badges: Sequence[dict[str, Any]], settings: Settings) -> list[Delive
         except requests.RequestException as exc:
             # The URL may carry a secret token: report the error type and status only.
             status = getattr(getattr(exc, "response", None), "status_code", None)
-            results.append(Delivery("webhook", "failed", f"{type(exc).__name__}{f' (HTTP {status})' if status else ''}"))
+            results.append(
+                Delivery("webhook", "failed", f"{type(exc).__name__}{f' (HTTP {status})' if status else ''}")
+            )
     else:
         results.append(Delivery("webhook", "off"))
     if email_enabled(settings):

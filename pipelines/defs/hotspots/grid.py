@@ -25,6 +25,7 @@ import numpy as np
 import polars as pl
 import shapely
 
+from pipelines.defs.epidemiology.suppression import suppress
 from pipelines.defs.geography.placement import point_in_area
 
 #: Period types of :func:`count_by_cell`.
@@ -75,14 +76,18 @@ def cell_polygons(cells: Sequence[str]) -> np.ndarray:
 def build_grid(areas: pl.DataFrame, resolution: int, region_areas: Sequence[int] = ()) -> HexGrid:
     """The grid over all ``areas`` (``community_area_number``, ``geometry_wkt``), region cells marked."""
     cells = cells_covering(areas.get_column("geometry_wkt").to_list(), resolution)
-    region = set(
-        cells_covering(
-            areas.filter(pl.col("community_area_number").is_in(list(region_areas)))
-            .get_column("geometry_wkt")
-            .to_list(),
-            resolution,
+    region = (
+        set(
+            cells_covering(
+                areas.filter(pl.col("community_area_number").is_in(list(region_areas)))
+                .get_column("geometry_wkt")
+                .to_list(),
+                resolution,
+            )
         )
-    ) if region_areas else set()
+        if region_areas
+        else set()
+    )
     centres = np.array([h3.cell_to_latlng(cell) for cell in cells], dtype=np.float64).reshape(-1, 2)
     area_of_centre = point_in_area(centres[:, 0], centres[:, 1], areas)
     frame = pl.DataFrame(
@@ -95,9 +100,7 @@ def build_grid(areas: pl.DataFrame, resolution: int, region_areas: Sequence[int]
             "in_region": pl.Series(cells, dtype=pl.String).is_in(sorted(region)),
         },
         schema_overrides={"community_area_number": pl.Int32},
-    ).with_columns(
-        pl.when(pl.col("community_area_number") > 0).then(pl.col("community_area_number"))
-    )
+    ).with_columns(pl.when(pl.col("community_area_number") > 0).then(pl.col("community_area_number")))
     return HexGrid(resolution, frame, cell_polygons(cells))
 
 
@@ -105,10 +108,14 @@ def assign_cells(latitude: np.ndarray, longitude: np.ndarray, grid: HexGrid) -> 
     """The grid cell containing each point (null outside the grid), via one spatial join."""
     if len(latitude) == 0:
         return pl.Series("h3_cell", [], dtype=pl.String)
-    polygons = gpd.GeoDataFrame({"cell_index": np.arange(len(grid.polygons))}, geometry=grid.polygons, crs="EPSG:4326")
+    polygons = gpd.GeoDataFrame(
+        {"cell_index": np.arange(len(grid.polygons))}, geometry=grid.polygons, crs="EPSG:4326"
+    )
     points = gpd.GeoDataFrame(
         {"point_index": np.arange(len(latitude))},
-        geometry=gpd.points_from_xy(np.asarray(longitude, dtype=np.float64), np.asarray(latitude, dtype=np.float64)),
+        geometry=gpd.points_from_xy(
+            np.asarray(longitude, dtype=np.float64), np.asarray(latitude, dtype=np.float64)
+        ),
         crs="EPSG:4326",
     )
     joined = gpd.sjoin(points, polygons, how="left", predicate="within")
@@ -139,15 +146,25 @@ def count_by_cell(events: pl.DataFrame, grid: HexGrid, metric: str) -> pl.DataFr
     cells with a positive count; events outside the grid are not counted.
     """
     located = events.filter(pl.col("latitude").is_not_null() & pl.col("longitude").is_not_null())
-    cells = assign_cells(located.get_column("latitude").to_numpy(), located.get_column("longitude").to_numpy(), grid)
+    cells = assign_cells(
+        located.get_column("latitude").to_numpy(), located.get_column("longitude").to_numpy(), grid
+    )
     located = located.with_columns(cells.alias("h3_cell")).filter(pl.col("h3_cell").is_not_null())
     per_type = [
-        located.group_by("h3_cell", pl.col("day").dt.truncate("1mo" if kind == "month" else "1y").alias("period"))
+        located.group_by(
+            "h3_cell", pl.col("day").dt.truncate("1mo" if kind == "month" else "1y").alias("period")
+        )
         .agg(pl.col("weight").sum().cast(pl.Int64).alias("count"))
         .with_columns(pl.lit(kind).alias("period_type"))
         for kind in PERIOD_TYPES
     ]
-    schema = {"h3_cell": pl.String, "metric": pl.String, "period_type": pl.String, "period": pl.Date, "count": pl.Int64}
+    schema = {
+        "h3_cell": pl.String,
+        "metric": pl.String,
+        "period_type": pl.String,
+        "period": pl.Date,
+        "count": pl.Int64,
+    }
     if not per_type:
         return pl.DataFrame(schema=schema)
     return (
@@ -192,7 +209,9 @@ def window_matrix(
     return matrix
 
 
-def public_hex_counts(counts: pl.DataFrame, grid: HexGrid, *, threshold: int, provisional_from) -> tuple[pl.DataFrame, int]:
+def public_hex_counts(
+    counts: pl.DataFrame, grid: HexGrid, *, threshold: int, provisional_from
+) -> tuple[pl.DataFrame, int]:
     """The published hex layer: counts per cell and period with every small cell left out.
 
     Small-number suppression (:func:`pipelines.defs.epidemiology.suppression.suppress`) runs per
@@ -202,12 +221,14 @@ def public_hex_counts(counts: pl.DataFrame, grid: HexGrid, *, threshold: int, pr
     listed either, so a missing cell means "0 or too few to show". Returns the table and the number
     of cell-periods hidden.
     """
-    from pipelines.defs.epidemiology.suppression import suppress
-
-    checked = suppress(counts, "count", threshold=threshold, complementary_by=["metric", "period_type", "period"])
+    checked = suppress(
+        counts, "count", threshold=threshold, complementary_by=["metric", "period_type", "period"]
+    )
     visible = checked.filter(~pl.col("count_suppressed"))
-    step = pl.when(pl.col("period_type") == "month").then(pl.col("period").dt.offset_by("1mo")).otherwise(
-        pl.col("period").dt.offset_by("1y")
+    step = (
+        pl.when(pl.col("period_type") == "month")
+        .then(pl.col("period").dt.offset_by("1mo"))
+        .otherwise(pl.col("period").dt.offset_by("1y"))
     )
     table = visible.join(grid.cells, on="h3_cell", how="inner").select(
         "h3_cell",

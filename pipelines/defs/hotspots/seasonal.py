@@ -52,7 +52,12 @@ _MAX_ETA = 30.0
 
 
 def fit_poisson(
-    X: npt.ArrayLike, y: npt.ArrayLike, weights: npt.ArrayLike | None = None, *, iterations: int = 50, tol: float = 1e-8
+    X: npt.ArrayLike,
+    y: npt.ArrayLike,
+    weights: npt.ArrayLike | None = None,
+    *,
+    iterations: int = 50,
+    tol: float = 1e-8,
 ) -> dict[str, np.ndarray]:
     """Poisson log-linear regressions by IRLS, many at once.
 
@@ -101,10 +106,16 @@ def _anscombe_reweight(X: np.ndarray, y: np.ndarray, w: np.ndarray, fit: dict[st
     mu, phi = fit["mu"], fit["dispersion"][:, None]
     hat = w * mu * ((X @ fit["xtwx_inv"]) * X).sum(axis=2)
     with np.errstate(divide="ignore", invalid="ignore"):
-        resid = 1.5 * (y ** (2 / 3) - mu ** (2 / 3)) / (mu ** (1 / 6) * np.sqrt(phi * np.clip(1.0 - hat, 1e-6, None)))
-    omega = np.where((w > 0) & (resid > REWEIGHT_ABOVE), resid ** -2.0, 1.0) * (w > 0)
+        resid = (
+            1.5
+            * (y ** (2 / 3) - mu ** (2 / 3))
+            / (mu ** (1 / 6) * np.sqrt(phi * np.clip(1.0 - hat, 1e-6, None)))
+        )
+    omega = np.where((w > 0) & (resid > REWEIGHT_ABOVE), resid**-2.0, 1.0) * (w > 0)
     total = omega.sum(axis=1, keepdims=True)
-    return np.where(total > 0, omega * (w > 0).sum(axis=1, keepdims=True) / np.where(total > 0, total, 1.0), 0.0)
+    return np.where(
+        total > 0, omega * (w > 0).sum(axis=1, keepdims=True) / np.where(total > 0, total, 1.0), 0.0
+    )
 
 
 def _fit_reweighted(X: np.ndarray, y: np.ndarray, w: np.ndarray) -> dict[str, np.ndarray]:
@@ -112,10 +123,14 @@ def _fit_reweighted(X: np.ndarray, y: np.ndarray, w: np.ndarray) -> dict[str, np
     return fit_poisson(X, y, _anscombe_reweight(X, y, w, first))
 
 
-def farrington_threshold(mu0: npt.ArrayLike, dispersion: npt.ArrayLike, var_eta: npt.ArrayLike, alpha: float = ALPHA) -> np.ndarray:
+def farrington_threshold(
+    mu0: npt.ArrayLike, dispersion: npt.ArrayLike, var_eta: npt.ArrayLike, alpha: float = ALPHA
+) -> np.ndarray:
     """Upper threshold ``U`` from the 2/3-power transformation (see the module docstring)."""
     mu0 = np.asarray(mu0, dtype=np.float64)
-    spread = 4.0 / 9.0 * np.asarray(dispersion) * mu0 ** (1 / 3) + 4.0 / 9.0 * mu0 ** (4 / 3) * np.asarray(var_eta)
+    spread = 4.0 / 9.0 * np.asarray(dispersion) * mu0 ** (1 / 3) + 4.0 / 9.0 * mu0 ** (4 / 3) * np.asarray(
+        var_eta
+    )
     return (mu0 ** (2 / 3) + norm.ppf(1.0 - alpha) * np.sqrt(spread)) ** 1.5
 
 
@@ -127,6 +142,7 @@ def seasonal_glm(
     min_baseline: int = MIN_BASELINE_WEEKS,
     guard: int = GUARD_WEEKS,
     alpha: float = ALPHA,
+    start: int = 0,
 ) -> dict[str, np.ndarray]:
     """Farrington-style expected counts, thresholds and alarms for weekly series.
 
@@ -134,7 +150,8 @@ def seasonal_glm(
     fractional years (e.g. days since 2000-01-01 / 365.25), for the yearly wave. Returns arrays
     shaped like ``counts``: ``expected``, ``threshold``, ``statistic`` (``(y − μ0)/(U − μ0)``,
     ≥ 1 exactly when the count is above the threshold), ``dispersion``, ``trend_used`` (bool) and
-    ``alarm``. Weeks with less than ``min_baseline`` weeks of history before the guard band are NaN.
+    ``alarm``. Weeks with less than ``min_baseline`` weeks of history before the guard band, and
+    weeks before ``start`` (to evaluate only the latest weeks), are NaN.
     """
     y_all = np.atleast_2d(np.asarray(counts, dtype=np.float64))
     phase = np.asarray(phase, dtype=np.float64)
@@ -145,7 +162,7 @@ def seasonal_glm(
     out = {name: np.full(y_all.shape, np.nan) for name in names}
     out["trend_used"] = np.zeros(y_all.shape, dtype=bool)
     out["alarm"] = np.zeros(y_all.shape, dtype=bool)
-    targets = np.arange(min_baseline + guard, n_weeks)
+    targets = np.arange(max(min_baseline + guard, start), n_weeks)
     if targets.size == 0 or n_series == 0:
         return out
 
@@ -160,8 +177,12 @@ def seasonal_glm(
     angle_w = 2 * np.pi * phase_padded[index]
     angle_0 = 2 * np.pi * phase[targets]
     ones = np.ones_like(angle_w)
-    X_trend = np.stack([ones, np.broadcast_to(years_before, angle_w.shape), np.sin(angle_w), np.cos(angle_w)], axis=-1)
-    x0_trend = np.stack([np.ones_like(angle_0), np.zeros_like(angle_0), np.sin(angle_0), np.cos(angle_0)], axis=-1)
+    X_trend = np.stack(
+        [ones, np.broadcast_to(years_before, angle_w.shape), np.sin(angle_w), np.cos(angle_w)], axis=-1
+    )
+    x0_trend = np.stack(
+        [np.ones_like(angle_0), np.zeros_like(angle_0), np.sin(angle_0), np.cos(angle_0)], axis=-1
+    )
     X_flat, x0_flat = X_trend[..., [0, 2, 3]], x0_trend[..., [0, 2, 3]]
 
     # Every (series, target) pair is one fit: fits are ordered series-major.
@@ -199,7 +220,9 @@ def seasonal_glm(
     threshold = farrington_threshold(mu0, phi, var_eta, alpha)
     observed = y_all[:, targets].reshape(-1)
     with np.errstate(divide="ignore", invalid="ignore"):
-        statistic = np.where(threshold > mu0, (observed - mu0) / (threshold - mu0), np.where(observed > mu0, np.inf, 0.0))
+        statistic = np.where(
+            threshold > mu0, (observed - mu0) / (threshold - mu0), np.where(observed > mu0, np.inf, 0.0)
+        )
     shape = (n_series, targets.size)
     out["expected"][:, targets] = mu0.reshape(shape)
     out["threshold"][:, targets] = threshold.reshape(shape)

@@ -33,11 +33,15 @@ conditional-permutation inference; this module adds what the workgroup's map nee
 * **Emerging hot spots** (:func:`emerging_hotspots`) — the ArcGIS Pro "Emerging Hot Spot Analysis"
   categories from a Gi\\* result per time window and a Mann-Kendall trend test on the Gi\\* z-scores.
 
-Limits: with ``P`` permutations the smallest p-value is ``1/(P+1)`` (0.001 at 999), so the
-false-discovery-rate step can only call a place significant when enough places are that extreme
-together (with ``n`` places at FDR 5 %, at least ``n / 50`` of them: 2 of the 77 community areas,
-4 of ~150 region hexagons); a study area with no variation at all (every count equal) has no hot or
-cold spots.
+Permutations. With ``P`` permutations the smallest p-value is ``1/(P+1)``; with ``n`` places the
+FDR step can flag a single place only if that is at most ``fdr / n``. :func:`effective_permutations`
+therefore raises the requested number (≥ 999) to the next ``k·1000 − 1`` that allows it: 1,999 for
+the 77 community areas and 3,999 for ~150 region hexagons at FDR 5 %. Otherwise a small cluster
+(two or three extreme cells) could never be significant, however extreme.
+
+Limits: a study area with no variation at all (every count equal) has no hot or cold spots; the
+conditional permutation holds each place's own value fixed, so one extreme cell among ordinary
+neighbours makes its *neighbours* significant rather than itself — a cluster is a neighbourhood.
 """
 
 from __future__ import annotations
@@ -146,6 +150,17 @@ def pseudo_p(observed: npt.ArrayLike, simulated: npt.ArrayLike, direction: npt.A
     return (m + 1.0) / (sims.shape[0] + 1.0)
 
 
+def effective_permutations(requested: int, n_places: int, fdr: float) -> int:
+    """Permutations actually used: ``requested`` raised until ``1/(P+1) ≤ fdr / n_places``.
+
+    Rounded up to ``k·1000 − 1`` (999, 1999, ...) so the p-values stay round numbers.
+    """
+    needed = int(np.ceil(n_places / fdr)) - 1
+    if requested >= needed:
+        return requested
+    return int(np.ceil((needed + 1) / 1000.0) * 1000) - 1
+
+
 def _confidence_bin(z: np.ndarray, q: np.ndarray) -> np.ndarray:
     level = np.select([q <= 0.01, q <= 0.05, q <= 0.10], [3, 2, 1], default=0)
     return (np.sign(np.nan_to_num(z)) * level).astype(np.int8)
@@ -173,21 +188,29 @@ def gi_star(
     """Getis-Ord Gi\\* per place with permutation inference and FDR (see the module docstring).
 
     ``values`` are in the weights' ``id_order``; ``w`` is binary contiguity without self-neighbours
-    (the self-weight 1 is added here). Returns one row per place, in order, with ``gi_z``,
+    (the self-weight 1 is added here); ``permutations`` is raised by :func:`effective_permutations`.
+    Returns one row per place, in order, with ``gi_z``,
     ``gi_p`` (permutation p), ``gi_q`` (BH-adjusted), ``gi_bin`` (−3…3) and ``gi_class``.
     A study area where every value is equal gives z = 0, p = q = 1 everywhere.
     """
     y = _check(values, w, permutations)
     if np.ptp(y) == 0:
         return _constant_result(y.size, "gi")
+    permutations = effective_permutations(permutations, y.size, fdr)
     with warnings.catch_warnings():
         # esda warns that its p_sim alternative will change in a future major release; p_sim is
         # not used (see pseudo_p), so the warning does not concern us.
         warnings.simplefilter("ignore", DeprecationWarning)
         warnings.simplefilter("ignore", RuntimeWarning)
         g = esda.G_Local(
-            y, copy_weights(w), transform="B", star=True, permutations=permutations,
-            n_jobs=1, seed=seed, keep_simulations=True,
+            y,
+            copy_weights(w),
+            transform="B",
+            star=True,
+            permutations=permutations,
+            n_jobs=1,
+            seed=seed,
+            keep_simulations=True,
         )
     z = np.nan_to_num(np.asarray(g.Zs, dtype=np.float64))
     p = pseudo_p(g.Gs, g.sim, z)
@@ -199,7 +222,9 @@ def gi_star(
             "gi_p": p,
             "gi_q": q,
             "gi_bin": _confidence_bin(z, q),
-            "gi_class": np.where(significant & (z > 0), HOT, np.where(significant & (z < 0), COLD, NOT_SIGNIFICANT)),
+            "gi_class": np.where(
+                significant & (z > 0), HOT, np.where(significant & (z < 0), COLD, NOT_SIGNIFICANT)
+            ),
         }
     )
 
@@ -221,16 +246,22 @@ def local_moran(
     y = _check(values, w, permutations)
     if np.ptp(y) == 0:
         return _constant_result(y.size, "moran")
+    permutations = effective_permutations(permutations, y.size, fdr)
     with warnings.catch_warnings():
         # See gi_star: p_sim is not used.
         warnings.simplefilter("ignore", DeprecationWarning)
         warnings.simplefilter("ignore", RuntimeWarning)
         m = esda.Moran_Local(
-            y, copy_weights(w), transformation="r", permutations=permutations,
-            n_jobs=1, seed=seed, keep_simulations=True,
+            y,
+            copy_weights(w),
+            transformation="r",
+            permutations=permutations,
+            n_jobs=1,
+            seed=seed,
+            keep_simulations=True,
         )
-    # Positive I (a cluster of like values) is tested upward, negative I (an outlier) downward,
-    # each against the simulated local I of that place.
+    # Each place is tested in the direction its I departs from its own simulated values: upward for
+    # a cluster of like values, downward for an outlier.
     p = pseudo_p(m.Is, m.sim, np.asarray(m.Is) - np.asarray(m.sim).mean(axis=0))
     q = bh_qvalues(p)
     quadrant = np.asarray(m.q, dtype=np.int64)
@@ -250,8 +281,11 @@ def _constant_result(n: int, prefix: str) -> pl.DataFrame:
     if prefix == "gi":
         return pl.DataFrame(
             {
-                "gi_z": np.zeros(n), "gi_p": ones, "gi_q": ones,
-                "gi_bin": np.zeros(n, dtype=np.int8), "gi_class": [NOT_SIGNIFICANT] * n,
+                "gi_z": np.zeros(n),
+                "gi_p": ones,
+                "gi_q": ones,
+                "gi_bin": np.zeros(n, dtype=np.int8),
+                "gi_class": [NOT_SIGNIFICANT] * n,
             }
         )
     return pl.DataFrame(
@@ -279,7 +313,12 @@ def local_statistics(
     frames = []
     for k, row in enumerate(matrix):
         parts = [
-            pl.DataFrame({"window_index": np.full(row.size, k, dtype=np.int32), "place_index": np.arange(row.size, dtype=np.int32)}),
+            pl.DataFrame(
+                {
+                    "window_index": np.full(row.size, k, dtype=np.int32),
+                    "place_index": np.arange(row.size, dtype=np.int32),
+                }
+            ),
             gi_star(row, w, permutations=permutations, seed=seed + k, fdr=fdr),
         ]
         if moran:

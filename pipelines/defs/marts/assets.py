@@ -9,6 +9,7 @@ from dagster_duckdb import DuckDBResource
 from pipelines.defs.medical_examiner.assets import me_cases
 from pipelines.defs.resources import SettingsResource, warehouse
 from pipelines.defs.field_data.assets import FIELD_DATA_MARTS
+from pipelines.defs.hotspots.assets import PUBLIC_TABLES as HOTSPOT_MARTS
 from pipelines.defs.marts.regions import region_label, region_params, region_spec
 from pipelines.warehouse import fetch_row, publish_tables, run_sql_file
 
@@ -24,6 +25,7 @@ PUBLISHED_TABLES = [
     "marts.source_freshness",
     "marts.publication",
     *FIELD_DATA_MARTS,
+    *HOTSPOT_MARTS,
 ]
 
 
