@@ -184,21 +184,18 @@ def test_sql_files_bind_parameters():
 
 
 def test_definitions_with_the_hotspot_package_load():
-    # What pipelines/definitions.py will register: the package's assets, checks and sensor next to
-    # the existing ones, with the same resources.
-    from pipelines.definitions import ALL_ASSETS, ALL_CHECKS
-    from pipelines.defs.hotspots import sensors
+    # pipelines/definitions.py registers the package's assets, checks and sensor.
+    from pipelines.definitions import defs as project_defs
 
-    defs = dg.Definitions(
-        assets=[*ALL_ASSETS, *dg.load_assets_from_modules([hot])],
-        asset_checks=[*ALL_CHECKS, *CHECKS],
-        sensors=[sensors.new_alert_sensor],
-        resources=build_resources(),
-    )
+    defs = project_defs()
     dg.Definitions.validate_loadable(defs)
-    graph = defs.get_repository_def().asset_graph
+    repo = defs.get_repository_def()
+    graph = repo.asset_graph
     parents = {k.to_user_string() for k in graph.get(hot.ALERTS).parent_keys}
-    assert parents == {"staging/me_cases", "staging/community_areas"}
+    assert parents == {
+        "staging/me_cases", "staging/community_areas", "staging/test_strips", "staging/outreach",
+    }
+    assert repo.has_sensor_def("new_spike_alerts")
     assert {
         hot.HEX_COUNTS,
         hot.AREA_HOTSPOTS,

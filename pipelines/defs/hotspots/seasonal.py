@@ -84,7 +84,9 @@ def fit_poisson(
         xtw = np.swapaxes(X, 1, 2) * working[:, None, :]
         xtwx = xtw @ X + ridge
         xtwz = (xtw @ (z[..., None]))[..., 0]
-        new_beta = np.linalg.solve(xtwx, xtwz[..., None])[..., 0]
+        # pinv, not solve: a sparse series (all zeros in a stratum, all weights zero) makes X'WX
+        # singular, and one such series must not stop the whole batch.
+        new_beta = (np.linalg.pinv(xtwx) @ xtwz[..., None])[..., 0]
         eta = np.clip((X @ new_beta[..., None])[..., 0], -_MAX_ETA, _MAX_ETA)
         mu = np.exp(eta)
         change = np.abs(new_beta - beta).max() if beta.size else 0.0
@@ -92,7 +94,7 @@ def fit_poisson(
         if change < tol:
             break
     xtwx = (np.swapaxes(X, 1, 2) * (w * mu)[:, None, :]) @ X + ridge
-    xtwx_inv = np.linalg.inv(xtwx)
+    xtwx_inv = np.linalg.pinv(xtwx)
     used = (w > 0).sum(axis=1)
     pearson = (w * (y - mu) ** 2 / mu).sum(axis=1)
     with np.errstate(divide="ignore", invalid="ignore"):
