@@ -476,15 +476,7 @@ activity_chart = (
         ],
     )
     .properties(
-        title=alt.Title(
-            ["Outreach activity per month", "All areas"],
-            subtitle=subtitle,
-            anchor="start",
-            fontSize=16,
-            subtitleFontSize=12,
-            subtitleColor="#555555",
-            offset=10,
-        ),
+        title=charts.chart_title(["Outreach activity per month", "All areas"], subtitle),
         height=400,
     )
 )
@@ -518,15 +510,7 @@ with funnel_col:
             ],
         )
         .properties(
-            title=alt.Title(
-                ["Warm hand-off funnel", "All areas"],
-                subtitle=subtitle,
-                anchor="start",
-                fontSize=16,
-                subtitleFontSize=12,
-                subtitleColor="#555555",
-                offset=10,
-            ),
+            title=charts.chart_title(["Warm hand-off funnel", "All areas"], subtitle),
             height=340,
         )
     )
@@ -567,15 +551,7 @@ with coverage_col:
                 ],
             )
             .properties(
-                title=alt.Title(
-                    ["Naloxone coverage", "Kits distributed per overdose death"],
-                    subtitle=coverage_subtitle,
-                    anchor="start",
-                    fontSize=16,
-                    subtitleFontSize=12,
-                    subtitleColor="#555555",
-                    offset=10,
-                ),
+                title=charts.chart_title(["Naloxone coverage", "Kits distributed per overdose death"], coverage_subtitle),
                 height=340,
             )
         )

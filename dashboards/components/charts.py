@@ -170,17 +170,22 @@ def trend_chart(
     return (
         alt.layer(*layers)
         .properties(
-            title=alt.Title(
-                title,
-                subtitle=subtitle,
-                anchor="start",
-                fontSize=16,
-                subtitleFontSize=12,
-                subtitleColor="#555555",
-                offset=10,
-            ),
+            title=chart_title(title, subtitle),
             # Streamlit fits the whole chart (titles and legends included) into this height.
             height=440,
         )
         .resolve_scale(x="shared")
+    )
+
+
+def chart_title(title: str | list[str], subtitle: str | list[str]) -> alt.Title:
+    """The house chart title: large title lines, then the source/period/refresh subtitle."""
+    return alt.Title(
+        title,
+        subtitle=subtitle,
+        anchor="start",
+        fontSize=16,
+        subtitleFontSize=12,
+        subtitleColor="#555555",
+        offset=10,
     )
