@@ -92,7 +92,9 @@ def load_field_marts(version: data.DbVersion) -> dict[str, pl.DataFrame] | None:
                       samples_tested_both, both_positive
                FROM marts.test_strip_codetection""",
         ),
-        "outreach": _query(version, "SELECT * FROM marts.outreach_monthly WHERE area_level = 'all'"),
+        "outreach": _query(
+            version, "SELECT * FROM marts.outreach_monthly WHERE area_level = 'all'"
+        ),
         "cumulative": _query(version, "SELECT * FROM marts.naloxone_cumulative ORDER BY month"),
         "funnel": _query(
             version,
@@ -116,7 +118,9 @@ def _pct(expr: pl.Expr) -> pl.Expr:
     return (expr * 100).round(1)
 
 
-def positivity_table(positivity: pl.DataFrame, start: date, end: date, threshold: int) -> pl.DataFrame:
+def positivity_table(
+    positivity: pl.DataFrame, start: date, end: date, threshold: int
+) -> pl.DataFrame:
     """Positivity by community area × strip type over the period, with Wilson 95% intervals.
 
     Areas are suppressed per strip type as one complementary group, because the all-areas tests
@@ -128,9 +132,15 @@ def positivity_table(positivity: pl.DataFrame, start: date, end: date, threshold
         .agg(pl.col("tests_read").sum(), pl.col("positives").sum())
         .sort("strip_type", "community_area_number", nulls_last=True)
     )
-    frame = with_proportion(frame, successes_col="positives", trials_col="tests_read", prefix="positivity")
+    frame = with_proportion(
+        frame, successes_col="positives", trials_col="tests_read", prefix="positivity"
+    )
     frame = suppress(
-        frame, "tests_read", threshold=threshold, rate_cols=["positivity"], complementary_by=["strip_type"]
+        frame,
+        "tests_read",
+        threshold=threshold,
+        rate_cols=["positivity"],
+        complementary_by=["strip_type"],
     )
     # Positives are at most the tests, so they are hidden exactly where the tests are.
     positives_display = (
@@ -140,7 +150,9 @@ def positivity_table(positivity: pl.DataFrame, start: date, end: date, threshold
     )
     return frame.sort("community_area_number", "strip_type", nulls_last=True).select(
         pl.col("community_area").fill_null("Outside Chicago").alias("community_area"),
-        pl.col("strip_type").replace_strict(STRIP_LABELS, default=pl.col("strip_type")).alias("strip_type"),
+        pl.col("strip_type")
+        .replace_strict(STRIP_LABELS, default=pl.col("strip_type"))
+        .alias("strip_type"),
         pl.col("tests_read_display").alias("tests_read"),
         positives_display.alias("positives"),
         _pct(pl.col("positivity")).alias("positivity_pct"),
@@ -149,7 +161,9 @@ def positivity_table(positivity: pl.DataFrame, start: date, end: date, threshold
     )
 
 
-def codetection_table(codetection: pl.DataFrame, start: date, end: date, threshold: int) -> pl.DataFrame:
+def codetection_table(
+    codetection: pl.DataFrame, start: date, end: date, threshold: int
+) -> pl.DataFrame:
     """Share of samples positive for both fentanyl and xylazine, all areas first, then by area."""
     period = codetection.filter(pl.col("month").is_between(start, end))
     keys = ["area_level", "community_area_number", "community_area"]
@@ -169,7 +183,10 @@ def codetection_table(codetection: pl.DataFrame, start: date, end: date, thresho
         complementary_by=[],
     )
     total = suppress(
-        frame.filter(pl.col("area_level") == "all"), "samples_tested_both", threshold=threshold, rate_cols=["share"]
+        frame.filter(pl.col("area_level") == "all"),
+        "samples_tested_both",
+        threshold=threshold,
+        rate_cols=["share"],
     )
     return pl.concat([total, areas.drop("samples_tested_both_group_total_suppressed")]).select(
         pl.col("community_area").fill_null("Outside Chicago").alias("community_area"),
@@ -241,7 +258,10 @@ def coverage_frame(coverage: pl.DataFrame, threshold: int) -> pl.DataFrame:
         complementary_by=[],
     ).drop("overdose_deaths_group_total_suppressed")
     others = suppress(
-        areas.filter(~pl.col("in_region")), "overdose_deaths", threshold=threshold, rate_cols=["kits_per_death"]
+        areas.filter(~pl.col("in_region")),
+        "overdose_deaths",
+        threshold=threshold,
+        rate_cols=["kits_per_death"],
     )
     top = suppress(region, "overdose_deaths", threshold=threshold, rate_cols=["kits_per_death"])
     return pl.concat([top, in_region, others]).select(
@@ -259,13 +279,20 @@ def proportion_text(successes: int, trials: int, threshold: int) -> tuple[str, s
     if trials < threshold:
         return "—", f"Not shown: fewer than {threshold} strips read"
     lower, upper = wilson_ci(successes, trials)
-    return f"{successes / trials:.0%}", f"95% CI {float(lower):.0%}–{float(upper):.0%} · {trials:,} strips read"
+    return (
+        f"{successes / trials:.0%}",
+        f"95% CI {float(lower):.0%}–{float(upper):.0%} · {trials:,} strips read",
+    )
 
 
-def _strip_totals(positivity: pl.DataFrame, strip: str, start: date, end: date) -> tuple[int, int, int]:
+def _strip_totals(
+    positivity: pl.DataFrame, strip: str, start: date, end: date
+) -> tuple[int, int, int]:
     """All-areas strips used, read and positive for one strip type over the period."""
     rows = positivity.filter(
-        pl.col("area_level") == "all", pl.col("strip_type") == strip, pl.col("month").is_between(start, end)
+        pl.col("area_level") == "all",
+        pl.col("strip_type") == strip,
+        pl.col("month").is_between(start, end),
     )
     return (
         int(rows.get_column("strips_used").sum()),
@@ -311,7 +338,9 @@ if marts is None or (marts["positivity"].is_empty() and marts["outreach"].is_emp
 # The stricter of the local setting and the publication's threshold (as on the Map page).
 threshold = max(settings.suppress_below, publication.suppress_below)
 positivity, outreach, sources = marts["positivity"], marts["outreach"], marts["sources"]
-months = sorted(set(positivity.get_column("month").to_list()) | set(outreach.get_column("month").to_list()))
+months = sorted(
+    set(positivity.get_column("month").to_list()) | set(outreach.get_column("month").to_list())
+)
 synthetic = bool(sources.get_column("is_synthetic").any())
 source = f"{FIELD_SOURCE} — synthetic demo data" if synthetic else FIELD_SOURCE
 refreshed_at = sources.get_column("refreshed_at").drop_nulls().max()
@@ -366,7 +395,9 @@ def _total(column: str) -> int:
 
 
 cumulative = marts["cumulative"].filter(pl.col("month") <= end)
-trained_total = int(cumulative.get_column("people_trained_cumulative")[-1]) if not cumulative.is_empty() else 0
+trained_total = (
+    int(cumulative.get_column("people_trained_cumulative")[-1]) if not cumulative.is_empty() else 0
+)
 goal_rows = marts["cumulative"].get_column("people_trained_goal")
 trained_goal = int(goal_rows[0]) if not goal_rows.is_empty() else settings.naloxone_trained_goal
 
@@ -374,14 +405,26 @@ kpis = [
     ("Tests run", display_count(fent_used + xyl_used, threshold), f"strips used, {period_text}"),
     ("Fentanyl-strip positivity", *proportion_text(fent_pos, fent_read, threshold)),
     ("Xylazine-strip positivity", *proportion_text(xyl_pos, xyl_read, threshold)),
-    ("Naloxone kits distributed", display_count(_total("naloxone_kits_distributed"), threshold), period_text),
+    (
+        "Naloxone kits distributed",
+        display_count(_total("naloxone_kits_distributed"), threshold),
+        period_text,
+    ),
     (
         "People trained (cumulative)",
         display_count(trained_total, threshold),
         f"{trained_total / trained_goal:.0%} of the {trained_goal:,} goal by {data.format_month(end)}",
     ),
-    ("Reversals", display_count(_total("naloxone_administrations"), threshold), "naloxone given by teams"),
-    ("Warm hand-offs", display_count(_total("warm_handoffs_total"), threshold), "to treatment and services"),
+    (
+        "Reversals",
+        display_count(_total("naloxone_administrations"), threshold),
+        "naloxone given by teams",
+    ),
+    (
+        "Warm hand-offs",
+        display_count(_total("warm_handoffs_total"), threshold),
+        "to treatment and services",
+    ),
 ]
 for row in (kpis[:4], kpis[4:]):
     for column, (label, value, note) in zip(st.columns(4), row, strict=False):
@@ -414,13 +457,10 @@ st.dataframe(
 )
 if strip_table.get_column("tests_read").eq(SECONDARY_MARK).any():
     st.caption(SECONDARY_FOOTNOTE)
-st.download_button(
+data.csv_download(
     "Download positivity (CSV)",
-    data=data.to_csv_bytes(strip_table),
+    strip_table,
     file_name=f"test_strip_positivity_{file_period}.csv",
-    mime="text/csv",
-    icon=":material/download:",
-    on_click="ignore",
     key="download_positivity",
 )
 
@@ -442,13 +482,10 @@ st.dataframe(
         "both_positive_95ci_upper_pct": st.column_config.NumberColumn("95% CI high", format=pct),
     },
 )
-st.download_button(
+data.csv_download(
     "Download co-detection (CSV)",
-    data=data.to_csv_bytes(co_table),
+    co_table,
     file_name=f"test_strip_codetection_{file_period}.csv",
-    mime="text/csv",
-    icon=":material/download:",
-    on_click="ignore",
     key="download_codetection",
 )
 
@@ -468,7 +505,9 @@ activity_chart = (
             axis=alt.Axis(format="%b %Y", labelAngle=0, labelOverlap=True, tickCount="month"),
         ),
         y=alt.Y("value:Q", title="Per month", scale=alt.Scale(zero=True)),
-        color=alt.Color("measure:N", title=None, legend=alt.Legend(orient="top", direction="horizontal")),
+        color=alt.Color(
+            "measure:N", title=None, legend=alt.Legend(orient="top", direction="horizontal")
+        ),
         tooltip=[
             alt.Tooltip("month:N", title="Month"),
             alt.Tooltip("measure:N", title="Measure"),
@@ -482,14 +521,13 @@ activity_chart = (
 )
 st.altair_chart(activity_chart, width="stretch")
 if activity.get_column("count").is_in([f"<{threshold}", SECONDARY_MARK]).any():
-    st.caption(f"Months with 1–{threshold - 1} of a measure are not plotted (gaps) to protect privacy.")
-st.download_button(
+    st.caption(
+        f"Months with 1–{threshold - 1} of a measure are not plotted (gaps) to protect privacy."
+    )
+data.csv_download(
     "Download monthly activity (CSV)",
-    data=data.to_csv_bytes(activity),
+    activity,
     file_name=f"outreach_monthly_{file_period}.csv",
-    mime="text/csv",
-    icon=":material/download:",
-    on_click="ignore",
     key="download_activity",
 )
 
@@ -516,23 +554,25 @@ with funnel_col:
     )
     st.altair_chart(funnel_chart, width="stretch")
     funnel_csv = funnel.drop("plotted")
-    st.download_button(
+    data.csv_download(
         "Download funnel (CSV)",
-        data=data.to_csv_bytes(funnel_csv),
+        funnel_csv,
         file_name=f"warm_handoff_funnel_{file_period}.csv",
-        mime="text/csv",
-        icon=":material/download:",
-        on_click="ignore",
         key="download_funnel",
     )
 
 coverage_raw = marts["coverage"]
 with coverage_col:
     if coverage_raw.is_empty():
-        st.info("Naloxone coverage needs outreach logs for months the Medical Examiner data covers.")
+        st.info(
+            "Naloxone coverage needs outreach logs for months the Medical Examiner data covers."
+        )
     else:
         coverage = coverage_frame(coverage_raw, threshold)
-        first, last = coverage_raw.get_column("first_month")[0], coverage_raw.get_column("last_month")[0]
+        first, last = (
+            coverage_raw.get_column("first_month")[0],
+            coverage_raw.get_column("last_month")[0],
+        )
         coverage_period = data.format_period(first, last)
         coverage_subtitle = charts.chart_subtitle(
             f"{source}; Cook County Medical Examiner", coverage_period, refreshed
@@ -551,7 +591,9 @@ with coverage_col:
                 ],
             )
             .properties(
-                title=charts.chart_title(["Naloxone coverage", "Kits distributed per overdose death"], coverage_subtitle),
+                title=charts.chart_title(
+                    ["Naloxone coverage", "Kits distributed per overdose death"], coverage_subtitle
+                ),
                 height=340,
             )
         )
@@ -569,17 +611,16 @@ with coverage_col:
                     "area": "Area",
                     "kits_distributed": st.column_config.NumberColumn("Kits", format="localized"),
                     "overdose_deaths": "Overdose deaths",
-                    "kits_per_death": st.column_config.NumberColumn("Kits per death", format="%.1f"),
+                    "kits_per_death": st.column_config.NumberColumn(
+                        "Kits per death", format="%.1f"
+                    ),
                 },
             )
             if coverage.get_column("overdose_deaths").eq(SECONDARY_MARK).any():
                 st.caption(SECONDARY_FOOTNOTE)
-        st.download_button(
+        data.csv_download(
             "Download naloxone coverage (CSV)",
-            data=data.to_csv_bytes(coverage),
+            coverage,
             file_name=f"naloxone_coverage_{first:%Y-%m}_{last:%Y-%m}.csv",
-            mime="text/csv",
-            icon=":material/download:",
-            on_click="ignore",
             key="download_coverage",
         )

@@ -191,13 +191,10 @@ with st.expander("Community-area table (the numbers on the map)"):
             "population_2020": st.column_config.NumberColumn("Population 2020", format="localized"),
         },
     )
-st.download_button(
+data.csv_download(
     "Download map data (CSV)",
-    data=data.to_csv_bytes(area_table),
+    area_table,
     file_name=f"community_areas_{drug}_{start:%Y-%m}_{end:%Y-%m}.csv",
-    mime="text/csv",
-    icon=":material/download:",
-    on_click="ignore",
     key="download_map",
 )
 
@@ -208,7 +205,9 @@ monthly_metrics = data.monthly_group_metrics(
 trend = charts.trend_display_frame(monthly_metrics)
 # Two short lines rather than one long one: Vega truncates a title that outgrows a phone.
 trend_title = [
-    f"{drug_label} per month" if metric == "count" else f"{drug_label} per 100,000 per year, by month",
+    f"{drug_label} per month"
+    if metric == "count"
+    else f"{drug_label} per 100,000 per year, by month",
     f"{region} vs {data.REST_LABEL}",
 ]
 st.altair_chart(
@@ -228,17 +227,16 @@ trend_notes = [
     "Rates are monthly counts scaled to a full year." if metric == "rate" else "",
 ]
 if not hidden_months.is_empty():
-    listing = ", ".join(f"{row['series']} {row['month']}" for row in hidden_months.iter_rows(named=True))
+    listing = ", ".join(
+        f"{row['series']} {row['month']}" for row in hidden_months.iter_rows(named=True)
+    )
     trend_notes.append(
         f"Months with 1–{threshold - 1} deaths are not plotted (gaps) to protect privacy: {listing}."
     )
 st.caption(" ".join(note for note in trend_notes if note))
-st.download_button(
+data.csv_download(
     "Download trend data (CSV)",
-    data=data.to_csv_bytes(trend),
+    trend,
     file_name=f"monthly_trend_{drug}_{start:%Y-%m}_{end:%Y-%m}.csv",
-    mime="text/csv",
-    icon=":material/download:",
-    on_click="ignore",
     key="download_trend",
 )

@@ -170,7 +170,9 @@ def load_publication(version: DbVersion) -> Publication:
         """,
     )
     if frame.is_empty():
-        raise AppDbUnavailable(f"`{version.path}` has no publication record. Run `make pipeline` again.")
+        raise AppDbUnavailable(
+            f"`{version.path}` has no publication record. Run `make pipeline` again."
+        )
     return Publication(**frame.row(0, named=True))
 
 
@@ -219,7 +221,11 @@ def format_period(start: date, end: date) -> str:
 
 def format_refreshed(refreshed_at_utc: datetime) -> str:
     """A UTC timestamp (naive means UTC) shown in Chicago time, e.g. ``"14 Jul 2025, 8:05 AM CDT"``."""
-    aware = refreshed_at_utc if refreshed_at_utc.tzinfo else refreshed_at_utc.replace(tzinfo=ZoneInfo("UTC"))
+    aware = (
+        refreshed_at_utc
+        if refreshed_at_utc.tzinfo
+        else refreshed_at_utc.replace(tzinfo=ZoneInfo("UTC"))
+    )
     local = aware.astimezone(CHICAGO_TZ)
     hour = local.strftime("%I").lstrip("0")
     return f"{local.day} {local:%b %Y}, {hour}:{local:%M %p %Z}"
@@ -329,7 +335,9 @@ def group_period_metrics(
     years = period_years(start, next_month(end))
     period = _in_period(monthly, start, end)
     population = areas.group_by("in_region").agg(pl.col("population_2020").sum().cast(pl.Int64))
-    deaths = period.group_by("in_region").agg(pl.col(count_col).sum().cast(pl.Int64).alias("deaths"))
+    deaths = period.group_by("in_region").agg(
+        pl.col(count_col).sum().cast(pl.Int64).alias("deaths")
+    )
     parts = (
         population.join(deaths, on="in_region", how="left")
         .select(
@@ -342,7 +350,9 @@ def group_period_metrics(
     )
     parts = with_rates(parts, count_col="deaths", population_col="population", years_col="years")
     city_rates = with_rates(
-        parts.select(pl.col("population").sum(), pl.col("deaths").sum(), pl.lit(years).alias("years")),
+        parts.select(
+            pl.col("population").sum(), pl.col("deaths").sum(), pl.lit(years).alias("years")
+        ),
         count_col="deaths",
         population_col="population",
         years_col="years",
@@ -478,3 +488,16 @@ def to_csv_bytes(frame: pl.DataFrame) -> bytes:
     for row in frame.iter_rows():
         writer.writerow([escape_csv_cell(cell) for cell in row])
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def csv_download(label: str, frame: pl.DataFrame, *, file_name: str, key: str) -> None:
+    """A download button for the CSV of exactly the (suppressed) numbers a chart or table shows."""
+    st.download_button(
+        label,
+        data=to_csv_bytes(frame),
+        file_name=file_name,
+        mime="text/csv",
+        icon=":material/download:",
+        on_click="ignore",
+        key=key,
+    )
