@@ -399,6 +399,19 @@ ALERT_SCHEMA = {
 _SEVERITY_RANK = {"low": 0, "moderate": 1, "high": 2}
 
 
+#: What identifies a badge: one per alerting place, series and period.
+BADGE_KEYS = (
+    "badge_id",
+    "granularity",
+    "period",
+    "period_end",
+    "area_level",
+    "community_area_number",
+    "area",
+    "series",
+)
+
+
 def alert_badges(alerts: pl.DataFrame) -> pl.DataFrame:
     """One badge per alerting area, series and period for the map (before suppression).
 
@@ -407,16 +420,7 @@ def alert_badges(alerts: pl.DataFrame) -> pl.DataFrame:
     rank = pl.col("severity").replace_strict(_SEVERITY_RANK, return_dtype=pl.Int8)
     names = {v: k for k, v in _SEVERITY_RANK.items()}
     return (
-        alerts.group_by(
-            "badge_id",
-            "granularity",
-            "period",
-            "period_end",
-            "area_level",
-            "community_area_number",
-            "area",
-            "series",
-        )
+        alerts.group_by(*BADGE_KEYS)
         .agg(
             pl.col("observed").first(),
             pl.col("method").unique().sort().str.join(", ").alias("methods"),
@@ -457,14 +461,7 @@ def public_badges(alerts: pl.DataFrame, *, threshold: int) -> pl.DataFrame:
     """
     badges = alert_badges(alerts)
     return suppress(badges, "observed", threshold=threshold).select(
-        "badge_id",
-        "granularity",
-        "period",
-        "period_end",
-        "area_level",
-        "community_area_number",
-        "area",
-        "series",
+        *BADGE_KEYS,
         "observed",
         "observed_display",
         "methods",

@@ -151,6 +151,19 @@ def emerging(statistics: pl.DataFrame, place_col: str) -> pl.DataFrame:
     return pl.concat(frames)
 
 
+#: What a published hot-spot row says about its place and window: classes only, no counts.
+_CLASS_COLUMNS = (
+    "measure",
+    "window_start",
+    "window_end",
+    "window_label",
+    "is_latest_window",
+    "gi_class",
+    "gi_bin",
+    "moran_cluster",
+)
+
+
 def public_area_hotspots(
     statistics: pl.DataFrame, windows: pl.DataFrame, areas: pl.DataFrame, region_areas: Sequence[int]
 ) -> pl.DataFrame:
@@ -167,14 +180,7 @@ def public_area_hotspots(
             "community_area_number",
             "community_area",
             pl.col("community_area_number").is_in(list(region_areas)).alias("in_region"),
-            "measure",
-            "window_start",
-            "window_end",
-            "window_label",
-            "is_latest_window",
-            "gi_class",
-            "gi_bin",
-            "moran_cluster",
+            *_CLASS_COLUMNS,
         )
         .sort("measure", "window_start", "community_area_number")
     )
@@ -192,14 +198,7 @@ def public_hex_hotspots(statistics: pl.DataFrame, windows: pl.DataFrame, grid: H
             "cell_lat",
             "cell_lon",
             "community_area_number",
-            "measure",
-            "window_start",
-            "window_end",
-            "window_label",
-            "is_latest_window",
-            "gi_class",
-            "gi_bin",
-            "moran_cluster",
+            *_CLASS_COLUMNS,
         )
         .sort("window_start", "h3_cell")
     )
