@@ -11,7 +11,7 @@ UV := $(CURDIR)/.tools/bin/uv
 PY := $(CURDIR)/.venv/bin/python
 PORT ?= 8501
 
-.PHONY: help setup demo demo-data pipeline app dagster test bench clean
+.PHONY: help setup demo demo-data pipeline app dagster dagster-home test bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -31,8 +31,7 @@ demo-data: setup ## Generate the synthetic demo inputs (deterministic)
 	$(PY) -m pipelines.demo.medical_examiner
 	$(PY) -m pipelines.demo.field_data
 
-pipeline: setup ## Materialise every asset headless, using the configured sources
-	@mkdir -p "$(DAGSTER_HOME)"
+pipeline: setup dagster-home ## Materialise every asset headless, using the configured sources
 	$(PY) -m dagster job execute -m pipelines.definitions -j overdose_watch_job
 
 app: setup ## Serve the dashboard on http://localhost:$(PORT) (existing warehouse)
@@ -46,9 +45,12 @@ demo: demo-data pipeline ## Setup, demo data, pipeline, then serve the dashboard
 	@echo "Dagster UI (another terminal): make dagster   -> http://localhost:3000"
 	@$(MAKE) --no-print-directory app
 
-dagster: setup ## Dagster UI with all assets and their lineage (http://localhost:3000)
-	@mkdir -p "$(DAGSTER_HOME)"
+dagster: setup dagster-home ## Dagster UI, schedules and sensors (http://localhost:3000)
 	$(PY) -m dagster dev -w workspace.yaml
+
+dagster-home: ## Create DAGSTER_HOME with deploy/dagster.yaml (an existing dagster.yaml is kept)
+	@mkdir -p "$(DAGSTER_HOME)"
+	@test -f "$(DAGSTER_HOME)/dagster.yaml" || cp deploy/dagster.yaml "$(DAGSTER_HOME)/dagster.yaml"
 
 test: setup ## The whole test suite
 	$(PY) -m pytest

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from dashboards.components import access, data
 from pipelines.settings import load_settings
 
 PAGES_DIR = Path(__file__).resolve().parent / "app_pages"
@@ -42,18 +43,24 @@ h1 { font-size: 2.1rem !important; padding-top: 0 !important; }
 """
 )
 
-page = st.navigation(
-    [
-        st.Page(PAGES_DIR / "map.py", title="Map", icon=":material/map:", default=True),
-        st.Page(
-            PAGES_DIR / "field_data.py",
-            title="Test strips & outreach",
-            icon=":material/science:",
-            url_path="field-data",
-        ),
-        st.Page(PAGES_DIR / "about.py", title="About the data", icon=":material/info:", url_path="about"),
-    ]
+# (file, title, icon, url path); the first is the default page at "/". A page is listed only
+# when its file exists, so the app runs while pages are being added.
+PAGE_SPECS: tuple[tuple[str, str, str, str], ...] = (
+    ("overview.py", "Overview", ":material/dashboard:", "overview"),
+    ("map.py", "Map", ":material/map:", "map"),
+    ("trends.py", "Trends", ":material/trending_up:", "trends"),
+    ("field_data.py", "Test strips & outreach", ":material/science:", "field-data"),
+    ("data_quality.py", "Data quality", ":material/fact_check:", "data-quality"),
+    ("reports.py", "Meeting pack & e-blast", ":material/slideshow:", "reports"),
+    ("about.py", "About the data", ":material/info:", "about"),
 )
+pages = []
+for file_name, title, icon, url_path in PAGE_SPECS:
+    if (PAGES_DIR / file_name).exists():
+        pages.append(
+            st.Page(PAGES_DIR / file_name, title=title, icon=icon, url_path=url_path, default=not pages)
+        )
+page = st.navigation(pages)
 
 threshold = load_settings().suppress_below
 with st.sidebar:
@@ -65,5 +72,11 @@ with st.sidebar:
         f"Counts of 1–{threshold - 1} deaths are shown as \u201c<{threshold}\u201d to protect "
         "privacy. Sources, definitions and freshness: *About the data*."
     )
+# Mode badge and member sign-in; pages ask ``access.is_member()`` for member-only detail.
+access.render_sidebar()
 
-page.run()
+try:
+    page.run()
+except data.PublicationChanged:
+    # The pipeline swapped in a new publication mid-page: draw the page again, wholly from it.
+    st.rerun()

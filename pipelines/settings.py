@@ -93,13 +93,13 @@ def _fraction(name: str, value: str, high: float = 1.0) -> float:
     return number
 
 
-def _webhook_url(value: str | None) -> str | None:
+def _webhook_url(value: str | None, name: str = "ODW_ALERT_WEBHOOK_URL") -> str | None:
     """An http(s) URL, or None when unset — any other scheme is a configuration error."""
     if not value or not value.strip():
         return None
     url = value.strip()
     if not re.match(r"https?://[^\s/]+", url):
-        raise ValueError(f"ODW_ALERT_WEBHOOK_URL must be an http:// or https:// URL, got {url!r}")
+        raise ValueError(f"{name} must be an http:// or https:// URL, got {url!r}")
     return url
 
 
@@ -177,6 +177,34 @@ class Settings:
     smtp_to: tuple[str, ...] = ()
     #: Upgrade the SMTP connection with STARTTLS before logging in (turn off only for a local relay).
     smtp_starttls: bool = True
+    #: Weekly e-blast (pipelines/defs/reports): send it by e-mail (through ODW_SMTP_*); off by default.
+    eblast_send: bool = False
+    #: E-blast recipients; empty means the alert recipients ``smtp_to``.
+    eblast_to: tuple[str, ...] = ()
+    # --- Running unattended (pipelines/defs/schedules.py, freshness.py, retries.py, run_failure.py) ------
+    #: Schedules start switched on where Dagster holds no state for them yet (a server); off on a laptop.
+    schedules_running: bool = False
+    #: Freshness: the Medical Examiner pull must have run within this many hours (daily pull + slack).
+    freshness_me_max_hours: int = 30
+    #: Freshness: the newest Medical Examiner death date may be at most this many days old.
+    freshness_me_max_record_age_days: int = 14
+    #: Freshness: test strips / outreach must have been loaded within this many days.
+    freshness_field_max_days: int = 35
+    #: Freshness: the newest test-strip / outreach row may be at most this many days old.
+    freshness_field_max_record_age_days: int = 45
+    #: A Medical Examiner pull that failed on a network error is retried this many times by Dagster.
+    pull_step_retries: int = 3
+    #: Base delay of those retries; it grows exponentially (1×, 3×, 7× …) with ± jitter.
+    pull_step_retry_delay_seconds: float = 60.0
+    #: Webhook that failed pipeline runs are POSTed to (JSON with ``text``); None = off.
+    failure_webhook_url: str | None = field(default=None, repr=False)
+    #: Recipients of failed-run e-mails (through the ``ODW_SMTP_*`` server); empty = off.
+    failure_email_to: tuple[str, ...] = ()
+    #: Base URL of the Dagster UI, for a link to the failed run in notifications (optional).
+    dagster_url: str | None = None
+    #: Dagster's home (run history, check results): the Data quality page reads the latest asset-check
+    #: results from it, read-only. ``make`` sets ``DAGSTER_HOME``; the default matches the Makefile.
+    dagster_home: Path = PROJECT_ROOT / ".dagster_home"
 
     @property
     def me_raw_dir(self) -> Path:
@@ -252,4 +280,27 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         smtp_from=(env("ODW_SMTP_FROM") or "").strip() or "overdose-watch@localhost",
         smtp_to=_list(env("ODW_SMTP_TO", "")),
         smtp_starttls=_bool(env("ODW_SMTP_STARTTLS", "true")),
+        eblast_send=_bool(env("ODW_EBLAST_SEND", "false")),
+        eblast_to=_list(env("ODW_EBLAST_TO", "")),
+        schedules_running=_bool(env("ODW_SCHEDULES_RUNNING", "false")),
+        freshness_me_max_hours=_positive_int(
+            "ODW_FRESHNESS_ME_MAX_HOURS", env("ODW_FRESHNESS_ME_MAX_HOURS", "30")
+        ),
+        freshness_me_max_record_age_days=_positive_int(
+            "ODW_FRESHNESS_ME_MAX_RECORD_AGE_DAYS", env("ODW_FRESHNESS_ME_MAX_RECORD_AGE_DAYS", "14")
+        ),
+        freshness_field_max_days=_positive_int(
+            "ODW_FRESHNESS_FIELD_MAX_DAYS", env("ODW_FRESHNESS_FIELD_MAX_DAYS", "35")
+        ),
+        freshness_field_max_record_age_days=_positive_int(
+            "ODW_FRESHNESS_FIELD_MAX_RECORD_AGE_DAYS", env("ODW_FRESHNESS_FIELD_MAX_RECORD_AGE_DAYS", "45")
+        ),
+        pull_step_retries=_bounded_int("ODW_PULL_STEP_RETRIES", env("ODW_PULL_STEP_RETRIES", "3"), 0, 10),
+        pull_step_retry_delay_seconds=_fraction(
+            "ODW_PULL_STEP_RETRY_DELAY_SECONDS", env("ODW_PULL_STEP_RETRY_DELAY_SECONDS", "60"), high=3600.0
+        ),
+        failure_webhook_url=_webhook_url(env("ODW_FAILURE_WEBHOOK_URL"), "ODW_FAILURE_WEBHOOK_URL"),
+        failure_email_to=_list(env("ODW_FAILURE_EMAIL_TO", "")),
+        dagster_url=(env("ODW_DAGSTER_URL") or "").strip().rstrip("/") or None,
+        dagster_home=_path(env("DAGSTER_HOME", ".dagster_home")),
     )

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import os
 import re
+import uuid
 from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -72,33 +74,105 @@ def fetch_row(
     return rows[0] if rows else ()
 
 
+#: Schema and table of the publication manifest written into every published file.
+MANIFEST_TABLE = "meta.publication_manifest"
+
+
+def table_checksum(con: duckdb.DuckDBPyConnection, table: str, exclude: Iterable[str] = ()) -> int:
+    """Order-independent checksum of every row of ``table`` (``schema.name``), minus ``exclude`` columns.
+
+    The sum of DuckDB's row hashes: equal for equal multisets of rows, so two builds of the same
+    mart compare equal whatever order their rows were written in.
+    """
+    schema, name = table.split(".")
+    columns = [
+        r[0]
+        for r in con.execute(
+            "SELECT column_name FROM information_schema.columns "
+            "WHERE table_catalog = current_database() AND table_schema = ? AND table_name = ? "
+            "ORDER BY ordinal_position",
+            [schema, name],
+        ).fetchall()
+        if r[0] not in set(exclude)
+    ]
+    if not columns:
+        raise ValueError(f"{table}: no such table, or every column excluded")
+    # Identifiers come from information_schema (quoted), never from users.
+    row = ", ".join(f'"{c}"' for c in columns)
+    value = fetch_row(con, f'SELECT coalesce(sum(hash(struct_pack({row}))), 0) FROM "{schema}"."{name}"')[0]
+    return int(value)
+
+
 def publish_tables(
     con: duckdb.DuckDBPyConnection, target: Path, tables: Iterable[str]
 ) -> dict[str, int]:
     """Copy ``tables`` (``schema.name``) into a new DuckDB file and atomically swap it in at ``target``.
 
-    The dashboard only ever opens ``target`` read-only; because the new file is complete before
-    ``os.replace`` puts it in place, a reader sees either the old or the new publication, never a
-    half-written one, and the pipeline never needs a lock the dashboard holds.
-    Returns the row count of each published table.
+    The dashboard only ever opens ``target`` read-only; because the new file is complete (and
+    flushed to disk) before ``os.replace`` puts it in place, a reader sees either the old or the
+    new publication, never a half-written one, and the pipeline never needs a lock the dashboard
+    holds. The file carries ``meta.publication_manifest``: one row per table with a publication
+    id (new for every publication), the publication time, the row count and a content checksum,
+    so a reader can tell which publication each of its queries read (see
+    ``dashboards.components.data``). Returns the row count of each published table.
     """
+    tables = list(tables)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     tmp.unlink(missing_ok=True)
+    publication_id = uuid.uuid4().hex
+    published_at = datetime.now(UTC).replace(tzinfo=None)
     counts: dict[str, int] = {}
     con.execute("ATTACH ? AS publication", [str(tmp)])
     try:
-        schemas = {t.split(".")[0] for t in tables}
+        # One transaction: every table is copied from the same state of the warehouse.
+        con.execute("BEGIN TRANSACTION")
+        schemas = {t.split(".")[0] for t in tables} | {MANIFEST_TABLE.split(".")[0]}
         for schema in sorted(schemas):
             con.execute(f'CREATE SCHEMA IF NOT EXISTS publication."{schema}"')
+        manifest: list[tuple[str, int, int]] = []
         for table in tables:
             schema, name = table.split(".")
-            # Identifiers come from our own code, never from users; quoted anyway.
+            # Identifiers come from our own code (PUBLISHED_TABLES), never from users; quoted anyway.
             con.execute(
                 f'CREATE TABLE publication."{schema}"."{name}" AS SELECT * FROM "{schema}"."{name}"'
             )
             counts[table] = fetch_row(con, f'SELECT count(*) FROM publication."{schema}"."{name}"')[0]
-    finally:
+            manifest.append((table, counts[table], table_checksum(con, table)))
+        m_schema, m_name = MANIFEST_TABLE.split(".")
+        con.execute(
+            f'CREATE TABLE publication."{m_schema}"."{m_name}" (publication_id VARCHAR NOT NULL, '
+            "published_at TIMESTAMP NOT NULL, table_name VARCHAR NOT NULL, row_count BIGINT NOT NULL, "
+            "checksum HUGEINT NOT NULL)"
+        )
+        con.executemany(
+            f'INSERT INTO publication."{m_schema}"."{m_name}" VALUES (?, ?, ?, ?, ?)',
+            [(publication_id, published_at, t, n, c) for t, n, c in manifest],
+        )
+        con.execute("COMMIT")
+    except BaseException:
+        try:
+            con.execute("ROLLBACK")
+        except duckdb.Error:
+            pass  # the failure came before the transaction began
         con.execute("DETACH publication")
-    os.replace(tmp, target)
+        tmp.unlink(missing_ok=True)
+        raise
+    con.execute("DETACH publication")
+    try:
+        _fsync(tmp)
+        os.replace(tmp, target)
+        _fsync(target.parent)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     return counts
+
+
+def _fsync(path: Path) -> None:
+    """Flush ``path`` (a file or a directory) to disk, so a crash cannot leave a renamed but empty file."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

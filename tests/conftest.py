@@ -25,18 +25,24 @@ def pipeline_env(root: Path, **overrides: str) -> dict[str, str]:
         "ODW_ME_SOURCE": "demo",
         "ODW_BOUNDARIES_SOURCE": "bundled",
         "ODW_DEMO_END_MONTH": DEMO_END_MONTH,
+        # A failed pull is retried minutes later in production; tests that fail a pull on purpose
+        # must not wait (tests/operations/test_retries.py turns retries on with a short delay).
+        "ODW_PULL_STEP_RETRIES": "0",
     }
     env.update(overrides)
     return env
 
 
-def run_main_job(raise_on_error: bool = True) -> dg.ExecuteInProcessResult:
-    """Run ``overdose_watch_job`` in process with the current environment's settings."""
+def run_main_job(
+    raise_on_error: bool = True, instance: dg.DagsterInstance | None = None
+) -> dg.ExecuteInProcessResult:
+    """Run ``overdose_watch_job`` in process with the current environment's settings
+    (on ``instance``, default a throw-away in-memory one)."""
     from pipelines.definitions import defs
 
     job = defs().resolve_job_def("overdose_watch_job")
     return job.execute_in_process(
-        instance=dg.DagsterInstance.ephemeral(), raise_on_error=raise_on_error
+        instance=instance or dg.DagsterInstance.ephemeral(), raise_on_error=raise_on_error
     )
 
 
@@ -55,6 +61,11 @@ class PipelineRun:
     def app_db(self) -> Path:
         return Path(self.env["ODW_APP_DB"])
 
+    @property
+    def dagster_home(self) -> Path:
+        """The Dagster home holding the run's history (check results included)."""
+        return Path(self.env["DAGSTER_HOME"])
+
     def query(self, sql: str, params=None) -> list[tuple]:
         """Read-only query against the warehouse."""
         with duckdb.connect(str(self.warehouse), read_only=True) as con:
@@ -66,12 +77,18 @@ def demo_pipeline(tmp_path_factory: pytest.TempPathFactory):
     """The whole pipeline materialised once on the demo data (as `make demo` builds it)."""
     from pipelines.demo.field_data import write_field_demo
 
-    env = pipeline_env(tmp_path_factory.mktemp("demo_pipeline"))
+    root = tmp_path_factory.mktemp("demo_pipeline")
+    # A real Dagster home (not an in-memory instance), so the Data quality page can read the
+    # run's check results from it as it does from `make pipeline`'s.
+    env = pipeline_env(root, DAGSTER_HOME=str(root / "dagster_home"))
+    Path(env["DAGSTER_HOME"]).mkdir()
+    (Path(env["DAGSTER_HOME"]) / "dagster.yaml").touch()
     write_field_demo(Path(env["ODW_RAW_DIR"]), end_month=date.fromisoformat(DEMO_END_MONTH + "-01"))
     with pytest.MonkeyPatch.context() as mp:
         for key, value in env.items():
             mp.setenv(key, value)
-        result = run_main_job()
+        with dg.DagsterInstance.from_config(env["DAGSTER_HOME"]) as instance:
+            result = run_main_job(instance=instance)
         yield PipelineRun(env, result)
 
 

@@ -51,3 +51,21 @@ def test_workspace_yaml_validates():
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "overdose_watch" in result.stdout + result.stderr
+
+
+def test_unattended_operation_is_defined():
+    """Jobs, Chicago-time schedules, sensors and freshness checks of `Running it unattended` (README)."""
+    from pipelines.definitions import defs
+
+    repo = defs().get_repository_def()
+    assert {"overdose_watch_job", "me_daily_job", "weekly_eblast_job", "monthly_pack_job",
+            "source_freshness_job"} <= {job.name for job in repo.get_all_jobs()}
+    schedules = {s.name: s for s in repo.schedule_defs}
+    assert set(schedules) == {"me_daily_pull", "weekly_eblast", "monthly_meeting_pack", "source_freshness_hourly"}
+    assert {s.execution_timezone for s in schedules.values()} == {"America/Chicago"}
+    assert {"field_data_files", "new_spike_alerts", "run_failure_notifier"} <= {s.name for s in repo.sensor_defs}
+    checks = {(key.asset_key.to_user_string(), key.name) for key in repo.asset_graph.asset_check_keys}
+    for asset in ("raw/me_records", "staging/test_strips", "staging/outreach"):
+        assert (asset, "loaded_recently") in checks
+    for asset in ("staging/me_cases", "staging/test_strips", "staging/outreach"):
+        assert (asset, "newest_record_recent") in checks

@@ -135,6 +135,32 @@ def test_published_app_db_matches_warehouse(demo_pipeline):
     assert "me_cases" not in tables
 
 
+def test_published_app_db_has_the_data_quality_tables(demo_pipeline):
+    from pipelines.definitions import ALL_CHECKS
+
+    with duckdb.connect(str(demo_pipeline.app_db), read_only=True) as con:
+        checks = set(con.execute("SELECT asset, check_name FROM marts.asset_checks").fetchall())
+        log = con.execute(
+            "SELECT source, count(*), sum(rows_in), sum(rows_loaded + rows_quarantined) "
+            "FROM marts.ingest_log GROUP BY source ORDER BY source"
+        ).fetchall()
+        me_quarantined = con.execute("SELECT count(*) FROM marts.me_quarantine").fetchall()[0][0]
+    # Every check the code location defines, whether or not it ran in this job.
+    defined = {
+        (spec.asset_key.to_user_string(), spec.name) for c in ALL_CHECKS for spec in c.check_specs
+    }
+    assert checks == defined and len(checks) >= 19
+    warehouse_log = demo_pipeline.query(
+        "SELECT source, count(*), sum(rows_in), sum(rows_loaded + rows_quarantined) "
+        "FROM staging.ingest_log GROUP BY source ORDER BY source"
+    )
+    assert log == warehouse_log
+    assert {row[0] for row in log} == {"hotspots", "medical_examiner", "outreach", "test_strips"}
+    assert all(rows_in == accounted for _, _, rows_in, accounted in log)
+    # The demo archive has no bad record (tests/medical_examiner/test_quarantine_mart.py injects some).
+    assert me_quarantined == 0
+
+
 def test_rerun_is_idempotent(demo_pipeline):
     from conftest import run_main_job
 

@@ -12,11 +12,17 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import altair as alt
-import duckdb
 import polars as pl
 import streamlit as st
 
-from dashboards.components import charts, data
+from dashboards.components import charts, data, filters
+from dashboards.components.selection import (
+    WITHHELD,
+    WITHHELD_NOTE,
+    SelectionTotal,
+    hidden_areas,
+    selection_total,
+)
 from pipelines.defs.epidemiology.suppression import (
     SECONDARY_FOOTNOTE,
     SECONDARY_MARK,
@@ -47,21 +53,16 @@ ACTIVITY = {
 STRIP_LABELS = {"fentanyl": "Fentanyl", "xylazine": "Xylazine"}
 # The individual hand-off kinds add up to "Any warm hand-off", so they are suppressed as one group.
 HANDOFF_KINDS = ("MOUD", "Detox", "Mental health", "Housing", "Medical")
+#: Outreach totals on the KPI cards (also read per community area for an area selection).
+OUTREACH_KPI_COLUMNS = ("naloxone_kits_distributed", "naloxone_administrations", "warm_handoffs_total")
 
 
 # ---- Data access ------------------------------------------------------------------------------
 
 
 def _query(version: data.DbVersion, sql: str) -> pl.DataFrame:
-    """One read on a short-lived read-only connection (the publish swaps the file underneath)."""
-    try:
-        with duckdb.connect(version.path, read_only=True) as con:
-            return con.sql(sql).pl()
-    except duckdb.Error as exc:
-        raise data.AppDbUnavailable(
-            f"The dashboard database `{version.path}` could not be read ({type(exc).__name__}). "
-            "Run `make pipeline` to publish it again, then reload this page."
-        ) from exc
+    """One read of ``version`` (checked to be that publication: see ``data.read_frame``)."""
+    return data.read_frame(version, sql)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -94,6 +95,11 @@ def load_field_marts(version: data.DbVersion) -> dict[str, pl.DataFrame] | None:
         ),
         "outreach": _query(
             version, "SELECT * FROM marts.outreach_monthly WHERE area_level = 'all'"
+        ),
+        "outreach_areas": _query(
+            version,
+            f"""SELECT month, community_area_number, {", ".join(OUTREACH_KPI_COLUMNS)}
+               FROM marts.outreach_monthly WHERE area_level = 'community_area'""",
         ),
         "cumulative": _query(version, "SELECT * FROM marts.naloxone_cumulative ORDER BY month"),
         "funnel": _query(
@@ -301,6 +307,47 @@ def _strip_totals(
     )
 
 
+def area_totals(frame: pl.DataFrame, column: str, start: date, end: date) -> dict[int, int]:
+    """Per-community-area totals of ``column`` over the period (rows without an area left out)."""
+    period = frame.filter(
+        pl.col("month").is_between(start, end), pl.col("community_area_number").is_not_null()
+    )
+    return dict(period.group_by("community_area_number").agg(pl.col(column).sum()).iter_rows())
+
+
+def chosen_total(per_area: dict[int, int], areas: tuple[int, ...], threshold: int) -> SelectionTotal:
+    """Total over the chosen areas, withheld when it would give away an area the per-area views
+    hide (the all-areas total is published too; see ``components/selection.py``)."""
+    every = set(per_area) | set(areas)
+    full = {a: int(per_area.get(a, 0)) for a in every}
+    return selection_total(
+        full,
+        areas,
+        threshold,
+        hidden=hidden_areas(full, dict.fromkeys(every, "all"), threshold),
+        wholes=(every,),
+    )
+
+
+def selection_strip_totals(
+    positivity: pl.DataFrame, strip: str, start: date, end: date, areas: tuple[int, ...], threshold: int
+) -> tuple[SelectionTotal, int]:
+    """Strips read (suppressed selection total) and positives for one strip type in the chosen areas."""
+    rows = positivity.filter(pl.col("area_level") != "all", pl.col("strip_type") == strip)
+    read = chosen_total(area_totals(rows, "tests_read", start, end), areas, threshold)
+    positives = area_totals(rows, "positives", start, end)
+    return read, sum(int(positives.get(a, 0)) for a in areas)
+
+
+def selection_proportion_text(read: SelectionTotal, positives: int, threshold: int) -> tuple[str, str]:
+    """Positivity KPI for an area selection: hidden with its strips-read total."""
+    if read.value == 0:
+        return "—", "No strips read in this period"
+    if not read.shown:
+        return "—", f"Not shown: fewer than {threshold} strips read, or it would reveal an area"
+    return proportion_text(positives, read.value, threshold)
+
+
 def _no_field_data(raw_dir: str) -> None:
     """Explain how field data gets into the dashboard, then stop the page."""
     st.title(PAGE_TITLE, anchor=False)
@@ -348,10 +395,30 @@ refreshed = data.format_refreshed(
     refreshed_at if isinstance(refreshed_at, datetime) else publication.published_at
 )
 
-# A new publish can drop months an open session still has selected; fall back to the default.
-stored = st.session_state.get("field_period")
-if stored is not None and not all(month in months for month in stored):
-    del st.session_state["field_period"]
+# ---- Shared filters: period and community areas (held in the URL, shared with every page) ----
+try:
+    options = data.load_filter_options(version)
+    community_areas = data.load_community_areas(version)
+except data.AppDbUnavailable as exc:
+    st.error(str(exc), icon=":material/database_off:")
+    st.stop()
+area_names = dict(
+    zip(
+        community_areas.get_column("community_area_number").to_list(),
+        community_areas.get_column("community_area").to_list(),
+        strict=True,
+    )
+)
+view = filters.render_sidebar(
+    options,
+    area_names=area_names,
+    region_label=publication.region_label,
+    show=("period", "areas"),
+)
+chosen = view.areas
+scope_text = (
+    filters.area_scope_label(view, area_names, publication.region_label) if chosen else "All areas"
+)
 
 # ---- Header -----------------------------------------------------------------------------------
 with st.container(horizontal=True, vertical_alignment="center", gap="medium"):
@@ -364,21 +431,25 @@ with st.container(horizontal=True, vertical_alignment="center", gap="medium"):
             help="Every number here is generated for demonstration; none describes a real test or person.",
         )
 st.caption(
-    "Fentanyl and xylazine test strips and street outreach by the task force's teams, all areas "
-    f"they worked · data refreshed {refreshed}"
+    "Fentanyl and xylazine test strips and street outreach by the task force's teams, "
+    + (f"in {scope_text}" if chosen else "all areas they worked")
+    + f" · data refreshed {refreshed}"
 )
 
-if len(months) > 1:
-    start, end = st.select_slider(
-        "Period",
-        options=months,
-        value=data.default_period(months),
-        format_func=data.format_month,
-        key="field_period",
-        help="Default: the 12 months ending with the latest month of field data.",
+# The shared period spans the death data; field data starts later, so clip to what it covers.
+start, end = max(view.start, months[0]), min(view.end, months[-1])
+if start > end:
+    st.info(
+        f"No field data in {data.format_period(view.start, view.end)}: test strips and outreach "
+        f"cover {data.format_period(months[0], months[-1])}. Choose a later period in the sidebar.",
+        icon=":material/date_range:",
     )
-else:
-    start = end = months[0]
+    st.stop()
+if (start, end) != (view.start, view.end):
+    st.caption(
+        f"Field data covers {data.format_period(months[0], months[-1])}; "
+        f"shown: {data.format_period(start, end)}."
+    )
 period_text = data.format_period(start, end)
 subtitle = charts.chart_subtitle(source, period_text, refreshed)
 file_period = f"{start:%Y-%m}_{end:%Y-%m}"
@@ -401,36 +472,56 @@ trained_total = (
 goal_rows = marts["cumulative"].get_column("people_trained_goal")
 trained_goal = int(goal_rows[0]) if not goal_rows.is_empty() else settings.naloxone_trained_goal
 
+if chosen:
+    # An area selection: every total is checked against the per-area views (selection.py).
+    strip_rows = positivity.filter(pl.col("area_level") != "all")
+    used = chosen_total(area_totals(strip_rows, "strips_used", start, end), chosen, threshold)
+    fent_sel = selection_strip_totals(positivity, "fentanyl", start, end, chosen, threshold)
+    xyl_sel = selection_strip_totals(positivity, "xylazine", start, end, chosen, threshold)
+    outreach_areas = marts["outreach_areas"]
+
+    def _count(column: str) -> str:
+        return chosen_total(area_totals(outreach_areas, column, start, end), chosen, threshold).display
+
+    tests_text = used.display
+    fent_text = selection_proportion_text(*fent_sel, threshold)
+    xyl_text = selection_proportion_text(*xyl_sel, threshold)
+    kits_text, reversals_text, handoffs_text = (_count(c) for c in OUTREACH_KPI_COLUMNS)
+else:
+    tests_text = display_count(fent_used + xyl_used, threshold)
+    fent_text = proportion_text(fent_pos, fent_read, threshold)
+    xyl_text = proportion_text(xyl_pos, xyl_read, threshold)
+    kits_text, reversals_text, handoffs_text = (
+        display_count(_total(c), threshold) for c in OUTREACH_KPI_COLUMNS
+    )
+
 kpis = [
-    ("Tests run", display_count(fent_used + xyl_used, threshold), f"strips used, {period_text}"),
-    ("Fentanyl-strip positivity", *proportion_text(fent_pos, fent_read, threshold)),
-    ("Xylazine-strip positivity", *proportion_text(xyl_pos, xyl_read, threshold)),
-    (
-        "Naloxone kits distributed",
-        display_count(_total("naloxone_kits_distributed"), threshold),
-        period_text,
-    ),
+    ("Tests run", tests_text, f"strips used, {period_text}"),
+    ("Fentanyl-strip positivity", *fent_text),
+    ("Xylazine-strip positivity", *xyl_text),
+    ("Naloxone kits distributed", kits_text, period_text),
     (
         "People trained (cumulative)",
         display_count(trained_total, threshold),
-        f"{trained_total / trained_goal:.0%} of the {trained_goal:,} goal by {data.format_month(end)}",
+        f"{trained_total / trained_goal:.0%} of the {trained_goal:,} goal by {data.format_month(end)}"
+        + (" · all areas" if chosen else ""),
     ),
-    (
-        "Reversals",
-        display_count(_total("naloxone_administrations"), threshold),
-        "naloxone given by teams",
-    ),
-    (
-        "Warm hand-offs",
-        display_count(_total("warm_handoffs_total"), threshold),
-        "to treatment and services",
-    ),
+    ("Reversals", reversals_text, "naloxone given by teams"),
+    ("Warm hand-offs", handoffs_text, "to treatment and services"),
 ]
 for row in (kpis[:4], kpis[4:]):
     for column, (label, value, note) in zip(st.columns(4), row, strict=False):
         with column.container(border=True):
             st.metric(label, value)
             st.caption(note)
+if any(value == WITHHELD for _label, value, _note in kpis):
+    st.caption(WITHHELD_NOTE.format(t=threshold))
+if chosen:
+    st.caption(
+        f"Cards: {scope_text}. Tables list the chosen areas (suppressed as in the all-areas view); "
+        "the monthly chart and the hand-off funnel cover all areas, because per-area monthly "
+        "counts are too small to publish safely."
+    )
 
 # ---- Positivity -------------------------------------------------------------------------------
 st.markdown("##### Test-strip positivity by community area", anchors=False)
@@ -440,6 +531,9 @@ st.caption(
     f"1–{threshold - 1} strips read show “<{threshold}” and no positivity"
 )
 strip_table = positivity_table(positivity, start, end, threshold)
+chosen_names = [area_names[a] for a in chosen]
+if chosen:
+    strip_table = strip_table.filter(pl.col("community_area").is_in(chosen_names))
 pct = "%.1f%%"
 st.dataframe(
     strip_table,
@@ -470,6 +564,9 @@ st.caption(
     "both (Wilson 95% CI). Samples without a sample ID cannot be paired and are left out."
 )
 co_table = codetection_table(marts["codetection"], start, end, threshold)
+if chosen:
+    # The all-areas row stays as context; per-area rows as suppressed in the all-areas view.
+    co_table = co_table.head(1).vstack(co_table.slice(1).filter(pl.col("community_area").is_in(chosen_names)))
 st.dataframe(
     co_table,
     hide_index=True,
@@ -524,11 +621,8 @@ if activity.get_column("count").is_in([f"<{threshold}", SECONDARY_MARK]).any():
     st.caption(
         f"Months with 1–{threshold - 1} of a measure are not plotted (gaps) to protect privacy."
     )
-data.csv_download(
-    "Download monthly activity (CSV)",
-    activity,
-    file_name=f"outreach_monthly_{file_period}.csv",
-    key="download_activity",
+charts.chart_downloads(
+    activity_chart, activity, file_stem=f"outreach_monthly_{file_period}", key="download_activity"
 )
 
 # ---- Warm hand-off funnel and naloxone coverage -----------------------------------------------
@@ -554,11 +648,8 @@ with funnel_col:
     )
     st.altair_chart(funnel_chart, width="stretch")
     funnel_csv = funnel.drop("plotted")
-    data.csv_download(
-        "Download funnel (CSV)",
-        funnel_csv,
-        file_name=f"warm_handoff_funnel_{file_period}.csv",
-        key="download_funnel",
+    charts.chart_downloads(
+        funnel_chart, funnel_csv, file_stem=f"warm_handoff_funnel_{file_period}", key="download_funnel"
     )
 
 coverage_raw = marts["coverage"]
@@ -569,6 +660,11 @@ with coverage_col:
         )
     else:
         coverage = coverage_frame(coverage_raw, threshold)
+        if chosen:
+            region_row = coverage.head(1)
+            coverage = region_row.vstack(
+                coverage.slice(1).filter(pl.col("area").is_in(chosen_names))
+            )
         first, last = (
             coverage_raw.get_column("first_month")[0],
             coverage_raw.get_column("last_month")[0],
@@ -618,9 +714,9 @@ with coverage_col:
             )
             if coverage.get_column("overdose_deaths").eq(SECONDARY_MARK).any():
                 st.caption(SECONDARY_FOOTNOTE)
-        data.csv_download(
-            "Download naloxone coverage (CSV)",
+        charts.chart_downloads(
+            coverage_chart,
             coverage,
-            file_name=f"naloxone_coverage_{first:%Y-%m}_{last:%Y-%m}.csv",
+            file_stem=f"naloxone_coverage_{first:%Y-%m}_{last:%Y-%m}",
             key="download_coverage",
         )

@@ -189,3 +189,74 @@ def chart_title(title: str | list[str], subtitle: str | list[str]) -> alt.Title:
         subtitleColor="#555555",
         offset=10,
     )
+
+
+#: Width in CSS pixels of exported chart images: a 16:9 slide at 2x scale stays sharp.
+EXPORT_WIDTH = 960
+
+
+def export_spec(chart: alt.TopLevelMixin, width: int = EXPORT_WIDTH) -> str:
+    """The chart's Vega-Lite JSON at a fixed width, white background, for image export.
+
+    On the page charts stretch to the container; an exported file needs a definite size.
+    """
+    concatenated = isinstance(chart, (alt.HConcatChart, alt.VConcatChart, alt.ConcatChart))
+    sized = chart if concatenated else chart.properties(width=width)
+    return sized.configure(background="white").to_json()
+
+
+def chart_png(chart: alt.TopLevelMixin, scale: float = 2.0) -> bytes:
+    """PNG of ``chart`` rendered server-side (vl-convert; no browser, no network)."""
+    import vl_convert as vlc
+
+    return vlc.vegalite_to_png(export_spec(chart), scale=scale)
+
+
+def chart_svg(chart: alt.TopLevelMixin) -> str:
+    """SVG of ``chart`` rendered server-side."""
+    import vl_convert as vlc
+
+    return vlc.vegalite_to_svg(export_spec(chart))
+
+
+def chart_downloads(chart: alt.TopLevelMixin, frame: pl.DataFrame, *, file_stem: str, key: str) -> None:
+    """PNG, SVG and CSV download buttons for a chart, side by side under it.
+
+    Images are rendered only when a button is clicked (deferred callables), so they cost the
+    page nothing; the CSV is exactly the suppressed display frame the chart was drawn from.
+    """
+    import streamlit as st
+
+    from dashboards.components.data import to_csv_bytes
+
+    with st.container(horizontal=True, gap="small"):
+        st.download_button(
+            "PNG",
+            data=lambda: chart_png(chart),
+            file_name=f"{file_stem}.png",
+            mime="image/png",
+            icon=":material/image:",
+            on_click="ignore",
+            key=f"{key}_png",
+            help="The chart as an image, for slides (1920 px wide).",
+        )
+        st.download_button(
+            "SVG",
+            data=lambda: chart_svg(chart),
+            file_name=f"{file_stem}.svg",
+            mime="image/svg+xml",
+            icon=":material/draw:",
+            on_click="ignore",
+            key=f"{key}_svg",
+            help="The chart as a scalable vector image.",
+        )
+        st.download_button(
+            "CSV",
+            data=to_csv_bytes(frame),
+            file_name=f"{file_stem}.csv",
+            mime="text/csv",
+            icon=":material/download:",
+            on_click="ignore",
+            key=f"{key}_csv",
+            help="The numbers behind the chart, as shown (small counts suppressed).",
+        )

@@ -2,15 +2,21 @@
 
 The pipeline publishes ``settings.app_db`` by writing a new file and swapping it in with
 ``os.replace``. The dashboard therefore never holds a connection open: every query opens the file
-read-only, reads, and closes. Query results are cached under the file's ``(path, st_mtime_ns)``,
-so a fresh publish (a new inode with a new mtime) is picked up on the next rerun without a restart.
+read-only, reads, and closes. Query results are cached under the file's :class:`DbVersion` (path,
+``st_mtime_ns`` and the publication id from ``meta.publication_manifest``), so a fresh publish is
+picked up on the next rerun without a restart.
+
+A page reads several tables on separate connections, and a publish can land between two of them.
+Every read therefore checks, on its own connection, that the file still holds the publication
+the page started with; if not it raises :class:`PublicationChanged` and ``app.py`` reruns the page
+on the new publication. So a page never mixes tables from two publications (a "torn read"), and
+nothing from a newer file is ever cached under an older version.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -20,6 +26,8 @@ import duckdb
 import polars as pl
 import streamlit as st
 
+from dashboards.components.filters import DEMOGRAPHICS, FilterOptions
+from pipelines.csv_export import csv_export_bytes, escape_csv_cell  # noqa: F401 - escape_csv_cell re-exported
 from pipelines.defs.epidemiology.rates import period_years, with_rates
 from pipelines.defs.epidemiology.suppression import suppress
 
@@ -42,21 +50,31 @@ REST_LABEL = "Rest of Chicago"
 CITY_LABEL = "Chicago"
 SOURCE_NAMES = {"medical_examiner": "Cook County Medical Examiner"}
 
-# Cells a spreadsheet would evaluate as a formula (OWASP "CSV injection"); tab and carriage
-# return are included because Excel strips them before looking at the first character.
-_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 class AppDbUnavailable(RuntimeError):
     """The published app database is missing or unreadable; the message says what to do."""
 
 
+class PublicationChanged(RuntimeError):
+    """A new publication was swapped in while a page was reading the previous one.
+
+    Deliberately not an :class:`AppDbUnavailable`: pages show those as errors, whereas this one
+    is handled by ``app.py`` rerunning the page, which then reads the new publication throughout.
+    """
+
+
 @dataclass(frozen=True)
 class DbVersion:
-    """Identity of one published database file: the cache key of every query."""
+    """Identity of one published database file: the cache key of every query.
+
+    ``publication_id`` comes from the file's ``meta.publication_manifest``; it is None for a file
+    written by hand or by an older pipeline, which is then read without the consistency check.
+    """
 
     path: str
     mtime_ns: int
+    publication_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -89,28 +107,97 @@ class Publication:
 # --------------------------------------------------------------------------------------------
 
 
+_MANIFEST = "meta.publication_manifest"
+_MANIFEST_EXISTS = (
+    "SELECT count(*) FROM information_schema.tables "
+    "WHERE table_schema = 'meta' AND table_name = 'publication_manifest'"
+)
+# Publication ids by file identity (inode, mtime, size), so a rerun on an unchanged file costs a
+# stat, not a connection.
+_publication_ids: dict[tuple[str, int, int, int], str | None] = {}
+
+
+@contextmanager
+def _connect(path: str) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A short-lived read-only connection to the file now at ``path``.
+
+    ``duckdb.connect(path)`` would hand out the database instance DuckDB caches per path while any
+    connection to it is still open in this process (another session's query, say) — the file
+    that was at ``path`` *before* the last publish. Attaching from a fresh in-memory database
+    always opens the file currently there.
+    """
+    con = duckdb.connect(":memory:")
+    try:
+        con.execute("ATTACH ? AS app (READ_ONLY)", [path])
+        con.execute("USE app")
+        yield con
+    finally:
+        con.close()
+
+
+def _publication_id(con: duckdb.DuckDBPyConnection) -> str | None:
+    """The publication id of the file ``con`` has open, or None for a file without a manifest."""
+    if not con.execute(_MANIFEST_EXISTS).fetchall()[0][0]:
+        return None
+    rows = con.execute(f"SELECT DISTINCT publication_id FROM {_MANIFEST}").fetchall()
+    return rows[0][0] if len(rows) == 1 else None
+
+
+def _unreadable(path: str, exc: Exception) -> AppDbUnavailable:
+    return AppDbUnavailable(
+        f"The dashboard database `{path}` could not be read ({type(exc).__name__}). "
+        "Run `make pipeline` to publish it again, then reload this page."
+    )
+
+
 def db_version(app_db: Path) -> DbVersion:
     """Return the cache identity of ``app_db``; raise :class:`AppDbUnavailable` if it is absent."""
-    try:
-        stat = app_db.stat()
-    except FileNotFoundError:
-        raise AppDbUnavailable(
-            f"The dashboard database `{app_db}` does not exist yet. "
-            "Run `make pipeline` to build and publish it, then reload this page."
-        ) from None
-    return DbVersion(str(app_db), stat.st_mtime_ns)
+    for _attempt in range(5):
+        try:
+            before = app_db.stat()
+        except FileNotFoundError:
+            raise AppDbUnavailable(
+                f"The dashboard database `{app_db}` does not exist yet. "
+                "Run `make pipeline` to build and publish it, then reload this page."
+            ) from None
+        key = (str(app_db), before.st_ino, before.st_mtime_ns, before.st_size)
+        if key in _publication_ids:
+            return DbVersion(str(app_db), before.st_mtime_ns, _publication_ids[key])
+        try:
+            with _connect(str(app_db)) as con:
+                publication_id = _publication_id(con)
+        except duckdb.Error as exc:
+            raise _unreadable(str(app_db), exc) from exc
+        after = app_db.stat()
+        # The same file before and after opening it: the id read belongs to this file.
+        if (after.st_ino, after.st_mtime_ns, after.st_size) == key[1:]:
+            if len(_publication_ids) > 64:  # one entry per publication seen: keep it small
+                _publication_ids.clear()
+            _publication_ids[key] = publication_id
+            return DbVersion(str(app_db), before.st_mtime_ns, publication_id)
+    raise AppDbUnavailable(
+        f"The dashboard database `{app_db}` is being republished continuously; reload in a minute."
+    )
 
 
-def _read(version: DbVersion, sql: str) -> pl.DataFrame:
-    """Run one query on a short-lived read-only connection."""
+def read_frame(version: DbVersion, sql: str, params: Sequence[object] | dict | None = None) -> pl.DataFrame:
+    """Run one query (values bound as ``params``) on a short-lived read-only connection.
+
+    Raises :class:`PublicationChanged` when the file no longer holds ``version``'s publication,
+    and :class:`AppDbUnavailable` when it cannot be read.
+    """
     try:
-        with duckdb.connect(version.path, read_only=True) as con:
-            return con.sql(sql).pl()
+        with _connect(version.path) as con:
+            if version.publication_id is not None and _publication_id(con) != version.publication_id:
+                raise PublicationChanged(
+                    f"`{version.path}` was republished while this page was reading it."
+                )
+            return con.sql(sql, params=params).pl()
     except duckdb.Error as exc:
-        raise AppDbUnavailable(
-            f"The dashboard database `{version.path}` could not be read ({type(exc).__name__}). "
-            "Run `make pipeline` to publish it again, then reload this page."
-        ) from exc
+        raise _unreadable(version.path, exc) from exc
+
+
+_read = read_frame
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -174,6 +261,29 @@ def load_publication(version: DbVersion) -> Publication:
             f"`{version.path}` has no publication record. Run `make pipeline` again."
         )
     return Publication(**frame.row(0, named=True))
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def load_filter_options(version: DbVersion) -> FilterOptions:
+    """What the shared filters can offer: data months, area numbers, demographic categories."""
+    months = _read(version, "SELECT DISTINCT month FROM marts.me_monthly_by_area ORDER BY month")
+    areas = _read(
+        version, "SELECT community_area_number FROM marts.community_areas ORDER BY community_area_number"
+    )
+    demographic_values: dict[str, tuple[str, ...]] = {}
+    for key, (_param, column, _label) in DEMOGRAPHICS.items():
+        # ``column`` comes from the fixed DEMOGRAPHICS table, never from the user.
+        values = _read(
+            version,
+            f"SELECT DISTINCT {column} AS value FROM marts.overdose_deaths_monthly "
+            "WHERE value IS NOT NULL ORDER BY value",
+        )
+        demographic_values[key] = tuple(values.get_column("value").to_list())
+    return FilterOptions(
+        months=tuple(months.get_column("month").to_list()),
+        area_numbers=tuple(areas.get_column("community_area_number").to_list()),
+        demographic_values=demographic_values,
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -467,27 +577,12 @@ def area_display_frame(metrics: pl.DataFrame, region_label: str) -> pl.DataFrame
 # --------------------------------------------------------------------------------------------
 
 
-def escape_csv_cell(value: object) -> str:
-    """Text of one CSV cell; a leading apostrophe defuses spreadsheet formulas (CSV injection)."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        text = "yes" if value else "no"
-    elif isinstance(value, date) and not isinstance(value, datetime):
-        text = value.isoformat()
-    else:
-        text = str(value)
-    return "'" + text if text.startswith(_FORMULA_PREFIXES) else text
-
-
 def to_csv_bytes(frame: pl.DataFrame) -> bytes:
-    """UTF-8 CSV (with BOM, so Excel reads the dashes and apostrophes) of every cell, escaped."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow([escape_csv_cell(name) for name in frame.columns])
-    for row in frame.iter_rows():
-        writer.writerow([escape_csv_cell(cell) for cell in row])
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+    """UTF-8 CSV (with BOM, so Excel reads the dashes and apostrophes) of every cell, escaped.
+
+    Written by :func:`pipelines.csv_export.csv_export_bytes`, the one CSV writer of every export.
+    """
+    return csv_export_bytes(frame.columns, frame.iter_rows())
 
 
 def csv_download(label: str, frame: pl.DataFrame, *, file_name: str, key: str) -> None:

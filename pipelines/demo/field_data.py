@@ -176,8 +176,11 @@ def _weekday(rng: np.random.Generator, month: date) -> date:
     return days[int(rng.integers(len(days)))]
 
 
-def generate_test_strips(rng: np.random.Generator, months: list[date]) -> list[list[dict]]:
-    """Per month, one dict per strip with canonical values (location keys as in :func:`_location`)."""
+def generate_test_strips(rng: np.random.Generator, months: list[date], scale: float = 1.0) -> list[list[dict]]:
+    """Per month, one dict per strip with canonical values (location keys as in :func:`_location`).
+
+    ``scale`` multiplies the expected number of samples per team and month (benchmarks).
+    """
     per_month = []
     for index, month in enumerate(months):
         progress = index / max(1, len(months) - 1)
@@ -185,7 +188,7 @@ def generate_test_strips(rng: np.random.Generator, months: list[date]) -> list[l
         xylazine_given_fentanyl = 0.30 + 0.15 * progress
         rows: list[dict] = []
         for team in TEAMS:
-            for n in range(int(rng.poisson(16))):
+            for n in range(int(rng.poisson(16 * scale))):
                 day = _weekday(rng, month)
                 where = _location(rng, team, index)
                 substance = SUBSTANCES[int(rng.choice(len(SUBSTANCES), p=SUBSTANCE_WEIGHTS))]
@@ -204,13 +207,19 @@ def generate_test_strips(rng: np.random.Generator, months: list[date]) -> list[l
     return per_month
 
 
-def generate_outreach(rng: np.random.Generator, months: list[date]) -> list[list[dict]]:
-    """Per month, one dict per team shift and location with every count."""
+def generate_outreach(rng: np.random.Generator, months: list[date], scale: float = 1.0) -> list[list[dict]]:
+    """Per month, one dict per team shift and location with every count.
+
+    ``scale`` multiplies the expected number of shifts per team and month (benchmarks). At the
+    default a team works each drawn day once; scaled up, a day can carry several shifts, since a
+    month has too few days to hold a hundred times the shifts.
+    """
     per_month = []
     for index, month in enumerate(months):
         rows: list[dict] = []
         for team in TEAMS:
-            days = sorted({_weekday(rng, month) for _ in range(int(rng.poisson(12)))})
+            drawn = [_weekday(rng, month) for _ in range(int(rng.poisson(12 * scale)))]
+            days = sorted(set(drawn)) if scale == 1 else sorted(drawn)
             for day in days:
                 for _ in range(1 + int(rng.choice(3, p=(0.35, 0.45, 0.20)))):
                     contacts = int(rng.poisson(25))
@@ -344,12 +353,17 @@ def _clear(folder: Path) -> None:
                 path.unlink()
 
 
-def write_field_demo(raw_dir: Path, *, end_month: date | None = None, seed: int = DEFAULT_SEED) -> dict[str, int]:
+def write_field_demo(
+    raw_dir: Path, *, end_month: date | None = None, seed: int = DEFAULT_SEED, scale: float = 1.0
+) -> dict[str, int]:
     """Write the synthetic field-data files under ``raw_dir``; return data rows written per source.
 
     Earlier ``synthetic_demo_*`` files in the three folders are removed first; other files are
-    left alone. Equal arguments give byte-identical files.
+    left alone. Equal arguments give byte-identical files. ``scale`` multiplies the test-strip
+    and outreach volume (the hot-spot list and the deliberately bad rows stay as they are).
     """
+    if not scale > 0:
+        raise ValueError(f"scale must be positive, got {scale}")
     rng = np.random.default_rng(seed)
     months = demo_months(end_month)
     for source in ("hotspots", "test_strips", "outreach"):
@@ -360,8 +374,8 @@ def write_field_demo(raw_dir: Path, *, end_month: date | None = None, seed: int 
     hotspot_rows += [[h[0], h[1], f"{h[2]:.5f}", f"{h[3]:.5f}", h[4], "yes" if h[5] else "no"] for h in HOTSPOTS]
     _write(raw_dir / "hotspots" / f"{SYNTHETIC_PREFIX}hotspots.csv", csv_bytes(hotspot_rows))
 
-    strips = generate_test_strips(rng, months)
-    shifts = generate_outreach(rng, months)
+    strips = generate_test_strips(rng, months, scale)
+    shifts = generate_outreach(rng, months, scale)
     _bad_test_strips(strips, months)
     _bad_outreach(shifts, months)
     for index, month in enumerate(months):
@@ -409,8 +423,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--end-month", type=_parse_month, default=settings.demo_end_month,
                         help="last month, YYYY-MM (default: ODW_DEMO_END_MONTH or last month)")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    parser.add_argument("--scale", type=float, default=1.0,
+                        help="multiplies the test-strip and outreach volume (default 1)")
     args = parser.parse_args(argv)
-    counts = write_field_demo(args.raw_dir, end_month=args.end_month, seed=args.seed)
+    counts = write_field_demo(args.raw_dir, end_month=args.end_month, seed=args.seed, scale=args.scale)
     print(
         "wrote synthetic demo data under "
         f"{args.raw_dir}: {counts['hotspots']} hot spots, {counts['test_strips']} test-strip rows, "

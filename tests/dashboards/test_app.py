@@ -48,8 +48,9 @@ def _kpi(at: AppTest, region: str) -> str:
 def app(demo_app_db: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:
     """The app, pointed at the demo database and run once."""
     monkeypatch.setenv("ODW_APP_DB", str(demo_app_db))
-    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
-    return at.run()
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT).run()
+    # The Overview is the default page; these tests are about the Map.
+    return at.switch_page(str(APP.parent / "app_pages" / "map.py")).run()
 
 
 @pytest.fixture
@@ -157,6 +158,7 @@ def test_a_new_publish_is_picked_up_without_restart(
     shutil.copy(demo_app_db, published)
     monkeypatch.setenv("ODW_APP_DB", str(published))
     at = AppTest.from_file(str(APP), default_timeout=TIMEOUT).run()
+    at.switch_page(str(APP.parent / "app_pages" / "map.py")).run()
     before = int(_kpi(at, region).replace(",", ""))
 
     # Publish the way the pipeline does: write a new file, then swap it in atomically.

@@ -48,7 +48,8 @@ def test_field_page_renders_without_exception(field_page: AppTest) -> None:
     assert not field_page.error
     assert field_page.title[0].value == "Test strips & outreach"
     assert len(field_page.get("arrow_vega_lite_chart") or field_page.get("vega_lite_chart")) == 3
-    assert len(field_page.download_button) == 5
+    # Two tables (CSV) and three charts (PNG, SVG, CSV each).
+    assert len(field_page.download_button) == 2 + 3 * 3
 
 
 def test_kits_kpi_matches_the_warehouse(field_page: AppTest, demo_app_db: Path) -> None:
@@ -109,3 +110,39 @@ def test_no_field_data_shows_how_to_add_files(
     assert not at.error
     text = at.info[0].value
     assert "test_strips/" in text and "outreach/" in text and "data_raw/templates" in text
+
+
+def test_shared_area_filter_scopes_the_cards(field_page: AppTest, demo_app_db: Path) -> None:
+    start, end = _default_period(demo_app_db)
+    ((area, kits, read, positives),) = _query(
+        demo_app_db,
+        """SELECT o.community_area_number, o.kits, p.read, p.positives
+           FROM (SELECT community_area_number, sum(naloxone_kits_distributed) AS kits
+                 FROM marts.outreach_monthly WHERE area_level = 'community_area'
+                   AND month BETWEEN $1 AND $2 GROUP BY ALL) o
+           JOIN (SELECT community_area_number, sum(tests_read) AS read, sum(positives) AS positives
+                 FROM marts.test_strip_positivity WHERE area_level = 'community_area'
+                   AND substance_as_sold = 'all' AND strip_type = 'fentanyl'
+                   AND month BETWEEN $1 AND $2 GROUP BY ALL) p USING (community_area_number)
+           ORDER BY o.kits DESC LIMIT 1""",
+        [start, end],
+    )
+    all_areas = _metric(field_page, "Naloxone kits distributed")
+    field_page.sidebar.multiselect(key="odw_filter_areas").set_value([area]).run()
+    assert not field_page.exception
+    assert field_page.query_params["areas"] in (str(area), [str(area)])
+    assert _metric(field_page, "Naloxone kits distributed") == f"{int(kits):,}" != all_areas
+    assert _metric(field_page, "Fentanyl-strip positivity") == f"{positives / read:.0%}"
+
+
+def test_shared_period_filter_changes_the_numbers(field_page: AppTest, demo_app_db: Path) -> None:
+    _start, end = _default_period(demo_app_db)
+    ((kits,),) = _query(
+        demo_app_db,
+        """SELECT sum(naloxone_kits_distributed) FROM marts.outreach_monthly
+           WHERE area_level = 'all' AND month = ?""",
+        [end],
+    )
+    field_page.sidebar.select_slider(key="odw_filter_period").set_range(end, end).run()
+    assert not field_page.exception
+    assert _metric(field_page, "Naloxone kits distributed") == f"{int(kits):,}"

@@ -24,7 +24,8 @@ from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from pipelines.defs.field_data.schema import MIN_FIELD_DATE, SPECS, Column, SourceSpec
-from pipelines.defs.field_data.writing import csv_bytes, workbook_bytes
+from pipelines.csv_export import csv_export_bytes
+from pipelines.defs.field_data.writing import workbook_bytes
 from pipelines.settings import PROJECT_ROOT
 
 TEMPLATE_DIR = PROJECT_ROOT / "data_raw" / "templates"
@@ -162,7 +163,7 @@ def write_templates(folder: Path = TEMPLATE_DIR) -> list[Path]:
     written = []
     for spec in SPECS.values():
         csv_path = folder / f"{spec.source}.csv"
-        csv_path.write_bytes(csv_bytes([spec.names]))
+        csv_path.write_bytes(csv_export_bytes(spec.names, []))
         xlsx_path = folder / f"{spec.source}.xlsx"
         xlsx_path.write_bytes(workbook_bytes(build_workbook(spec)))
         written += [csv_path, xlsx_path]

@@ -62,6 +62,10 @@ HOTSPOT_REFERENCE_SCHEMA = {
     "community_area_number": pl.Int32,
 }
 
+#: Text a spreadsheet would run as a formula (OWASP "CSV injection"): ``=…``, ``+…``, ``@…``, or a
+#: minus followed by an expression (``-2+3``, ``-cmd|…``). A plain negative number is not text here.
+FORMULA_PATTERN = r"^\s*(?:[=+@]|-.*[-+*/^&(=|!])"
+
 
 @dataclass(frozen=True)
 class Validated:
@@ -182,7 +186,7 @@ def _column_errors(column: Column, today: date) -> list[pl.Expr]:
             )),
         ]
     elif column.kind in ("text", "id"):
-        errors.append(_err(raw.str.starts_with("="), f"{name} is a spreadsheet formula, not a value"))
+        errors.append(_err(raw.str.contains(FORMULA_PATTERN), f"{name} is a spreadsheet formula, not a value"))
         if column.max_length:
             errors.append(_err(
                 raw.str.len_chars() > column.max_length,

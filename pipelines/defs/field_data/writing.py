@@ -45,7 +45,12 @@ def workbook_bytes(workbook: Workbook) -> bytes:
 
 
 def csv_bytes(rows: Sequence[Sequence[object]], *, delimiter: str = ",", encoding: str = "utf-8-sig") -> bytes:
-    """Rows as CSV bytes (CRLF line ends, as spreadsheet programs write them)."""
+    """Rows as CSV bytes (CRLF line ends, as spreadsheet programs write them), cells verbatim.
+
+    For writing field files as a coordinator would send them (demo inputs, tests) — never for
+    something handed to a person: exports go through :mod:`pipelines.csv_export`, which escapes
+    formulas.
+    """
     text = io.StringIO(newline="")
     csv.writer(text, delimiter=delimiter, lineterminator="\r\n").writerows(rows)
     return text.getvalue().encode(encoding)

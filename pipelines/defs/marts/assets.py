@@ -6,9 +6,10 @@ from datetime import UTC, datetime
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from pipelines.defs.medical_examiner.assets import me_cases
+from pipelines.defs.marts.quality import check_catalogue
+from pipelines.defs.medical_examiner.assets import me_cases, me_records
 from pipelines.defs.resources import SettingsResource, warehouse
-from pipelines.defs.field_data.assets import FIELD_DATA_MARTS
+from pipelines.defs.field_data.assets import FIELD_DATA_MARTS, hotspots, outreach, test_strips
 from pipelines.defs.hotspots.assets import PUBLIC_TABLES as HOTSPOT_MARTS
 from pipelines.defs.marts.regions import region_label, region_params, region_spec
 from pipelines.warehouse import fetch_row, publish_tables, run_sql_file
@@ -24,6 +25,9 @@ PUBLISHED_TABLES = [
     "marts.data_quality",
     "marts.source_freshness",
     "marts.publication",
+    "marts.ingest_log",
+    "marts.me_quarantine",
+    "marts.asset_checks",
     *FIELD_DATA_MARTS,
     *HOTSPOT_MARTS,
 ]
@@ -97,18 +101,64 @@ def source_freshness(duckdb: DuckDBResource, settings: SettingsResource) -> dg.M
     return dg.MaterializeResult(metadata={"synthetic": synthetic})
 
 
+#: Published tables not written by an asset of their own name.
+WRITTEN_ELSEWHERE = {"marts.publication", "marts.asset_checks"}
+
+
+@dg.asset(
+    key=["marts", "ingest_log"],
+    deps=[me_records, hotspots, test_strips, outreach],
+    group_name="marts",
+    kinds={"duckdb"},
+    description="Every ingest, newest first: Medical Examiner pulls and field-data file events "
+    "with their row accounting (rows in = loaded + quarantined). No row values.",
+)
+def ingest_log(duckdb: DuckDBResource, settings: SettingsResource) -> dg.MaterializeResult:
+    with warehouse(duckdb, settings.get()) as con:
+        run_sql_file(con, "marts/ingest_log.sql")
+        rows, added_up = fetch_row(
+            con,
+            "SELECT count(*), coalesce(bool_and(rows_in = rows_loaded + rows_quarantined), true) "
+            "FROM marts.ingest_log",
+        )
+    return dg.MaterializeResult(metadata={"entries": rows, "rows_add_up": bool(added_up)})
+
+
+@dg.asset(
+    key=["marts", "me_quarantine"],
+    deps=[me_records, me_cases],
+    group_name="marts",
+    kinds={"duckdb"},
+    description="Medical Examiner records not loaded: stage, pull file, row number, case number "
+    "and reason — never the record's values.",
+)
+def me_quarantine(duckdb: DuckDBResource, settings: SettingsResource) -> dg.MaterializeResult:
+    with warehouse(duckdb, settings.get()) as con:
+        run_sql_file(con, "marts/me_quarantine.sql")
+        rows = fetch_row(con, "SELECT count(*) FROM marts.me_quarantine")[0]
+    return dg.MaterializeResult(metadata={"rows": rows})
+
+
 @dg.asset(
     key=["app", "published_db"],
-    # marts.publication is written by the source_freshness asset.
-    deps=[[*t.split(".")] for t in PUBLISHED_TABLES if t != "marts.publication"],
+    # marts.publication is written by the source_freshness asset, marts.asset_checks by this one.
+    deps=[[*t.split(".")] for t in PUBLISHED_TABLES if t not in WRITTEN_ELSEWHERE],
     group_name="publication",
     kinds={"duckdb", "streamlit"},
     description="The dashboard's read-only database: the marts copied into a new file and swapped "
     "in atomically, so the app never blocks the pipeline nor sees a half-written state.",
 )
 def published_db(duckdb: DuckDBResource, settings: SettingsResource) -> dg.MaterializeResult:
+    # Imported here: the code location imports this module. Every check it defines is listed,
+    # whichever job (or subset, e.g. a field-data sensor run) publishes.
+    from pipelines.definitions import ALL_CHECKS
+
     cfg = settings.get()
+    catalogue = check_catalogue(spec for checks in ALL_CHECKS for spec in checks.check_specs)
     with warehouse(duckdb, cfg) as con:
+        con.register("check_catalogue", catalogue.to_arrow())
+        con.execute("CREATE OR REPLACE TABLE marts.asset_checks AS SELECT * FROM check_catalogue")
+        con.unregister("check_catalogue")
         counts = publish_tables(con, cfg.app_db, PUBLISHED_TABLES)
     return dg.MaterializeResult(
         metadata={"path": str(cfg.app_db), **{f"rows:{t}": n for t, n in counts.items()}}

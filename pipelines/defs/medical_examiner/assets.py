@@ -8,10 +8,11 @@ import polars as pl
 from dagster_duckdb import DuckDBResource
 
 from pipelines.defs.geography.assets import community_areas
-from pipelines.defs.medical_examiner.client import SocrataClient
+from pipelines.defs.medical_examiner.client import SocrataClient, SocrataError
 from pipelines.defs.medical_examiner.ingest import SOURCE, ingest_demo, ingest_live
 from pipelines.defs.medical_examiner.staging import MIN_DEATH_DATE, stage_cases
 from pipelines.defs.resources import SettingsResource, warehouse
+from pipelines.defs.retries import retry_pull
 from pipelines.settings import Settings
 from pipelines.warehouse import fetch_row, query_sql_file
 
@@ -41,7 +42,13 @@ def me_records(
     cfg = settings.get()
     with warehouse(duckdb, cfg) as con:
         if cfg.me_source == "live":
-            reports = ingest_live(con, cfg, socrata_client(cfg))
+            try:
+                reports = ingest_live(con, cfg, socrata_client(cfg))
+            except SocrataError as exc:
+                if not exc.transient:
+                    raise
+                # The portal is down or throttling: try the whole pull again in a few minutes.
+                retry_pull(context.retry_number, cfg, exc)
         else:
             reports = ingest_demo(con, cfg)
         total = fetch_row(con, "SELECT count(*) FROM raw.me_records")[0]

@@ -61,7 +61,15 @@ _TRANSIENT_EXCEPTIONS = (
 
 
 class SocrataError(RuntimeError):
-    """A SODA request failed for good (a non-retryable answer, or retries exhausted)."""
+    """A SODA request failed for good (a non-retryable answer, or retries exhausted).
+
+    ``transient`` is true when the client gave up on failures a later attempt may cure (timeouts,
+    5xx, 429, dropped connections): the pipeline then retries the whole pull after a pause.
+    """
+
+    def __init__(self, message: str, *, transient: bool = False) -> None:
+        super().__init__(message)
+        self.transient = transient
 
 
 @dataclass(frozen=True)
@@ -344,7 +352,8 @@ class SocrataClient:
             if attempt >= self.max_retries:
                 status = f"HTTP {failure.status}" if failure.status is not None else "no HTTP status"
                 raise SocrataError(
-                    f"giving up on {url} after {attempts} attempts; last failure: {status}: {failure.reason}"
+                    f"giving up on {url} after {attempts} attempts; last failure: {status}: {failure.reason}",
+                    transient=True,
                 )
             if failure.retry_after is not None:
                 # The server said how long to wait; honour it, but never beyond our own ceiling.

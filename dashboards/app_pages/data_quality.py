@@ -1,0 +1,557 @@
+"""Data quality: can the numbers be trusted? Checks, freshness, row accounting, quarantine, ingests.
+
+Everything but the check results comes from the published app database (``marts.asset_checks``,
+``ingest_log``, ``me_quarantine``, ``data_quality``, ``source_freshness`` and the field-data
+file tables). The check results come from Dagster's run history (``settings.dagster_home``),
+read-only: the checks run alongside and after the publication, so only the run history knows
+their latest outcome. The page is operational — rows, files and checks, not deaths by area — and
+it shows no row's values: quarantined rows are listed by file, row number, field and reason.
+Case numbers of quarantined Medical Examiner records are shown in member mode only.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import altair as alt
+import polars as pl
+import streamlit as st
+
+from dashboards.components import access, charts, data, quality
+from pipelines.defs.epidemiology.suppression import display_count
+from pipelines.defs.field_data.schema import SPECS
+from pipelines.settings import load_settings
+
+PAGE_TITLE = "Data quality"
+CHECKS_SOURCE = "Dagster run history (asset checks)"
+#: Published tables this page needs beyond those every publication has.
+QUALITY_TABLES = ("asset_checks", "ingest_log", "me_quarantine", "field_data_files", "field_data_quarantine")
+FIELD_NAMES = tuple(sorted({column.name for spec in SPECS.values() for column in spec.columns}))
+#: Colour-blind-safe categorical colours for the sources (Okabe–Ito).
+SOURCE_COLOURS = {
+    "Medical Examiner": "#0072B2",
+    "Test strips": "#E69F00",
+    "Outreach logs": "#009E73",
+    "Hot-spot list": "#CC79A7",
+}
+OUTCOME_LABELS = {
+    "failed": "✖ failed",
+    "did not run": "⚠ did not run",
+    "running": "… running",
+    "no result": "— no result",
+    "passed": "✔ passed",
+}
+
+
+# ---- Data access ------------------------------------------------------------------------------
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def load_quality_tables(version: data.DbVersion) -> dict[str, pl.DataFrame] | None:
+    """The tables this page reads, or None when the publication predates them."""
+    present = set(
+        data.read_frame(
+            version, "SELECT table_name FROM information_schema.tables WHERE table_schema = 'marts'"
+        )
+        .get_column("table_name")
+        .to_list()
+    )
+    if not set(QUALITY_TABLES) <= present:
+        return None
+    read = lambda sql: data.read_frame(version, sql)  # noqa: E731 - one line per table below
+    return {
+        "checks": read("SELECT * FROM marts.asset_checks ORDER BY asset, check_name"),
+        "ingest_log": read("SELECT * FROM marts.ingest_log ORDER BY ingested_at DESC"),
+        "me_quarantine": read("SELECT * FROM marts.me_quarantine"),
+        "field_quarantine": read("SELECT * FROM marts.field_data_quarantine"),
+        "field_files": read("SELECT * FROM marts.field_data_files ORDER BY source, file"),
+        "data_quality": read("SELECT * FROM marts.data_quality"),
+        "sources": read(
+            """SELECT source, label, is_synthetic, data_from, data_to, refreshed_at, row_count
+               FROM marts.source_freshness
+               UNION ALL BY NAME
+               SELECT source, label, is_synthetic, data_from, data_to, refreshed_at, row_count
+               FROM marts.field_data_sources"""
+        ),
+    }
+
+
+@st.cache_data(show_spinner=False, ttl=60, max_entries=4)
+def load_check_history(dagster_home: str, checks: tuple[tuple[str, str], ...]) -> quality.CheckHistory:
+    """Latest check results from the run history; re-read at most once a minute."""
+    from pathlib import Path
+
+    return quality.read_check_results(Path(dagster_home), checks)
+
+
+def _local(frame: pl.DataFrame, *columns: str) -> pl.DataFrame:
+    """UTC timestamp columns as Chicago wall-clock time (what every caption on the page uses)."""
+    return frame.with_columns(
+        pl.col(c).dt.replace_time_zone("UTC").dt.convert_time_zone(data.CHICAGO_TZ.key).dt.replace_time_zone(None)
+        for c in columns
+    )
+
+
+def _when(value: datetime | None) -> str:
+    return data.format_refreshed(value) if isinstance(value, datetime) else "—"
+
+
+def _section(title: str, subtitle: list[str]) -> None:
+    """A table's title and its source / period / refresh line."""
+    st.markdown(f"##### {title}", anchors=False)
+    st.caption(" · ".join(subtitle))
+
+
+# ---- Page ------------------------------------------------------------------------------------
+
+settings = load_settings()
+try:
+    version = data.db_version(settings.app_db)
+    publication = data.load_publication(version)
+    tables = load_quality_tables(version)
+except data.AppDbUnavailable as exc:
+    st.title(PAGE_TITLE, anchor=False)
+    st.error(str(exc), icon=":material/database_off:")
+    st.stop()
+
+if tables is None:
+    st.title(PAGE_TITLE, anchor=False)
+    st.warning(
+        f"The published database `{settings.app_db}` predates the data-quality tables "
+        "(ingest log, quarantine, check catalogue). Run `make pipeline` to publish them, then "
+        "reload this page.",
+        icon=":material/update:",
+    )
+    st.stop()
+
+threshold = max(settings.suppress_below, publication.suppress_below)
+member = access.is_member()
+published = data.format_refreshed(publication.published_at)
+sources = tables["sources"]
+synthetic = bool(sources.get_column("is_synthetic").any())
+pipeline_source = "Pipeline ingest log" + (" — synthetic demo data" if synthetic else "")
+
+with st.container(horizontal=True, vertical_alignment="center", gap="medium"):
+    st.title(PAGE_TITLE, anchor=False, width="content")
+    if synthetic:
+        st.badge(
+            "Synthetic demo data",
+            icon=":material/science:",
+            color="orange",
+            help="The sources are the generator's synthetic demo files; no row describes a real person.",
+        )
+st.caption(
+    "Can the numbers be trusted? The pipeline's checks, how fresh each source is, whether every "
+    f"row received was loaded or quarantined, and why rows were turned away · published {published}"
+)
+
+# The check results need Dagster's run history (a slower read): their slot is kept at the top
+# and filled last, so the rest of the page is not held up.
+checks_slot = st.container()
+
+# ---- Last refresh per source -------------------------------------------------------------------
+now = datetime.now(UTC)
+freshness = _local(quality.freshness_table(sources, now), "refreshed_at")
+_section(
+    "Last refresh per source",
+    [
+        "Source: marts.source_freshness, marts.field_data_sources",
+        "Period: each source's own",
+        f"Published {published}",
+    ],
+)
+st.dataframe(
+    freshness,
+    hide_index=True,
+    width="stretch",
+    column_config={
+        "source": "Source",
+        "label": st.column_config.TextColumn("Label", width="large"),
+        "data_from": st.column_config.DateColumn("Data from", format="D MMM YYYY"),
+        "data_to": st.column_config.DateColumn("Data to", format="D MMM YYYY"),
+        "rows": st.column_config.NumberColumn("Rows", format="localized"),
+        "refreshed_at": st.column_config.DatetimeColumn("Last refreshed (Chicago)", format="D MMM YYYY, HH:mm"),
+        "age_days": st.column_config.NumberColumn("Age (days)", format="%.1f"),
+    },
+)
+data.csv_download(
+    "Download freshness (CSV)", freshness, file_name="source_freshness.csv", key="dq_download_freshness"
+)
+
+# ---- Rows in = loaded + quarantined ----------------------------------------------------------
+recon = quality.reconciliation(
+    tables["data_quality"],
+    sources.filter(pl.col("source") == "medical_examiner"),
+    tables["field_files"],
+    sources.filter(pl.col("source") != "medical_examiner"),
+    tables["field_quarantine"],
+)
+_section(
+    "Rows in = rows loaded + rows quarantined",
+    [
+        f"Source: {pipeline_source}",
+        "Period: everything held now (the archive; field-data files present)",
+        f"Published {published}",
+    ],
+)
+if not recon.get_column("adds_up").all():
+    off = ", ".join(recon.filter(~pl.col("adds_up")).get_column("source").to_list())
+    st.error(
+        f"**Rows do not add up for: {off}.** Rows were lost or counted twice between receipt and "
+        "loading; the blocking `*_rows_add_up` checks stop such data from reaching the marts.",
+        icon=":material/error:",
+    )
+st.dataframe(
+    recon,
+    hide_index=True,
+    width="stretch",
+    column_config={
+        "source": "Source",
+        "rows_in": st.column_config.NumberColumn("Rows in", format="localized"),
+        "rows_loaded": st.column_config.NumberColumn("Loaded", format="localized"),
+        "rows_quarantined": st.column_config.NumberColumn("Quarantined", format="localized"),
+        "difference": st.column_config.NumberColumn("Difference", format="localized"),
+        "adds_up": st.column_config.CheckboxColumn("Adds up"),
+    },
+)
+st.caption(
+    "Medical Examiner: records in the merged archive against cases staged and records quarantined "
+    "at staging. Field data: rows in the files present (ingest log) against rows in the staging "
+    "tables and quarantined rows — each side counted from its own table."
+)
+data.csv_download(
+    "Download row accounting (CSV)", recon, file_name="row_accounting.csv", key="dq_download_recon"
+)
+
+# ---- Medical Examiner quality metrics -----------------------------------------------------------
+me_rows = sources.filter(pl.col("source") == "medical_examiner")
+me_refreshed = _when(me_rows.get_column("refreshed_at")[0]) if not me_rows.is_empty() else published
+me_period = (
+    data.format_period(me_rows.get_column("data_from")[0], me_rows.get_column("data_to")[0])
+    if not me_rows.is_empty()
+    else "—"
+)
+me_source = "Cook County Medical Examiner" + (" — synthetic demo data" if synthetic else "")
+dq = tables["data_quality"]
+unplaced = quality.quality_metric(
+    dq, "unplaced_share", minimum=settings.min_placed_share, higher_is_better=False
+)
+agreement = quality.quality_metric(
+    dq, "opioid_flag_agreement_overdoses", minimum=settings.min_opioid_flag_agreement
+)
+_section(
+    "Medical Examiner: placement and opioid flag",
+    [f"Source: {me_source}", f"Period: {me_period}", f"Data refreshed {me_refreshed}"],
+)
+
+
+def _metric_card(column, label: str, metric: quality.QualityMetric | None, target: str, noun: str) -> None:
+    """A KPI card for a share: value, its numerator/denominator (suppressed), target and verdict."""
+    with column.container(border=True):
+        if metric is None or metric.value is None:
+            st.metric(label, "—")
+            st.caption("Not published")
+            return
+        hidden = 1 <= metric.numerator < threshold
+        st.metric(label, "—" if hidden else f"{metric.value:.1%}")
+        st.caption(
+            f"{display_count(metric.numerator, threshold)} of {display_count(metric.denominator, threshold)} "
+            f"{noun} · {target}"
+        )
+        verdict = metric.meets_threshold
+        if verdict is not None:
+            st.badge(
+                "meets the threshold" if verdict else "below the threshold",
+                icon=":material/check:" if verdict else ":material/warning:",
+                color="green" if verdict else "red",
+            )
+
+
+unplaced_col, agreement_col = st.columns(2)
+_metric_card(
+    unplaced_col,
+    "Unplaced cases",
+    unplaced,
+    f"at most {1 - settings.min_placed_share:.0%} (placed share ≥ {settings.min_placed_share:.0%})",
+    "Chicago cases",
+)
+_metric_card(
+    agreement_col,
+    "Opioid-flag agreement",
+    agreement,
+    f"at least {settings.min_opioid_flag_agreement:.0%} (a warning: the flag is imperfect)",
+    "overdose deaths",
+)
+metrics_table = dq.select(
+    "metric",
+    "description",
+    pl.col("numerator").map_elements(lambda v: display_count(v, threshold), return_dtype=pl.String),
+    pl.col("denominator").map_elements(lambda v: display_count(v, threshold), return_dtype=pl.String),
+    pl.when(pl.col("numerator").is_between(1, threshold - 1))
+    .then(None)
+    .otherwise((pl.col("value") * 100).round(2))
+    .alias("share_pct"),
+)
+with st.expander("All Medical Examiner quality metrics"):
+    st.dataframe(
+        metrics_table,
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "metric": "Metric",
+            "description": st.column_config.TextColumn("What it counts", width="large"),
+            "numerator": "Numerator",
+            "denominator": "Denominator",
+            "share_pct": st.column_config.NumberColumn("Share", format="%.2f%%"),
+        },
+    )
+    st.caption(
+        f"Counts of cases from 1 to {threshold - 1} are shown as “<{threshold}” with no share. "
+        "Thresholds are the pipeline's settings ODW_MIN_PLACED_SHARE and ODW_MIN_OPIOID_FLAG_AGREEMENT."
+    )
+data.csv_download(
+    "Download quality metrics (CSV)",
+    metrics_table,
+    file_name="me_quality_metrics.csv",
+    key="dq_download_metrics",
+)
+
+# ---- Quarantined rows ---------------------------------------------------------------------------
+listing = _local(
+    quality.quarantine_listing(
+        tables["me_quarantine"], tables["field_quarantine"], FIELD_NAMES, include_case_numbers=member
+    ),
+    "quarantined_at",
+)
+by_rule = quality.quarantine_by_rule(listing)
+quarantine_subtitle = charts.chart_subtitle(
+    pipeline_source, "rows held now (the archive; field-data files present)", published
+)
+st.markdown("##### Quarantined rows", anchors=False)
+total_quarantined = listing.height
+me_quarantined = listing.filter(pl.col("source") == quality.SOURCE_LABELS["medical_examiner"]).height
+st.caption(
+    f"{total_quarantined:,} row(s) not loaded: {me_quarantined:,} Medical Examiner record(s) and "
+    f"{total_quarantined - me_quarantined:,} field-data row(s). Listed by file, row number, field and "
+    "reason — never the row's values."
+    + (" Case numbers are shown in member mode." if member else "")
+)
+if by_rule.is_empty():
+    st.success("No row is quarantined: every row received was loaded.", icon=":material/check_circle:")
+else:
+    present = by_rule.get_column("source").unique().to_list()
+    domain = [s for s in SOURCE_COLOURS if s in present] + sorted(set(present) - set(SOURCE_COLOURS))
+    rule_chart = (
+        alt.Chart(by_rule)
+        .mark_bar()
+        .encode(
+            y=alt.Y("rule:N", sort="-x", title=None, axis=alt.Axis(labelLimit=230)),
+            x=alt.X("sum(rows):Q", title="Quarantined rows", axis=alt.Axis(tickMinStep=1, format="d")),
+            color=alt.Color(
+                "source:N",
+                title=None,
+                scale=alt.Scale(domain=domain, range=[SOURCE_COLOURS.get(s, "#999999") for s in domain]),
+                # Two columns: one row of four sources would not fit a phone-width chart.
+                legend=alt.Legend(orient="top", direction="horizontal", columns=2, labelLimit=160),
+            ),
+            tooltip=[
+                alt.Tooltip("rule:N", title="Rule"),
+                alt.Tooltip("source:N", title="Source"),
+                alt.Tooltip("rows:Q", title="Rows"),
+            ],
+        )
+        .properties(
+            title=charts.chart_title(["Quarantined rows by rule"], quarantine_subtitle),
+            height=max(220, 34 * by_rule.get_column("rule").n_unique() + 120),
+        )
+    )
+    st.altair_chart(rule_chart, width="stretch")
+    st.caption("A row that breaks two rules counts under both.")
+    charts.chart_downloads(rule_chart, by_rule, file_stem="quarantined_rows_by_rule", key="dq_rule_chart")
+    st.dataframe(
+        listing,
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "source": "Source",
+            "stage": "Stage",
+            "file": st.column_config.TextColumn("File", width="medium"),
+            "row_number": st.column_config.NumberColumn("Row", format="%d"),
+            "case_number": "Case number",
+            "field": "Field",
+            "rule": "Rule",
+            "reason": st.column_config.TextColumn("Reason", width="large"),
+            "quarantined_at": st.column_config.DatetimeColumn("Quarantined (Chicago)", format="D MMM YYYY, HH:mm"),
+        },
+    )
+    data.csv_download(
+        "Download quarantined rows (CSV)",
+        listing,
+        file_name="quarantined_rows.csv",
+        key="dq_download_quarantine",
+    )
+
+# ---- Ingest log ------------------------------------------------------------------------------
+_section(
+    "Ingest log",
+    [f"Source: {pipeline_source}", "Period: every ingest on record, newest first", f"Published {published}"],
+)
+log = _local(tables["ingest_log"], "ingested_at").select(
+    pl.col("source").replace_strict(quality.SOURCE_LABELS, default=pl.col("source")),
+    "file",
+    "mode",
+    "rows_in",
+    "rows_loaded",
+    "rows_quarantined",
+    pl.col("watermark").alias("data_through"),
+    "ingested_at",
+)
+st.dataframe(
+    log,
+    hide_index=True,
+    width="stretch",
+    column_config={
+        "source": "Source",
+        "file": st.column_config.TextColumn("Pull or file", width="medium"),
+        "mode": "Mode",
+        "rows_in": st.column_config.NumberColumn("Rows in", format="localized"),
+        "rows_loaded": st.column_config.NumberColumn("Loaded", format="localized"),
+        "rows_quarantined": st.column_config.NumberColumn("Quarantined", format="localized"),
+        "data_through": "Data through",
+        "ingested_at": st.column_config.DatetimeColumn("Ingested (Chicago)", format="D MMM YYYY, HH:mm"),
+    },
+)
+st.caption(
+    "Medical Examiner: one entry per pull merged (mode full or incremental; *data through* is the "
+    "newest `:updated_at` seen). Field data: one entry whenever a file appears (new), changes "
+    "(replaced), changes outcome (revalidated), is refused or is removed."
+)
+data.csv_download("Download ingest log (CSV)", log, file_name="ingest_log.csv", key="dq_download_log")
+
+files = _local(tables["field_files"], "last_changed_at").select(
+    pl.col("source").replace_strict(quality.SOURCE_LABELS, default=pl.col("source")),
+    "file",
+    "status",
+    "rows_in",
+    "rows_loaded",
+    "rows_quarantined",
+    "refusal",
+    "last_changed_at",
+)
+_section(
+    "Field-data files held now",
+    [f"Source: {pipeline_source}", "Period: files present at the last run", f"Published {published}"],
+)
+st.dataframe(
+    files,
+    hide_index=True,
+    width="stretch",
+    column_config={
+        "source": "Source",
+        "file": st.column_config.TextColumn("File", width="medium"),
+        "status": "Status",
+        "rows_in": st.column_config.NumberColumn("Rows in", format="localized"),
+        "rows_loaded": st.column_config.NumberColumn("Loaded", format="localized"),
+        "rows_quarantined": st.column_config.NumberColumn("Quarantined", format="localized"),
+        "refusal": st.column_config.TextColumn("Why refused", width="large"),
+        "last_changed_at": st.column_config.DatetimeColumn("Last changed (Chicago)", format="D MMM YYYY, HH:mm"),
+    },
+)
+data.csv_download(
+    "Download field-data files (CSV)", files, file_name="field_data_files.csv", key="dq_download_files"
+)
+
+# ---- Asset checks (top of the page) ----------------------------------------------------------
+catalogue = tables["checks"]
+keys = tuple((row["asset"], row["check_name"]) for row in catalogue.iter_rows(named=True))
+history = load_check_history(str(settings.dagster_home), keys)
+status = quality.check_status_table(catalogue, history)
+counts = quality.check_counts(status)
+read_at = data.format_refreshed(datetime.now(UTC))
+
+
+def _check_lines(rows: pl.DataFrame) -> str:
+    """Markdown bullets: check, asset, what it tests, what it found, when."""
+    lines = []
+    for row in rows.iter_rows(named=True):
+        found = f" — *{row['details']}*" if row["details"] else ""
+        lines.append(
+            f"- **{row['check_name']}** on `{row['asset']}`: {row['description']}{found} "
+            f"({_when(row['evaluated_at'])})"
+        )
+    return "\n".join(lines)
+
+
+with checks_slot:
+    st.markdown("##### Asset checks", anchors=False)
+    st.caption(
+        f"Source: {CHECKS_SOURCE} · Period: the latest result of each of "
+        f"the {catalogue.height} checks the pipeline defines · Read {read_at}"
+    )
+    failed = status.filter(pl.col("outcome") == "failed")
+    errors = failed.filter(pl.col("severity") != "WARN")
+    warnings = failed.filter(pl.col("severity") == "WARN")
+    not_run = status.filter(pl.col("outcome") == "did not run")
+    if not history.available:
+        # The server's paths are for the task force's operators, not the public.
+        where = f" (looked in `{settings.dagster_home}`)" if member else ""
+        st.info(history.message + where, icon=":material/history_toggle_off:")
+    if not errors.is_empty():
+        st.error(
+            f"**{errors.height} check(s) failed** (severity ERROR):\n\n" + _check_lines(errors),
+            icon=":material/error:",
+        )
+    if not warnings.is_empty():
+        st.warning(
+            f"**{warnings.height} check(s) failed with a warning:**\n\n" + _check_lines(warnings),
+            icon=":material/warning:",
+        )
+    if not not_run.is_empty():
+        st.warning(
+            f"**{not_run.height} check(s) did not run** in their latest run (a step failed or a "
+            "blocking check stopped it):\n\n" + _check_lines(not_run),
+            icon=":material/block:",
+        )
+    if history.available and counts["passed"] == catalogue.height:
+        latest = status.get_column("evaluated_at").max()
+        st.success(
+            f"All {catalogue.height} checks passed in their latest run (latest {_when(latest)}).",
+            icon=":material/check_circle:",
+        )
+    cards = st.columns(4)
+    for card, (label, outcome) in zip(
+        cards,
+        (("Passed", "passed"), ("Failed", "failed"), ("Did not run", "did not run"), ("No result", "no result")),
+        strict=True,
+    ):
+        with card.container(border=True):
+            st.metric(label, f"{counts[outcome]:,}")
+    shown = _local(status, "evaluated_at").select(
+        pl.col("outcome").replace_strict(OUTCOME_LABELS, default=pl.col("outcome")).alias("outcome"),
+        "severity",
+        "check_name",
+        "asset",
+        "blocking",
+        "description",
+        "details",
+        "evaluated_at",
+    )
+    with st.expander(f"All {catalogue.height} checks", expanded=not failed.is_empty()):
+        st.dataframe(
+            shown,
+            hide_index=True,
+            width="stretch",
+            column_config={
+                "outcome": "Outcome",
+                "severity": "Severity",
+                "check_name": "Check",
+                "asset": "Asset",
+                "blocking": st.column_config.CheckboxColumn("Blocking"),
+                "description": st.column_config.TextColumn("What it checks", width="large"),
+                "details": st.column_config.TextColumn("What it found", width="large"),
+                "evaluated_at": st.column_config.DatetimeColumn("When (Chicago)", format="D MMM YYYY, HH:mm"),
+            },
+        )
+    data.csv_download(
+        "Download check status (CSV)", shown, file_name="asset_check_status.csv", key="dq_download_checks"
+    )

@@ -1,0 +1,430 @@
+"""The Overview page's KPI numbers: loaders (cached, read-only) and pure, suppressed metrics.
+
+Every function below ``Loaders`` is pure: it takes frames and returns numbers with their display
+text already suppressed (counts 1 to ``threshold - 1`` shown as ``"<10"``; totals over chosen
+areas that would reveal a hidden area withheld as ``"*"``, see ``selection.py``), so the page only
+lays them out and the tests check them against the app database directly.
+
+Scope: the KPI cards follow the shared *areas* filter (empty = the configured region) and, for
+death counts and rates, the *drug* filter. Deaths are Chicago deaths placed in a community area;
+suburban Cook County and unplaced deaths are not part of any area, the region or "Chicago".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+import polars as pl
+import streamlit as st
+
+from dashboards.components import data
+from dashboards.components.selection import SelectionTotal, hidden_areas, selection_total
+from pipelines.defs.epidemiology.rates import period_years, with_rates
+
+#: Drugs whose share of deaths the Overview shows: key of ``overdose_deaths_monthly.drug`` -> label.
+SHARE_DRUGS = {"fentanyl": "Fentanyl involved", "xylazine": "Xylazine involved"}
+#: Outreach KPIs: column of ``marts.outreach_monthly`` -> card label.
+FIELD_KPIS = {
+    "naloxone_kits_distributed": "Naloxone kits distributed",
+    "people_trained_naloxone": "People trained in naloxone",
+    "naloxone_administrations": "Reversals (naloxone given)",
+    "warm_handoffs_total": "Warm hand-offs",
+}
+HIDDEN_SHARE = "—"
+
+# --------------------------------------------------------------------------------------------
+# Loaders
+# --------------------------------------------------------------------------------------------
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def load_area_deaths(version: data.DbVersion) -> pl.DataFrame:
+    """Deaths per month, community area and drug (all demographics and intents summed)."""
+    return data.read_frame(
+        version,
+        """
+        SELECT month, community_area_number, in_region, drug,
+               sum(deaths)::BIGINT AS deaths, bool_or(is_provisional) AS is_provisional
+        FROM marts.overdose_deaths_monthly
+        WHERE community_area_number IS NOT NULL
+        GROUP BY ALL
+        ORDER BY month, community_area_number, drug
+        """,
+    )
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def load_outreach(version: data.DbVersion) -> pl.DataFrame:
+    """Outreach counts per month and community area (the per-area rows, not the all-areas ones)."""
+    return data.read_frame(
+        version,
+        f"""
+        SELECT month, community_area_number, in_region, {", ".join(FIELD_KPIS)}, overdoses_responded
+        FROM marts.outreach_monthly
+        WHERE area_level = 'community_area'
+        ORDER BY month, community_area_number
+        """,
+    )
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def load_sources(version: data.DbVersion) -> pl.DataFrame:
+    """Freshness of every source: the Medical Examiner and the field-data sources."""
+    return data.read_frame(
+        version,
+        """
+        SELECT source, label, is_synthetic, data_from, data_to, refreshed_at, row_count
+        FROM marts.source_freshness
+        UNION ALL BY NAME
+        SELECT source, label, is_synthetic, data_from, data_to, refreshed_at, row_count
+        FROM marts.field_data_sources
+        ORDER BY source
+        """,
+    )
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def load_hotspot_detail(version: data.DbVersion) -> pl.DataFrame:
+    """Latest-window hot spots per community area (member detail): Gi* class, Moran cluster,
+    emerging-hot-spot category and the number of H3 cells flagged as Gi* hot spots."""
+    return data.read_frame(
+        version,
+        """
+        WITH hex AS (
+            SELECT community_area_number, count(*) FILTER (WHERE gi_class = 'hot spot') AS hot_cells
+            FROM marts.hex_hotspots WHERE is_latest_window AND measure = 'deaths'
+            GROUP BY ALL
+        )
+        SELECT a.community_area_number, a.community_area, a.in_region, a.window_label,
+               a.gi_class, a.moran_cluster, e.category AS emerging,
+               coalesce(hex.hot_cells, 0)::BIGINT AS hot_cells
+        FROM marts.area_hotspots a
+        LEFT JOIN marts.emerging_hotspots e
+          ON e.level = 'community_area' AND e.measure = a.measure
+         AND e.community_area_number = a.community_area_number
+        LEFT JOIN hex USING (community_area_number)
+        WHERE a.is_latest_window AND a.measure = 'deaths'
+        ORDER BY a.community_area_number
+        """,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Periods
+# --------------------------------------------------------------------------------------------
+
+
+def last_complete_month(data_to: date, provisional: Sequence[date] = ()) -> date:
+    """The latest month that is complete: covered to its last day and no longer provisional.
+
+    ``data_to`` is the newest day the source covers; ``provisional`` the months the pipeline
+    flags as provisional (toxicology pending — their counts are still far too low, so comparing
+    them with a closed month would show a fall that is not real).
+    """
+    month = data_to.replace(day=1)
+    if data_to + timedelta(days=1) != data.next_month(month):
+        month = shift_months(month, -1)
+    pending = set(provisional)
+    while month in pending:
+        month = shift_months(month, -1)
+    return month
+
+
+def shift_months(month: date, months: int) -> date:
+    """``month`` moved by ``months`` calendar months (negative = earlier)."""
+    index = month.year * 12 + month.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+# --------------------------------------------------------------------------------------------
+# Deaths
+# --------------------------------------------------------------------------------------------
+
+
+def in_scope(frame: pl.DataFrame, areas: Sequence[int]) -> pl.DataFrame:
+    """Rows of the chosen community areas, or of the region when ``areas`` is empty."""
+    if areas:
+        return frame.filter(pl.col("community_area_number").is_in(list(areas)))
+    return frame.filter(pl.col("in_region"))
+
+
+@dataclass(frozen=True)
+class Geography:
+    """The community areas of the region and of the city: the published totals a selection sits in."""
+
+    region: frozenset[int]
+    city: frozenset[int]
+
+    @classmethod
+    def from_areas(cls, community_areas: pl.DataFrame) -> Geography:
+        numbers = community_areas.get_column("community_area_number").to_list()
+        region = community_areas.filter(pl.col("in_region")).get_column("community_area_number").to_list()
+        return cls(frozenset(region), frozenset(numbers))
+
+
+def scope_total(counts: dict[int, int], areas: Sequence[int], geography: Geography, threshold: int) -> SelectionTotal:
+    """The scope's total of per-area ``counts`` (area -> count), suppressed so that neither it nor
+    the areas left out of the region/city totals give an area hidden on the map away
+    (see :mod:`dashboards.components.selection`)."""
+    if not areas:
+        return selection_total(counts, geography.region, threshold)
+    groups = {a: a in geography.region for a in geography.city}
+    full = {a: int(counts.get(a, 0)) for a in geography.city}
+    return selection_total(
+        full,
+        areas,
+        threshold,
+        hidden=hidden_areas(full, groups, threshold),
+        wholes=(geography.region, geography.city),
+    )
+
+
+def area_counts(deaths: pl.DataFrame, drug: str, start: date, end: date) -> dict[int, int]:
+    """Deaths involving ``drug`` per community area over the months ``start``..``end``."""
+    period = deaths.filter((pl.col("drug") == drug) & pl.col("month").is_between(start, end))
+    totals = period.group_by("community_area_number").agg(pl.col("deaths").sum())
+    return dict(totals.iter_rows())
+
+
+def scope_deaths(deaths: pl.DataFrame, areas: Sequence[int], drug: str, start: date, end: date) -> int:
+    """Deaths involving ``drug`` in the scope over the months ``start``..``end`` (raw count)."""
+    period = in_scope(deaths, areas).filter(
+        (pl.col("drug") == drug) & pl.col("month").is_between(start, end)
+    )
+    return int(period.get_column("deaths").sum())
+
+
+@dataclass(frozen=True)
+class CountChange:
+    """A count now and in the prior period, with display text and the change when it may be shown."""
+
+    current: int
+    previous: int
+    current_display: str
+    previous_display: str
+    change: int | None
+    change_pct: float | None
+
+
+def count_change(current: SelectionTotal, previous: SelectionTotal) -> CountChange:
+    """Compare two totals; the change is withheld when either is hidden, since the change and the
+    visible total would give the hidden one back."""
+    hidden = not (current.shown and previous.shown)
+    change = None if hidden else current.value - previous.value
+    pct = None if hidden or previous.value == 0 else 100.0 * (current.value - previous.value) / previous.value
+    return CountChange(current.value, previous.value, current.display, previous.display, change, pct)
+
+
+def period_total(
+    deaths: pl.DataFrame, areas: Sequence[int], drug: str, start: date, end: date, geography: Geography, threshold: int
+) -> SelectionTotal:
+    """Suppressed deaths involving ``drug`` in the scope over ``start``..``end``."""
+    return scope_total(area_counts(deaths, drug, start, end), areas, geography, threshold)
+
+
+def deaths_changes(
+    deaths: pl.DataFrame, areas: Sequence[int], drug: str, last_month: date, geography: Geography, threshold: int
+) -> tuple[CountChange, CountChange]:
+    """(last month vs the month before, last 12 months vs the 12 before), for the scope and drug."""
+
+    def total(start: date, end: date) -> SelectionTotal:
+        return period_total(deaths, areas, drug, start, end, geography, threshold)
+
+    before = shift_months(last_month, -1)
+    month = count_change(total(last_month, last_month), total(before, before))
+    year = count_change(
+        total(shift_months(last_month, -11), last_month),
+        total(shift_months(last_month, -23), shift_months(last_month, -12)),
+    )
+    return month, year
+
+
+def change_text(change: CountChange, prior_label: str) -> str | None:
+    """Delta text for ``st.metric``: ``"+12 (+8%) vs Sep 2026"``; None when withheld."""
+    if change.change is None:
+        return None
+    pct = "" if change.change_pct is None else f" ({change.change_pct:+.0f}%)"
+    return f"{change.change:+,}{pct} vs {prior_label}"
+
+
+def rate_comparison(
+    deaths: pl.DataFrame,
+    community_areas: pl.DataFrame,
+    areas: Sequence[int],
+    drug: str,
+    start: date,
+    end: date,
+    *,
+    scope_label: str,
+    threshold: int,
+) -> pl.DataFrame:
+    """Annualised death rate per 100,000 (2020 population) with exact Poisson 95% CIs.
+
+    Rows ``group`` = ``scope_label`` and ``"Chicago"``; columns deaths (null when hidden),
+    deaths_display, population, rate, rate_lower, rate_upper (null when the deaths are hidden:
+    rate × population gives the count back), rate_unstable (fewer than 20 deaths).
+    """
+    geography = Geography.from_areas(community_areas)
+    counts = area_counts(deaths, drug, start, end)
+    scope = scope_total(counts, areas, geography, threshold)
+    city = selection_total(counts, geography.city, threshold)
+    chosen = set(areas) if areas else geography.region
+    population = dict(
+        community_areas.select("community_area_number", "population_2020").iter_rows()
+    )
+    frame = pl.DataFrame(
+        {
+            "group": [scope_label, data.CITY_LABEL],
+            "deaths": [scope.value, city.value],
+            "deaths_display": [scope.display, city.display],
+            "shown": [scope.shown, city.shown],
+            "population": [
+                sum(population[a] for a in chosen),
+                sum(population[a] for a in geography.city),
+            ],
+            "years": [period_years(start, data.next_month(end))] * 2,
+        },
+        schema_overrides={"deaths": pl.Int64, "population": pl.Int64},
+    )
+    frame = with_rates(frame, years_col="years")
+    hidden = ~pl.col("shown")
+    return frame.select(
+        "group",
+        pl.when(hidden).then(None).otherwise(pl.col("deaths")).alias("deaths"),
+        "deaths_display",
+        "population",
+        *(pl.when(hidden).then(None).otherwise(pl.col(c)).alias(c) for c in ("rate", "rate_lower", "rate_upper")),
+        "rate_unstable",
+    )
+
+
+@dataclass(frozen=True)
+class Share:
+    """Deaths involving one drug as a share of all overdose deaths in the scope and period."""
+
+    drug: str
+    involved: int
+    total: int
+    share: float | None
+    display: str
+    note: str
+
+
+def involvement_share(
+    deaths: pl.DataFrame,
+    areas: Sequence[int],
+    drug: str,
+    start: date,
+    end: date,
+    geography: Geography,
+    threshold: int,
+) -> Share:
+    """Share of the scope's overdose deaths involving ``drug`` (e.g. fentanyl) over the period.
+
+    Withheld when the deaths with the drug, all deaths, or the deaths without the drug would be
+    hidden (see :func:`scope_total`): with the total shown, the share would give them back.
+    """
+    all_counts = area_counts(deaths, "all", start, end)
+    drug_counts = area_counts(deaths, drug, start, end)
+    without_counts = {a: all_counts.get(a, 0) - drug_counts.get(a, 0) for a in all_counts}
+    total = scope_total(all_counts, areas, geography, threshold)
+    involved = scope_total(drug_counts, areas, geography, threshold)
+    without = scope_total(without_counts, areas, geography, threshold)
+    if total.value == 0:
+        return Share(drug, involved.value, 0, None, HIDDEN_SHARE, "No overdose deaths in this period")
+    if not (total.shown and involved.shown and without.shown):
+        return Share(
+            drug, involved.value, total.value, None, HIDDEN_SHARE, "Not shown: too few deaths to share safely"
+        )
+    share = involved.value / total.value
+    return Share(
+        drug, involved.value, total.value, share, f"{share:.0%}", f"{involved.display} of {total.display} deaths"
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Field data
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FieldKpi:
+    """One outreach total over the period, suppressed."""
+
+    column: str
+    label: str
+    value: int
+    display: str
+
+
+def field_period(outreach: pl.DataFrame, length: int = 12) -> tuple[date, date] | None:
+    """The latest ``length`` months of outreach data (None when there is none)."""
+    months = outreach.get_column("month").unique().sort().to_list()
+    if not months:
+        return None
+    return data.default_period(months, length)
+
+
+def field_kpis(
+    outreach: pl.DataFrame,
+    areas: Sequence[int],
+    start: date,
+    end: date,
+    geography: Geography,
+    threshold: int,
+) -> dict[str, FieldKpi]:
+    """Kits, people trained, reversals, warm hand-offs and overdoses responded in the scope,
+    each suppressed like a death count (see :func:`scope_total`)."""
+    period = outreach.filter(pl.col("month").is_between(start, end))
+    labels = {**FIELD_KPIS, "overdoses_responded": "Overdoses responded"}
+    out: dict[str, FieldKpi] = {}
+    for column, label in labels.items():
+        per_area = dict(
+            period.group_by("community_area_number").agg(pl.col(column).sum()).iter_rows()
+        )
+        total = scope_total(per_area, areas, geography, threshold)
+        out[column] = FieldKpi(column, label, total.value, total.display)
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Freshness
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StaleRule:
+    """How old a source may be: since its last load, and its newest record."""
+
+    max_refresh_age: timedelta
+    max_record_age: timedelta
+
+
+def freshness_table(sources: pl.DataFrame, now: datetime, rules: dict[str, StaleRule]) -> pl.DataFrame:
+    """One row per source with ``stale`` (bool) and ``warning`` (why, or null).
+
+    ``now`` and ``refreshed_at`` are naive UTC. Sources without a rule (e.g. the hot-spot list,
+    which has no dates) are never stale.
+    """
+    rows = []
+    for row in sources.iter_rows(named=True):
+        rule = rules.get(row["source"])
+        reasons = []
+        if rule is not None:
+            refreshed = row["refreshed_at"]
+            if refreshed is None or now - refreshed > rule.max_refresh_age:
+                reasons.append(f"not loaded for over {_age_text(rule.max_refresh_age)}")
+            newest = row["data_to"]
+            if newest is None or now - datetime.combine(newest, datetime.min.time()) > rule.max_record_age:
+                reasons.append(f"newest record older than {_age_text(rule.max_record_age)}")
+        rows.append({**row, "stale": bool(reasons), "warning": "; ".join(reasons) or None})
+    schema = {**sources.schema, "stale": pl.Boolean, "warning": pl.String}
+    return pl.DataFrame(rows, schema=schema)
+
+
+def _age_text(age: timedelta) -> str:
+    if age < timedelta(days=2):
+        return f"{int(age.total_seconds() // 3600)} hours"
+    return f"{age.days} days"

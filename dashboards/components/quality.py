@@ -1,0 +1,436 @@
+"""The Data quality page's logic: quarantine reasons, row reconciliation, check status, freshness.
+
+Pure functions over the published tables (tested directly), plus :func:`read_check_results`, the
+one reader of Dagster's run history (``settings.dagster_home``), which the page calls read-only.
+Nothing here shows a row's values: quarantined rows are listed by file, row number, field and
+reason, and the reasons themselves only ever echo values that cannot identify anyone (the
+pipeline's rule, see ``pipelines/defs/field_data/validation.py``).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import polars as pl
+
+#: Source keys -> names shown on the page.
+SOURCE_LABELS = {
+    "medical_examiner": "Medical Examiner",
+    "test_strips": "Test strips",
+    "outreach": "Outreach logs",
+    "hotspots": "Hot-spot list",
+}
+
+#: Quarantine rules, in the words of the README's validation table, with the phrases of the
+#: reasons that belong to them (checked in order; the first match wins).
+RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("File refused", ("file refused:",)),
+    ("Duplicate", ("exact duplicate", "is already defined", "already has a", "duplicate casenumber")),
+    ("Required value missing", (" is missing", "missing casenumber", "death_date missing")),
+    ("Formula or overlong text", ("spreadsheet formula", "is longer than")),
+    ("Negative or implausible count", ("is negative", "implausibly large")),
+    ("Future or implausibly old date", ("is in the future", "(a typing error?)", "outside the plausible range")),
+    ("Value not readable", ("is not a date", "is not a whole number", "is not a number", "is not one of", "unparseable")),
+    ("Coordinates outside Cook County", ("outside Cook County", "given without")),
+    ("Unknown hot spot", ("not in the hot-spot list",)),
+    ("Unknown community area", ("is not a Chicago community area",)),
+    ("No location or conflicting locations", ("no location:", "location conflict:")),
+    ("Values past the last column", ("to the right of the last column",)),
+)
+OTHER_RULE = "Other"
+
+_SHEET_PREFIX = re.compile(r"^sheet '[^']*': ")
+_FIELD_TOKEN = re.compile(r"^([a-z][a-z0-9_]*)\b")
+
+#: Outcomes of a check, most urgent first (the order of the status table).
+OUTCOME_ORDER = ("failed", "did not run", "running", "no result", "passed")
+
+
+# --------------------------------------------------------------------------------------------
+# Quarantine reasons
+# --------------------------------------------------------------------------------------------
+
+
+def split_problems(reason: str) -> list[str]:
+    """The separate problems in one quarantine reason (the pipeline joins them with "; ").
+
+    A workbook's sheet prefix is dropped; a file refusal is one problem even though its advice
+    contains a semicolon.
+    """
+    text = _SHEET_PREFIX.sub("", reason.strip())
+    if text.startswith("file refused:"):
+        return [text]
+    return [part.strip() for part in text.split("; ") if part.strip()]
+
+
+def problem_rule(problem: str) -> str:
+    """The validation rule a problem breaks, e.g. ``"contacts -3 is negative"`` -> ``"Negative or
+    implausible count"``; :data:`OTHER_RULE` when no rule's phrase matches."""
+    for rule, phrases in RULES:
+        if any(phrase in problem for phrase in phrases):
+            return rule
+    return OTHER_RULE
+
+
+def problem_field(problem: str, fields: Sequence[str]) -> str | None:
+    """The field a problem names, when it names one of ``fields`` (``"tested_on 2062-02-14 is in
+    the future"`` -> ``"tested_on"``); coordinates -> ``"latitude, longitude"``; else None."""
+    if problem.startswith("coordinates "):
+        return "latitude, longitude"
+    if problem.startswith("location conflict: community_area"):
+        return "community_area"
+    if "casenumber" in problem:
+        return "casenumber"
+    match = _FIELD_TOKEN.match(problem)
+    if match and match.group(1) in fields:
+        return match.group(1)
+    return None
+
+
+def _join_unique(values: Sequence[str | None]) -> str | None:
+    seen = [v for v in dict.fromkeys(values) if v]
+    return ", ".join(seen) if seen else None
+
+
+def quarantine_listing(
+    me_quarantine: pl.DataFrame,
+    field_quarantine: pl.DataFrame,
+    fields: Sequence[str],
+    *,
+    include_case_numbers: bool,
+) -> pl.DataFrame:
+    """Every quarantined row, newest first: source, stage, file, row, field(s), rule(s), reason.
+
+    ``me_quarantine`` is ``marts.me_quarantine``, ``field_quarantine`` is
+    ``marts.field_data_quarantine``. Case numbers (Medical Examiner only) are kept only when
+    ``include_case_numbers`` (member mode); no other identifier and no row value is ever shown.
+    """
+    me = me_quarantine.select(
+        pl.lit("medical_examiner").alias("source"),
+        "stage",
+        "file",
+        "row_number",
+        "reason",
+        "quarantined_at",
+        pl.col("case_number").cast(pl.String),
+    )
+    field_rows = field_quarantine.select(
+        "source",
+        "stage",
+        "file",
+        "row_number",
+        "reason",
+        "quarantined_at",
+        pl.lit(None, dtype=pl.String).alias("case_number"),
+    )
+    rows = pl.concat([me, field_rows], how="vertical_relaxed")
+    # A Medical Examiner reason is always one problem (and may contain "; " itself).
+    problems = [
+        [reason] if source == "medical_examiner" else split_problems(reason)
+        for source, reason in rows.select("source", "reason").iter_rows()
+    ]
+    listing = rows.with_columns(
+        pl.Series("field", [_join_unique([problem_field(p, fields) for p in ps]) for ps in problems], dtype=pl.String),
+        pl.Series("rule", [_join_unique([problem_rule(p) for p in ps]) for ps in problems], dtype=pl.String),
+        pl.col("source").replace_strict(SOURCE_LABELS, default=pl.col("source")).alias("source"),
+    ).sort(["quarantined_at", "source", "file", "row_number"], descending=[True, False, False, False], nulls_last=True)
+    columns = ["source", "file", "row_number", "field", "reason", "rule", "stage", "quarantined_at"]
+    if include_case_numbers:
+        columns.insert(3, "case_number")
+    return listing.select(columns)
+
+
+def quarantine_by_rule(listing: pl.DataFrame) -> pl.DataFrame:
+    """Quarantined rows per source and rule (a row breaking two rules counts under both).
+
+    Columns: source, rule, rows; most frequent first.
+    """
+    if listing.is_empty():
+        return pl.DataFrame(schema={"source": pl.String, "rule": pl.String, "rows": pl.Int64})
+    return (
+        listing.select("source", pl.col("rule").str.split(", ").alias("rule"))
+        .explode("rule")
+        .group_by("source", "rule")
+        .agg(pl.len().cast(pl.Int64).alias("rows"))
+        .sort(["rows", "source", "rule"], descending=[True, False, False])
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Rows in = loaded + quarantined
+# --------------------------------------------------------------------------------------------
+
+
+def reconciliation(
+    data_quality: pl.DataFrame,
+    me_freshness: pl.DataFrame,
+    field_files: pl.DataFrame,
+    field_sources: pl.DataFrame,
+    field_quarantine: pl.DataFrame,
+) -> pl.DataFrame:
+    """Rows in against rows loaded + rows quarantined, one row per source, each counted apart.
+
+    Medical Examiner: records in the archive (``data_quality`` ``quarantined_share``
+    denominator) against cases staged (``source_freshness.row_count``) and records quarantined at
+    staging (its numerator). Field data, for the files present now: rows in from the ingest log
+    (``field_data_files``) against rows in the staging table (``field_data_sources.row_count``)
+    and quarantined rows with a row number (``field_data_quarantine``; a file that could not be
+    read far enough to count rows has a single entry without one and 0 rows in).
+    Columns: source, rows_in, rows_loaded, rows_quarantined, difference, adds_up.
+    """
+    parts: list[dict[str, object]] = []
+    share = data_quality.filter(pl.col("metric") == "quarantined_share")
+    if not share.is_empty() and not me_freshness.is_empty():
+        parts.append(
+            {
+                "source": "medical_examiner",
+                "rows_in": int(share.get_column("denominator")[0]),
+                "rows_loaded": int(me_freshness.get_column("row_count")[0]),
+                "rows_quarantined": int(share.get_column("numerator")[0]),
+            }
+        )
+    loaded = dict(field_sources.select("source", "row_count").iter_rows())
+    rows_in = dict(field_files.group_by("source").agg(pl.col("rows_in").sum()).iter_rows())
+    quarantined = dict(
+        field_quarantine.filter(pl.col("row_number").is_not_null())
+        .group_by("source")
+        .agg(pl.len())
+        .iter_rows()
+    )
+    for source in sorted(set(loaded) | set(rows_in) | set(quarantined), key=list(SOURCE_LABELS).index):
+        parts.append(
+            {
+                "source": source,
+                "rows_in": int(rows_in.get(source, 0) or 0),
+                "rows_loaded": int(loaded.get(source, 0) or 0),
+                "rows_quarantined": int(quarantined.get(source, 0)),
+            }
+        )
+    schema = {"source": pl.String, "rows_in": pl.Int64, "rows_loaded": pl.Int64, "rows_quarantined": pl.Int64}
+    frame = pl.DataFrame(parts, schema=schema)
+    difference = pl.col("rows_in") - pl.col("rows_loaded") - pl.col("rows_quarantined")
+    return frame.with_columns(
+        pl.col("source").replace_strict(SOURCE_LABELS, default=pl.col("source")),
+        difference.alias("difference"),
+        (difference == 0).alias("adds_up"),
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Freshness and the Medical Examiner quality metrics
+# --------------------------------------------------------------------------------------------
+
+
+def freshness_table(sources: pl.DataFrame, now_utc: datetime) -> pl.DataFrame:
+    """One row per source (``marts.source_freshness`` stacked on ``marts.field_data_sources``):
+    label, period covered, rows, last refresh (UTC) and its age in days at ``now_utc``."""
+    now = now_utc.astimezone(UTC).replace(tzinfo=None) if now_utc.tzinfo else now_utc
+    return sources.sort(pl.col("source").replace_strict(
+        {k: i for i, k in enumerate(SOURCE_LABELS)}, default=len(SOURCE_LABELS), return_dtype=pl.Int32
+    )).select(
+        pl.col("source").replace_strict(SOURCE_LABELS, default=pl.col("source")).alias("source"),
+        "label",
+        pl.col("data_from").cast(pl.Date),
+        pl.col("data_to").cast(pl.Date),
+        pl.col("row_count").cast(pl.Int64).alias("rows"),
+        "refreshed_at",
+        ((pl.lit(now) - pl.col("refreshed_at")).dt.total_hours() / 24).round(1).alias("age_days"),
+    )
+
+
+@dataclass(frozen=True)
+class QualityMetric:
+    """One row of ``marts.data_quality`` judged against its threshold (None: no threshold)."""
+
+    metric: str
+    description: str
+    numerator: int
+    denominator: int
+    value: float | None
+    minimum: float | None = None
+    higher_is_better: bool = True
+
+    @property
+    def meets_threshold(self) -> bool | None:
+        """Whether the share meets its threshold; None when there is no threshold or no value."""
+        if self.minimum is None or self.value is None:
+            return None
+        shown = self.value if self.higher_is_better else 1 - self.value
+        return shown >= self.minimum
+
+
+def quality_metric(
+    data_quality: pl.DataFrame, metric: str, *, minimum: float | None = None, higher_is_better: bool = True
+) -> QualityMetric | None:
+    """The named metric of ``marts.data_quality``, or None when it was not published."""
+    rows = data_quality.filter(pl.col("metric") == metric)
+    if rows.is_empty():
+        return None
+    row = rows.row(0, named=True)
+    return QualityMetric(
+        metric=metric,
+        description=row["description"],
+        numerator=int(row["numerator"]),
+        denominator=int(row["denominator"]),
+        value=row["value"],
+        minimum=minimum,
+        higher_is_better=higher_is_better,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Asset checks: the latest result of each, from Dagster's run history
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """The latest execution of one asset check, as plain values (cacheable, testable)."""
+
+    asset: str
+    check_name: str
+    outcome: str  # "passed" | "failed" | "did not run" | "running"
+    severity: str | None  # "ERROR" | "WARN" for an evaluated check
+    evaluated_at: datetime | None  # UTC, naive
+    run_id: str
+    description: str | None = None
+    metadata: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CheckHistory:
+    """What Dagster's run history says about the checks; ``message`` explains an absent history."""
+
+    available: bool
+    results: dict[tuple[str, str], CheckResult]
+    message: str = ""
+
+
+def format_metadata_value(value: object) -> str:
+    """A check's metadata value as short text: thousands separators, shares to 4 digits, JSON."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        return f"{value:,.4g}" if abs(value) < 1000 else f"{value:,.1f}"
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, sort_keys=True, default=str)
+    return str(value)
+
+
+def check_status_table(catalogue: pl.DataFrame, history: CheckHistory) -> pl.DataFrame:
+    """Every check of the catalogue (``marts.asset_checks``) with its latest result, most urgent
+    first: failed ERROR, failed WARN, did not run, running, no result, passed.
+
+    Columns: outcome, severity, asset, check_name, blocking, description, evaluated_at, details
+    (the result's own description and metadata as ``key: value`` text), run_id.
+    """
+    rows = []
+    for entry in catalogue.iter_rows(named=True):
+        result = history.results.get((entry["asset"], entry["check_name"]))
+        details = ""
+        if result is not None:
+            pieces = ([result.description] if result.description else []) + [
+                f"{k}: {v}" for k, v in result.metadata.items()
+            ]
+            details = "; ".join(pieces)
+        rows.append(
+            {
+                "outcome": result.outcome if result else "no result",
+                "severity": result.severity if result and result.outcome == "failed" else None,
+                "asset": entry["asset"],
+                "check_name": entry["check_name"],
+                "blocking": entry["blocking"],
+                "description": entry["description"],
+                "evaluated_at": result.evaluated_at if result else None,
+                "details": details,
+                "run_id": result.run_id if result else None,
+            }
+        )
+    schema = {
+        "outcome": pl.String, "severity": pl.String, "asset": pl.String, "check_name": pl.String,
+        "blocking": pl.Boolean, "description": pl.String, "evaluated_at": pl.Datetime("us"),
+        "details": pl.String, "run_id": pl.String,
+    }  # fmt: skip
+    frame = pl.DataFrame(rows, schema=schema)
+    rank = pl.col("outcome").replace_strict(
+        {o: i for i, o in enumerate(OUTCOME_ORDER)}, default=len(OUTCOME_ORDER), return_dtype=pl.Int32
+    )
+    warn_last = pl.col("severity").eq("WARN").fill_null(False)
+    return frame.sort([rank, warn_last, "asset", "check_name"])
+
+
+def check_counts(status: pl.DataFrame) -> dict[str, int]:
+    """How many checks have each outcome (every outcome present, zero when none)."""
+    counts = dict(status.group_by("outcome").agg(pl.len()).iter_rows())
+    return {outcome: int(counts.get(outcome, 0)) for outcome in OUTCOME_ORDER}
+
+
+_FINISHED_RUN = {"SUCCESS", "FAILURE", "CANCELED"}
+
+
+def read_check_results(dagster_home: Path, checks: Sequence[tuple[str, str]]) -> CheckHistory:
+    """The latest execution of each ``(asset, check_name)`` in the Dagster instance at
+    ``dagster_home`` (the one ``make pipeline`` and ``make dagster`` use), read-only.
+
+    A home without run storage is reported (``available=False``) rather than created. A check
+    planned in a run that finished without evaluating it (its step failed, or an upstream
+    blocking check stopped it) is "did not run"; in a run still going, "running".
+    """
+    if not dagster_home.is_dir() or not (
+        (dagster_home / "dagster.yaml").is_file() or (dagster_home / "storage").is_dir()
+    ):
+        return CheckHistory(
+            available=False,
+            results={},
+            message="No Dagster run history found (DAGSTER_HOME), so no check result can be shown: "
+            "the pipeline has not run on this machine, or the dashboard runs elsewhere. Run "
+            "`make pipeline`, or point DAGSTER_HOME at the pipeline's Dagster home.",
+        )
+    # Imported here: Dagster is heavy, and only this page needs it.
+    import dagster as dg
+
+    keys = [dg.AssetCheckKey(dg.AssetKey.from_user_string(asset), name) for asset, name in checks]
+    with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
+        records = instance.event_log_storage.get_latest_asset_check_execution_by_key(keys)
+        run_ids = sorted({record.run_id for record in records.values()})
+        runs = {
+            r.dagster_run.run_id: r.dagster_run.status.value
+            for r in instance.get_run_records(filters=dg.RunsFilter(run_ids=run_ids))
+        } if run_ids else {}
+    results: dict[tuple[str, str], CheckResult] = {}
+    for key, record in records.items():
+        asset = key.asset_key.to_user_string()
+        evaluation = record.evaluation
+        if evaluation is not None:
+            timestamp = record.event.timestamp if record.event else record.create_timestamp
+            results[(asset, key.name)] = CheckResult(
+                asset=asset,
+                check_name=key.name,
+                outcome="passed" if evaluation.passed else "failed",
+                severity=evaluation.severity.value,
+                evaluated_at=datetime.fromtimestamp(timestamp, UTC).replace(tzinfo=None),
+                run_id=record.run_id,
+                description=evaluation.description,
+                metadata={k: format_metadata_value(v.value) for k, v in evaluation.metadata.items()},
+            )
+        else:
+            finished = runs.get(record.run_id) in _FINISHED_RUN or record.run_id not in runs
+            results[(asset, key.name)] = CheckResult(
+                asset=asset,
+                check_name=key.name,
+                outcome="did not run" if finished else "running",
+                severity=None,
+                evaluated_at=datetime.fromtimestamp(record.create_timestamp, UTC).replace(tzinfo=None),
+                run_id=record.run_id,
+                description=f"planned in run {record.run_id[:8]} ({runs.get(record.run_id, 'unknown').lower()}) "
+                "but not evaluated",
+            )
+    return CheckHistory(available=True, results=results)
+

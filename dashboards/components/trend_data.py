@@ -1,0 +1,939 @@
+"""Data shaping for the Trends page: time series, year-over-year, drug, demographic and intent
+breakdowns of overdose deaths — every number suppressed before it can be shown.
+
+Definitions used throughout:
+
+* **Selection** — the Chicago community areas of the shared area filter, or the configured region's
+  community areas when none is chosen. Suburbs named in ``ODW_REGION_MUNICIPALITIES`` are not part
+  of the selection here: the population reference covers Chicago only, and "rest of Chicago" is
+  the comparison.
+* **Rest of Chicago** — every other Chicago community area; **Chicago** — all 77 areas.
+* **Rate** — deaths per 100,000 residents per year (2020 census population; a period shorter
+  than a year is annualised), with the exact Poisson (Garwood) 95 % interval, from
+  :func:`pipelines.defs.epidemiology.rates.with_rates`. No population by age, sex or
+  race/ethnicity is available, so breakdowns by those are counts and shares only.
+* **Suppression** — :func:`pipelines.defs.epidemiology.suppression.suppress`: counts of 1 to
+  ``threshold - 1`` show as ``"<10"``; complementary cells as ``"*"`` wherever a shown total would
+  let a single hidden count be worked out by subtraction (see each function for its totals).
+
+The loaders at the end are cached on :class:`dashboards.components.data.DbVersion`; everything
+else is pure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import polars as pl
+import streamlit as st
+
+from dashboards.components.data import DbVersion, _read, format_period, next_month
+from dashboards.components.filters import ALL, DEMOGRAPHICS, Filters
+from dashboards.components.selection import WITHHELD, hidden_areas, selection_total
+from pipelines.defs.epidemiology.annual import annual_rates
+from pipelines.defs.epidemiology.rates import period_years, with_rates
+from pipelines.defs.epidemiology.suppression import suppress
+
+REST_LABEL = "Rest of Chicago"
+CITY_LABEL = "Chicago"
+
+#: Time steps of the over-time chart: key -> label.
+TIME_STEPS: dict[str, str] = {"week": "Week", "month": "Month", "quarter": "Quarter", "year": "Year"}
+
+#: Breakdown dimensions: key -> (column of ``marts.overdose_deaths_monthly``, label).
+DIMENSIONS: dict[str, tuple[str, str]] = {
+    "age_group": ("age_group", "Age group"),
+    "sex": ("sex", "Sex"),
+    "race_ethnicity": ("race_ethnicity", "Race/ethnicity"),
+    "intent": ("intent", "Intent"),
+}
+
+#: Fixed display order of categories (others follow alphabetically).
+CATEGORY_ORDER: dict[str, tuple[str, ...]] = {
+    "age_group": ("0-14", "15-24", "25-34", "35-44", "45-54", "55-64", "65+", "Unknown"),
+    "sex": ("Male", "Female", "Unknown"),
+    "race_ethnicity": ("NH Black", "Hispanic", "NH White", "NH Asian", "Other/unknown"),
+    "intent": ("accident", "suicide", "undetermined"),
+}
+
+#: Drugs compared on the Drugs tab by default.
+DEFAULT_DRUGS: tuple[str, ...] = ("fentanyl", "heroin", "cocaine", "xylazine", "methamphetamine")
+
+
+# --------------------------------------------------------------------------------------------
+# Selection
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The community areas compared with the rest of Chicago, their label and population."""
+
+    label: str
+    areas: tuple[int, ...]
+    population: int
+    city_population: int
+    #: Set only for a user-chosen set of areas: the region's and the city's area numbers, so that
+    #: totals over the choice can be checked against the per-area figures the Map publishes.
+    region_areas: frozenset[int] | None = None
+    city_areas: frozenset[int] | None = None
+
+    @property
+    def rest_population(self) -> int:
+        return self.city_population - self.population
+
+
+def make_selection(filters: Filters, areas: pl.DataFrame, label: str) -> Selection:
+    """The selection for ``filters``: the chosen areas, or the region's areas when none is chosen.
+
+    ``areas`` is ``marts.community_areas`` (``community_area_number``, ``in_region``,
+    ``population_2020``); ``label`` the words shown for it (region name or area names).
+    """
+    chosen = (
+        areas.filter(pl.col("community_area_number").is_in(list(filters.areas)))
+        if filters.areas
+        else areas.filter(pl.col("in_region"))
+    )
+    custom = bool(filters.areas)
+    return Selection(
+        label=label,
+        areas=tuple(sorted(chosen.get_column("community_area_number").to_list())),
+        population=int(chosen.get_column("population_2020").sum()),
+        city_population=int(areas.get_column("population_2020").sum()),
+        region_areas=frozenset(areas.filter(pl.col("in_region")).get_column("community_area_number").to_list())
+        if custom
+        else None,
+        city_areas=frozenset(areas.get_column("community_area_number").to_list()) if custom else None,
+    )
+
+
+def revealing_periods(rows: pl.DataFrame, selection: Selection, *, period_col: str, threshold: int) -> set:
+    """Periods in which the totals of a user-chosen selection (and of the rest of Chicago) must be
+    withheld because, with the per-area counts the Map publishes for the same months, they would
+    give a hidden area's count back (:func:`dashboards.components.selection.selection_total`).
+
+    ``rows`` carry ``period_col``, ``community_area_number`` and ``deaths``. The selection and the
+    rest are withheld together: Chicago's total is shown, so one would give the other away. Empty
+    for the configured region, which the Map's own complementary suppression already protects.
+    """
+    if selection.region_areas is None or selection.city_areas is None:
+        return set()
+    city, region = selection.city_areas, selection.region_areas
+    chosen = set(selection.areas)
+    groups = {a: a in region for a in city}
+    per_area = (
+        rows.filter(pl.col("community_area_number").is_not_null())
+        .group_by(period_col, "community_area_number")
+        .agg(pl.col("deaths").sum())
+    )
+    counts_by_period: dict = {}
+    for period, area, deaths in per_area.iter_rows():
+        counts_by_period.setdefault(period, {})[int(area)] = int(deaths)
+    withheld = set()
+    for period, counts in counts_by_period.items():
+        full = {a: counts.get(a, 0) for a in city}
+        hidden = hidden_areas(full, groups, threshold)
+        own = selection_total(full, chosen, threshold, hidden=hidden, wholes=(region, city))
+        rest = selection_total(full, city - chosen, threshold, hidden=hidden, wholes=(city,))
+        if WITHHELD in (own.display, rest.display):
+            withheld.add(period)
+    return withheld
+
+
+def _suppress_with_withheld(
+    frame: pl.DataFrame, withheld: pl.Expr, *, threshold: int, complementary_by: Sequence[str] | None,
+    total_col: str | None = None,
+) -> pl.DataFrame:
+    """:func:`suppress` where ``withheld`` rows are hidden too (shown as "*") and take part in the
+    complementary pass like any hidden cell (they enter it as a small count)."""
+    work = frame.with_columns(withheld.fill_null(False).alias("__withheld"), pl.col("deaths").alias("__true"))
+    work = work.with_columns(
+        pl.when(pl.col("__withheld") & (pl.col("deaths") >= threshold)).then(1).otherwise(pl.col("deaths")).alias("deaths")
+    )
+    out = suppress(
+        work, "deaths", threshold=threshold, rate_cols=("rate",), complementary_by=complementary_by, total_col=total_col
+    )
+    swapped = pl.col("__withheld") & (pl.col("__true") >= threshold)
+    return out.with_columns(
+        pl.when(swapped).then(pl.lit("*")).otherwise(pl.col("deaths_display")).alias("deaths_display"),
+        pl.when(pl.col("deaths_suppressed")).then(None).otherwise(pl.col("__true")).alias("deaths"),
+    ).drop("__withheld", "__true")
+
+
+def _series_expr(selection: Selection) -> pl.Expr:
+    """Selection label / "Rest of Chicago" for rows in Chicago; null outside Chicago."""
+    area = pl.col("community_area_number")
+    return (
+        pl.when(area.is_in(list(selection.areas)))
+        .then(pl.lit(selection.label))
+        .when(area.is_not_null())
+        .then(pl.lit(REST_LABEL))
+        .otherwise(pl.lit(None, dtype=pl.String))
+    )
+
+
+def filter_rows(
+    rows: pl.DataFrame, filters: Filters, *, every_drug: bool = False, skip: Iterable[str] = ()
+) -> pl.DataFrame:
+    """Rows of the monthly (or weekly) mart matching the drug and demographic filters.
+
+    ``every_drug`` keeps the rows of every drug (for the comparison of drugs); demographic keys in
+    ``skip`` are not applied (a breakdown by sex shows every sex). Demographic filters are ignored
+    on frames that have no such column (the weekly mart).
+    """
+    out = rows if every_drug else rows.filter(pl.col("drug") == filters.drug)
+    for key, (_param, column, _label) in DEMOGRAPHICS.items():
+        value = filters.demographic(key)
+        if value != ALL and key not in skip and column in out.columns:
+            out = out.filter(pl.col(column) == value)
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Periods
+# --------------------------------------------------------------------------------------------
+
+
+def _quarter_start(month: date) -> date:
+    return date(month.year, 3 * ((month.month - 1) // 3) + 1, 1)
+
+
+def period_start(month: date, step: str) -> date:
+    """The first month of the ``step`` ("month", "quarter", "year") period containing ``month``."""
+    if step == "month":
+        return month
+    if step == "quarter":
+        return _quarter_start(month)
+    if step == "year":
+        return date(month.year, 1, 1)
+    raise ValueError(f"unknown time step {step!r}")
+
+
+def _period_label(start: date, step: str, months_in: int) -> str:
+    if step == "month":
+        return f"{start:%b %Y}"
+    if step == "quarter":
+        label = f"{start.year} Q{(start.month - 1) // 3 + 1}"
+        return label if months_in == 3 else f"{label} ({months_in} mo)"
+    label = str(start.year)
+    return label if months_in == 12 else f"{label} ({months_in} mo)"
+
+
+def month_periods(months: Sequence[date], provisional: Iterable[date], step: str) -> pl.DataFrame:
+    """One row per ``step`` period covering ``months`` (the data months of the chosen range).
+
+    Columns: ``period`` (first day), ``label``, ``years`` (months of the period inside the range,
+    / 12 — a partial year is annualised over the months it has), ``is_provisional`` (any
+    provisional month), ``nest`` (the enclosing period used for complementary suppression: a
+    month's quarter, a quarter's year; one group for years).
+    """
+    flagged = set(provisional)
+    rows: dict[date, dict] = {}
+    for month in sorted(months):
+        start = period_start(month, step)
+        row = rows.setdefault(start, {"period": start, "months": 0, "is_provisional": False})
+        row["months"] += 1
+        row["is_provisional"] |= month in flagged
+    nest = {"month": lambda d: _quarter_start(d), "quarter": lambda d: date(d.year, 1, 1)}.get(
+        step, lambda d: date(1900, 1, 1)
+    )
+    return pl.DataFrame(
+        [
+            {
+                "period": r["period"],
+                "label": _period_label(r["period"], step, r["months"]),
+                "years": r["months"] / 12,
+                "is_provisional": r["is_provisional"],
+                "nest": nest(r["period"]),
+            }
+            for r in rows.values()
+        ],
+        schema={
+            "period": pl.Date,
+            "label": pl.String,
+            "years": pl.Float64,
+            "is_provisional": pl.Boolean,
+            "nest": pl.Date,
+        },
+    )
+
+
+def week_periods(weekly: pl.DataFrame, start: date, end: date, data_months: Sequence[date]) -> pl.DataFrame:
+    """ISO weeks (Monday start) beginning inside ``start``..``end`` (months, inclusive).
+
+    ``years`` counts only the days the data covers (the first and last week of the archive are
+    partial), so a partial week's rate is not understated. ``nest`` is the week's month, so a
+    month with one hidden week gets a second one hidden (monthly totals are published).
+    """
+    data_from, data_to = min(data_months), next_month(max(data_months))
+    stop = min(next_month(end), data_to)
+    first = start - timedelta(days=start.weekday())
+    if first < start:
+        first += timedelta(days=7)
+    flags = (
+        weekly.group_by("week").agg(pl.col("is_provisional").any())
+        if not weekly.is_empty()
+        else pl.DataFrame(schema={"week": pl.Date, "is_provisional": pl.Boolean})
+    )
+    flagged = {row[0] for row in flags.filter(pl.col("is_provisional")).iter_rows()}
+    first_provisional = min(flagged) if flagged else None
+    rows = []
+    week = first
+    while week < stop:
+        days = (min(week + timedelta(days=7), data_to) - max(week, data_from)).days
+        rows.append(
+            {
+                "period": week,
+                "label": f"Week of {week:%d %b %Y}",
+                "years": days / 365.25,
+                "is_provisional": first_provisional is not None and week >= first_provisional,
+                "nest": week.replace(day=1),
+            }
+        )
+        week += timedelta(days=7)
+    return pl.DataFrame(
+        rows,
+        schema={
+            "period": pl.Date,
+            "label": pl.String,
+            "years": pl.Float64,
+            "is_provisional": pl.Boolean,
+            "nest": pl.Date,
+        },
+    )
+
+
+def same_months_last_year(start: date, end: date) -> tuple[date, date]:
+    """The same calendar months one year earlier."""
+    return start.replace(year=start.year - 1), end.replace(year=end.year - 1)
+
+
+# --------------------------------------------------------------------------------------------
+# Time series: selection vs rest of Chicago
+# --------------------------------------------------------------------------------------------
+
+
+def time_series(
+    rows: pl.DataFrame,
+    periods: pl.DataFrame,
+    selection: Selection,
+    *,
+    time_col: str,
+    step: str,
+    within: tuple[date, date],
+    threshold: int,
+) -> pl.DataFrame:
+    """Deaths and annualised rates per period for the selection and the rest of Chicago.
+
+    ``rows`` are already filtered (:func:`filter_rows`); ``time_col`` is ``month`` or ``week``;
+    only rows with ``within[0] <= time_col < within[1]`` count (a partial first or last quarter
+    or year holds only the chosen months).
+    Suppression is complementary within each series and ``nest`` period (see
+    :func:`month_periods`), because the coarser periods and the period total are shown too: a
+    quarter minus its two visible months must not give the hidden one.
+
+    Columns: period, label, series, is_provisional, population, years, deaths (null when hidden),
+    deaths_display, deaths_suppressed, rate, rate_lower, rate_upper, rate_unstable.
+    """
+    period = pl.col(time_col)
+    if step in ("quarter", "year"):
+        period = (
+            pl.col(time_col).dt.truncate("1q") if step == "quarter" else pl.col(time_col).dt.truncate("1y")
+        )
+    counts = (
+        rows.filter(pl.col(time_col).is_between(within[0], within[1], closed="left"))
+        .with_columns(_series_expr(selection).alias("series"), period.alias("period"))
+        .filter(pl.col("series").is_not_null())
+        .group_by("period", "series")
+        .agg(pl.col("deaths").sum().cast(pl.Int64))
+    )
+    series = pl.DataFrame(
+        {
+            "series": [selection.label, REST_LABEL],
+            "population": [selection.population, selection.rest_population],
+        },
+        schema={"series": pl.String, "population": pl.Int64},
+    )
+    frame = (
+        periods.join(series, how="cross")
+        .join(counts, on=["period", "series"], how="left")
+        .with_columns(pl.col("deaths").fill_null(0))
+        .sort(pl.col("series") != selection.label, "period")
+    )
+    frame = with_rates(frame, count_col="deaths", population_col="population", years_col="years")
+    # Month-based periods are periods the Map can show per area; weeks are not.
+    withheld = (
+        revealing_periods(
+            rows.filter(pl.col(time_col).is_between(within[0], within[1], closed="left")).with_columns(
+                period.alias("period")
+            ),
+            selection,
+            period_col="period",
+            threshold=threshold,
+        )
+        if step != "week"
+        else set()
+    )
+    frame = _suppress_with_withheld(
+        frame,
+        pl.col("period").is_in(list(withheld)),
+        threshold=threshold,
+        complementary_by=["series", "nest"],
+    )
+    return frame.select(
+        "period",
+        "label",
+        "series",
+        "is_provisional",
+        "population",
+        "years",
+        "deaths",
+        "deaths_display",
+        "deaths_suppressed",
+        "rate",
+        "rate_lower",
+        "rate_upper",
+        "rate_unstable",
+    )
+
+
+def series_display(series: pl.DataFrame, *, with_rates: bool) -> pl.DataFrame:
+    """The rows of a time-series chart as shown and downloaded: display counts, rounded rates.
+
+    ``with_rates`` False drops the rate columns (a demographic filter has no denominator).
+    """
+    columns = [
+        pl.col("period").dt.strftime("%Y-%m-%d").alias("period_start"),
+        pl.col("label").alias("period"),
+        "series",
+        pl.col("deaths_display").alias("deaths"),
+    ]
+    if with_rates:
+        columns += [
+            pl.col("rate").round(1).alias("rate_per_100k_per_year"),
+            pl.col("rate_lower").round(1).alias("rate_95ci_lower"),
+            pl.col("rate_upper").round(1).alias("rate_95ci_upper"),
+        ]
+    columns.append(pl.col("is_provisional").alias("provisional"))
+    return series.select(columns)
+
+
+def hidden_points(display: pl.DataFrame, threshold: int) -> list[str]:
+    """``"<series> <period>"`` for every point not plotted because its count is hidden."""
+    marks = [f"<{threshold}", "*"]
+    hidden = display.filter(pl.col("deaths").is_in(marks))
+    return [f"{row['series']} {row['period']}" for row in hidden.iter_rows(named=True)]
+
+
+# --------------------------------------------------------------------------------------------
+# Period totals and the same months a year earlier
+# --------------------------------------------------------------------------------------------
+
+
+def period_totals(
+    rows: pl.DataFrame, selection: Selection, start: date, end: date, *, threshold: int
+) -> pl.DataFrame:
+    """Deaths and annualised rate over ``start``..``end`` for the selection, the rest, Chicago.
+
+    The selection and the rest add up to Chicago, which is shown too, so they are suppressed as
+    one complementary group with Chicago as its total (a hidden selection count cannot be
+    recovered as Chicago minus the rest). Columns: group, population, deaths, deaths_display,
+    deaths_suppressed, rate, rate_lower, rate_upper, rate_unstable.
+    """
+    years = period_years(start, next_month(end))
+    in_period = rows.filter(pl.col("month").is_between(start, end))
+    counts = (
+        in_period.with_columns(_series_expr(selection).alias("group"))
+        .filter(pl.col("group").is_not_null())
+        .group_by("group")
+        .agg(pl.col("deaths").sum().cast(pl.Int64))
+    )
+    parts = (
+        pl.DataFrame(
+            {
+                "group": [selection.label, REST_LABEL],
+                "population": [selection.population, selection.rest_population],
+            },
+            schema={"group": pl.String, "population": pl.Int64},
+        )
+        .join(counts, on="group", how="left")
+        .with_columns(pl.col("deaths").fill_null(0), pl.lit(years).alias("years"))
+    )
+    parts = with_rates(parts, count_col="deaths", population_col="population", years_col="years")
+    city = with_rates(
+        parts.select(pl.lit(CITY_LABEL).alias("group"), pl.col("population").sum(), pl.col("deaths").sum(), pl.lit(years).alias("years")),
+        count_col="deaths",
+        population_col="population",
+        years_col="years",
+    )
+    withheld = bool(
+        revealing_periods(
+            in_period.with_columns(pl.lit(0).alias("whole")), selection, period_col="whole", threshold=threshold
+        )
+    )
+    shown = _suppress_with_withheld(
+        parts.with_columns(pl.col("deaths").sum().alias("city_deaths")),
+        pl.lit(withheld),
+        threshold=threshold,
+        complementary_by=[],
+        total_col="city_deaths",
+    )
+    city_hidden = bool(shown.get_column("city_deaths_suppressed")[0])
+    city = city.with_columns(
+        pl.lit(shown.get_column("city_deaths_display")[0]).alias("deaths_display"),
+        pl.lit(city_hidden).alias("deaths_suppressed"),
+        *(
+            pl.when(pl.lit(city_hidden)).then(None).otherwise(pl.col(c)).alias(c)
+            for c in ("deaths", "rate", "rate_lower", "rate_upper")
+        ),
+    )
+    columns = [
+        "group",
+        "population",
+        "deaths",
+        "deaths_display",
+        "deaths_suppressed",
+        "rate",
+        "rate_lower",
+        "rate_upper",
+        "rate_unstable",
+    ]
+    return pl.concat([shown.select(columns), city.select(columns)], how="vertical_relaxed")
+
+
+def compare_periods(current: pl.DataFrame, previous: pl.DataFrame) -> pl.DataFrame:
+    """This period against the same months a year earlier, per group (:func:`period_totals` rows).
+
+    ``deaths_change_pct`` and ``rate_change_pct`` are null when either count is hidden (a change
+    from a hidden count would reveal it) or the earlier count is zero.
+    """
+    before = previous.select(
+        "group",
+        pl.col("deaths").alias("deaths_before"),
+        pl.col("deaths_display").alias("deaths_before_display"),
+        pl.col("rate").alias("rate_before"),
+        pl.col("rate_lower").alias("rate_before_lower"),
+        pl.col("rate_upper").alias("rate_before_upper"),
+    )
+    joined = current.join(before, on="group", how="left", maintain_order="left")
+    change = pl.when(pl.col("deaths_before") > 0).then(
+        (pl.col("deaths") / pl.col("deaths_before") - 1) * 100
+    )
+    rate_change = pl.when(pl.col("rate_before") > 0).then((pl.col("rate") / pl.col("rate_before") - 1) * 100)
+    return joined.with_columns(
+        change.round(1).alias("deaths_change_pct"), rate_change.round(1).alias("rate_change_pct")
+    )
+
+
+def comparison_display(compared: pl.DataFrame, *, with_rates: bool) -> pl.DataFrame:
+    """The period-comparison table as shown and downloaded."""
+    columns = [
+        pl.col("group").alias("area"),
+        pl.col("deaths_display").alias("deaths"),
+        pl.col("deaths_before_display").alias("deaths_year_earlier"),
+        pl.col("deaths_change_pct").alias("deaths_change_pct"),
+    ]
+    if with_rates:
+        columns += [
+            pl.col("rate").round(1).alias("rate_per_100k_per_year"),
+            pl.col("rate_lower").round(1).alias("rate_95ci_lower"),
+            pl.col("rate_upper").round(1).alias("rate_95ci_upper"),
+            pl.col("rate_before").round(1).alias("rate_year_earlier"),
+            pl.col("rate_change_pct").alias("rate_change_pct"),
+        ]
+    return compared.select(columns)
+
+
+# --------------------------------------------------------------------------------------------
+# Annual rates (year over year)
+# --------------------------------------------------------------------------------------------
+
+
+def annual_counts(
+    rows: pl.DataFrame, selection: Selection, data_months: Sequence[date]
+) -> pl.DataFrame:
+    """Counts per calendar year for the selection, the rest and Chicago, shaped like
+    ``sql/marts/overdose_counts_annual.sql`` (region and city rows) for
+    :func:`pipelines.defs.epidemiology.annual.annual_rates`."""
+    months_covered: dict[int, int] = {}
+    for month in data_months:
+        months_covered[month.year] = months_covered.get(month.year, 0) + 1
+    years = pl.DataFrame(
+        {"year": list(months_covered), "months_covered": list(months_covered.values())},
+        schema={"year": pl.Int64, "months_covered": pl.Int64},
+    )
+    counts = (
+        rows.with_columns(_series_expr(selection).alias("geography"), pl.col("month").dt.year().cast(pl.Int64).alias("year"))
+        .filter(pl.col("geography").is_not_null())
+        .group_by("year", "geography")
+        .agg(pl.col("deaths").sum().cast(pl.Int64))
+    )
+    geographies = pl.DataFrame(
+        {
+            "geography": [selection.label, REST_LABEL],
+            "in_region": [True, False],
+            "population": [selection.population, selection.rest_population],
+        },
+        schema={"geography": pl.String, "in_region": pl.Boolean, "population": pl.Int64},
+    )
+    parts = (
+        years.join(geographies, how="cross")
+        .join(counts, on=["year", "geography"], how="left")
+        .with_columns(pl.col("deaths").fill_null(0), pl.lit("region").alias("geography_type"))
+    )
+    city = parts.group_by("year", "months_covered").agg(
+        pl.lit(CITY_LABEL).alias("geography"),
+        pl.lit(None, dtype=pl.Boolean).alias("in_region"),
+        pl.col("population").sum(),
+        pl.col("deaths").sum(),
+        pl.lit("city").alias("geography_type"),
+    )
+    columns = ["year", "months_covered", "geography_type", "geography", "in_region", "population", "deaths"]
+    return (
+        pl.concat([parts.select(columns), city.select(columns)], how="vertical_relaxed")
+        .with_columns(pl.lit(None, dtype=pl.Int32).alias("community_area_number"))
+        .sort("year", "geography")
+    )
+
+
+def annual_series(
+    rows: pl.DataFrame,
+    selection: Selection,
+    data_months: Sequence[date],
+    provisional: Sequence[date],
+    *,
+    threshold: int,
+) -> pl.DataFrame:
+    """Annual deaths, rates (CI), change on the previous year for selection, rest and Chicago,
+    computed exactly as the pipeline computes ``marts.overdose_rates_annual``."""
+    counts = annual_counts(rows, selection, data_months)
+    first_provisional = min(provisional) if provisional else next_month(max(data_months))
+    return annual_rates(counts, threshold=threshold, provisional_from=first_provisional)
+
+
+def annual_display(annual: pl.DataFrame, order: Sequence[str], *, with_rates: bool) -> pl.DataFrame:
+    """The annual table as shown and downloaded (one row per year and geography)."""
+    columns = [
+        pl.col("year"),
+        pl.col("geography").alias("series"),
+        pl.col("months_covered"),
+        pl.col("deaths_display").alias("deaths"),
+    ]
+    if with_rates:
+        columns += [
+            pl.col("rate").round(1).alias("rate_per_100k_per_year"),
+            pl.col("rate_lower").round(1).alias("rate_95ci_lower"),
+            pl.col("rate_upper").round(1).alias("rate_95ci_upper"),
+            pl.col("rate_change_pct").alias("rate_change_pct"),
+            pl.col("rate_unstable").alias("rate_unstable_under_20_deaths"),
+        ]
+    columns.append(pl.col("is_provisional").alias("provisional"))
+    rank = {name: i for i, name in enumerate(order)}
+    return (
+        annual.filter(pl.col("geography").is_in(list(order)))
+        .with_columns(pl.col("geography").replace_strict(rank, default=len(rank)).alias("__order"))
+        .sort("year", "__order")
+        .select(columns)
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Breakdowns: drugs, age, sex, race/ethnicity, intent
+# --------------------------------------------------------------------------------------------
+
+
+def order_categories(values: Iterable[str], dimension: str) -> list[str]:
+    """Categories in their natural order (age bands ascending, unknowns last)."""
+    known = CATEGORY_ORDER.get(dimension, ())
+    present = set(values)
+    return [v for v in known if v in present] + sorted(present - set(known))
+
+
+def suppress_two_way(
+    frame: pl.DataFrame, *, row_key: str, col_key: str, threshold: int, max_passes: int = 6
+) -> pl.DataFrame:
+    """Suppress a row × column table of ``deaths`` whose row and column totals are both shown.
+
+    Alternates :func:`suppress` passes along each margin until no new cell is hidden: a cell
+    already hidden enters the next pass as a small count, so the helper treats it as hidden
+    and adds a complement wherever a margin would otherwise have exactly one hidden cell.
+    Adds ``deaths_display`` ("<10" primary, "*" complementary) and ``deaths_suppressed``;
+    ``deaths`` is nulled where hidden.
+    """
+    original = pl.col("deaths")
+    primary = original.is_between(1, threshold - 1)
+    hidden = frame.select(primary.alias("h")).get_column("h")
+    for i in range(max_passes):
+        key = row_key if i % 2 == 0 else col_key
+        work = frame.with_columns(pl.when(pl.lit(hidden)).then(1).otherwise(original).alias("deaths"))
+        passed = suppress(work, "deaths", threshold=threshold, complementary_by=[key])
+        new_hidden = passed.get_column("deaths_suppressed")
+        if i > 0 and (new_hidden == hidden).all():
+            break
+        hidden = new_hidden
+    return frame.with_columns(
+        pl.when(pl.lit(hidden)).then(None).otherwise(original).alias("deaths"),
+        pl.lit(hidden).alias("deaths_suppressed"),
+        pl.when(primary)
+        .then(pl.lit(f"<{threshold}"))
+        .when(pl.lit(hidden))
+        .then(pl.lit("*"))
+        .otherwise(original.cast(pl.Int64).map_elements(lambda v: f"{v:,}", return_dtype=pl.String))
+        .alias("deaths_display"),
+    )
+
+
+def _selection_rows(rows: pl.DataFrame, selection: Selection) -> pl.DataFrame:
+    return rows.filter(pl.col("community_area_number").is_in(list(selection.areas)))
+
+
+def breakdown_period(
+    rows: pl.DataFrame,
+    selection: Selection,
+    dimension: str,
+    start: date,
+    end: date,
+    *,
+    threshold: int,
+) -> pl.DataFrame:
+    """Deaths in the selection over ``start``..``end`` by ``dimension`` (age, sex, race, intent).
+
+    The categories add up to the period total (shown as a KPI), so they form one complementary
+    group with it. ``share`` = deaths / total, hidden with the count. Columns: category, deaths,
+    deaths_display, deaths_suppressed, share, total.
+    """
+    column = DIMENSIONS[dimension][0]
+    period = _selection_rows(rows, selection).filter(pl.col("month").is_between(start, end))
+    counts = period.group_by(pl.col(column).alias("category")).agg(pl.col("deaths").sum().cast(pl.Int64))
+    categories = order_categories(rows.get_column(column).drop_nulls().unique().to_list(), dimension)
+    frame = (
+        pl.DataFrame({"category": categories}, schema={"category": pl.String})
+        .join(counts, on="category", how="left")
+        .with_columns(pl.col("deaths").fill_null(0))
+    )
+    frame = frame.with_columns(pl.col("deaths").sum().alias("total"))
+    frame = frame.with_columns((pl.col("deaths") / pl.col("total")).alias("share"))
+    shown = suppress(
+        frame, "deaths", threshold=threshold, rate_cols=("share",), complementary_by=[], total_col="total"
+    )
+    return shown.select("category", "deaths", "deaths_display", "deaths_suppressed", "share", "total")
+
+
+def breakdown_by_year(
+    rows: pl.DataFrame,
+    selection: Selection,
+    dimension: str,
+    data_months: Sequence[date],
+    provisional: Sequence[date],
+    *,
+    threshold: int,
+) -> pl.DataFrame:
+    """Deaths in the selection per calendar year and ``dimension`` category, with shares.
+
+    Year totals are shown elsewhere on the page and category totals equal the period bars when
+    the period spans whole years, so both margins are protected (:func:`suppress_two_way`).
+    Columns: year, category, deaths, deaths_display, deaths_suppressed, share, total,
+    months_covered, is_provisional.
+    """
+    column = DIMENSIONS[dimension][0]
+    selected = _selection_rows(rows, selection).with_columns(pl.col("month").dt.year().cast(pl.Int64).alias("year"))
+    counts = selected.group_by("year", pl.col(column).alias("category")).agg(pl.col("deaths").sum().cast(pl.Int64))
+    categories = order_categories(rows.get_column(column).drop_nulls().unique().to_list(), dimension)
+    years = _years_frame(data_months, provisional)
+    frame = (
+        years.join(pl.DataFrame({"category": categories}, schema={"category": pl.String}), how="cross")
+        .join(counts, on=["year", "category"], how="left")
+        .with_columns(pl.col("deaths").fill_null(0))
+        .with_columns(pl.col("deaths").sum().over("year").alias("total"))
+        .sort("year", pl.col("category").replace_strict({c: i for i, c in enumerate(categories)}))
+    )
+    shown = suppress_two_way(frame, row_key="year", col_key="category", threshold=threshold)
+    return shown.with_columns(
+        pl.when(pl.col("deaths_suppressed") | (pl.col("total") == 0))
+        .then(None)
+        .otherwise(pl.col("deaths") / pl.col("total"))
+        .alias("share")
+    ).select(
+        "year",
+        "category",
+        "deaths",
+        "deaths_display",
+        "deaths_suppressed",
+        "share",
+        "total",
+        "months_covered",
+        "is_provisional",
+    )
+
+
+def _years_frame(data_months: Sequence[date], provisional: Sequence[date]) -> pl.DataFrame:
+    covered: dict[int, int] = {}
+    for month in data_months:
+        covered[month.year] = covered.get(month.year, 0) + 1
+    provisional_years = {m.year for m in provisional}
+    return pl.DataFrame(
+        {
+            "year": list(covered),
+            "months_covered": list(covered.values()),
+            "is_provisional": [y in provisional_years for y in covered],
+        },
+        schema={"year": pl.Int64, "months_covered": pl.Int64, "is_provisional": pl.Boolean},
+    )
+
+
+def drug_period(
+    rows: pl.DataFrame,
+    selection: Selection,
+    drugs: Sequence[str],
+    start: date,
+    end: date,
+    *,
+    threshold: int,
+) -> pl.DataFrame:
+    """Deaths in the selection over the period involving each drug, and the share of all
+    overdose deaths. ``rows`` carry every drug (not filtered by drug). A death can involve several
+    drugs, so the drugs do not add up to a total: primary suppression only; the share is hidden
+    with its count. Columns: drug, deaths, deaths_display, deaths_suppressed, share, total.
+    """
+    period = _selection_rows(rows, selection).filter(pl.col("month").is_between(start, end))
+    counts = period.group_by("drug").agg(pl.col("deaths").sum().cast(pl.Int64))
+    total = int(counts.filter(pl.col("drug") == ALL).get_column("deaths").sum())
+    frame = (
+        pl.DataFrame({"drug": list(drugs)}, schema={"drug": pl.String})
+        .join(counts, on="drug", how="left")
+        .with_columns(pl.col("deaths").fill_null(0), pl.lit(total, dtype=pl.Int64).alias("total"))
+        .with_columns(pl.when(pl.col("total") > 0).then(pl.col("deaths") / pl.col("total")).alias("share"))
+    )
+    shown = suppress(frame, "deaths", threshold=threshold, rate_cols=("share",))
+    return shown.select("drug", "deaths", "deaths_display", "deaths_suppressed", "share", "total")
+
+
+def drug_by_year(
+    rows: pl.DataFrame,
+    selection: Selection,
+    drugs: Sequence[str],
+    data_months: Sequence[date],
+    provisional: Sequence[date],
+    *,
+    threshold: int,
+) -> pl.DataFrame:
+    """Deaths in the selection per year involving each drug, with the share of the year's
+    overdose deaths. Drug totals over whole years can equal the period bars, so suppression is
+    complementary along each drug's years. Columns: year, drug, deaths, deaths_display,
+    deaths_suppressed, share, total, months_covered, is_provisional.
+    """
+    selected = _selection_rows(rows, selection).with_columns(pl.col("month").dt.year().cast(pl.Int64).alias("year"))
+    counts = selected.group_by("year", "drug").agg(pl.col("deaths").sum().cast(pl.Int64))
+    totals = counts.filter(pl.col("drug") == ALL).select("year", pl.col("deaths").alias("total"))
+    frame = (
+        _years_frame(data_months, provisional)
+        .join(pl.DataFrame({"drug": list(drugs)}, schema={"drug": pl.String}), how="cross")
+        .join(counts, on=["year", "drug"], how="left")
+        .join(totals, on="year", how="left")
+        .with_columns(pl.col("deaths").fill_null(0), pl.col("total").fill_null(0))
+        .with_columns(pl.when(pl.col("total") > 0).then(pl.col("deaths") / pl.col("total")).alias("share"))
+        .sort("drug", "year")
+    )
+    shown = suppress(frame, "deaths", threshold=threshold, rate_cols=("share",), complementary_by=["drug"])
+    return shown.select(
+        "year",
+        "drug",
+        "deaths",
+        "deaths_display",
+        "deaths_suppressed",
+        "share",
+        "total",
+        "months_covered",
+        "is_provisional",
+    )
+
+
+def breakdown_display(frame: pl.DataFrame, key: str, labels: Mapping[str, str] | None = None) -> pl.DataFrame:
+    """A breakdown as shown and downloaded: label, display count, share in % (1 decimal)."""
+    label = pl.col(key)
+    if labels:
+        label = label.replace_strict(dict(labels), default=label)
+    columns = []
+    if "year" in frame.columns:
+        columns.append(pl.col("year"))
+    columns += [
+        label.alias(key),
+        pl.col("deaths_display").alias("deaths"),
+        (pl.col("share") * 100).round(1).alias("share_pct"),
+    ]
+    if "is_provisional" in frame.columns:
+        columns.append(pl.col("is_provisional").alias("provisional"))
+    return frame.select(columns)
+
+
+def period_text(start: date, end: date) -> str:
+    """Human label for an inclusive month range (re-exported for the page)."""
+    return format_period(start, end)
+
+
+# --------------------------------------------------------------------------------------------
+# Loaders (cached per published database)
+# --------------------------------------------------------------------------------------------
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def load_deaths_monthly(version: DbVersion) -> pl.DataFrame:
+    """``marts.overdose_deaths_monthly`` in Chicago and the region (raw counts: suppress before
+    display), with the columns the Trends page uses."""
+    return _read(
+        version,
+        """
+        SELECT month, community_area_number, drug, intent, age_group, sex, race_ethnicity,
+               sum(deaths)::INTEGER AS deaths
+        FROM marts.overdose_deaths_monthly
+        WHERE community_area_number IS NOT NULL
+        GROUP BY ALL
+        ORDER BY ALL
+        """,
+    )
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def load_deaths_weekly(version: DbVersion) -> pl.DataFrame:
+    """``marts.overdose_deaths_weekly`` for Chicago community areas (raw counts)."""
+    return _read(
+        version,
+        """
+        SELECT week, community_area_number, drug, sum(deaths)::INTEGER AS deaths,
+               bool_or(is_provisional) AS is_provisional
+        FROM marts.overdose_deaths_weekly
+        WHERE community_area_number IS NOT NULL
+        GROUP BY ALL
+        ORDER BY ALL
+        """,
+    )
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def load_rates_annual(version: DbVersion) -> pl.DataFrame:
+    """Region, rest-of-Chicago and city rows of ``marts.overdose_rates_annual`` (suppressed)."""
+    return _read(
+        version,
+        """
+        SELECT *
+        FROM marts.overdose_rates_annual
+        WHERE geography_type IN ('region', 'city')
+        ORDER BY year, geography
+        """,
+    )
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def load_region_suburbs(version: DbVersion) -> tuple[str, ...]:
+    """Suburbs the pipeline counted in the region (not part of the Trends selection)."""
+    frame = _read(
+        version,
+        """
+        SELECT DISTINCT municipality FROM marts.overdose_deaths_monthly
+        WHERE in_region AND community_area_number IS NULL AND municipality IS NOT NULL
+        ORDER BY 1
+        """,
+    )
+    return tuple(frame.get_column("municipality").to_list())

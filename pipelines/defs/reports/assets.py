@@ -1,0 +1,76 @@
+"""Dagster assets: the monthly meeting pack and the weekly e-blast, built from the published marts.
+
+Both read the dashboard's published database read-only (after ``app/published_db``), so the
+reports show exactly what the public dashboard shows, with the same suppression. Files go under
+``ODW_OUTPUT_DIR`` with dated names, written atomically.
+"""
+
+
+import dagster as dg
+
+from pipelines.defs.reports import content as report_content
+from pipelines.defs.reports import eblast as eblast_module
+from pipelines.defs.reports.pack import pack_slides, render_pdf, render_pptx, pack_file_stem, write_atomic
+from pipelines.defs.resources import SettingsResource
+
+PUBLISHED_DB = dg.AssetKey(["app", "published_db"])
+
+
+@dg.asset(
+    name="meeting_pack",
+    deps=[PUBLISHED_DB],
+    group_name="reports",
+    kinds={"python", "pdf"},
+    description="Monthly meeting pack for the task force: a 16:9 PowerPoint deck and the same slides "
+    "as PDF, for the last complete month of data (ODW_OUTPUT_DIR/meeting_pack/).",
+)
+def meeting_pack(context: dg.AssetExecutionContext, settings: SettingsResource) -> dg.MaterializeResult:
+    cfg = settings.get()
+    with report_content.connect(cfg.app_db) as con:
+        content = report_content.build_pack_content(con)
+    pack = pack_slides(content)
+    folder = cfg.output_dir / "meeting_pack"
+    stem = pack_file_stem(content)
+    pptx = write_atomic(folder / f"{stem}.pptx", render_pptx(pack))
+    pdf = write_atomic(folder / f"{stem}.pdf", render_pdf(pack))
+    context.log.info(f"Meeting pack for {content.month:%Y-%m}: {pptx} and {pdf}")
+    return dg.MaterializeResult(
+        metadata={
+            "month": content.month.strftime("%Y-%m"),
+            "pptx": dg.MetadataValue.path(str(pptx)),
+            "pdf": dg.MetadataValue.path(str(pdf)),
+            "slides": len(pack.slides),
+            "synthetic": content.meta.any_synthetic,
+            **{f"headline:{key}": value for key, value in content.headline.items()},
+        }
+    )
+
+
+@dg.asset(
+    name="weekly_eblast",
+    deps=[PUBLISHED_DB],
+    group_name="reports",
+    kinds={"python", "html"},
+    description="Weekly e-blast for the latest complete Monday–Sunday week: e-mail-ready HTML (inline "
+    "CSS, embedded chart) and plain text (ODW_OUTPUT_DIR/eblast/); e-mailed once per week when "
+    "ODW_EBLAST_SEND=true.",
+)
+def weekly_eblast(context: dg.AssetExecutionContext, settings: SettingsResource) -> dg.MaterializeResult:
+    cfg = settings.get()
+    with report_content.connect(cfg.app_db) as con:
+        content = report_content.build_eblast_content(con)
+    built = eblast_module.build_eblast(content, eblast_module.chart_for(content))
+    folder = cfg.output_dir / "eblast"
+    paths = eblast_module.write_eblast(built, content, folder)
+    status = eblast_module.deliver_once(built, content, cfg, folder)
+    context.log.info(f"E-blast for the week of {built.week_label}: {paths['html']} (e-mail: {status})")
+    return dg.MaterializeResult(
+        metadata={
+            "week": content.week.isoformat(),
+            "html": dg.MetadataValue.path(str(paths["html"])),
+            "txt": dg.MetadataValue.path(str(paths["txt"])),
+            "email": status,
+            "synthetic": content.meta.any_synthetic,
+            **{f"headline:{key}": value for key, value in eblast_module.headline(content).items()},
+        }
+    )

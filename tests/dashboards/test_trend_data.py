@@ -1,0 +1,279 @@
+"""Pure data shaping of the Trends page: hand-made frames with known answers, and the demo app
+database checked against SQL written independently in the tests."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pytest
+
+from dashboards.components import trend_data as td
+from dashboards.components.filters import Filters
+from pipelines.defs.epidemiology.rates import poisson_ci
+
+THRESHOLD = 10
+SELECTION = td.Selection(label="Region", areas=(1, 2), population=100_000, city_population=300_000)
+
+
+def _rows(records: list[tuple[date, int, int]]) -> pl.DataFrame:
+    """Monthly-mart-like rows: (month, community area, deaths), drug 'all', one demographic cell."""
+    return pl.DataFrame(
+        {
+            "month": [r[0] for r in records],
+            "community_area_number": [r[1] for r in records],
+            "drug": ["all"] * len(records),
+            "intent": ["accident"] * len(records),
+            "age_group": ["35-44"] * len(records),
+            "sex": ["Male"] * len(records),
+            "race_ethnicity": ["NH Black"] * len(records),
+            "deaths": [r[2] for r in records],
+        },
+        schema_overrides={"deaths": pl.Int32, "community_area_number": pl.Int32},
+    )
+
+
+def _q(db: Path, sql: str, params: list | None = None) -> list[tuple]:
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.execute(sql, params or []).fetchall()
+
+
+# ---- periods ------------------------------------------------------------------------------------
+
+
+def test_month_periods_quarters_partial_and_provisional() -> None:
+    months = [date(2025, 11, 1), date(2025, 12, 1), date(2026, 1, 1), date(2026, 2, 1)]
+    periods = td.month_periods(months, [date(2026, 2, 1)], "quarter")
+    assert periods.to_dicts() == [
+        {"period": date(2025, 10, 1), "label": "2025 Q4 (2 mo)", "years": 2 / 12,
+         "is_provisional": False, "nest": date(2025, 1, 1)},
+        {"period": date(2026, 1, 1), "label": "2026 Q1 (2 mo)", "years": 2 / 12,
+         "is_provisional": True, "nest": date(2026, 1, 1)},
+    ]  # fmt: skip
+    monthly = td.month_periods(months, [], "month")
+    assert monthly.get_column("nest").to_list() == [
+        date(2025, 10, 1), date(2025, 10, 1), date(2026, 1, 1), date(2026, 1, 1)
+    ]  # fmt: skip
+    assert monthly.get_column("label").to_list()[0] == "Nov 2025"
+
+
+def test_week_periods_count_only_days_with_data() -> None:
+    weekly = pl.DataFrame(
+        {"week": [date(2026, 9, 28), date(2026, 10, 26)], "is_provisional": [False, True]}
+    )
+    data_months = [date(2026, 9, 1), date(2026, 10, 1)]
+    periods = td.week_periods(weekly, date(2026, 10, 1), date(2026, 10, 1), data_months)
+    # Mondays starting inside October: 5, 12, 19, 26; the last runs past the end of the data.
+    assert periods.get_column("period").to_list() == [
+        date(2026, 10, 5), date(2026, 10, 12), date(2026, 10, 19), date(2026, 10, 26)
+    ]  # fmt: skip
+    assert periods.get_column("years").to_list() == [7 / 365.25] * 3 + [6 / 365.25]
+    assert periods.get_column("is_provisional").to_list() == [False, False, False, True]
+    assert td.same_months_last_year(date(2025, 11, 1), date(2026, 10, 1)) == (
+        date(2024, 11, 1), date(2025, 10, 1)
+    )  # fmt: skip
+
+
+# ---- time series and suppression ---------------------------------------------------------------
+
+
+def test_time_series_rates_and_complementary_suppression_within_a_quarter() -> None:
+    jan, feb, mar, apr = (date(2026, m, 1) for m in (1, 2, 3, 4))
+    rows = _rows(
+        [
+            (jan, 1, 30), (feb, 1, 4), (mar, 2, 25), (apr, 2, 12),   # region
+            (jan, 3, 40), (feb, 3, 41), (mar, 3, 42), (apr, 3, 43),  # rest of the city
+            (jan, None, 99),                                         # outside Chicago: ignored
+        ]
+    )  # fmt: skip
+    periods = td.month_periods([jan, feb, mar, apr], [apr], "month")
+    series = td.time_series(
+        rows, periods, SELECTION, time_col="month", step="month", within=(jan, date(2026, 5, 1)),
+        threshold=THRESHOLD,
+    )  # fmt: skip
+    region = series.filter(pl.col("series") == "Region")
+    # Feb (4) is hidden; in Q1 the smallest other non-zero month (Mar, 25) is hidden as well,
+    # or Q1's total minus Jan and Mar would give Feb. April is alone in Q2 and is shown.
+    assert region.get_column("deaths_display").to_list() == ["30", "<10", "*", "12"]
+    assert region.get_column("rate").is_null().to_list() == [False, True, True, False]
+    jan_row = region.row(0, named=True)
+    assert jan_row["rate"] == pytest.approx(30 / (100_000 / 12) * 100_000)
+    lower, upper = poisson_ci(30)
+    assert jan_row["rate_lower"] == pytest.approx(float(lower) / (100_000 / 12) * 100_000)
+    assert jan_row["rate_upper"] == pytest.approx(float(upper) / (100_000 / 12) * 100_000)
+    rest = series.filter(pl.col("series") == td.REST_LABEL)
+    assert rest.get_column("deaths").to_list() == [40, 41, 42, 43]
+    assert rest.get_column("population").unique().to_list() == [200_000]
+    assert series.filter(pl.col("is_provisional")).get_column("period").unique().to_list() == [apr]
+
+    display = td.series_display(series, with_rates=False)
+    assert "rate_per_100k_per_year" not in display.columns
+    assert td.hidden_points(display, THRESHOLD) == ["Region Feb 2026", "Region Mar 2026"]
+
+    quarters = td.time_series(
+        rows, td.month_periods([jan, feb, mar], [], "quarter"), SELECTION, time_col="month",
+        step="quarter", within=(jan, apr), threshold=THRESHOLD,
+    )  # fmt: skip
+    # April is outside ``within``: Q1 holds only Jan-Mar.
+    assert quarters.get_column("deaths").to_list() == [59, 123]
+
+
+def test_period_totals_hide_a_complement_when_the_city_total_is_shown() -> None:
+    month = date(2026, 1, 1)
+    rows = _rows([(month, 1, 6), (month, 3, 50), (month, 4, 20)])
+    totals = td.period_totals(rows, SELECTION, month, month, threshold=THRESHOLD)
+    shown = dict(zip(totals["group"], totals["deaths_display"], strict=True))
+    # Region 6 is hidden; Chicago (76) is shown, so the rest (70) must be hidden too.
+    assert shown == {"Region": "<10", td.REST_LABEL: "*", td.CITY_LABEL: "76"}
+    city = totals.filter(pl.col("group") == td.CITY_LABEL).row(0, named=True)
+    assert city["rate"] == pytest.approx(76 / (300_000 / 12) * 100_000)
+    assert totals.filter(pl.col("group") != td.CITY_LABEL).get_column("rate").is_null().all()
+
+    before = td.period_totals(
+        _rows([(month, 1, 20), (month, 3, 100)]), SELECTION, month, month, threshold=THRESHOLD
+    )
+    now = td.period_totals(
+        _rows([(month, 1, 30), (month, 3, 80)]), SELECTION, month, month, threshold=THRESHOLD
+    )
+    compared = td.compare_periods(now, before)
+    assert compared.get_column("deaths_change_pct").to_list() == [50.0, -20.0, -8.3]
+    hidden_now = td.compare_periods(totals, before)
+    assert hidden_now.get_column("deaths_change_pct").to_list()[:2] == [None, None]
+
+
+def test_two_way_suppression_protects_both_margins() -> None:
+    frame = pl.DataFrame(
+        {
+            "year": [2025, 2025, 2025, 2026, 2026, 2026],
+            "category": ["a", "b", "c", "a", "b", "c"],
+            "deaths": [50, 3, 40, 60, 30, 45],
+        }
+    )
+    shown = td.suppress_two_way(frame, row_key="year", col_key="category", threshold=THRESHOLD)
+    # 2025: b (3) hidden, c (40) its complement; then columns b and c each had one hidden cell,
+    # so 2026's b and c are hidden too. Every row and column has 0 or >= 2 hidden cells.
+    assert shown.get_column("deaths_display").to_list() == ["50", "<10", "*", "60", "*", "*"]
+    hidden = shown.filter(pl.col("deaths_suppressed"))
+    for key in ("year", "category"):
+        counts = hidden.group_by(key).len().get_column("len").to_list()
+        assert all(c >= 2 for c in counts)
+    assert shown.get_column("deaths").to_list() == [50, None, None, 60, None, None]
+
+
+def test_breakdowns_by_category_and_drug() -> None:
+    jan = date(2026, 1, 1)
+    rows = pl.concat(
+        [
+            _rows([(jan, 1, 40)]),
+            _rows([(jan, 1, 5)]).with_columns(pl.lit("Female").alias("sex")),
+            _rows([(jan, 2, 20)]).with_columns(pl.lit("Female").alias("sex")),
+            _rows([(jan, 1, 2)]).with_columns(pl.lit("Unknown").alias("sex")),
+            _rows([(jan, 1, 12)]).with_columns(pl.lit("fentanyl").alias("drug")),
+            _rows([(jan, 1, 3)]).with_columns(pl.lit("xylazine").alias("drug")),
+        ]
+    )
+    only_all = rows.filter(pl.col("drug") == "all")
+    sex = td.breakdown_period(only_all, SELECTION, "sex", jan, jan, threshold=THRESHOLD)
+    assert sex.get_column("category").to_list() == ["Male", "Female", "Unknown"]
+    # Unknown (2) is hidden, and so is the smallest other (Female, 25): the total 67 is shown.
+    assert sex.get_column("deaths_display").to_list() == ["40", "*", "<10"]
+    assert sex.get_column("share").to_list()[0] == pytest.approx(40 / 67)
+    assert sex.get_column("share").to_list()[1:] == [None, None]
+
+    drugs = td.drug_period(rows, SELECTION, ["fentanyl", "xylazine", "heroin"], jan, jan, threshold=THRESHOLD)
+    assert drugs.get_column("deaths_display").to_list() == ["12", "<10", "0"]
+    assert drugs.get_column("share").to_list()[0] == pytest.approx(12 / 67)
+    assert drugs.get_column("share").to_list()[1] is None
+    table = td.breakdown_display(drugs, "drug", {"fentanyl": "Fentanyl", "xylazine": "Xylazine", "heroin": "Heroin"})
+    assert table.row(0) == ("Fentanyl", "12", 17.9)
+
+
+def test_filter_rows_applies_drug_and_demographics() -> None:
+    jan = date(2026, 1, 1)
+    rows = pl.concat(
+        [
+            _rows([(jan, 1, 4)]),
+            _rows([(jan, 1, 6)]).with_columns(pl.lit("Female").alias("sex")),
+            _rows([(jan, 1, 7)]).with_columns(pl.lit("fentanyl").alias("drug")),
+        ]
+    )
+    view = Filters(start=jan, end=jan, sex="Female")
+    assert td.filter_rows(rows, view).get_column("deaths").to_list() == [6]
+    assert td.filter_rows(rows, view, skip=("sex",)).get_column("deaths").sum() == 10
+    assert td.filter_rows(rows, view, every_drug=True).get_column("deaths").to_list() == [6]
+
+
+# ---- against the demo app database -------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def demo(demo_app_db: Path):
+    """The demo app database loaded the way the page loads it (loaders are cache-decorated)."""
+    from dashboards.components import data
+
+    version = data.db_version(demo_app_db)
+    areas = data.load_community_areas(version)
+    options = data.load_filter_options(version)
+    provisional = data.provisional_months(data.load_monthly(version))
+    return {
+        "db": demo_app_db,
+        "deaths": td.load_deaths_monthly(version),
+        "annual": td.load_rates_annual(version),
+        "areas": areas,
+        "months": list(options.months),
+        "provisional": provisional,
+        "region": _q(demo_app_db, "SELECT region_label FROM marts.publication")[0][0],
+        "threshold": _q(demo_app_db, "SELECT suppress_below FROM marts.publication")[0][0],
+    }
+
+
+def test_annual_series_reproduces_the_published_annual_rates(demo) -> None:
+    """The page's own computation (used when filters are set) equals the pipeline's mart."""
+    view = Filters(start=demo["months"][0], end=demo["months"][-1])
+    selection = td.make_selection(view, demo["areas"], demo["region"])
+    ours = td.annual_series(
+        td.filter_rows(demo["deaths"], view), selection, demo["months"], demo["provisional"],
+        threshold=demo["threshold"],
+    )  # fmt: skip
+    columns = ["year", "geography", "deaths", "deaths_display", "rate", "rate_lower", "rate_upper",
+               "rate_change_pct", "is_provisional", "months_covered"]  # fmt: skip
+    mart = demo["annual"].select(columns).sort("year", "geography")
+    mine = ours.select(columns).sort("year", "geography")
+    assert mine.height == mart.height > 0
+    assert mine.drop("rate", "rate_lower", "rate_upper").equals(mart.drop("rate", "rate_lower", "rate_upper"))
+    for col in ("rate", "rate_lower", "rate_upper"):
+        assert mine.get_column(col).to_list() == pytest.approx(mart.get_column(col).to_list())
+
+
+def test_breakdowns_match_sql_and_never_show_small_counts(demo) -> None:
+    db, threshold = demo["db"], demo["threshold"]
+    start, end = demo["months"][-12], demo["months"][-1]
+    view = Filters(start=start, end=end)
+    selection = td.make_selection(view, demo["areas"], demo["region"])
+    rows = td.filter_rows(demo["deaths"], view)
+    for dimension, (column, _label) in td.DIMENSIONS.items():
+        frame = td.breakdown_period(rows, selection, dimension, start, end, threshold=threshold)
+        expected = dict(
+            _q(
+                db,
+                f"""SELECT {column}, sum(deaths) FROM marts.overdose_deaths_monthly
+                    WHERE drug = 'all' AND in_region AND community_area_number IS NOT NULL
+                      AND month BETWEEN ? AND ? GROUP BY 1""",
+                [start, end],
+            )
+        )
+        for row in frame.iter_rows(named=True):
+            true = expected.get(row["category"], 0)
+            if 1 <= true < threshold:
+                assert row["deaths_display"] == f"<{threshold}"
+            elif row["deaths_suppressed"]:
+                assert row["deaths_display"] == "*"
+            else:
+                assert row["deaths"] == true
+        assert frame.get_column("total").max() == sum(expected.values())
+        shown = frame.get_column("deaths_display").to_list()
+        assert not any(s.isdigit() and 1 <= int(s) < threshold for s in shown)
+        hidden = sum(frame.get_column("deaths_suppressed"))
+        assert hidden != 1, "a single hidden category could be worked out from the total"

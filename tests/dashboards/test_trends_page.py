@@ -1,0 +1,236 @@
+"""The Trends page run headless with AppTest against the published demo database: filters change
+the numbers by the amounts SQL says, small counts never show, provisional months are marked."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from pipelines.defs.epidemiology.suppression import display_count
+
+APP = Path(__file__).resolve().parents[2] / "dashboards" / "app.py"
+PAGE = "app_pages/trends.py"
+TIMEOUT = 120
+TABS = ("Over time", "Year over year", "Drugs", "Age, sex, race", "Intent")
+SMALL = re.compile(r"^[1-9]$")
+
+
+def _q(db: Path, sql: str, params: list | None = None) -> list[tuple]:
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.execute(sql, params or []).fetchall()
+
+
+def _deaths(db: Path, start: date, end: date, *, drug: str = "all", where: str = "in_region", params=()) -> int:
+    """Deaths in Chicago community areas matching ``where``, straight from the monthly mart."""
+    ((total,),) = _q(
+        db,
+        f"""SELECT coalesce(sum(deaths), 0) FROM marts.overdose_deaths_monthly
+            WHERE drug = ? AND community_area_number IS NOT NULL AND {where}
+              AND month BETWEEN ? AND ?""",
+        [drug, *params, start, end],
+    )
+    return int(total)
+
+
+def _default_period(db: Path) -> tuple[date, date]:
+    months = [r[0] for r in _q(db, "SELECT DISTINCT month FROM marts.me_monthly_by_area ORDER BY 1")]
+    return months[-12], months[-1]
+
+
+def _metric(at: AppTest, label: str) -> str:
+    (metric,) = [m for m in at.metric if m.label == label]
+    return metric.value
+
+
+def _show_tab(at: AppTest, name: str) -> AppTest:
+    at.session_state["trends_tab"] = name
+    return at.run()
+
+
+def _visible_values(at: AppTest) -> list[str]:
+    """Every metric value and every cell of every count column of every table on the page."""
+    values = [str(m.value) for m in at.metric]
+    for frame in at.dataframe:
+        table = frame.value
+        for column in table.columns:
+            if "deaths" in column:
+                values += [str(v) for v in table[column].tolist()]
+    return values
+
+
+@pytest.fixture(scope="module")
+def db(demo_app_db: Path) -> Path:
+    return demo_app_db
+
+
+@pytest.fixture(scope="module")
+def region(db: Path) -> str:
+    return _q(db, "SELECT region_label FROM marts.publication")[0][0]
+
+
+@pytest.fixture(scope="module")
+def threshold(db: Path) -> int:
+    return _q(db, "SELECT suppress_below FROM marts.publication")[0][0]
+
+
+@pytest.fixture
+def page(db: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:
+    monkeypatch.setenv("ODW_APP_DB", str(db))
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT).run()
+    return at.switch_page(PAGE).run()
+
+
+def test_every_tab_renders_with_titles_and_downloads(page: AppTest, region: str) -> None:
+    assert not page.exception
+    assert page.title[0].value == f"{region}: trends"
+    assert [tab.label for tab in page.tabs] == list(TABS)
+    for name in TABS:
+        at = _show_tab(page, name)
+        assert not at.exception, name
+        assert not at.error, name
+        charts = at.get("arrow_vega_lite_chart") or at.get("vega_lite_chart")
+        assert charts, name
+        # PNG, SVG and CSV under every chart.
+        assert len(at.download_button) >= 3 * len(charts), name
+
+
+def test_default_kpis_match_sql(page: AppTest, db: Path, region: str, threshold: int) -> None:
+    start, end = _default_period(db)
+    assert _metric(page, f"Deaths, {region}") == display_count(_deaths(db, start, end), threshold)
+    before = _deaths(db, start.replace(year=start.year - 1), end.replace(year=end.year - 1))
+    assert _metric(page, "Same months a year earlier") == display_count(before, threshold)
+    ((population,),) = _q(db, "SELECT sum(population_2020) FROM marts.community_areas WHERE in_region")
+    rate = _deaths(db, start, end) / population * 100_000  # twelve months: one year
+    assert _metric(page, "Rate per 100,000 per year") == f"{rate:,.1f}"
+
+
+def test_drug_filter_changes_the_numbers(page: AppTest, db: Path, region: str, threshold: int) -> None:
+    start, end = _default_period(db)
+    page.selectbox(key="odw_filter_drug").set_value("fentanyl").run()
+    assert not page.exception
+    fentanyl = _deaths(db, start, end, drug="fentanyl")
+    assert fentanyl != _deaths(db, start, end)
+    assert _metric(page, f"Deaths, {region}") == display_count(fentanyl, threshold)
+    assert page.query_params["drug"] in ("fentanyl", ["fentanyl"])
+
+
+def test_sex_filter_gives_counts_only(page: AppTest, db: Path, region: str, threshold: int) -> None:
+    start, end = _default_period(db)
+    page.selectbox(key="odw_filter_sex").set_value("Female").run()
+    assert not page.exception
+    female = _deaths(db, start, end, where="in_region AND sex = ?", params=["Female"])
+    assert _metric(page, f"Deaths, {region}") == display_count(female, threshold)
+    # No population by sex: no rate, and the weekly view (no demographics) is not offered.
+    assert _metric(page, "Rate per 100,000 per year") == "—"
+    assert "week" not in page.segmented_control(key="trends_step").options
+    assert "rate" not in page.segmented_control(key="trends_metric").options
+    for tab in TABS:
+        at = _show_tab(page, tab)
+        assert not at.exception, tab
+        assert not [v for v in _visible_values(at) if SMALL.match(v.strip())], tab
+
+
+def test_weekly_counts_match_the_weekly_mart(page: AppTest, db: Path, region: str, threshold: int) -> None:
+    page.segmented_control(key="trends_step").set_value("week").run()
+    page.segmented_control(key="trends_metric").set_value("rate").run()
+    assert not page.exception
+    table = page.dataframe[0].value
+    weekly = dict(
+        _q(
+            db,
+            """SELECT week, sum(deaths) FROM marts.overdose_deaths_weekly
+               WHERE drug = 'all' AND in_region AND community_area_number IS NOT NULL GROUP BY 1""",
+        )
+    )
+    rows = table[table["series"] == region]
+    assert len(rows) >= 50  # a year of Mondays
+    checked = 0
+    for row in rows.itertuples():
+        true = int(weekly.get(date.fromisoformat(row.period_start), 0))
+        if row.deaths == "*":
+            continue
+        assert row.deaths == display_count(true, threshold)
+        checked += 1
+    assert checked > len(rows) // 2
+    assert table["provisional"].any()
+
+
+def test_area_filter_compares_the_chosen_areas(page: AppTest, db: Path, threshold: int) -> None:
+    start, end = _default_period(db)
+    ((area, name),) = _q(
+        db,
+        """SELECT community_area_number, community_area FROM marts.community_areas
+           WHERE in_region ORDER BY community_area_number LIMIT 1""",
+    )
+    page.multiselect(key="odw_filter_areas").set_value([area]).run()
+    assert not page.exception
+    expected = _deaths(db, start, end, where="community_area_number = ?", params=[area])
+    assert _metric(page, f"Deaths, {name}") == display_count(expected, threshold)
+    rest = _deaths(db, start, end, where="community_area_number <> ?", params=[area])
+    assert f"{display_count(rest, threshold)} deaths" in " ".join(c.value for c in page.caption)
+
+
+def test_small_counts_show_as_below_threshold_everywhere(
+    page: AppTest, db: Path, threshold: int
+) -> None:
+    small = _q(
+        db,
+        """SELECT community_area_number, community_area, month, sum(deaths) AS n
+           FROM marts.overdose_deaths_monthly
+           WHERE drug = 'all' AND community_area_number IS NOT NULL
+           GROUP BY ALL HAVING n BETWEEN 1 AND ? - 1
+           ORDER BY month DESC, community_area_number LIMIT 1""",
+        [threshold],
+    )
+    assert small, "the demo data should have an area-month with 1-9 deaths"
+    area, name, month, _n = small[0]
+    page.multiselect(key="odw_filter_areas").set_value([area]).run()
+    page.select_slider(key="odw_filter_period").set_range(month, month).run()
+    assert not page.exception
+    assert _metric(page, f"Deaths, {name}") == f"<{threshold}"
+    table = page.dataframe[0].value
+    assert f"<{threshold}" in table["deaths"].tolist()
+    assert any("Not plotted to protect privacy" in c.value for c in page.caption)
+    for tab in TABS:
+        at = _show_tab(page, tab)
+        assert not at.exception, tab
+        leaked = [v for v in _visible_values(at) if SMALL.match(v.strip())]
+        assert not leaked, f"{tab}: counts of 1-{threshold - 1} shown: {leaked}"
+
+
+def test_default_view_never_shows_small_counts(page: AppTest, threshold: int) -> None:
+    for tab in TABS:
+        at = _show_tab(page, tab)
+        leaked = [v for v in _visible_values(at) if SMALL.match(v.strip())]
+        assert not leaked, f"{tab}: {leaked}"
+
+
+def test_provisional_months_are_marked(page: AppTest, db: Path) -> None:
+    provisional = {
+        r[0].strftime("%b %Y")
+        for r in _q(db, "SELECT DISTINCT month FROM marts.me_monthly_by_area WHERE is_provisional")
+    }
+    assert provisional
+    table = page.dataframe[0].value
+    flagged = set(table.loc[table["provisional"], "period"])
+    assert flagged == provisional
+    assert any("provisional (toxicology pending)" in c.value for c in page.caption)
+
+
+def test_year_over_year_table_is_the_published_mart(page: AppTest, db: Path, region: str) -> None:
+    at = _show_tab(page, "Year over year")
+    ((year, deaths, rate),) = _q(
+        db,
+        """SELECT year, deaths_display, round(rate, 1) FROM marts.overdose_rates_annual
+           WHERE geography = ? AND NOT is_provisional ORDER BY year DESC LIMIT 1""",
+        [region],
+    )
+    annual = at.dataframe[0].value
+    row = annual[(annual["year"] == year) & (annual["series"] == region)].iloc[0]
+    assert row["deaths"] == deaths
+    assert row["rate_per_100k_per_year"] == pytest.approx(rate)

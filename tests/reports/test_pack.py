@@ -1,0 +1,180 @@
+"""The monthly meeting pack built by the demo pipeline: deck, PDF, numbers equal to the marts."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pytest
+from pptx import Presentation
+from pptx.util import Emu
+
+from pipelines.defs.reports import content as report_content
+from pipelines.defs.reports.pack import SLIDE_TITLES
+
+MONTH = date(2026, 10, 1)
+WINDOW = (date(2025, 11, 1), date(2026, 10, 1))
+
+
+def _query(db: Path, sql: str, params: list | None = None) -> list[tuple]:
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.execute(sql, params or []).fetchall()
+
+
+def _slide_texts(deck: Presentation) -> list[str]:
+    return ["\n".join(s.text_frame.text for s in slide.shapes if s.has_text_frame) for slide in deck.slides]
+
+
+def _kpis(deck: Presentation) -> dict[str, tuple[str, str, str]]:
+    """Headline tiles of slide 2: key -> (label, value, detail)."""
+    tiles = {}
+    for shape in deck.slides[1].shapes:
+        if shape.name.startswith("KPI "):
+            label, value, detail = (p.text for p in shape.text_frame.paragraphs)
+            tiles[shape.name.removeprefix("KPI ")] = (label, value, detail)
+    return tiles
+
+
+@pytest.fixture(scope="module")
+def deck(pack_pptx: Path) -> Presentation:
+    return Presentation(str(pack_pptx))
+
+
+def test_pipeline_writes_dated_pack_files(pack_pptx: Path, pack_pdf: Path, demo_pipeline) -> None:
+    assert pack_pptx.stat().st_size > 100_000 and pack_pdf.stat().st_size > 100_000
+    (event,) = [
+        e for e in demo_pipeline.result.get_asset_materialization_events()
+        if e.asset_key.to_user_string() == "meeting_pack"
+    ]
+    metadata = event.materialization.metadata
+    assert metadata["slides"].value == len(SLIDE_TITLES)
+    assert metadata["pptx"].value == str(pack_pptx)
+    assert metadata["month"].value == "2026-10"
+    assert not list(pack_pptx.parent.glob(".*.tmp"))
+
+
+def test_deck_has_the_expected_slides_in_order(deck: Presentation) -> None:
+    titles = [next(s for s in slide.shapes if s.name == "Title").text_frame.paragraphs[0].text
+              for slide in deck.slides]
+    assert titles == list(SLIDE_TITLES)
+    assert Emu(deck.slide_width).inches / Emu(deck.slide_height).inches == pytest.approx(16 / 9, rel=0.01)
+    for slide in deck.slides:
+        assert any(s.name == "Badge" and s.text_frame.text == "SYNTHETIC DEMO DATA" for s in slide.shapes)
+    # Charts on the map, trend, drug, test-strip and outreach slides.
+    pictures = [sum(s.shape_type == 13 for s in slide.shapes) for slide in deck.slides]
+    assert pictures == [0, 0, 1, 1, 1, 1, 1, 0, 0]
+
+
+def test_body_text_is_large_enough_to_project(deck: Presentation) -> None:
+    sizes = [run.font.size.pt for slide in deck.slides for shape in slide.shapes if shape.has_text_frame
+             and shape.name not in ("Badge",) for p in shape.text_frame.paragraphs for run in p.runs
+             if run.font.size is not None]
+    body = [s for s in sizes if s not in (12, 14, 15, 16)]  # footer, footnote, tile detail, badge
+    assert min(body) >= 18
+    assert sizes.count(12) == len(deck.slides)  # only the footer line is 12 pt
+
+
+def test_headline_numbers_equal_the_marts(deck: Presentation, demo_app_db: Path) -> None:
+    tiles = _kpis(deck)
+    ((month_deaths,),) = _query(demo_app_db, "SELECT sum(overdose_deaths) FROM marts.me_monthly_by_area "
+                                "WHERE in_region AND month = ?", [MONTH])
+    ((region, rest, rest_pop),) = _query(
+        demo_app_db,
+        """SELECT sum(overdose_deaths) FILTER (in_region), sum(overdose_deaths) FILTER (NOT in_region),
+                  (SELECT sum(population_2020) FROM marts.community_areas WHERE NOT in_region)
+           FROM marts.me_monthly_by_area WHERE month BETWEEN ? AND ?""",
+        list(WINDOW),
+    )
+    ((fentanyl, total),) = _query(
+        demo_app_db,
+        """SELECT sum(deaths) FILTER (drug = 'fentanyl'), sum(deaths) FILTER (drug = 'all')
+           FROM marts.overdose_deaths_monthly
+           WHERE in_region AND place = 'Chicago' AND month BETWEEN ? AND ?""",
+        list(WINDOW),
+    )
+    ((kits,),) = _query(demo_app_db, "SELECT naloxone_kits_distributed FROM marts.outreach_monthly "
+                        "WHERE area_level = 'all' AND month = ?", [MONTH])
+    ((positives, read),) = _query(
+        demo_app_db,
+        """SELECT positives, tests_read FROM marts.test_strip_positivity WHERE area_level = 'all'
+           AND substance_as_sold = 'all' AND strip_type = 'fentanyl' AND month = ?""",
+        [MONTH],
+    )
+    ((alerts,),) = _query(demo_app_db, "SELECT count(*) FROM marts.alert_badges WHERE granularity = 'week' "
+                          "AND period_end BETWEEN '2026-10-01' AND '2026-10-31'")
+    # Known answers of the demo data (so a change in the generator shows up here), then the deck.
+    assert (month_deaths, region, total) == (0, 218, 218)
+    assert tiles["month_deaths"][1] == "0" and "Provisional" in tiles["month_deaths"][2]
+    assert tiles["window_deaths"][1] == f"{region:,}"
+    assert tiles["rest_rate"][1] == f"{rest / rest_pop * 100_000:.1f}"
+    assert tiles["fentanyl_share"][1] == f"{fentanyl / total:.0%}"
+    assert tiles["fentanyl_share"][2] == f"{fentanyl} of {total} overdose deaths"
+    assert tiles["naloxone_kits"][1] == f"{kits:,}"
+    assert tiles["fentanyl_positivity"][1] == f"{positives / read:.0%}"
+    assert tiles["alerts"][1] == str(alerts) and alerts > 0
+
+
+def test_small_counts_never_appear(deck: Presentation, demo_app_db: Path, pack_pdf: Path) -> None:
+    # Known small counts in the demo data: the region's September 2026 deaths, two areas' 12-month
+    # deaths and nitazene-involved deaths. Each must appear only as "<10".
+    ((september,),) = _query(demo_app_db, "SELECT sum(overdose_deaths) FROM marts.me_monthly_by_area "
+                             "WHERE in_region AND month = '2026-09-01'")
+    areas = dict(_query(
+        demo_app_db,
+        """SELECT community_area, sum(overdose_deaths) FROM marts.me_monthly_by_area
+           WHERE in_region AND month BETWEEN ? AND ? GROUP BY ALL""",
+        list(WINDOW),
+    ))
+    assert 1 <= september <= 9
+    assert 1 <= areas["South Lawndale"] <= 9 and 1 <= areas["Lower West Side"] <= 9
+    with duckdb.connect(str(demo_app_db), read_only=True) as con:
+        content = report_content.build_pack_content(con)
+    shown = content.areas.filter(content.areas["community_area"].is_in(["South Lawndale", "Lower West Side"]))
+    assert shown["deaths_display"].to_list() == ["<10", "<10"]
+    assert shown["deaths"].null_count() == 2 and shown["rate"].null_count() == 2
+    september_row = content.trend.filter(content.trend["month"] == date(2026, 9, 1))
+    assert september_row["deaths_display"].to_list() == ["<10"] and september_row["deaths"].to_list() == [None]
+    # The 12-month total is shown, so one more month is hidden with it ("*").
+    assert content.trend.filter(content.trend["deaths_display"] == "*").height == 1
+    texts = "\n".join(_slide_texts(deck))
+    pdf_text = subprocess.run(["pdftotext", "-layout", str(pack_pdf), "-"], capture_output=True, text=True,
+                              check=True).stdout if shutil.which("pdftotext") else ""
+    for text in (texts, pdf_text):
+        assert not re.search(r"(?<![\d,.<])[1-9] (?:overdose )?deaths", text)
+        assert not re.search(r"deaths[^\n]{0,3}: [1-9](?![\d,.%])", text)
+
+
+def test_pdf_renders_every_page(pack_pdf: Path, tmp_path: Path) -> None:
+    if not shutil.which("pdftoppm"):
+        pytest.skip("pdftoppm (poppler-utils) is not installed")
+    info = subprocess.run(["pdfinfo", str(pack_pdf)], capture_output=True, text=True, check=True).stdout
+    assert re.search(rf"^Pages:\s+{len(SLIDE_TITLES)}$", info, re.M)
+    assert re.search(r"^Page size:\s+960 x 540 pts", info, re.M)  # 13.333 x 7.5 in, 16:9
+    subprocess.run(["pdftoppm", "-r", "30", "-png", str(pack_pdf), str(tmp_path / "page")], check=True,
+                   timeout=120)
+    pages = sorted(tmp_path.glob("page-*.png"))
+    assert len(pages) == len(SLIDE_TITLES)
+    assert all(p.stat().st_size > 2_000 for p in pages)
+    text = subprocess.run(["pdftotext", str(pack_pdf), "-"], capture_output=True, text=True, check=True).stdout
+    for title in SLIDE_TITLES:
+        assert title in text
+
+
+def test_periods_of_the_reports() -> None:
+    assert report_content.last_complete_month(date(2026, 10, 31)) == date(2026, 10, 1)
+    assert report_content.last_complete_month(date(2026, 10, 30)) == date(2026, 9, 1)
+    assert report_content.last_complete_month(date(2024, 2, 29)) == date(2024, 2, 1)
+    assert report_content.last_complete_week(date(2026, 10, 31)) == date(2026, 10, 19)  # a Saturday
+    assert report_content.last_complete_week(date(2026, 10, 25)) == date(2026, 10, 19)  # a Sunday
+    assert report_content.last_complete_week(date(2026, 10, 26)) == date(2026, 10, 19)  # a Monday
+    assert report_content.format_week(date(2026, 9, 28)) == "28 Sep – 4 Oct 2026"
+
+
+def test_a_month_outside_the_data_is_refused(demo_app_db: Path) -> None:
+    with duckdb.connect(str(demo_app_db), read_only=True) as con:
+        with pytest.raises(report_content.ReportDataUnavailable, match="not a complete month"):
+            report_content.build_pack_content(con, date(2026, 11, 1))
