@@ -11,7 +11,7 @@ UV := $(CURDIR)/.tools/bin/uv
 PY := $(CURDIR)/.venv/bin/python
 PORT ?= 8501
 
-.PHONY: help setup demo demo-data pipeline app dagster dagster-home test bench clean
+.PHONY: help setup demo demo-data pipeline app dagster dagster-home test bench clean audit dashboard-speed
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -38,6 +38,9 @@ app: setup ## Serve the dashboard on http://localhost:$(PORT) (existing warehous
 	$(PY) -m streamlit run dashboards/app.py --server.port $(PORT) --server.headless true \
 		--browser.gatherUsageStats false
 
+dashboard-speed: setup ## Time every dashboard page in headless chromium (first render, filters)
+	$(PY) bench/dashboard_speed.py --reps 5
+
 demo: demo-data pipeline ## Setup, demo data, pipeline, then serve the dashboard
 	@echo ""
 	@echo "Pipeline materialised on synthetic demo data."
@@ -54,6 +57,17 @@ dagster-home: ## Create DAGSTER_HOME with deploy/dagster.yaml (an existing dagst
 
 test: setup ## The whole test suite
 	$(PY) -m pytest
+
+BENCH_DIR ?= $(CURDIR)/.bench
+BENCH_ARGS ?=
+bench: setup ## Benchmark at 1x, 10x, 100x; prints the table, writes bench/RESULTS.md (BENCH_ARGS=--help)
+	$(PY) bench/run_bench.py --bench-dir "$(BENCH_DIR)" $(BENCH_ARGS)
+
+audit: setup ## Check the locked dependencies for known vulnerabilities (needs network; CI runs it)
+	$(UV) export --frozen --no-hashes --no-emit-project --format requirements-txt --quiet \
+		--output-file $(CURDIR)/.venv/audit-requirements.txt
+	$(CURDIR)/.venv/bin/pip-audit --requirement $(CURDIR)/.venv/audit-requirements.txt \
+		--no-deps --disable-pip --strict --progress-spinner off
 
 clean: ## Remove generated data, outputs and the environment
 	rm -rf data output data_raw/demo .dagster_home .venv .tools test-artifacts

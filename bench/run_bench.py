@@ -398,7 +398,9 @@ def _seed_full_snapshot(work: Path) -> int:
     with duckdb.connect() as con:
         con.execute("SET preserve_insertion_order = true")
         con.execute(
-            "CREATE TABLE archive AS SELECT *, row_number() OVER () AS rn FROM read_json($path, format = 'array')",
+            # sample_size = -1: fields absent from the first records (covid_related) must still be found.
+            "CREATE TABLE archive AS SELECT *, row_number() OVER () AS rn "
+            "FROM read_json($path, format = 'array', sample_size = -1)",
             {"path": str(demo)},
         )
         total = con.execute("SELECT count(*) FROM archive").fetchall()[0][0]
@@ -531,12 +533,14 @@ def transforms(work: Path, result: ScaleResult, with_pandas: bool) -> None:
         out, report = work / f"mart_{engine}.parquet", work / f"transform_{engine}.json"
         command = [sys.executable, str(ROOT / "bench" / "pandas_baseline.py"), "--engine", engine,
                    "--typed", str(typed_path), "--areas", str(areas_path), "--out", str(out), "--json", str(report)]
-        code = subprocess.call(command, cwd=ROOT, env=pipeline_environment(work))
+        # Through the RSS wrapper: a process forked straight from this one would inherit this
+        # process's peak RSS as its own (Linux keeps ru_maxrss across fork and exec).
+        _, peak, code = timed(command, pipeline_environment(work), work / f"transform_{engine}.log")
         if code != 0:
             raise RuntimeError(f"{engine} transforms failed at {result.scale:g}×")
         figures = json.loads(report.read_text())
         setattr(result, f"{engine}_s", figures["transform_s"])
-        setattr(result, f"{engine}_peak_mib", figures["peak_rss_mib"])
+        setattr(result, f"{engine}_peak_mib", peak)
         marts[engine] = pl.read_parquet(out)
     # The benchmark's Polars side must be the pipeline's own numbers, and pandas must agree.
     if not marts["polars"].equals(normalise_mart(published)):
@@ -547,10 +551,16 @@ def transforms(work: Path, result: ScaleResult, with_pandas: bool) -> None:
             raise AssertionError(f"pandas and Polars monthly marts differ at {result.scale:g}×")
 
 
-def bench_scale(bench_dir: Path, scale: float, *, pandas: bool, repeats: int, incremental: bool) -> ScaleResult:
+def bench_scale(
+    bench_dir: Path, scale: float, *, pandas: bool, repeats: int, incremental: bool, reuse: bool = False
+) -> ScaleResult:
     """Every measurement at one scale."""
     work = bench_dir / f"scale_{scale:g}"
     work.mkdir(parents=True, exist_ok=True)
+    saved = work / "result.json"
+    if reuse and saved.exists():
+        print(f"[{scale:g}×] reusing {saved}", file=sys.stderr, flush=True)
+        return ScaleResult(**json.loads(saved.read_text()))
     result = ScaleResult(scale)
     print(f"[{scale:g}×] generating demo data …", file=sys.stderr, flush=True)
     result.me_records, result.field_rows, result.generate_s = generate(work, scale)
@@ -634,6 +644,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="run the pandas baseline only up to this scale (default: every scale)")
     parser.add_argument("--repeats", type=int, default=20, help="dashboard query repetitions per drug (default 20)")
     parser.add_argument("--no-incremental", action="store_true", help="skip the incremental refresh")
+    parser.add_argument("--reuse", action="store_true",
+                        help="take a scale's figures from its result.json of an earlier run when present")
     parser.add_argument("--results", type=Path, default=ROOT / "bench" / "RESULTS.md",
                         help="Markdown file to update (default bench/RESULTS.md); '-' to write none")
     args = parser.parse_args(argv)
@@ -642,7 +654,7 @@ def main(argv: list[str] | None = None) -> int:
     for scale in scales:
         pandas = args.skip_pandas_above is None or scale <= args.skip_pandas_above
         results.append(bench_scale(args.bench_dir.resolve(), scale, pandas=pandas, repeats=args.repeats,
-                                   incremental=not args.no_incremental))
+                                   incremental=not args.no_incremental, reuse=args.reuse))
     print(summary_table(results))
     largest = max(results, key=lambda r: r.scale)
     print(steps_table(largest))

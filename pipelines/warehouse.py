@@ -118,8 +118,11 @@ def publish_tables(
     """
     tables = list(tables)
     target.parent.mkdir(parents=True, exist_ok=True)
+    # Left-overs of a publication killed before its swap: only the one process holding the
+    # warehouse publishes, so no other publication can be in progress.
+    for stale in target.parent.glob(f".{target.name}.*.tmp"):
+        stale.unlink(missing_ok=True)
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    tmp.unlink(missing_ok=True)
     publication_id = uuid.uuid4().hex
     published_at = datetime.now(UTC).replace(tzinfo=None)
     counts: dict[str, int] = {}

@@ -351,8 +351,9 @@ else:
                 "source:N",
                 title=None,
                 scale=alt.Scale(domain=domain, range=[SOURCE_COLOURS.get(s, "#999999") for s in domain]),
-                # Two columns: one row of four sources would not fit a phone-width chart.
-                legend=alt.Legend(orient="top", direction="horizontal", columns=2, labelLimit=160),
+                # Stacked under the plot: Vega starts a legend at the plot's left edge, after the
+                # long rule labels, so a horizontal one runs off a phone-width chart.
+                legend=alt.Legend(orient="bottom", direction="vertical", labelLimit=160),
             ),
             tooltip=[
                 alt.Tooltip("rule:N", title="Rule"),

@@ -27,9 +27,12 @@ except ImportError:  # member mode not installed: everyone gets the public view
         return False
 
 
-#: Session-state key of the map chart (its selection state) and of the last click acted on.
+#: The map chart's key is ``map_deck_<generation>``; the generation moves on after every click
+#: acted upon, so the chart starts again with no selection of its own: Streamlit would otherwise
+#: fade every other area, and the colours would no longer match the legend. The selected area is
+#: outlined instead, from the shared filter.
 MAP_KEY = "map_deck"
-LAST_PICK_KEY = "map_last_pick"
+GENERATION_KEY = "map_deck_generation"
 
 #: What colours the areas: key -> label.
 FILLS: dict[str, str] = {
@@ -253,12 +256,13 @@ area_names = _area_names(version)
 
 # ---- A click on an area selects it for every page ---------------------------------------------
 # Read before the sidebar is drawn: the shared filter widgets may only be changed before they
-# render in this run. Only a *new* click acts, so clearing the selection sticks.
-pick = map_layers.selected_area(st.session_state.get(MAP_KEY))
-if pick != st.session_state.get(LAST_PICK_KEY):
-    st.session_state[LAST_PICK_KEY] = pick
-    if pick is not None:
-        filters.set_areas([pick], options)
+# render in this run.
+generation = st.session_state.get(GENERATION_KEY, 0)
+pick = map_layers.selected_area(st.session_state.get(f"{MAP_KEY}_{generation}"))
+if pick is not None:
+    filters.set_areas([pick], options)
+    generation += 1
+    st.session_state[GENERATION_KEY] = generation
 
 view = filters.render_sidebar(
     options, area_names=area_names, region_label=region, show=("period", "areas", "drug")
@@ -468,16 +472,17 @@ elif hex_choice in MEMBER_HEX and member:
     built_hex = hex_class_layer(version, hex_choice, end)
     if built_hex is not None:
         objects, hex_classes, hex_window = built_hex
+        key_col = "gi_class" if hex_choice == "gi" else "moran_cluster"
+        significant = hex_classes.filter(pl.col(key_col) != "not significant").height
         overlays.append(map_layers.hex_layer(objects))
         styles = map_layers.GI_STYLES if hex_choice == "gi" else map_layers.MORAN_STYLES
-        hex_bins = [map_layers.LegendBin(c, label) for key, (c, label) in styles.items() if key != "not significant"]
+        hex_bins = [map_layers.LegendBin(c, label) for c, label in styles.values()]
         hex_title = "Hexagon Gi* hot spots" if hex_choice == "gi" else "Hexagon Moran clusters"
         legends.append(map_layers.legend_html(f"{hex_title}, {hex_window}", hex_bins, shape="hex"))
         notes.append(
             f"Member view: hexagon {'Gi*' if hex_choice == 'gi' else 'Local Moran'} classes of overdose "
-            f"deaths, window {hex_window}; {len(objects)} significant cell(s), others not drawn."
+            f"deaths, window {hex_window}: {significant} of {len(objects)} region hexagons significant."
         )
-        key_col = "gi_class" if hex_choice == "gi" else "moran_cluster"
         csv_frames["hexagons"] = hex_classes.select(
             "h3_cell",
             pl.col("community_area_number").replace_strict(area_names, default=None).alias("community_area"),
@@ -533,7 +538,7 @@ with map_col:
         height=500,
         on_select="rerun",
         selection_mode="single-object",
-        key=MAP_KEY,
+        key=f"{MAP_KEY}_{generation}",
         alt=f"Map of Chicago community areas coloured by {map_title.lower()}, {period_text}, with the "
         f"{region} outlined. The same numbers are in the table below the map.",
     )
@@ -562,19 +567,25 @@ if options.months and fill in ("count", "rate"):
 
 # ---- Downloads --------------------------------------------------------------------------------
 file_stem = f"map_{fill}_{drug}_{start:%Y-%m}_{end:%Y-%m}"
-png_chart = map_layers.static_map_chart(
-    features,
-    outline,
-    bins,
-    title=map_title,
-    subtitle=subtitle,
-    legend_title=legend_title,
-    selected=selected_features,
-)
+png_subtitle = [
+    *subtitle,
+    f"Orange outline: {region}" + ("; black outline: selected area" if view.areas else ""),
+]
+
+
+def _map_png() -> bytes:
+    """The area map as a PNG; built only when the button is clicked (Altair validation is slow)."""
+    chart = map_layers.static_map_chart(
+        features, outline, bins, title=map_title, subtitle=png_subtitle, legend_title=legend_title,
+        selected=selected_features,
+    )  # fmt: skip
+    return charts.chart_png(chart)
+
+
 with st.container(horizontal=True, gap="small"):
     st.download_button(
         "Map (PNG)",
-        data=lambda: charts.chart_png(png_chart),
+        data=_map_png,
         file_name=f"{file_stem}.png",
         mime="image/png",
         icon=":material/image:",

@@ -84,7 +84,7 @@ def hidden_caption(items: list[str], what: str = "points") -> str:
     shown = ", ".join(items[:12]) + (f" and {len(items) - 12} more" if len(items) > 12 else "")
     return (
         f"Not plotted to protect privacy ({len(items)} {what} with 1–{threshold - 1} deaths, or "
-        f"hidden so that they cannot be worked out from a total): {shown}."
+        f"hidden so that a small count cannot be worked out from a total): {shown}."
     )
 
 
@@ -280,8 +280,9 @@ with open_tab["Over time"]:
         own_total = display.filter(pl.col("series") == selection.label).height
         if own_total and own_hidden * 2 > own_total and step != "year":
             st.info(
-                f"Most {step_word}s of {selection.label} have fewer than {threshold} deaths and are "
-                "hidden. Choose a longer time step (quarter or year) or a longer period.",
+                f"Most {step_word}s of {selection.label} are hidden (fewer than {threshold} deaths, or "
+                "withheld so that a hidden count cannot be worked out). Choose a longer time step "
+                "(quarter or year) or a longer period.",
                 icon=":material/info:",
             )
         note(
@@ -417,12 +418,12 @@ with open_tab["Drugs"]:
         ) or default_drugs
         every_drug = td.filter_rows(deaths, view, every_drug=True)
         labels = {d: filters.DRUG_LABELS[d] for d in chosen_drugs}
-        drug_filter_line = filters.describe(
-            filters.Filters(start=start, end=end, areas=view.areas, sex=view.sex, age_group=view.age_group,
-                            race_ethnicity=view.race_ethnicity),
-            area_names,
-            region,
-        ).replace(f" · {filters.DRUG_LABELS[filters.ALL]}", "")
+        # This tab compares drugs, so the drug filter is left out of its subtitle.
+        drug_filter_line = " · ".join(
+            part
+            for part in filters.describe(view, area_names, region).split(" · ")
+            if part != drug_label
+        )
 
         period_drugs = td.drug_period(every_drug, selection, chosen_drugs, start, end, threshold=threshold)
         period_table = td.breakdown_display(period_drugs, "drug", labels)

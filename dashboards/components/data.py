@@ -115,6 +115,7 @@ _MANIFEST_EXISTS = (
 # Publication ids by file identity (inode, mtime, size), so a rerun on an unchanged file costs a
 # stat, not a connection.
 _publication_ids: dict[tuple[str, int, int, int], str | None] = {}
+_UNSEEN = object()
 
 
 @contextmanager
@@ -161,8 +162,9 @@ def db_version(app_db: Path) -> DbVersion:
                 "Run `make pipeline` to build and publish it, then reload this page."
             ) from None
         key = (str(app_db), before.st_ino, before.st_mtime_ns, before.st_size)
-        if key in _publication_ids:
-            return DbVersion(str(app_db), before.st_mtime_ns, _publication_ids[key])
+        known = _publication_ids.get(key, _UNSEEN)  # one lookup: other sessions' threads share it
+        if known is not _UNSEEN:
+            return DbVersion(str(app_db), before.st_mtime_ns, known)
         try:
             with _connect(str(app_db)) as con:
                 publication_id = _publication_id(con)

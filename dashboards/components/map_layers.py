@@ -28,7 +28,9 @@ from datetime import date
 import h3
 import polars as pl
 import pydeck as pdk
-from shapely.geometry import mapping, shape
+from shapely.geometry import Polygon, mapping, shape
+from shapely.geometry import box as shapely_box
+from shapely.geometry.polygon import orient
 from shapely.ops import unary_union
 
 from pipelines.defs.epidemiology.suppression import suppress
@@ -657,7 +659,7 @@ def hex_class_objects(
 ) -> list[dict]:
     """PolygonLayer data of hexagon Gi* classes (``kind="gi"``) or Moran clusters (member mode).
 
-    Not-significant cells are left out, so the layer shows only where something was found.
+    Not-significant cells are drawn faint grey, so the analysed grid shows and the classes stand out.
     """
     objects = []
     for row in rows.sort("h3_cell").iter_rows(named=True):
@@ -669,13 +671,11 @@ def hex_class_objects(
             key = row["moran_cluster"] if row["moran_cluster"] in MORAN_STYLES else "not significant"
             colour, label = MORAN_STYLES[key]
             heading = "Local Moran's I"
-        if key == "not significant":
-            continue
         area = area_names.get(row["community_area_number"], "outside Chicago")
         objects.append(
             {
                 "polygon": hex_polygon(row["h3_cell"]),
-                "fill_color": hex_to_rgba(colour, 225),
+                "fill_color": hex_to_rgba(colour, 90 if key == "not significant" else 235),
                 **_tooltip(
                     f"Hexagon in {area}",
                     [f"{heading}: {label}", f"Measure: {measure_label}", f"Window: {window_label}"],
@@ -758,13 +758,32 @@ def alert_legend() -> list[LegendBin]:
 
 
 def region_outline(areas: pl.DataFrame) -> dict:
-    """One GeoJSON feature: the dissolved boundary of the areas flagged ``in_region``."""
+    """One GeoJSON feature: the dissolved boundary of the areas flagged ``in_region``.
+
+    Community-area boundaries do not meet exactly, so the plain union keeps sliver gaps that
+    would draw as stray outline marks inside the region: a tiny buffer out and back closes them,
+    and only exterior rings are kept.
+    """
     shapes = [shape(json.loads(g)) for g in areas.filter(pl.col("in_region")).get_column("geometry_geojson")]
     if not shapes:
         raise ValueError("no community area is flagged in_region")
+    merged = unary_union([s.buffer(2e-4) for s in shapes]).buffer(-2e-4)
+    parts = list(merged.geoms) if hasattr(merged, "geoms") else [merged]
+    solid = unary_union([Polygon(part.exterior) for part in parts])
     # Through JSON so coordinates are lists, not shapely's tuples (Vega-Lite validation wants lists).
-    geometry = json.loads(json.dumps(mapping(unary_union(shapes))))
+    geometry = json.loads(json.dumps(mapping(solid)))
     return {"type": "Feature", "geometry": geometry, "properties": {}}
+
+
+def frame_feature(outline: dict, margin: float = 0.12) -> dict:
+    """A rectangle around ``outline`` widened by ``margin`` on each side, to frame a static map.
+
+    Wound clockwise, as d3-geo (Vega) reads a polygon's interior.
+    """
+    min_x, min_y, max_x, max_y = shape(outline["geometry"]).bounds
+    dx, dy = (max_x - min_x) * margin, (max_y - min_y) * margin
+    box = orient(shapely_box(min_x - dx, min_y - dy, max_x + dx, max_y + dy), sign=-1.0)
+    return {"type": "Feature", "geometry": json.loads(json.dumps(mapping(box))), "properties": {}}
 
 
 def selected_outline(areas: pl.DataFrame, numbers: Iterable[int]) -> list[dict]:
@@ -1057,6 +1076,7 @@ def static_map_chart(
                 },
             }
         )
+    frame = frame_feature(outline)
     domain = [b.label for b in bins]
     colours = [b.colour for b in bins]
     areas_chart = (
@@ -1070,19 +1090,19 @@ def static_map_chart(
                 legend=alt.Legend(orient="right", labelLimit=260, symbolType="square", symbolSize=180),
             ),
         )
-        .project(type="mercator", fit=outline)
+        .project(type="mercator", fit=frame)
     )
     layers = [areas_chart]
     layers.append(
         alt.Chart(alt.Data(values=[outline]))
         .mark_geoshape(filled=False, stroke=REGION_OUTLINE_COLOUR, strokeWidth=3.5, clip=True)
-        .project(type="mercator", fit=outline)
+        .project(type="mercator", fit=frame)
     )
     if selected:
         layers.append(
             alt.Chart(alt.Data(values=list(selected)))
             .mark_geoshape(filled=False, stroke=SELECTED_OUTLINE_COLOUR, strokeWidth=3, clip=True)
-            .project(type="mercator", fit=outline)
+            .project(type="mercator", fit=frame)
         )
     return alt.layer(*layers).properties(
         title=chart_title(title, subtitle), width=width, height=height

@@ -104,7 +104,7 @@ def load_hotspot_detail(version: data.DbVersion) -> pl.DataFrame:
         LEFT JOIN marts.emerging_hotspots e
           ON e.level = 'community_area' AND e.measure = a.measure
          AND e.community_area_number = a.community_area_number
-        LEFT JOIN hex USING (community_area_number)
+        LEFT JOIN hex ON hex.community_area_number = a.community_area_number
         WHERE a.is_latest_window AND a.measure = 'deaths'
         ORDER BY a.community_area_number
         """,

@@ -41,6 +41,13 @@ _BAND_END = {
     "year": lambda d: next_month(next_month(d)),
 }
 _AXIS_FORMAT = {"week": "%d %b %Y", "month": "%b %Y", "quarter": "%Y Q%q", "year": "%Y"}
+#: Ticks on period starts, so a label sits under its point.
+_TICKS = {
+    "week": alt.TimeIntervalStep(interval="week", step=1),
+    "month": alt.TimeIntervalStep(interval="month", step=1),
+    "quarter": alt.TimeIntervalStep(interval="month", step=3),
+    "year": alt.TimeIntervalStep(interval="year", step=1),
+}
 
 
 def series_colours(labels: Sequence[str], selection: str, rest: str, city: str) -> list[str]:
@@ -100,14 +107,14 @@ def line_chart(
     x = alt.X(
         "x:T",
         title=None,
-        axis=alt.Axis(format=_AXIS_FORMAT[step], labelAngle=0, labelOverlap=True),
+        axis=alt.Axis(format=_AXIS_FORMAT[step], labelAngle=0, labelOverlap=True, tickCount=_TICKS[step]),
     )
     colour = alt.Color(
         "series:N",
         title=None,
         sort=list(series_order),
         scale=alt.Scale(domain=list(series_order), range=list(colours)),
-        legend=alt.Legend(orient="top", direction="horizontal", symbolType="stroke", symbolStrokeWidth=3,
+        legend=alt.Legend(orient="top", direction="horizontal", symbolType="stroke", symbolStrokeWidth=3, symbolOpacity=1,
                           columns=4, labelLimit=220),
     )
     dash = alt.StrokeDash(
@@ -137,8 +144,7 @@ def line_chart(
         layers.append(
             base.transform_filter("!datum.connector")
             .mark_area(opacity=0.14, invalid="break-paths-show-domains")
-            .encode(x=x, y=alt.Y(f"{ci[0]}:Q"), y2=f"{ci[1]}:Q", color=alt.Color("series:N", legend=None,
-                    scale=alt.Scale(domain=list(series_order), range=list(colours))))
+            .encode(x=x, y=alt.Y(f"{ci[0]}:Q"), y2=f"{ci[1]}:Q", color=colour)
         )
     layers.append(
         base.mark_line(strokeWidth=2.5, invalid="break-paths-show-domains").encode(
@@ -148,8 +154,7 @@ def line_chart(
     layers.append(
         base.transform_filter("datum.value != null && !datum.connector")
         .mark_point(filled=True, size=30)
-        .encode(x=x, y="value:Q", color=alt.Color("series:N", legend=None,
-                scale=alt.Scale(domain=list(series_order), range=list(colours))), tooltip=list(tooltip))
+        .encode(x=x, y="value:Q", color=colour, tooltip=list(tooltip))
     )
     return alt.layer(*layers).properties(title=chart_title(title, subtitle), height=height)
 

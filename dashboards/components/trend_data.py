@@ -29,7 +29,7 @@ from datetime import date, timedelta
 import polars as pl
 import streamlit as st
 
-from dashboards.components.data import DbVersion, _read, format_period, next_month
+from dashboards.components.data import DbVersion, next_month, read_frame
 from dashboards.components.filters import ALL, DEMOGRAPHICS, Filters
 from dashboards.components.selection import WITHHELD, hidden_areas, selection_total
 from pipelines.defs.epidemiology.annual import annual_rates
@@ -142,9 +142,23 @@ def revealing_periods(rows: pl.DataFrame, selection: Selection, *, period_col: s
     return withheld
 
 
+def _hide_rows(frame: pl.DataFrame, hide: pl.Expr, value_cols: Sequence[str]) -> pl.DataFrame:
+    """Hide the counts (as "*", or "<10" where already so) and ``value_cols`` of ``hide`` rows."""
+    hide = hide.fill_null(False)
+    return frame.with_columns(
+        pl.when(hide).then(None).otherwise(pl.col("deaths")).alias("deaths"),
+        pl.when(hide & ~pl.col("deaths_display").str.starts_with("<"))
+        .then(pl.lit("*"))
+        .otherwise(pl.col("deaths_display"))
+        .alias("deaths_display"),
+        (pl.col("deaths_suppressed") | hide).alias("deaths_suppressed"),
+        *(pl.when(hide).then(None).otherwise(pl.col(c)).alias(c) for c in value_cols),
+    )
+
+
 def _suppress_with_withheld(
     frame: pl.DataFrame, withheld: pl.Expr, *, threshold: int, complementary_by: Sequence[str] | None,
-    total_col: str | None = None,
+    total_col: str | None = None, rate_cols: Sequence[str] = ("rate",),
 ) -> pl.DataFrame:
     """:func:`suppress` where ``withheld`` rows are hidden too (shown as "*") and take part in the
     complementary pass like any hidden cell (they enter it as a small count)."""
@@ -153,7 +167,7 @@ def _suppress_with_withheld(
         pl.when(pl.col("__withheld") & (pl.col("deaths") >= threshold)).then(1).otherwise(pl.col("deaths")).alias("deaths")
     )
     out = suppress(
-        work, "deaths", threshold=threshold, rate_cols=("rate",), complementary_by=complementary_by, total_col=total_col
+        work, "deaths", threshold=threshold, rate_cols=rate_cols, complementary_by=complementary_by, total_col=total_col
     )
     swapped = pl.col("__withheld") & (pl.col("__true") >= threshold)
     return out.with_columns(
@@ -610,7 +624,24 @@ def annual_series(
     computed exactly as the pipeline computes ``marts.overdose_rates_annual``."""
     counts = annual_counts(rows, selection, data_months)
     first_provisional = min(provisional) if provisional else next_month(max(data_months))
-    return annual_rates(counts, threshold=threshold, provisional_from=first_provisional)
+    annual = annual_rates(counts, threshold=threshold, provisional_from=first_provisional)
+    withheld = revealing_periods(
+        rows.with_columns(pl.col("month").dt.year().cast(pl.Int64).alias("year")),
+        selection,
+        period_col="year",
+        threshold=threshold,
+    )
+    if not withheld:
+        return annual
+    parts = pl.col("geography").is_in([selection.label, REST_LABEL])
+    hidden_year = pl.col("year").is_in(list(withheld))
+    # A change from or to a withheld year would give its rate back.
+    after_hidden = (pl.col("year") - 1).is_in(list(withheld))
+    annual = _hide_rows(annual, parts & hidden_year, ("rate", "rate_lower", "rate_upper", "rate_change_pct", "rate_previous_year"))
+    return annual.with_columns(
+        pl.when(parts & after_hidden).then(None).otherwise(pl.col(c)).alias(c)
+        for c in ("rate_change_pct", "rate_previous_year")
+    )
 
 
 def annual_display(annual: pl.DataFrame, order: Sequence[str], *, with_rates: bool) -> pl.DataFrame:
@@ -718,6 +749,14 @@ def breakdown_period(
     shown = suppress(
         frame, "deaths", threshold=threshold, rate_cols=("share",), complementary_by=[], total_col="total"
     )
+    # The parts add up to the selection's total: where that total is withheld, so are they.
+    withheld = revealing_periods(
+        rows.filter(pl.col("month").is_between(start, end)).with_columns(pl.lit(0).alias("whole")),
+        selection,
+        period_col="whole",
+        threshold=threshold,
+    )
+    shown = _hide_rows(shown, pl.lit(bool(withheld)), ("share",))
     return shown.select("category", "deaths", "deaths_display", "deaths_suppressed", "share", "total")
 
 
@@ -750,6 +789,13 @@ def breakdown_by_year(
         .sort("year", pl.col("category").replace_strict({c: i for i, c in enumerate(categories)}))
     )
     shown = suppress_two_way(frame, row_key="year", col_key="category", threshold=threshold)
+    withheld = revealing_periods(
+        rows.with_columns(pl.col("month").dt.year().cast(pl.Int64).alias("year")),
+        selection,
+        period_col="year",
+        threshold=threshold,
+    )
+    shown = _hide_rows(shown, pl.col("year").is_in(list(withheld)), ())
     return shown.with_columns(
         pl.when(pl.col("deaths_suppressed") | (pl.col("total") == 0))
         .then(None)
@@ -806,7 +852,21 @@ def drug_period(
         .with_columns(pl.col("deaths").fill_null(0), pl.lit(total, dtype=pl.Int64).alias("total"))
         .with_columns(pl.when(pl.col("total") > 0).then(pl.col("deaths") / pl.col("total")).alias("share"))
     )
-    shown = suppress(frame, "deaths", threshold=threshold, rate_cols=("share",))
+    withheld = {
+        drug
+        for drug in drugs
+        if revealing_periods(
+            rows.filter((pl.col("drug") == drug) & pl.col("month").is_between(start, end)).with_columns(
+                pl.lit(0).alias("whole")
+            ),
+            selection,
+            period_col="whole",
+            threshold=threshold,
+        )
+    }
+    shown = _suppress_with_withheld(
+        frame, pl.col("drug").is_in(list(withheld)), threshold=threshold, complementary_by=None, rate_cols=("share",)
+    )
     return shown.select("drug", "deaths", "deaths_display", "deaths_suppressed", "share", "total")
 
 
@@ -836,7 +896,24 @@ def drug_by_year(
         .with_columns(pl.when(pl.col("total") > 0).then(pl.col("deaths") / pl.col("total")).alias("share"))
         .sort("drug", "year")
     )
-    shown = suppress(frame, "deaths", threshold=threshold, rate_cols=("share",), complementary_by=["drug"])
+    withheld = {
+        (year, drug)
+        for drug in drugs
+        for year in revealing_periods(
+            rows.filter(pl.col("drug") == drug).with_columns(pl.col("month").dt.year().cast(pl.Int64).alias("year")),
+            selection,
+            period_col="year",
+            threshold=threshold,
+        )
+    }
+    key = pl.concat_str(pl.col("year").cast(pl.String), pl.col("drug"), separator="|")
+    shown = _suppress_with_withheld(
+        frame,
+        key.is_in([f"{y}|{d}" for y, d in withheld]),
+        threshold=threshold,
+        complementary_by=["drug"],
+        rate_cols=("share",),
+    )
     return shown.select(
         "year",
         "drug",
@@ -868,11 +945,6 @@ def breakdown_display(frame: pl.DataFrame, key: str, labels: Mapping[str, str] |
     return frame.select(columns)
 
 
-def period_text(start: date, end: date) -> str:
-    """Human label for an inclusive month range (re-exported for the page)."""
-    return format_period(start, end)
-
-
 # --------------------------------------------------------------------------------------------
 # Loaders (cached per published database)
 # --------------------------------------------------------------------------------------------
@@ -882,7 +954,7 @@ def period_text(start: date, end: date) -> str:
 def load_deaths_monthly(version: DbVersion) -> pl.DataFrame:
     """``marts.overdose_deaths_monthly`` in Chicago and the region (raw counts: suppress before
     display), with the columns the Trends page uses."""
-    return _read(
+    return read_frame(
         version,
         """
         SELECT month, community_area_number, drug, intent, age_group, sex, race_ethnicity,
@@ -898,7 +970,7 @@ def load_deaths_monthly(version: DbVersion) -> pl.DataFrame:
 @st.cache_data(show_spinner=False, max_entries=4)
 def load_deaths_weekly(version: DbVersion) -> pl.DataFrame:
     """``marts.overdose_deaths_weekly`` for Chicago community areas (raw counts)."""
-    return _read(
+    return read_frame(
         version,
         """
         SELECT week, community_area_number, drug, sum(deaths)::INTEGER AS deaths,
@@ -914,7 +986,7 @@ def load_deaths_weekly(version: DbVersion) -> pl.DataFrame:
 @st.cache_data(show_spinner=False, max_entries=4)
 def load_rates_annual(version: DbVersion) -> pl.DataFrame:
     """Region, rest-of-Chicago and city rows of ``marts.overdose_rates_annual`` (suppressed)."""
-    return _read(
+    return read_frame(
         version,
         """
         SELECT *
@@ -928,7 +1000,7 @@ def load_rates_annual(version: DbVersion) -> pl.DataFrame:
 @st.cache_data(show_spinner=False, max_entries=4)
 def load_region_suburbs(version: DbVersion) -> tuple[str, ...]:
     """Suburbs the pipeline counted in the region (not part of the Trends selection)."""
-    frame = _read(
+    frame = read_frame(
         version,
         """
         SELECT DISTINCT municipality FROM marts.overdose_deaths_monthly

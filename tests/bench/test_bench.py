@@ -133,7 +133,8 @@ def test_field_demo_scale_multiplies_the_volume(tmp_path: Path):
     base = write_field_demo(tmp_path / "one", end_month=end)
     triple = write_field_demo(tmp_path / "three", end_month=end, scale=3)
     assert triple["hotspots"] == base["hotspots"] == 18
-    for source in ("test_strips", "outreach"):
-        assert 2.5 * base[source] < triple[source] < 3.5 * base[source]
+    assert 2.5 * base["test_strips"] < triple["test_strips"] < 3.5 * base["test_strips"]
+    # At 1× a day drawn twice is one shift; scaled up it is two, so shifts grow a little faster.
+    assert 3 * base["outreach"] < triple["outreach"] < 4.5 * base["outreach"]
     with pytest.raises(ValueError):
         write_field_demo(tmp_path / "zero", end_month=end, scale=0)

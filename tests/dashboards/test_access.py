@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+import duckdb
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -123,11 +124,26 @@ def test_right_password_unlocks_member_mode_and_sign_out_returns_to_public(
     demo_app_db: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     at = _app(demo_app_db, monkeypatch, {"members": {"password_hash": PASSWORD_HASH}})
+    member_detail = "Hot-spot detail (members)"
+    assert member_detail not in [h.value for h in at.subheader], "public mode shows no hot-spot detail"
     at = _sign_in(at, PASSWORD)
     assert not at.exception
     assert any("Member mode" in text for text in _badges(at))
     assert at.session_state["odw_member"] is True
+    # The Overview adds the hot-spot table, matching the latest Gi* hot-spot areas of the region.
+    assert member_detail in [h.value for h in at.subheader]
+    with duckdb.connect(str(demo_app_db), read_only=True) as con:
+        expected = {
+            row[0]
+            for row in con.execute(
+                """SELECT community_area FROM marts.area_hotspots
+                   WHERE is_latest_window AND measure = 'deaths' AND in_region AND gi_class = 'hot spot'"""
+            ).fetchall()
+        }
+    (table,) = [d.value for d in at.dataframe if "Gi* class" in d.value.columns]
+    assert expected <= set(table["Community area"])
     (sign_out,) = [b for b in at.sidebar.button if b.label == "Sign out"]
     at = sign_out.click().run()
     assert any("Public view" in text for text in _badges(at))
     assert not [b for b in at.sidebar.button if b.label == "Sign out"]
+    assert member_detail not in [h.value for h in at.subheader]

@@ -169,18 +169,24 @@ def test_features_carry_display_strings_and_no_suppressed_numbers(area_metrics: 
         area_metrics, areas, value_col="deaths", edges=edges, threshold=10, count_label="Overdose deaths"
     )
     by_name = {f["properties"]["community_area"]: f["properties"] for f in features}
-    assert by_name["Area 23"]["deaths_text"] == "Overdose deaths: 40"
-    assert "95% CI" in by_name["Area 23"]["rate_text"]
-    assert by_name["Area 23"]["note_text"] == ""
+    assert by_name["Area 23"]["line1"] == "Overdose deaths: 40"
+    assert "95% CI" in by_name["Area 23"]["line2"]
+    assert by_name["Area 23"]["note"] == ""
     suppressed = by_name["Area 24"]
-    assert suppressed["deaths_text"] == "Overdose deaths: <10"
-    assert suppressed["rate_text"] == "Rate: not shown (fewer than 10 deaths)"
+    assert suppressed["line1"] == "Overdose deaths: <10"
+    assert suppressed["line2"] == "Rate: not shown (fewer than 10 deaths)"
     assert suppressed["fill_color"] == map_layers.hex_to_rgba(map_layers.SUPPRESSED_COLOUR, 235)
     # The hidden count (4) must not reach the browser: only text, and no "4" in any of it.
-    texts = {k: v for k, v in suppressed.items() if k not in {"fill_color", "community_area"}}
+    texts = {
+        k: v
+        for k, v in suppressed.items()
+        if k not in {"fill_color", "community_area", "community_area_number", "title"}
+    }
+    assert suppressed["title"] == suppressed["community_area"] == "Area 24"
     assert all(isinstance(v, str) and "4" not in v for v in texts.values())
+    assert set(map_layers.TOOLTIP_SLOTS) <= set(suppressed)
     assert by_name["Area 25"]["fill_color"] == map_layers.hex_to_rgba(map_layers.NO_DEATHS_COLOUR, 235)
-    assert "Population (2020): 50,000" == by_name["Area 25"]["population_text"]
+    assert "Population (2020): 50,000" == by_name["Area 25"]["line3"]
 
 
 def test_unstable_rates_are_flagged_in_the_tooltip() -> None:
@@ -192,8 +198,8 @@ def test_unstable_rates_are_flagged_in_the_tooltip() -> None:
     (feature,) = map_layers.build_features(
         metrics, areas, value_col="rate", edges=[24.0, 24.0], threshold=10, count_label="Deaths"
     )
-    assert feature["properties"]["deaths_text"] == "Deaths: 12"
-    assert feature["properties"]["note_text"] == "unstable: fewer than 20 deaths"
+    assert feature["properties"]["line1"] == "Deaths: 12"
+    assert feature["properties"]["note"] == "Unstable rate: fewer than 20 deaths"
 
 
 def test_deck_has_ids_outline_and_no_basemap(area_metrics: pl.DataFrame) -> None:
@@ -230,7 +236,7 @@ def test_a_lone_small_area_also_hides_its_smallest_neighbour() -> None:
     features = map_layers.build_features(
         metrics, areas, value_col="deaths", edges=[], threshold=10, count_label="Deaths"
     )
-    texts = [f["properties"]["deaths_text"] for f in features]
+    texts = [f["properties"]["line1"] for f in features]
     # The region total is published, so 40 would give the hidden 4 away: it shows as "*".
     assert texts == ["Deaths: *", "Deaths: <10"]
     grey = map_layers.hex_to_rgba(map_layers.SUPPRESSED_COLOUR, 235)

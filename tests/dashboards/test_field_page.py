@@ -135,7 +135,9 @@ def test_shared_area_filter_scopes_the_cards(field_page: AppTest, demo_app_db: P
     assert _metric(field_page, "Fentanyl-strip positivity") == f"{positives / read:.0%}"
 
 
-def test_shared_period_filter_changes_the_numbers(field_page: AppTest, demo_app_db: Path) -> None:
+def test_a_link_with_a_period_reproduces_the_view(
+    demo_app_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     _start, end = _default_period(demo_app_db)
     ((kits,),) = _query(
         demo_app_db,
@@ -143,6 +145,10 @@ def test_shared_period_filter_changes_the_numbers(field_page: AppTest, demo_app_
            WHERE area_level = 'all' AND month = ?""",
         [end],
     )
-    field_page.sidebar.select_slider(key="odw_filter_period").set_range(end, end).run()
-    assert not field_page.exception
-    assert _metric(field_page, "Naloxone kits distributed") == f"{int(kits):,}"
+    monkeypatch.setenv("ODW_APP_DB", str(demo_app_db))
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    at.query_params["from"] = f"{end:%Y-%m}"
+    at.run().switch_page(PAGE).run()
+    assert not at.exception
+    assert at.sidebar.select_slider(key="odw_filter_period").value == (end, end)
+    assert _metric(at, "Naloxone kits distributed") == f"{int(kits):,}"

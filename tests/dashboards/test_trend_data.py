@@ -277,3 +277,37 @@ def test_breakdowns_match_sql_and_never_show_small_counts(demo) -> None:
         assert not any(s.isdigit() and 1 <= int(s) < threshold for s in shown)
         hidden = sum(frame.get_column("deaths_suppressed"))
         assert hidden != 1, "a single hidden category could be worked out from the total"
+
+
+def test_a_chosen_set_of_areas_never_gives_a_hidden_area_back() -> None:
+    """Area 1 (5 deaths) is "<10" on the Map and area 3 shows 40: a total of 45 for {1, 3} would
+    give area 1 back, so the selection and the rest of Chicago are withheld ("*")."""
+    jan = date(2026, 1, 1)
+    rows = _rows([(jan, 1, 5), (jan, 2, 30), (jan, 3, 40), (jan, 4, 50)])
+    areas = pl.DataFrame(
+        {
+            "community_area_number": [1, 2, 3, 4],
+            "in_region": [True, True, False, False],
+            "population_2020": [10_000, 20_000, 30_000, 40_000],
+        }
+    )
+    leaky = td.make_selection(Filters(start=jan, end=jan, areas=(1, 3)), areas, "Areas 1 and 3")
+    assert leaky.region_areas == frozenset({1, 2}) and leaky.city_areas == frozenset({1, 2, 3, 4})
+    totals = td.period_totals(rows, leaky, jan, jan, threshold=THRESHOLD)
+    assert totals.get_column("deaths_display").to_list() == ["*", "*", "125"]
+    assert totals.get_column("deaths").to_list() == [None, None, 125]
+    series = td.time_series(
+        rows, td.month_periods([jan], [], "month"), leaky, time_col="month", step="month",
+        within=(jan, date(2026, 2, 1)), threshold=THRESHOLD,
+    )  # fmt: skip
+    assert series.get_column("deaths_display").to_list() == ["*", "*"]
+    assert series.get_column("rate").is_null().all()
+
+    # {1, 2} holds both areas the Map hides (5 and its complement 30): the total 35 is safe.
+    safe = td.make_selection(Filters(start=jan, end=jan, areas=(1, 2)), areas, "Areas 1 and 2")
+    totals = td.period_totals(rows, safe, jan, jan, threshold=THRESHOLD)
+    assert totals.get_column("deaths_display").to_list() == ["35", "90", "125"]
+    # The configured region is protected by the Map's own suppression: no extra check.
+    region = td.make_selection(Filters(start=jan, end=jan), areas, "Region")
+    assert region.region_areas is None
+    assert td.revealing_periods(rows.with_columns(pl.lit(0).alias("p")), region, period_col="p", threshold=10) == set()

@@ -176,7 +176,10 @@ def test_trends_desktop_filter_and_tabs(server: str, browser) -> None:
             _settle(page)
             page.locator("[data-testid='stVegaLiteChart']").first.wait_for(timeout=60_000)
             stem = name.lower().replace(",", "").replace(" ", "-")
-            _full_screenshot(page, ARTIFACTS / f"trends-{stem}-1280x720-full.png")
+            page.screenshot(path=ARTIFACTS / f"trends-{stem}-1280x720.png")
+        page.get_by_role("tab", name="Over time").click()
+        _settle(page)
+        _full_screenshot(page, ARTIFACTS / "trends-over-time-1280x720-full.png")
         _assert_clean(page, errors, external)
     finally:
         page.close()

@@ -139,3 +139,32 @@ def test_scheduled_jobs_ask_for_run_retries_and_run_in_process():
     assert sorted(node.name for node in freshness.graph.nodes) == [
         "raw__me_records_loaded_recently", "staging__outreach_loaded_recently", "staging__test_strips_loaded_recently",
     ]
+
+
+def test_daily_job_refreshes_the_warehouse_the_full_build_left(demo_pipeline, tmp_path, monkeypatch):
+    """What the 06:00 run does, on a copy of the demo warehouse: ME, marts, alerts, publication; no reports."""
+    import shutil
+    from pathlib import Path
+
+    from conftest import pipeline_env
+
+    from pipelines.definitions import defs
+
+    env = pipeline_env(tmp_path)
+    shutil.copy(demo_pipeline.warehouse, env["ODW_WAREHOUSE"])
+    shutil.copytree(demo_pipeline.env["ODW_RAW_DIR"], env["ODW_RAW_DIR"])
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    result = defs().resolve_job_def("me_daily_job").execute_in_process(instance=dg.DagsterInstance.ephemeral())
+    assert result.success
+    materialized = {
+        e.event_specific_data.materialization.asset_key.to_user_string()
+        for e in result.all_events
+        if e.event_type_value == "ASSET_MATERIALIZATION"
+    }
+    assert {"raw/me_records", "staging/me_cases", "marts/alert_badges", "app/published_db"} <= materialized
+    assert not materialized & {"meeting_pack", "weekly_eblast", "staging/test_strips", "staging/community_areas"}
+    assert Path(env["ODW_APP_DB"]).is_file()
+    freshness = {(e.asset_key.to_user_string(), e.check_name): e.passed for e in result.get_asset_check_evaluations()
+                 if e.check_name in {"loaded_recently", "newest_record_recent"}}
+    assert freshness == {("raw/me_records", "loaded_recently"): True, ("staging/me_cases", "newest_record_recent"): True}

@@ -69,28 +69,30 @@ def dashboard_reader(app_db: Path, workdir: Path) -> Iterator[list[ReaderLog]]:
     stop, out = workdir / "reader.stop", workdir / "reader.json"
     ready = out.with_name(out.name + ".ready")
     env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
-    proc = subprocess.Popen(
-        [sys.executable, str(READER), str(app_db), str(stop), str(out)],
-        cwd=PROJECT_ROOT,
-        env=env,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    stderr_path = workdir / "reader.stderr"
+    with stderr_path.open("wb") as stderr_file:  # a file, not a pipe: nothing can block the reader
+        proc = subprocess.Popen(
+            [sys.executable, str(READER), str(app_db), str(stop), str(out)],
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=stderr_file,
+        )
     result: list[ReaderLog] = []
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 240
         while not ready.exists():
             if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the reader did not start: {proc.stderr.read() if proc.stderr else ''}")
+                raise RuntimeError(f"the reader did not start: {stderr_path.read_text(errors='replace')[-2000:]}")
             time.sleep(0.05)
         yield result
     finally:
         stop.touch()
         try:
-            _, stderr = proc.communicate(timeout=60)
+            proc.wait(timeout=120)
         except subprocess.TimeoutExpired:
             proc.kill()
             raise
     if proc.returncode != 0:
-        raise RuntimeError(f"the reader failed ({proc.returncode}): {stderr[-2000:]}")
+        raise RuntimeError(f"the reader failed ({proc.returncode}): {stderr_path.read_text(errors='replace')[-2000:]}")
     result.append(ReaderLog(**json.loads(out.read_text())))

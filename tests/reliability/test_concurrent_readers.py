@@ -71,6 +71,7 @@ def publish_with_dagster() -> None:
     assert result.success
 
 
+@pytest.mark.timeout(900)  # the session's demo pipeline may be built in this test's setup
 def test_publishing_while_the_dashboard_reads_has_no_errors_and_no_torn_reads(
     copied_warehouse: Path, tmp_path: Path
 ) -> None:

@@ -129,6 +129,7 @@ dg.materialize([me_records], resources=build_resources())
 """
 
 
+@pytest.mark.timeout(900)  # the session's demo pipeline may be built in this test's setup
 def test_a_run_killed_mid_pull_changes_nothing_and_the_next_run_recovers(
     demo_pipeline, served: list[dict], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -150,30 +151,39 @@ def test_a_run_killed_mid_pull_changes_nothing_and_the_next_run_recovers(
     blocked = threading.Event()
 
     def block_third_page(number: int):
-        # Requests are numbered from 0: the third page hangs (the server parks it) until the
+        # Requests are numbered from 1: the third page hangs (the server parks it) until the
         # run is killed; every later request is answered normally.
-        if number == 2:
+        if number == 3:
             blocked.set()
             return ("slow", 300)
         return None
 
     with SodaServer(served, faults=block_third_page) as server:
         env["ODW_SOCRATA_BASE_URL"] = server.base_url
+        # Dagster logs plenty: to a file, as a pipe left unread would block the run.
+        log_file = (tmp_path / "killed-run.log").open("wb")
         proc = subprocess.Popen(
             [sys.executable, "-c", _PULL_IN_SUBPROCESS],
             cwd=PROJECT_ROOT,
             env={**os.environ, **env, "PYTHONPATH": str(PROJECT_ROOT), "NO_PROXY": "127.0.0.1"},
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
         )
         try:
-            assert blocked.wait(timeout=120), "the pull never reached its third page"
+            deadline = time.monotonic() + 240
+            while not blocked.wait(timeout=0.2):
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    log_file.flush()
+                    tail = (tmp_path / "killed-run.log").read_text(errors="replace")[-3000:]
+                    pytest.fail(f"the pull never reached its third page:\n{tail}")
             time.sleep(0.2)
             proc.send_signal(signal.SIGKILL)
             assert proc.wait(timeout=30) == -signal.SIGKILL
         finally:
             if proc.poll() is None:
                 proc.kill()
+                proc.wait(timeout=30)
+            log_file.close()
         assert len(server.data_requests()) == 3
 
         # Nothing changed: no snapshot (complete or partial) and identical databases.

@@ -12,10 +12,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from conftest import run_main_job
 from reliability.helpers import TIMESTAMP_COLUMNS, dashboard_reader, database_checksums
 
 
+@pytest.mark.timeout(900)  # the session's demo pipeline may be built in this test's setup
 def test_a_second_run_gives_identical_tables_while_the_dashboard_reads(demo_pipeline, tmp_path: Path) -> None:
     before = {p.name: database_checksums(p) for p in (demo_pipeline.warehouse, demo_pipeline.app_db)}
     with dashboard_reader(demo_pipeline.app_db, tmp_path) as log:

@@ -109,6 +109,10 @@ def test_headline_numbers_equal_the_marts(deck: Presentation, demo_app_db: Path)
     # Known answers of the demo data (so a change in the generator shows up here), then the deck.
     assert (month_deaths, region, total) == (0, 218, 218)
     assert tiles["month_deaths"][1] == "0" and "Provisional" in tiles["month_deaths"][2]
+    ((july,),) = _query(demo_app_db, "SELECT sum(overdose_deaths) FROM marts.me_monthly_by_area "
+                        "WHERE in_region AND month = '2026-07-01' AND NOT is_provisional")
+    assert tiles["last_final_deaths"] == ("Overdose deaths, West Side, July 2026", f"{july:,}",
+                                          "Latest month with final counts")
     assert tiles["window_deaths"][1] == f"{region:,}"
     assert tiles["rest_rate"][1] == f"{rest / rest_pop * 100_000:.1f}"
     assert tiles["fentanyl_share"][1] == f"{fentanyl / total:.0%}"
@@ -144,7 +148,7 @@ def test_small_counts_never_appear(deck: Presentation, demo_app_db: Path, pack_p
     pdf_text = subprocess.run(["pdftotext", "-layout", str(pack_pdf), "-"], capture_output=True, text=True,
                               check=True).stdout if shutil.which("pdftotext") else ""
     for text in (texts, pdf_text):
-        assert not re.search(r"(?<![\d,.<])[1-9] (?:overdose )?deaths", text)
+        assert not re.search(r"(?<![\d,.<–])[1-9] (?:overdose )?deaths", text)
         assert not re.search(r"deaths[^\n]{0,3}: [1-9](?![\d,.%])", text)
 
 
@@ -178,3 +182,17 @@ def test_a_month_outside_the_data_is_refused(demo_app_db: Path) -> None:
     with duckdb.connect(str(demo_app_db), read_only=True) as con:
         with pytest.raises(report_content.ReportDataUnavailable, match="not a complete month"):
             report_content.build_pack_content(con, date(2026, 11, 1))
+
+
+def test_report_assets_follow_the_publication_in_the_main_job() -> None:
+    import dagster as dg
+
+    from pipelines.definitions import defs
+
+    repo = defs().get_repository_def()
+    job_keys = repo.get_job("overdose_watch_job").asset_layer.asset_graph.get_all_asset_keys()
+    for name in ("meeting_pack", "weekly_eblast"):
+        node = repo.asset_graph.get(dg.AssetKey(name))
+        assert node.parent_keys == {dg.AssetKey(["app", "published_db"])}
+        assert node.group_name == "reports"
+        assert dg.AssetKey(name) in job_keys

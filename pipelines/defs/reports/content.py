@@ -234,7 +234,8 @@ def read_meta(con: duckdb.DuckDBPyConnection) -> Meta:
     field_source = field_refreshed = None
     field_synthetic = False
     if _has_field_data(con):
-        sources = _rows(con, "field_freshness")
+        # A source with no files yet has a row but no refresh time: it has nothing to report.
+        sources = _rows(con, "field_freshness").drop_nulls("refreshed_at")
         if not sources.is_empty():
             field_synthetic = bool(sources.get_column("is_synthetic").any())
             field_source = "Task force test-strip and outreach logs" + (

@@ -24,6 +24,7 @@ from email.message import EmailMessage
 from email.utils import make_msgid
 from pathlib import Path
 
+from pipelines.defs.epidemiology.suppression import SECONDARY_FOOTNOTE, SECONDARY_MARK
 from pipelines.defs.reports import figures
 from pipelines.defs.reports.content import EblastContent, format_month, format_short_month, format_week
 from pipelines.defs.reports.links import RESOURCES
@@ -105,6 +106,8 @@ def build_eblast(content: EblastContent, chart_png: bytes) -> Eblast:
     threshold = meta.threshold
     privacy = (f"Counts of 1–{threshold - 1} are shown as <{threshold} to protect privacy. Recent "
                f"weeks and months are provisional and will rise.")
+    if (content.trend.get_column("deaths_display") == SECONDARY_MARK).any():
+        privacy += " " + SECONDARY_FOOTNOTE
     sources = f"Sources: {meta.source}, refreshed {meta.refreshed}" + (
         f"; {meta.field_source}, refreshed {meta.field_refreshed}" if meta.field_source else "") + "."
 

@@ -44,7 +44,7 @@ from pipelines.defs.reports.content import (  # noqa: E402
     format_week,
 )
 
-SLIDE_W, SLIDE_H = 13.333, 7.5
+SLIDE_W, SLIDE_H = 40 / 3, 7.5  # 16:9 (PowerPoint's widescreen size)
 MARGIN = 0.45
 TITLE_TOP, TITLE_H = 0.3, 0.85
 BODY_TOP = 1.3

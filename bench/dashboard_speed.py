@@ -1,0 +1,273 @@
+"""Dashboard speed: first render and filter-interaction latency of every page, in a real browser.
+
+Starts the real app (``streamlit run dashboards/app.py``) on a free local port against an app
+database, drives headless Debian Chromium with Playwright and measures, per page:
+
+* **first render** — navigation start → the Streamlit script has finished (``stApp`` reports
+  ``data-test-script-state="notRunning"``) and the page's title is on screen; a fresh browser
+  context (new session) per repetition;
+* **interaction** — a shared-filter change in the sidebar (choose a community area, then reset)
+  → the rerun it triggers has finished.
+
+It also times the cached query functions without their cache (``cache_data`` cleared first).
+Prints median and 95th percentile tables (Markdown). Targets (issue #6): first render < 2 s,
+interactions < 500 ms, on the demo data.
+
+    .venv/bin/python bench/dashboard_speed.py --app-db data/app.duckdb --reps 5
+    make dashboard-speed
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+APP = ROOT / "dashboards" / "app.py"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+FIRST_RENDER_TARGET_MS = 2000
+INTERACTION_TARGET_MS = 500
+#: Area chosen in the interaction test (a West Side area present in every demo database).
+INTERACTION_AREA = "Austin"
+
+# Records every change of the script state with its time, so a rerun too quick to be caught by
+# polling is still seen.
+_OBSERVER_JS = """
+() => {
+  const app = document.querySelector('[data-testid="stApp"]');
+  window.__odwStates = [[performance.now(), app.getAttribute('data-test-script-state')]];
+  new MutationObserver(() => window.__odwStates.push(
+      [performance.now(), app.getAttribute('data-test-script-state')]
+  )).observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
+}
+"""
+_RENDERED_JS = """
+() => {
+  const app = document.querySelector('[data-testid="stApp"]');
+  const main = document.querySelector('[data-testid="stMain"]');
+  return app && app.getAttribute('data-test-script-state') === 'notRunning'
+      && main && main.querySelector('h1') !== null
+      && !document.querySelector('[data-testid="stSkeleton"]');
+}
+"""
+_RERUN_DONE_JS = """
+(t0) => {
+  const states = window.__odwStates || [];
+  const ran = states.findIndex(([t, s]) => t >= t0 && s === 'running');
+  if (ran < 0) return false;
+  return states.slice(ran).some(([t, s]) => s === 'notRunning');
+}
+"""
+
+
+def pages() -> list[tuple[str, str]]:
+    """(title, URL path) of every page app.py registers (its file exists); the first is ``/``."""
+    specs = re.findall(
+        r'\(\s*"([a-z_]+\.py)",\s*"([^"]+)",\s*"[^"]*",\s*"([a-z-]+)"\s*\)', APP.read_text()
+    )
+    out = []
+    for file_name, title, url_path in specs:
+        if (APP.parent / "app_pages" / file_name).exists():
+            out.append((title, "/" if not out else f"/{url_path}"))
+    return out
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_server(app_db: Path, port: int, log: Path) -> subprocess.Popen:
+    env = {**os.environ, "ODW_APP_DB": str(app_db)}
+    out = log.open("wb")
+    proc = subprocess.Popen(
+        [
+            sys.executable, "-m", "streamlit", "run", str(APP),
+            "--server.port", str(port), "--server.address", "127.0.0.1",
+            "--server.headless", "true", "--browser.gatherUsageStats", "false",
+        ],
+        cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+    )
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"streamlit exited with {proc.returncode}; see {log}")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2):
+                return proc
+        except OSError:
+            time.sleep(0.3)
+    proc.terminate()
+    raise TimeoutError("streamlit did not start within 90 s")
+
+
+def first_render_ms(browser, url: str) -> float:
+    """Navigation start → script finished and title shown, in a new session."""
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    page = context.new_page()
+    try:
+        page.goto(url, wait_until="commit")
+        page.wait_for_function(_RENDERED_JS, timeout=60_000, polling=10)
+        return page.evaluate("() => performance.now()")
+    finally:
+        context.close()
+
+
+def _await_rerun(page, action: Callable[[], None]) -> float:
+    t0 = page.evaluate("() => performance.now()")
+    action()
+    page.wait_for_function(_RERUN_DONE_JS, arg=t0, timeout=30_000, polling=5)
+    states = page.evaluate("() => window.__odwStates")
+    ran = next(i for i, (t, s) in enumerate(states) if t >= t0 and s == "running")
+    done = next(t for t, s in states[ran:] if s == "notRunning")
+    return done - t0
+
+
+def interaction_ms(browser, url: str, reps: int) -> list[float] | None:
+    """Choose an area in the sidebar / reset the filters, ``reps`` times each; None if the page
+    has no area filter."""
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    page = context.new_page()
+    try:
+        page.goto(url, wait_until="commit")
+        page.wait_for_function(_RENDERED_JS, timeout=60_000, polling=50)
+        sidebar = page.get_by_test_id("stSidebar")
+        areas = sidebar.get_by_test_id("stMultiSelect")
+        if areas.count() == 0:
+            return None
+        page.evaluate(_OBSERVER_JS)
+        timings = []
+        for _ in range(reps):
+            areas.first.locator("input").click()
+            page.keyboard.type(INTERACTION_AREA)
+            option = page.get_by_role("option", name=re.compile(INTERACTION_AREA))
+            option.first.wait_for(timeout=10_000)
+            timings.append(_await_rerun(page, lambda: page.keyboard.press("Enter")))
+            # Close the drop-down so the next click reaches the button.
+            page.keyboard.press("Escape")
+            page.get_by_test_id("stMain").locator("h1").first.click()
+            page.wait_for_function(_RENDERED_JS, timeout=30_000, polling=10)
+            reset = sidebar.get_by_role("button", name=re.compile("Reset filters"))
+            timings.append(_await_rerun(page, reset.click))
+            page.wait_for_function(_RENDERED_JS, timeout=30_000, polling=10)
+        return timings
+    finally:
+        context.close()
+
+
+def query_timings(app_db: Path, reps: int) -> dict[str, list[float]]:
+    """Milliseconds per call of each cached loader with its cache cleared (a cold read)."""
+    logging.getLogger("streamlit.runtime.caching.cache_data_api").setLevel(logging.ERROR)
+    from dashboards.components import data
+    from dashboards.components import overview_metrics as om
+
+    version = data.db_version(app_db)
+    loaders = {
+        "data.load_community_areas": data.load_community_areas,
+        "data.load_monthly": data.load_monthly,
+        "data.load_publication": data.load_publication,
+        "data.load_freshness": data.load_freshness,
+        "data.load_filter_options": data.load_filter_options,
+        "overview_metrics.load_area_deaths": om.load_area_deaths,
+        "overview_metrics.load_outreach": om.load_outreach,
+        "overview_metrics.load_sources": om.load_sources,
+        "overview_metrics.load_hotspot_detail": om.load_hotspot_detail,
+    }
+    out: dict[str, list[float]] = {}
+    for name, loader in loaders.items():
+        times = []
+        for _ in range(reps):
+            loader.clear()
+            start = time.perf_counter()
+            loader(version)
+            times.append((time.perf_counter() - start) * 1000)
+        out[name] = times
+    return out
+
+
+def p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(0.95 * len(ordered) + 0.5) - 1))]
+
+
+def _row(name: str, values: list[float] | None, target: float | None) -> str:
+    if not values:
+        return f"| {name} | — | — | — | no area filter |"
+    med, high = statistics.median(values), p95(values)
+    verdict = "" if target is None else ("ok" if high < target else f"over {target:.0f} ms")
+    return f"| {name} | {len(values)} | {med:,.0f} | {high:,.0f} | {verdict} |"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--app-db", type=Path, help="app database (default: the configured one)")
+    parser.add_argument("--reps", type=int, default=5, help="repetitions per measurement")
+    parser.add_argument("--port", type=int, default=0, help="port for streamlit (default: a free one)")
+    args = parser.parse_args(argv)
+    if args.app_db is None:
+        from pipelines.settings import load_settings
+
+        args.app_db = load_settings().app_db
+    app_db = args.app_db.resolve()
+    if not app_db.exists():
+        parser.error(f"{app_db} does not exist: run `make demo-data pipeline` first")
+
+    from playwright.sync_api import sync_playwright
+
+    port = args.port or free_port()
+    log = Path(f"/tmp/dashboard_speed_{port}.log")
+    server = start_server(app_db, port, log)
+    base = f"http://127.0.0.1:{port}"
+    render: dict[str, list[float]] = {}
+    interact: dict[str, list[float] | None] = {}
+    try:
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            for title, path in pages():
+                # The first visit after start fills the caches: reported separately as "cold".
+                render[title] = [first_render_ms(browser, base + path) for _ in range(args.reps + 1)]
+                interact[title] = interaction_ms(browser, base + path, args.reps)
+            browser.close()
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+
+    print(f"Dashboard speed — {app_db}, {args.reps} repetitions, Chromium 1280×720, 127.0.0.1\n")
+    print("First render (navigation → script finished, title shown), ms; cold = first visit:\n")
+    print("| Page | n | median | p95 | target < 2,000 ms | cold |")
+    print("|---|---:|---:|---:|---|---:|")
+    for title, values in render.items():
+        cold, warm = values[0], values[1:]
+        print(_row(title, warm, FIRST_RENDER_TARGET_MS) + f" {cold:,.0f} |")
+    print("\nFilter interaction (choose an area / reset → rerun finished), ms:\n")
+    print("| Page | n | median | p95 | target < 500 ms |")
+    print("|---|---:|---:|---:|---|")
+    for title, values in interact.items():
+        print(_row(title, values, INTERACTION_TARGET_MS))
+    print("\nUncached queries (cache cleared before each call), ms:\n")
+    print("| Query | n | median | p95 | |")
+    print("|---|---:|---:|---:|---|")
+    for name, values in query_timings(app_db, args.reps).items():
+        print(_row(name, values, None))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

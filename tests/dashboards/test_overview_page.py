@@ -1,0 +1,228 @@
+"""The Overview page (AppTest, demo app database) and its pure KPI functions."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from dashboards.components import overview_metrics as om
+from dashboards.components.selection import WITHHELD, hidden_areas, selection_total
+from pipelines.defs.epidemiology.suppression import display_count
+
+APP = Path(__file__).resolve().parents[2] / "dashboards" / "app.py"
+TIMEOUT = 120
+
+
+def _query(db: Path, sql: str, params: list | None = None) -> list[tuple]:
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.execute(sql, params or []).fetchall()
+
+
+def _metric(at: AppTest, label: str) -> str:
+    (metric,) = [m for m in at.metric if m.label == label]
+    return metric.value
+
+
+def _last_complete(db: Path) -> date:
+    """Independent of the page: the newest month the pipeline no longer flags provisional."""
+    return _query(db, "SELECT max(month) FROM marts.overdose_deaths_monthly WHERE NOT is_provisional")[0][0]
+
+
+def _deaths(db: Path, start: date, end: date, *, areas: list[int] | None = None, drug: str = "all") -> int:
+    rows = _query(
+        db,
+        """SELECT coalesce(sum(deaths), 0) FROM marts.overdose_deaths_monthly
+            WHERE (CASE WHEN $chosen THEN list_contains($areas, community_area_number) ELSE in_region END)
+              AND drug = $drug AND month BETWEEN $start AND $end""",
+        {"chosen": bool(areas), "areas": areas or [0], "drug": drug, "start": start, "end": end},
+    )
+    return int(rows[0][0])
+
+
+def _months_back(month: date, n: int) -> date:
+    return om.shift_months(month, -n)
+
+
+@pytest.fixture
+def overview(demo_app_db: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:
+    monkeypatch.setenv("ODW_APP_DB", str(demo_app_db))
+    return AppTest.from_file(str(APP), default_timeout=TIMEOUT).run()
+
+
+@pytest.fixture
+def threshold(demo_app_db: Path) -> int:
+    return _query(demo_app_db, "SELECT suppress_below FROM marts.publication")[0][0]
+
+
+def test_overview_is_the_default_page_with_every_kpi(overview: AppTest, demo_app_db: Path) -> None:
+    assert not overview.exception and not overview.error
+    region = _query(demo_app_db, "SELECT region_label FROM marts.publication")[0][0]
+    assert overview.title[0].value == f"{region}: overdose overview"
+    labels = [m.label for m in overview.metric]
+    last = _last_complete(demo_app_db)
+    for label in (
+        f"Deaths, {last:%b %Y}", "Deaths, last 12 months", f"Rate, {region}", "Rate, Chicago",
+        "Fentanyl involved", "Xylazine involved", "Naloxone kits distributed",
+        "People trained in naloxone", "Reversals (naloxone given)", "Warm hand-offs",
+    ):
+        assert label in labels
+    assert "Provisional data" in overview.info[0].value
+    assert any("Synthetic demo data" in str(b.proto) for b in overview.get("badge")) or any(
+        "Synthetic demo data" in m.value for m in overview.markdown
+    )
+    # The freshness table lists the Medical Examiner and both field sources.
+    sources = overview.dataframe[0].value["Source"].tolist()
+    assert len(sources) == 1 + _query(demo_app_db, "SELECT count(*) FROM marts.field_data_sources")[0][0]
+
+
+def test_region_kpis_match_the_warehouse(overview: AppTest, demo_app_db: Path, threshold: int) -> None:
+    last = _last_complete(demo_app_db)
+    year = _deaths(demo_app_db, _months_back(last, 11), last)
+    prior = _deaths(demo_app_db, _months_back(last, 23), _months_back(last, 12))
+    assert _metric(overview, "Deaths, last 12 months") == display_count(year, threshold)
+    (card,) = [m for m in overview.metric if m.label == "Deaths, last 12 months"]
+    assert card.delta.startswith(f"{year - prior:+,}")
+    ((population,),) = _query(demo_app_db, "SELECT sum(population_2020) FROM marts.community_areas WHERE in_region")
+    region = _query(demo_app_db, "SELECT region_label FROM marts.publication")[0][0]
+    assert _metric(overview, f"Rate, {region}") == f"{year / population * 100_000:,.1f}"
+    fentanyl = _deaths(demo_app_db, _months_back(last, 11), last, drug="fentanyl")
+    assert _metric(overview, "Fentanyl involved") == f"{fentanyl / year:.0%}"
+    ((kits,),) = _query(
+        demo_app_db,
+        """SELECT sum(naloxone_kits_distributed) FROM marts.outreach_monthly
+           WHERE area_level = 'community_area' AND in_region
+             AND month > (SELECT max(month) FROM marts.outreach_monthly) - INTERVAL 12 MONTH""",
+    )
+    assert _metric(overview, "Naloxone kits distributed") == display_count(int(kits), threshold)
+
+
+def test_area_and_drug_filters_change_the_numbers(overview: AppTest, demo_app_db: Path, threshold: int) -> None:
+    last = _last_complete(demo_app_db)
+    start = _months_back(last, 11)
+    # The region area with the most deaths: its own count is public on the map.
+    ((area, name, population),) = _query(
+        demo_app_db,
+        """SELECT c.community_area_number, c.community_area, c.population_2020
+           FROM marts.community_areas c JOIN marts.overdose_deaths_monthly d USING (community_area_number)
+           WHERE c.in_region AND d.drug = 'all' AND d.month BETWEEN ? AND ?
+           GROUP BY ALL ORDER BY sum(d.deaths) DESC LIMIT 1""",
+        [start, last],
+    )
+    region_value = _metric(overview, "Deaths, last 12 months")
+    overview.sidebar.multiselect(key="odw_filter_areas").set_value([area]).run()
+    assert not overview.exception
+    deaths = _deaths(demo_app_db, start, last, areas=[area])
+    assert _metric(overview, "Deaths, last 12 months") == display_count(deaths, threshold) != region_value
+    assert _metric(overview, f"Rate, {name}") == f"{deaths / population * 100_000:,.1f}"
+    assert overview.query_params["areas"] in (str(area), [str(area)])
+
+    overview.sidebar.selectbox(key="odw_filter_drug").set_value("fentanyl").run()
+    fentanyl = _deaths(demo_app_db, start, last, areas=[area], drug="fentanyl")
+    assert _metric(overview, "Deaths, last 12 months") == display_count(fentanyl, threshold)
+
+
+def test_small_counts_are_suppressed_on_the_cards(overview: AppTest, demo_app_db: Path, threshold: int) -> None:
+    last = _last_complete(demo_app_db)
+    rows = _query(
+        demo_app_db,
+        """SELECT community_area_number FROM marts.overdose_deaths_monthly
+           WHERE in_region AND drug = 'all' AND month = ?
+           GROUP BY ALL HAVING sum(deaths) BETWEEN 1 AND ? - 1 ORDER BY 1 LIMIT 1""",
+        [last, threshold],
+    )
+    assert rows, "the demo data should have a region area with a small monthly count"
+    overview.sidebar.multiselect(key="odw_filter_areas").set_value([rows[0][0]]).run()
+    assert _metric(overview, f"Deaths, {last:%b %Y}") == f"<{threshold}"
+    (card,) = [m for m in overview.metric if m.label == f"Deaths, {last:%b %Y}"]
+    assert not card.delta, "a change next to a hidden count would give it back"
+
+
+def test_a_link_reproduces_the_view(demo_app_db: Path, monkeypatch: pytest.MonkeyPatch, threshold: int) -> None:
+    last = _last_complete(demo_app_db)
+    monkeypatch.setenv("ODW_APP_DB", str(demo_app_db))
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    at.query_params["areas"] = "25"
+    at.query_params["drug"] = "fentanyl"
+    at.run()
+    assert at.sidebar.multiselect(key="odw_filter_areas").value == [25]
+    assert at.sidebar.selectbox(key="odw_filter_drug").value == "fentanyl"
+    deaths = _deaths(demo_app_db, _months_back(last, 11), last, areas=[25], drug="fentanyl")
+    assert _metric(at, "Deaths, last 12 months") in (display_count(deaths, threshold), WITHHELD)
+
+
+# ---- Pure functions ---------------------------------------------------------------------------
+
+
+def test_last_complete_month_skips_partial_and_provisional_months() -> None:
+    assert om.last_complete_month(date(2026, 10, 31)) == date(2026, 10, 1)
+    assert om.last_complete_month(date(2026, 10, 30)) == date(2026, 9, 1)
+    provisional = [date(2026, 8, 1), date(2026, 9, 1), date(2026, 10, 1)]
+    assert om.last_complete_month(date(2026, 10, 31), provisional) == date(2026, 7, 1)
+    assert om.shift_months(date(2026, 1, 1), -1) == date(2025, 12, 1)
+    assert om.shift_months(date(2026, 7, 1), -23) == date(2024, 8, 1)
+
+
+def test_selection_total_blocks_differencing() -> None:
+    counts = {1: 50, 2: 7, 3: 0, 4: 30, 5: 4}
+    # A fixed geography: only the usual rule.
+    assert selection_total(counts, [1, 2], 10).display == "57"
+    assert selection_total({1: 7}, [1], 10).display == "<10"
+    hidden = {2, 5}
+    everything = set(counts)
+    # {1, 2} holds one hidden area: 57 − 50 would give 7 back.
+    assert selection_total(counts, [1, 2], 10, hidden=hidden).display == WITHHELD
+    # Two hidden areas summing to 11 reveal only their sum (≥ 10).
+    assert selection_total(counts, [1, 2, 5], 10, hidden=hidden, wholes=[everything]).display == "61"
+    # Leaving out a single hidden area of a published total gives it back as total − selection.
+    assert selection_total(counts, [1, 3, 4, 5], 10, hidden=hidden, wholes=[everything]).display == WITHHELD
+    # Visible areas only, with both hidden ones left out together (7 + 4 = 11): shown.
+    assert selection_total(counts, [1, 4], 10, hidden=hidden, wholes=[everything]).shown
+    # hidden_areas adds a complementary cell to a group with a single small count.
+    assert hidden_areas({1: 50, 2: 7, 4: 30}, dict.fromkeys([1, 2, 4], "g"), 10) == {2, 4}
+
+
+def test_count_change_is_withheld_next_to_a_hidden_count() -> None:
+    shown = selection_total({1: 40}, [1], 10)
+    small = selection_total({1: 4}, [1], 10)
+    change = om.count_change(shown, selection_total({1: 50}, [1], 10))
+    assert (change.change, round(change.change_pct)) == (-10, -20)
+    assert om.change_text(change, "Jun 2026") == "-10 (-20%) vs Jun 2026"
+    assert om.count_change(shown, small).change is None
+    assert om.count_change(small, shown).current_display == "<10"
+
+
+def test_involvement_share_hides_small_groups() -> None:
+    rows = []
+    for area, total, fent in ((1, 40, 30), (2, 12, 12), (3, 10, 5)):
+        rows += [(date(2026, 1, 1), area, area < 3, "all", total), (date(2026, 1, 1), area, area < 3, "fentanyl", fent)]
+    deaths = pl.DataFrame(rows, schema=["month", "community_area_number", "in_region", "drug", "deaths"], orient="row")
+    geo = om.Geography(region=frozenset({1, 2}), city=frozenset({1, 2, 3}))
+    share = om.involvement_share(deaths, (), "fentanyl", date(2026, 1, 1), date(2026, 1, 1), geo, 10)
+    assert (share.display, share.note) == ("81%", "42 of 52 deaths")
+    # Area 3 alone: 5 with fentanyl, 5 without — both hidden.
+    assert om.involvement_share(deaths, (3,), "fentanyl", date(2026, 1, 1), date(2026, 1, 1), geo, 10).share is None
+
+
+def test_freshness_table_flags_stale_sources() -> None:
+    now = datetime(2026, 11, 24, 12)
+    sources = pl.DataFrame(
+        {
+            "source": ["medical_examiner", "outreach", "hotspots"],
+            "label": ["ME", "Outreach", "Hot spots"],
+            "data_to": [date(2026, 11, 20), date(2026, 9, 1), None],
+            "refreshed_at": [now - timedelta(hours=40), now - timedelta(days=1), now - timedelta(days=400)],
+        }
+    )
+    rules = {
+        "medical_examiner": om.StaleRule(timedelta(hours=30), timedelta(days=14)),
+        "outreach": om.StaleRule(timedelta(days=35), timedelta(days=45)),
+    }
+    table = om.freshness_table(sources, now, rules)
+    assert table.get_column("stale").to_list() == [True, True, False]
+    assert table.get_column("warning")[0] == "not loaded for over 30 hours"
+    assert table.get_column("warning")[1] == "newest record older than 45 days"
