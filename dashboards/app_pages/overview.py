@@ -121,7 +121,7 @@ cols[0].metric(
 cols[1].metric(
     "Deaths, last 12 months",
     year_change.current_display,
-    delta=om.change_text(year_change, "prior 12 months"),
+    delta=om.change_text(year_change, "prior 12 mo"),
     delta_color="inverse",
     help=f"{drug_label}, {scope}: {year_text} against {prior_year_text} "
     f"({year_change.previous_display}).",

@@ -332,9 +332,10 @@ def render_sidebar(
             _seed(
                 "period",
                 (filters.start, filters.end),
-                lambda v: isinstance(v, tuple) and all(m in options.months for m in v),
+                # A range slider hands back a list or a tuple depending on where the value came from.
+                lambda v: isinstance(v, (tuple, list)) and len(v) == 2 and all(m in options.months for m in v),
             )
-            start, end = st.select_slider(
+            start, end = st.select_slider(  # type: ignore[misc]
                 "Period",
                 options=list(options.months),
                 format_func=format_month,

@@ -48,6 +48,7 @@ def server(demo_app_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Itera
                 sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboards" / "app.py"),
                 "--server.headless", "true", "--server.port", str(port),
                 "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
+                "--server.fileWatcherType", "none",
             ],
             cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
         )  # fmt: skip
@@ -86,8 +87,11 @@ def browser() -> Iterator:
 
 
 def _settle(page) -> None:
+    # The script state, not the status widget: that one also shows "File change" notices.
     page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=90_000
+        "() => document.querySelector('[data-testid=\"stApp\"]')"
+        "?.getAttribute('data-test-script-state') === 'notRunning'",
+        timeout=90_000,
     )
     # deck.gl tessellates and draws after Streamlit is idle.
     page.wait_for_timeout(2_000)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import csv
+import functools
 import io
 import logging
 from datetime import date
@@ -42,7 +43,8 @@ ALLOWED_IN_SQL = {
 }
 
 
-def formatted_sql() -> set[tuple[str, str]]:
+@functools.cache
+def formatted_sql() -> frozenset[tuple[str, str]]:
     """(file, expression) for every expression formatted into an f-string passed to a SQL runner."""
     found = set()
     for folder in CODE_DIRS:
@@ -59,7 +61,7 @@ def formatted_sql() -> set[tuple[str, str]]:
                         for part in arg.values:
                             if isinstance(part, ast.FormattedValue):
                                 found.add((str(path.relative_to(PROJECT_ROOT)), ast.unparse(part.value)))
-    return found
+    return frozenset(found)
 
 
 def test_only_reviewed_identifiers_are_formatted_into_sql() -> None:
