@@ -66,8 +66,7 @@ bench: setup ## Benchmark at 1x, 10x, 100x; prints the table, writes bench/RESUL
 audit: setup ## Check the locked dependencies for known vulnerabilities (needs network; CI runs it)
 	$(UV) export --frozen --no-hashes --no-emit-project --format requirements-txt --quiet \
 		--output-file $(CURDIR)/.venv/audit-requirements.txt
-	$(CURDIR)/.venv/bin/pip-audit --requirement $(CURDIR)/.venv/audit-requirements.txt \
-		--no-deps --disable-pip --strict --progress-spinner off
+	$(PY) .ci/audit.py $(CURDIR)/.venv/audit-requirements.txt $(AUDIT_FLAGS)
 
 clean: ## Remove generated data, outputs and the environment
 	rm -rf data output data_raw/demo .dagster_home .venv .tools test-artifacts

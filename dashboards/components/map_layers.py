@@ -631,6 +631,7 @@ def hex_objects(
         objects.append(
             {
                 "polygon": hex_polygon(row["h3_cell"]),
+                "community_area_number": row["community_area_number"],
                 "fill_color": fill,
                 **_tooltip(
                     f"Hexagon in {area}",
@@ -675,6 +676,7 @@ def hex_class_objects(
         objects.append(
             {
                 "polygon": hex_polygon(row["h3_cell"]),
+                "community_area_number": row["community_area_number"],
                 "fill_color": hex_to_rgba(colour, 90 if key == "not significant" else 235),
                 **_tooltip(
                     f"Hexagon in {area}",
@@ -1018,22 +1020,28 @@ def build_deck(
     )
 
 
+#: Layers whose objects carry the area they belong to, in the order a click is looked up.
+SELECTABLE_LAYERS = (CHOROPLETH_LAYER_ID, HEX_LAYER_ID, ALERT_LAYER_ID)
+
+
 def selected_area(selection: Mapping | None) -> int | None:
     """The community-area number a map click selected, from ``st.pydeck_chart``'s selection state.
 
-    ``selection`` is the chart's session-state value (``{"selection": {"objects": {layer: [...]}}}``);
-    only a click on the area layer counts (hexagons and markers do not change the filter).
+    ``selection`` is the chart's session-state value (``{"selection": {"objects": {layer: [...]}}}``).
+    A click on an area selects it; a click on a hexagon or an alert marker selects the area the
+    hexagon or marker belongs to (hexagons outside Chicago select nothing).
     """
     if not selection:
         return None
     objects = (selection.get("selection") or {}).get("objects") or {}
-    picked = objects.get(CHOROPLETH_LAYER_ID) or []
-    if not picked:
-        return None
-    first = picked[0] or {}
-    properties = first.get("properties", first) if isinstance(first, Mapping) else {}
-    number = properties.get("community_area_number")
-    return int(number) if isinstance(number, (int, float)) else None
+    for layer_id in SELECTABLE_LAYERS:
+        picked = objects.get(layer_id) or []
+        if not picked or not isinstance(picked[0], Mapping):
+            continue
+        properties = picked[0].get("properties", picked[0])
+        number = properties.get("community_area_number") if isinstance(properties, Mapping) else None
+        return int(number) if isinstance(number, (int, float)) else None
+    return None
 
 
 # --------------------------------------------------------------------------------------------

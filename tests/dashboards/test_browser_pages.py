@@ -119,7 +119,8 @@ def test_a_link_reproduces_the_view(server: str, browser, demo_app_db: Path) -> 
     try:
         sidebar = page.get_by_test_id("stSidebar")
         assert "Austin" in sidebar.get_by_test_id("stMultiSelect").first.inner_text()
-        assert "Fentanyl" in sidebar.get_by_test_id("stSelectbox").first.inner_text()
+        # The drug from the link is the one the cards describe.
+        assert "fentanyl (incl. analogues)" in page.get_by_test_id("stMain").inner_text()
         assert page.locator("h1").first.inner_text().startswith("Austin")
         assert _kpi(page, "Naloxone kits distributed") == f"{int(kits):,}"
         _assert_clean(page, watch)
@@ -132,14 +133,14 @@ def test_chart_downloads_open(server: str, browser) -> None:  # noqa: F811
     try:
         page.get_by_test_id("stSidebarNav").get_by_text("Test strips & outreach", exact=True).click()
         _settle(page)
-        buttons = page.get_by_test_id("stDownloadButton")
-        png_button = buttons.filter(has_text="PNG").first
+        # The monthly-activity chart's buttons (keys from field_data.py).
+        png_button = page.locator(".st-key-download_activity_png button").filter(has_text="PNG").first
         png_button.scroll_into_view_if_needed()
         with page.expect_download(timeout=60_000) as info:
             png_button.click()
         png = Path(info.value.path()).read_bytes()
         assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 5_000
-        csv_button = buttons.filter(has_text="CSV").first
+        csv_button = page.locator(".st-key-download_activity_csv button").filter(has_text="CSV").first
         with page.expect_download(timeout=60_000) as info:
             csv_button.click()
         rows = list(csv.DictReader(io.StringIO(Path(info.value.path()).read_text())))

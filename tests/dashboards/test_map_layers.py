@@ -256,8 +256,13 @@ def test_selected_area_reads_only_clicks_on_the_area_layer() -> None:
         }
     }
     assert map_layers.selected_area(click) == 25
-    hexagon = {"selection": {"indices": {"hex-cells": [0]}, "objects": {"hex-cells": [{"title": "x"}]}}}
-    assert map_layers.selected_area(hexagon) is None
+    # A hexagon or an alert marker selects the area it belongs to; one outside Chicago nothing.
+    hexagon = {"selection": {"objects": {map_layers.HEX_LAYER_ID: [{"community_area_number": 26}]}}}
+    assert map_layers.selected_area(hexagon) == 26
+    marker = {"selection": {"objects": {map_layers.ALERT_LAYER_ID: [{"community_area_number": 27}]}}}
+    assert map_layers.selected_area(marker) == 27
+    outside = {"selection": {"objects": {map_layers.HEX_LAYER_ID: [{"community_area_number": None}]}}}
+    assert map_layers.selected_area(outside) is None
     assert map_layers.selected_area({"selection": {"indices": {}, "objects": {}}}) is None
     assert map_layers.selected_area(None) is None
 
