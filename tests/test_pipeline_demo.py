@@ -159,18 +159,3 @@ def test_published_app_db_has_the_data_quality_tables(demo_pipeline):
     assert all(rows_in == accounted for _, _, rows_in, accounted in log)
     # The demo archive has no bad record (tests/medical_examiner/test_quarantine_mart.py injects some).
     assert me_quarantined == 0
-
-
-def test_rerun_is_idempotent(demo_pipeline):
-    from conftest import run_main_job
-
-    def snapshot():
-        return demo_pipeline.query(
-            "SELECT count(*), sum(overdose_deaths), sum(fentanyl_deaths) FROM marts.me_monthly_by_area"
-        ) + demo_pipeline.query("SELECT count(*) FROM raw.me_records")
-
-    before = snapshot()
-    assert run_main_job().success
-    assert snapshot() == before
-    log = demo_pipeline.query("SELECT count(*) FROM staging.ingest_log WHERE source = 'medical_examiner'")
-    assert log == [(1,)], "the unchanged demo file is not merged twice"
