@@ -20,7 +20,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import duckdb
 import polars as pl
@@ -30,8 +29,9 @@ from dashboards.components.filters import DEMOGRAPHICS, FilterOptions
 from pipelines.csv_export import csv_export_bytes, escape_csv_cell  # noqa: F401 - escape_csv_cell re-exported
 from pipelines.defs.epidemiology.rates import period_years, with_rates
 from pipelines.defs.epidemiology.suppression import suppress
+from pipelines.formatting import CHICAGO_TZ, format_period, format_refreshed
+from pipelines.formatting import format_short_month as format_month
 
-CHICAGO_TZ = ZoneInfo("America/Chicago")
 
 #: Drug selector: key -> (label, column of ``marts.me_monthly_by_area``).
 DRUGS: dict[str, tuple[str, str]] = {
@@ -319,28 +319,7 @@ def next_month(month: date) -> date:
     return date(month.year + (month.month == 12), month.month % 12 + 1, 1)
 
 
-def format_month(month: date) -> str:
-    """``date(2025, 6, 1)`` -> ``"Jun 2025"``."""
-    return month.strftime("%b %Y")
 
-
-def format_period(start: date, end: date) -> str:
-    """Human label for an inclusive month range, e.g. ``"Jul 2024 – Jun 2025"``."""
-    if start == end:
-        return format_month(start)
-    return f"{format_month(start)} – {format_month(end)}"
-
-
-def format_refreshed(refreshed_at_utc: datetime) -> str:
-    """A UTC timestamp (naive means UTC) shown in Chicago time, e.g. ``"14 Jul 2025, 8:05 AM CDT"``."""
-    aware = (
-        refreshed_at_utc
-        if refreshed_at_utc.tzinfo
-        else refreshed_at_utc.replace(tzinfo=ZoneInfo("UTC"))
-    )
-    local = aware.astimezone(CHICAGO_TZ)
-    hour = local.strftime("%I").lstrip("0")
-    return f"{local.day} {local:%b %Y}, {hour}:{local:%M %p %Z}"
 
 
 def source_text(freshness: Freshness) -> str:

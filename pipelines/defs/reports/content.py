@@ -12,9 +12,8 @@ numbers that are safe to show.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import duckdb
 import polars as pl
@@ -22,9 +21,9 @@ import polars as pl
 from pipelines.defs.epidemiology.rates import period_years, with_rates
 from pipelines.defs.epidemiology.suppression import display_count, suppress
 from pipelines.defs.field_data.metrics import with_proportion
+from pipelines.formatting import format_period, format_refreshed, format_short_month
 from pipelines.warehouse import query_sql_file
 
-CHICAGO_TZ = ZoneInfo("America/Chicago")
 #: Months of the trend chart and of the "last 12 months" figures.
 TREND_MONTHS = 24
 WINDOW_MONTHS = 12
@@ -77,14 +76,6 @@ def format_month(month: date) -> str:
     return month.strftime("%B %Y")
 
 
-def format_short_month(month: date) -> str:
-    """``date(2026, 10, 1)`` -> ``"Oct 2026"``."""
-    return month.strftime("%b %Y")
-
-
-def format_period(start: date, end: date) -> str:
-    """Inclusive month range, e.g. ``"Nov 2025 – Oct 2026"``."""
-    return f"{format_short_month(start)} – {format_short_month(end)}"
 
 
 def format_week(monday: date) -> str:
@@ -96,12 +87,6 @@ def format_week(monday: date) -> str:
         return f"{monday.day} {monday:%b} – {sunday.day} {sunday:%b %Y}"
     return f"{monday.day} {monday:%b %Y} – {sunday.day} {sunday:%b %Y}"
 
-
-def format_refreshed(refreshed_at_utc: datetime) -> str:
-    """A UTC time (naive means UTC) in Chicago time, e.g. ``"24 Nov 2026, 11:11 AM CST"``."""
-    aware = refreshed_at_utc if refreshed_at_utc.tzinfo else refreshed_at_utc.replace(tzinfo=ZoneInfo("UTC"))
-    local = aware.astimezone(CHICAGO_TZ)
-    return f"{local.day} {local:%b %Y}, {local:%I}".replace(", 0", ", ") + f":{local:%M %p %Z}"
 
 
 def format_pct(value: float | None) -> str:
