@@ -114,6 +114,8 @@ def _open_map(browser, url: str, width: int, height: int):
     page = browser.new_page(viewport={"width": width, "height": height})
     watch = PageWatch(page, urlparse(url).hostname)
     page.goto(url, wait_until="domcontentloaded")
+    # The Overview is the home page; open the Map from the sidebar, as a user would.
+    page.get_by_test_id("stSidebarNav").get_by_text("Map", exact=True).click()
     # deck.gl's canvas, the Vega chart, and the KPI value are the last things to appear.
     page.locator("#deckgl-overlay").wait_for(state="attached", timeout=90_000)
     chart = page.locator("[data-testid='stVegaLiteChart'] canvas, [data-testid='stVegaLiteChart'] svg")
