@@ -1,6 +1,6 @@
-"""End-to-end: the real ``streamlit run`` server in headless Debian Chromium, desktop and phone.
+"""Shared fixtures of the end-to-end browser tests: the real ``streamlit run`` server, headless Chromium.
 
-Screenshots go to ``test-artifacts/`` (git-ignored) for a human to look at.
+Each page has its own test module (test_browser_pages, test_map_browser, ...); screenshots go to
 """
 
 from __future__ import annotations
@@ -110,96 +110,9 @@ class PageWatch:
         page.on("request", _request)
 
 
-def _open_map(browser, url: str, width: int, height: int):
-    page = browser.new_page(viewport={"width": width, "height": height})
-    watch = PageWatch(page, urlparse(url).hostname)
-    page.goto(url, wait_until="domcontentloaded")
-    # The Overview is the home page; open the Map from the sidebar, as a user would.
-    page.get_by_test_id("stSidebarNav").get_by_text("Map", exact=True).click()
-    # deck.gl's canvas, the Vega chart, and the KPI value are the last things to appear.
-    page.locator("#deckgl-overlay").wait_for(state="attached", timeout=90_000)
-    chart = page.locator("[data-testid='stVegaLiteChart'] canvas, [data-testid='stVegaLiteChart'] svg")
-    chart.first.wait_for(state="attached", timeout=90_000)
-    page.get_by_test_id("stMetricValue").first.wait_for(timeout=90_000)
-    page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=90_000
-    )
-    # Let deck.gl finish tessellating and drawing before anything is measured or captured.
-    page.wait_for_timeout(2_500)
-    return page, watch
-
-
-def _full_screenshot(page, path: Path) -> None:
-    """Screenshot of the whole page: Streamlit scrolls inside ``stMain``, not the document, so
-    the viewport is grown to the content height (Playwright's ``full_page`` would stop at the fold).
-    """
-    width = page.viewport_size["width"]
-    height = page.evaluate(
-        "() => Math.ceil(document.querySelector('[data-testid=\"stMain\"]').scrollHeight)"
-    )
-    page.set_viewport_size({"width": width, "height": min(height, 8_000)})
-    page.wait_for_timeout(2_000)
-    page.screenshot(path=path)
-
-
 def _assert_clean(page, watch: PageWatch) -> None:
     body = page.locator("body").inner_text()
     assert "Traceback" not in body
     assert "Error" not in body, body[:2000]
     assert not watch.errors, watch.errors
     assert not watch.external, f"the dashboard reached out to the network: {watch.external}"
-
-
-def test_desktop_projector_view(server: str, browser) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page, watch = _open_map(browser, server, 1280, 720)
-    try:
-        assert page.locator("#deckgl-overlay").is_visible()
-        assert page.get_by_text("Synthetic demo data").first.is_visible()
-        page.screenshot(path=ARTIFACTS / "map-1280x720.png")
-
-        deck = page.get_by_test_id("stDeckGlJsonChart")
-        deck.scroll_into_view_if_needed()
-        box = deck.bounding_box()
-        assert box and box["width"] > 400 and box["height"] > 300
-        # The view opens on the West Side, so the centre of the map is a region area.
-        page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-        tooltip = page.locator(".deck-tooltip")
-        tooltip.wait_for(state="visible", timeout=15_000)
-        assert "Population (2020)" in tooltip.inner_text()
-        page.screenshot(path=ARTIFACTS / "map-1280x720-tooltip.png")
-
-        _full_screenshot(page, ARTIFACTS / "map-1280x720-full.png")
-        _assert_clean(page, watch)
-    finally:
-        page.close()
-
-
-def test_phone_view(server: str, browser) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page, watch = _open_map(browser, server, 390, 844)
-    try:
-        # Nothing may overflow sideways on a phone.
-        overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
-        assert overflow <= 1, f"page is {overflow}px wider than the phone"
-        page.screenshot(path=ARTIFACTS / "map-390x844.png")
-        _full_screenshot(page, ARTIFACTS / "map-390x844-full.png")
-        _assert_clean(page, watch)
-    finally:
-        page.close()
-
-
-def test_about_page(server: str, browser) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    # Reached through the sidebar, as a user would: a deep link to /about makes Streamlit's own
-    # frontend probe /about/_stcore/* first (404s in the console) before it finds the server root.
-    page, watch = _open_map(browser, server, 1280, 720)
-    try:
-        page.get_by_test_id("stSidebarNav").get_by_text("About the data").click()
-        page.get_by_text("Source and freshness").wait_for(timeout=90_000)
-        page.wait_for_timeout(500)
-        assert page.get_by_text("Synthetic demo data.").first.is_visible()
-        _full_screenshot(page, ARTIFACTS / "about-1280x720-full.png")
-        _assert_clean(page, watch)
-    finally:
-        page.close()
