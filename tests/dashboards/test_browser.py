@@ -1,6 +1,7 @@
 """Shared fixtures of the end-to-end browser tests: the real ``streamlit run`` server, headless Chromium.
 
 Each page has its own test module (test_browser_pages, test_map_browser, ...); screenshots go to
+``test-artifacts/`` (git-ignored) for a human to look at.
 """
 
 from __future__ import annotations
