@@ -156,8 +156,11 @@ with kpi_rate.container(border=True):
     else:
         st.metric("Rate per 100,000 per year", "—")
         st.caption("No rate with a demographic filter: no population by age, sex or race.")
+# A period with provisional months is still filling in: a change against a closed year would
+# show a fall that is only pending toxicology, so none is shown (as on the Overview).
+period_is_provisional = any(start <= m <= end for m in provisional)
 with kpi_yoy.container(border=True):
-    change = sel_row["deaths_change_pct"] if has_year_before else None
+    change = sel_row["deaths_change_pct"] if has_year_before and not period_is_provisional else None
     st.metric(
         "Same months a year earlier",
         (sel_row["deaths_before_display"] or "—") if has_year_before else "—",
@@ -165,7 +168,10 @@ with kpi_yoy.container(border=True):
         delta_color="inverse",
     )
     st.caption(
-        data.format_period(before_start, before_end)
+        (
+            data.format_period(before_start, before_end)
+            + (" · no change shown: this period has provisional months" if period_is_provisional else "")
+        )
         if has_year_before
         else "Before the first month of data"
     )
