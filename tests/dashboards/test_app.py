@@ -12,7 +12,6 @@ import duckdb
 import pytest
 from streamlit.testing.v1 import AppTest
 
-
 APP = Path(__file__).resolve().parents[2] / "dashboards" / "app.py"
 TIMEOUT = 120
 

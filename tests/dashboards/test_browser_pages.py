@@ -16,13 +16,10 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import duckdb
-import pytest
-from tests.dashboards.test_browser import ARTIFACTS, PageWatch, _assert_clean, browser, server  # noqa: F401
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not Path("/usr/bin/chromium").exists(), reason="Debian chromium is not installed"),
-]
+from tests.dashboards.browser_support import ARTIFACTS, BROWSER_MARKS, PageWatch, assert_clean
+
+pytestmark = BROWSER_MARKS
 
 APP_PY = Path(__file__).resolve().parents[2] / "dashboards" / "app.py"
 _RENDERED = """
@@ -42,7 +39,7 @@ def _pages() -> list[tuple[str, str]]:
     return [(f, t) for f, t in specs if (APP_PY.parent / "app_pages" / f).exists()]
 
 
-def _open(browser, url: str, width: int = 1280, height: int = 720):  # noqa: F811
+def _open(browser, url: str, width: int = 1280, height: int = 720):
     page = browser.new_page(viewport={"width": width, "height": height}, accept_downloads=True)
     watch = PageWatch(page, urlparse(url).hostname)
     page.goto(url, wait_until="domcontentloaded")
@@ -71,7 +68,7 @@ def _db_query(db: Path, sql: str, params=None) -> list[tuple]:
         return con.execute(sql, params or []).fetchall()
 
 
-def test_every_page_loads_clean_in_public_mode(server: str, browser) -> None:  # noqa: F811
+def test_every_page_loads_clean_in_public_mode(server: str, browser) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     page, watch = _open(browser, server)
     try:
@@ -83,12 +80,12 @@ def test_every_page_loads_clean_in_public_mode(server: str, browser) -> None:  #
             assert "Traceback" not in text and not page.get_by_test_id("stException").count(), title
             assert not _small_kpis(page), f"{title} shows a count of 1–9 on a card"
             page.screenshot(path=ARTIFACTS / f"page-{file_name.removesuffix('.py')}-1280x720.png")
-        _assert_clean(page, watch)
+        assert_clean(page, watch.errors, watch.external, forbidden=("Traceback", "Error"))
     finally:
         page.close()
 
 
-def test_a_sidebar_filter_changes_a_number(server: str, browser) -> None:  # noqa: F811
+def test_a_sidebar_filter_changes_a_number(server: str, browser) -> None:
     page, watch = _open(browser, server)
     try:
         before = _kpi(page, "Naloxone kits distributed")
@@ -103,12 +100,12 @@ def test_a_sidebar_filter_changes_a_number(server: str, browser) -> None:  # noq
         assert "areas=25" in page.url
         assert not _small_kpis(page)
         page.screenshot(path=ARTIFACTS / "overview-austin-1280x720.png")
-        _assert_clean(page, watch)
+        assert_clean(page, watch.errors, watch.external, forbidden=("Traceback", "Error"))
     finally:
         page.close()
 
 
-def test_a_link_reproduces_the_view(server: str, browser, demo_app_db: Path) -> None:  # noqa: F811
+def test_a_link_reproduces_the_view(server: str, browser, demo_app_db: Path) -> None:
     ((kits,),) = _db_query(
         demo_app_db,
         """SELECT sum(naloxone_kits_distributed) FROM marts.outreach_monthly
@@ -123,12 +120,12 @@ def test_a_link_reproduces_the_view(server: str, browser, demo_app_db: Path) -> 
         assert "fentanyl (incl. analogues)" in page.get_by_test_id("stMain").inner_text()
         assert page.locator("h1").first.inner_text().startswith("Austin")
         assert _kpi(page, "Naloxone kits distributed") == f"{int(kits):,}"
-        _assert_clean(page, watch)
+        assert_clean(page, watch.errors, watch.external, forbidden=("Traceback", "Error"))
     finally:
         page.close()
 
 
-def test_chart_downloads_open(server: str, browser) -> None:  # noqa: F811
+def test_chart_downloads_open(server: str, browser) -> None:
     page, watch = _open(browser, server)
     try:
         page.get_by_test_id("stSidebarNav").get_by_text("Test strips & outreach", exact=True).click()
@@ -152,18 +149,18 @@ def test_chart_downloads_open(server: str, browser) -> None:  # noqa: F811
             if not k.endswith(("_pct", "per_death")) and re.fullmatch(r"[1-9]", v or "")
         ]
         assert not small, small
-        _assert_clean(page, watch)
+        assert_clean(page, watch.errors, watch.external, forbidden=("Traceback", "Error"))
     finally:
         page.close()
 
 
-def test_overview_on_a_phone(server: str, browser) -> None:  # noqa: F811
+def test_overview_on_a_phone(server: str, browser) -> None:
     page, watch = _open(browser, server, 390, 844)
     try:
         overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 1, f"page is {overflow}px wider than the phone"
         page.screenshot(path=ARTIFACTS / "overview-390x844.png")
         assert not _small_kpis(page)
-        _assert_clean(page, watch)
+        assert_clean(page, watch.errors, watch.external, forbidden=("Traceback", "Error"))
     finally:
         page.close()

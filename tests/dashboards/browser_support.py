@@ -1,7 +1,7 @@
-"""Shared fixtures of the end-to-end browser tests: the real ``streamlit run`` server, headless Chromium.
+"""What every end-to-end browser test shares: the real ``streamlit run`` server, headless Debian
+Chromium, a watch on console errors and off-host requests, and full-page screenshots.
 
-Each page has its own test module (test_browser_pages, test_map_browser, ...); screenshots go to
-``test-artifacts/`` (git-ignored) for a human to look at.
+Screenshots go to ``test-artifacts/`` (git-ignored) for a human to look at.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -23,19 +24,20 @@ CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
-pytestmark = [
+#: ``pytestmark`` of every browser-test module.
+BROWSER_MARKS = [
     pytest.mark.browser,
     pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium (/usr/bin/chromium) is not installed"),
 ]
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
 
 
-def _wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 90) -> None:
+def wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 90) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -49,29 +51,28 @@ def _wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 90) -> None
     raise TimeoutError(f"streamlit did not answer on {url} within {timeout}s")
 
 
-@pytest.fixture(scope="module")
-def server(demo_app_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """``streamlit run dashboards/app.py`` on a free port, reading the demo app database."""
-    port = _free_port()
-    log = tmp_path_factory.mktemp("streamlit") / "server.log"
-    env = {**os.environ, "ODW_APP_DB": str(demo_app_db)}
+@contextmanager
+def streamlit_server(log_dir: Path, **env: str) -> Iterator[str]:
+    """``streamlit run dashboards/app.py`` on a free local port with ``env`` added; yields its URL.
+
+    The file watcher is off: its "File change" notice would share the status area tests wait on.
+    On exit the server log must hold no traceback.
+    """
+    port = free_port()
+    log = log_dir / "server.log"
     with log.open("wb") as out:
         proc = subprocess.Popen(
             [
                 sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboards" / "app.py"),
-                "--server.headless", "true",
-                "--server.port", str(port),
-                "--server.address", "127.0.0.1",
-                "--browser.gatherUsageStats", "false",
+                "--server.headless", "true", "--server.port", str(port),
+                "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
+                "--server.fileWatcherType", "none",
             ],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
+            cwd=ROOT, env={**os.environ, **env}, stdout=out, stderr=subprocess.STDOUT,
         )  # fmt: skip
         url = f"http://127.0.0.1:{port}"
         try:
-            _wait_healthy(url, proc)
+            wait_healthy(url, proc)
             yield url
         finally:
             proc.terminate()
@@ -84,9 +85,9 @@ def server(demo_app_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Itera
     assert "Traceback" not in server_log, server_log
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator:
-    """One headless Chromium for the module."""
+@contextmanager
+def chromium() -> Iterator:
+    """One headless Debian Chromium (never a downloaded browser)."""
     playwright_api = pytest.importorskip("playwright.sync_api")
     with playwright_api.sync_playwright() as pw:
         instance = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
@@ -111,9 +112,31 @@ class PageWatch:
         page.on("request", _request)
 
 
-def _assert_clean(page, watch: PageWatch) -> None:
+def settle(page) -> None:
+    """Wait until the script run is over (the script state, not the status widget)."""
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=\"stApp\"]')"
+        "?.getAttribute('data-test-script-state') === 'notRunning'",
+        timeout=90_000,
+    )
+
+
+def full_screenshot(page, path: Path) -> None:
+    """The whole page: Streamlit scrolls inside ``stMain``, so the viewport grows to its height
+    (Playwright's ``full_page`` would stop at the fold), then returns to its size."""
+    width, height = page.viewport_size["width"], page.viewport_size["height"]
+    full = page.evaluate("() => Math.ceil(document.querySelector('[data-testid=\"stMain\"]').scrollHeight)")
+    page.set_viewport_size({"width": width, "height": min(full, 8_000)})
+    page.wait_for_timeout(1_500)
+    page.screenshot(path=path)
+    page.set_viewport_size({"width": width, "height": height})
+
+
+def assert_clean(page, errors: list[str], external: list[str], forbidden: tuple[str, ...] = ("Traceback",)) -> None:
+    """No exception on the page, no console error, no request leaving localhost."""
     body = page.locator("body").inner_text()
-    assert "Traceback" not in body
-    assert "Error" not in body, body[:2000]
-    assert not watch.errors, watch.errors
-    assert not watch.external, f"the dashboard reached out to the network: {watch.external}"
+    for text in forbidden:
+        assert text not in body, body[:2000]
+    assert page.get_by_test_id("stException").count() == 0
+    assert not errors, errors
+    assert not external, f"the dashboard reached out to the network: {external}"
