@@ -9,7 +9,8 @@ from __future__ import annotations
 import os
 import re
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -179,3 +180,22 @@ def _fsync(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+@contextmanager
+def open_published(path: str | Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A short-lived read-only connection to the published database file now at ``path``.
+
+    ``duckdb.connect(path)`` would hand out the database instance DuckDB caches per path while any
+    connection to it is still open in this process (another dashboard session's query, say) — the
+    file that was at ``path`` *before* the last publish. Attaching from a fresh in-memory database
+    always opens the file currently there. Every reader of the published file goes through here.
+    """
+    con = duckdb.connect(":memory:")
+    try:
+        con.execute("ATTACH ? AS app (READ_ONLY)", [str(path)])
+        con.execute("USE app")
+        yield con
+    finally:
+        con.close()
+

@@ -15,8 +15,7 @@ nothing from a newer file is ever cached under an older version.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -29,8 +28,10 @@ from dashboards.components.filters import DEMOGRAPHICS, FilterOptions
 from pipelines.csv_export import csv_export_bytes, escape_csv_cell  # noqa: F401 - escape_csv_cell re-exported
 from pipelines.defs.epidemiology.rates import period_years, with_rates
 from pipelines.defs.epidemiology.suppression import suppress
-from pipelines.formatting import CHICAGO_TZ, format_period, format_refreshed
-from pipelines.formatting import format_short_month as format_month
+# Re-exported: the pages write months, periods and refresh times as ``data.format_*``.
+from pipelines.formatting import CHICAGO_TZ, format_period, format_refreshed  # noqa: F401
+from pipelines.formatting import format_short_month as format_month  # noqa: F401
+from pipelines.warehouse import open_published
 
 
 #: Drug selector: key -> (label, column of ``marts.me_monthly_by_area``).
@@ -118,22 +119,6 @@ _publication_ids: dict[tuple[str, int, int, int], str | None] = {}
 _UNSEEN = object()
 
 
-@contextmanager
-def _connect(path: str) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A short-lived read-only connection to the file now at ``path``.
-
-    ``duckdb.connect(path)`` would hand out the database instance DuckDB caches per path while any
-    connection to it is still open in this process (another session's query, say) — the file
-    that was at ``path`` *before* the last publish. Attaching from a fresh in-memory database
-    always opens the file currently there.
-    """
-    con = duckdb.connect(":memory:")
-    try:
-        con.execute("ATTACH ? AS app (READ_ONLY)", [path])
-        con.execute("USE app")
-        yield con
-    finally:
-        con.close()
 
 
 def _publication_id(con: duckdb.DuckDBPyConnection) -> str | None:
@@ -166,7 +151,7 @@ def db_version(app_db: Path) -> DbVersion:
         if known is not _UNSEEN:
             return DbVersion(str(app_db), before.st_mtime_ns, known)
         try:
-            with _connect(str(app_db)) as con:
+            with open_published(app_db) as con:
                 publication_id = _publication_id(con)
         except duckdb.Error as exc:
             raise _unreadable(str(app_db), exc) from exc
@@ -189,7 +174,7 @@ def read_frame(version: DbVersion, sql: str, params: Sequence[object] | dict | N
     and :class:`AppDbUnavailable` when it cannot be read.
     """
     try:
-        with _connect(version.path) as con:
+        with open_published(version.path) as con:
             if version.publication_id is not None and _publication_id(con) != version.publication_id:
                 raise PublicationChanged(
                     f"`{version.path}` was republished while this page was reading it."

@@ -26,7 +26,7 @@ import duckdb
 from pipelines.defs.hotspots.assets import ALERT_BADGES
 from pipelines.defs.hotspots.delivery import Delivery, deliver, describe
 from pipelines.defs.resources import SettingsResource
-from pipelines.warehouse import read_sql
+from pipelines.warehouse import open_published, read_sql
 
 #: Deliveries of one badge are tried this many times in all.
 MAX_ATTEMPTS = 3
@@ -66,7 +66,7 @@ def read_recent_badges(app_db: Path) -> list[dict[str, Any]] | None:
     if not Path(app_db).is_file():
         return None
     try:
-        with duckdb.connect(str(app_db), read_only=True) as con:
+        with open_published(app_db) as con:
             cursor = con.execute(read_sql("hotspots/recent_alert_badges.sql"))
             names = [d[0] for d in cursor.description]
             return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]

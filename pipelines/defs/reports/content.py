@@ -11,6 +11,8 @@ numbers that are safe to show.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -22,7 +24,7 @@ from pipelines.defs.epidemiology.rates import period_years, with_rates
 from pipelines.defs.epidemiology.suppression import display_count, suppress
 from pipelines.defs.field_data.metrics import with_proportion
 from pipelines.formatting import format_period, format_refreshed, format_short_month
-from pipelines.warehouse import query_sql_file
+from pipelines.warehouse import open_published, query_sql_file
 
 #: Months of the trend chart and of the "last 12 months" figures.
 TREND_MONTHS = 24
@@ -203,11 +205,13 @@ def _rows(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = None)
     return query_sql_file(con, f"reports/{name}.sql", params).pl()
 
 
-def connect(app_db: Path) -> duckdb.DuckDBPyConnection:
+@contextmanager
+def connect(app_db: Path) -> Iterator[duckdb.DuckDBPyConnection]:
     """A read-only connection to the published database; raises :class:`ReportDataUnavailable`."""
     if not app_db.exists():
         raise ReportDataUnavailable(f"{app_db} does not exist: run `make pipeline` first")
-    return duckdb.connect(str(app_db), read_only=True)
+    with open_published(app_db) as con:
+        yield con
 
 
 def read_meta(con: duckdb.DuckDBPyConnection) -> Meta:
