@@ -29,7 +29,7 @@ from pipelines.defs.epidemiology.suppression import (
     display_count,
     suppress,
 )
-from pipelines.defs.field_data.metrics import wilson_ci, with_proportion
+from pipelines.defs.field_data.metrics import suppress_proportion, wilson_ci
 from pipelines.settings import load_settings
 
 PAGE_TITLE = "Test strips & outreach"
@@ -130,7 +130,8 @@ def positivity_table(
     """Positivity by community area × strip type over the period, with Wilson 95% intervals.
 
     Areas are suppressed per strip type as one complementary group, because the all-areas tests
-    on the KPI cards are their total: a single hidden area could otherwise be worked out.
+    on the KPI cards are their total: a single hidden area could otherwise be worked out. Strips
+    read and positive strips are both small counts (``suppress_proportion``).
     """
     frame = (
         positivity.filter(pl.col("area_level") != "all", pl.col("month").is_between(start, end))
@@ -138,21 +139,13 @@ def positivity_table(
         .agg(pl.col("tests_read").sum(), pl.col("positives").sum())
         .sort("strip_type", "community_area_number", nulls_last=True)
     )
-    frame = with_proportion(
-        frame, successes_col="positives", trials_col="tests_read", prefix="positivity"
-    )
-    frame = suppress(
+    frame = suppress_proportion(
         frame,
-        "tests_read",
+        successes_col="positives",
+        trials_col="tests_read",
+        prefix="positivity",
         threshold=threshold,
-        rate_cols=["positivity"],
         complementary_by=["strip_type"],
-    )
-    # Positives are at most the tests, so they are hidden exactly where the tests are.
-    positives_display = (
-        pl.when(~pl.col("tests_read_suppressed"))
-        .then(pl.col("positives").map_elements(lambda v: f"{v:,}", return_dtype=pl.String))
-        .otherwise(pl.col("tests_read_display"))
     )
     return frame.sort("community_area_number", "strip_type", nulls_last=True).select(
         pl.col("community_area").fill_null("Outside Chicago").alias("community_area"),
@@ -160,7 +153,7 @@ def positivity_table(
         .replace_strict(STRIP_LABELS, default=pl.col("strip_type"))
         .alias("strip_type"),
         pl.col("tests_read_display").alias("tests_read"),
-        positives_display.alias("positives"),
+        pl.col("positives_display").alias("positives"),
         _pct(pl.col("positivity")).alias("positivity_pct"),
         _pct(pl.col("positivity_lower")).alias("positivity_95ci_lower_pct"),
         _pct(pl.col("positivity_upper")).alias("positivity_95ci_upper_pct"),
@@ -178,23 +171,15 @@ def codetection_table(
         .agg(pl.col("samples_tested_both").sum(), pl.col("both_positive").sum())
         .sort(pl.col("area_level") != "all", "community_area_number", nulls_last=True)
     )
-    frame = with_proportion(
-        frame, successes_col="both_positive", trials_col="samples_tested_both", prefix="share"
-    )
-    areas = suppress(
-        frame.filter(pl.col("area_level") != "all"),
-        "samples_tested_both",
-        threshold=threshold,
-        rate_cols=["share"],
-        complementary_by=[],
-    )
-    total = suppress(
-        frame.filter(pl.col("area_level") == "all"),
-        "samples_tested_both",
-        threshold=threshold,
-        rate_cols=["share"],
-    )
-    return pl.concat([total, areas.drop("samples_tested_both_group_total_suppressed")]).select(
+    share = {
+        "successes_col": "both_positive",
+        "trials_col": "samples_tested_both",
+        "prefix": "share",
+        "threshold": threshold,
+    }
+    areas = suppress_proportion(frame.filter(pl.col("area_level") != "all"), complementary_by=[], **share)
+    total = suppress_proportion(frame.filter(pl.col("area_level") == "all"), **share)
+    return pl.concat([total, areas]).select(
         pl.col("community_area").fill_null("Outside Chicago").alias("community_area"),
         pl.col("samples_tested_both_display").alias("samples_with_both_strips_read"),
         _pct(pl.col("share")).alias("both_positive_pct"),
@@ -279,11 +264,15 @@ def coverage_frame(coverage: pl.DataFrame, threshold: int) -> pl.DataFrame:
 
 
 def proportion_text(successes: int, trials: int, threshold: int) -> tuple[str, str]:
-    """KPI value and caption for a positivity: hidden below the threshold, else % with Wilson CI."""
+    """KPI value and caption for a positivity: hidden when the strips read or the positive strips
+    are 1 to ``threshold - 1`` (a shown share and total would give the positives back), else the
+    share with its Wilson CI."""
     if trials == 0:
         return "—", "No strips read in this period"
     if trials < threshold:
         return "—", f"Not shown: fewer than {threshold} strips read"
+    if 0 < successes < threshold:
+        return "—", f"Not shown: fewer than {threshold} positive strips of {trials:,} read"
     lower, upper = wilson_ci(successes, trials)
     return (
         f"{successes / trials:.0%}",
@@ -331,21 +320,25 @@ def chosen_total(per_area: dict[int, int], areas: tuple[int, ...], threshold: in
 
 def selection_strip_totals(
     positivity: pl.DataFrame, strip: str, start: date, end: date, areas: tuple[int, ...], threshold: int
-) -> tuple[SelectionTotal, int]:
-    """Strips read (suppressed selection total) and positives for one strip type in the chosen areas."""
+) -> tuple[SelectionTotal, SelectionTotal]:
+    """Strips read and positive strips for one strip type in the chosen areas (suppressed totals)."""
     rows = positivity.filter(pl.col("area_level") != "all", pl.col("strip_type") == strip)
     read = chosen_total(area_totals(rows, "tests_read", start, end), areas, threshold)
-    positives = area_totals(rows, "positives", start, end)
-    return read, sum(int(positives.get(a, 0)) for a in areas)
+    positives = chosen_total(area_totals(rows, "positives", start, end), areas, threshold)
+    return read, positives
 
 
-def selection_proportion_text(read: SelectionTotal, positives: int, threshold: int) -> tuple[str, str]:
-    """Positivity KPI for an area selection: hidden with its strips-read total."""
+def selection_proportion_text(
+    read: SelectionTotal, positives: SelectionTotal, threshold: int
+) -> tuple[str, str]:
+    """Positivity KPI for an area selection: hidden with its strips-read or positive-strips total."""
     if read.value == 0:
         return "—", "No strips read in this period"
     if not read.shown:
         return "—", f"Not shown: fewer than {threshold} strips read, or it would reveal an area"
-    return proportion_text(positives, read.value, threshold)
+    if not positives.shown:
+        return "—", f"Not shown: fewer than {threshold} positive strips, or it would reveal an area"
+    return proportion_text(positives.value, read.value, threshold)
 
 
 def _no_field_data(raw_dir: str) -> None:
@@ -528,7 +521,7 @@ st.markdown("##### Test-strip positivity by community area", anchors=False)
 st.caption(
     " · ".join(subtitle)
     + f" · positivity = positive ÷ strips read (invalid strips left out), Wilson 95% CI; areas with "
-    f"1–{threshold - 1} strips read show “<{threshold}” and no positivity"
+    f"1–{threshold - 1} strips read or positive show “<{threshold}” and no positivity"
 )
 strip_table = positivity_table(positivity, start, end, threshold)
 chosen_names = [area_names[a] for a in chosen]

@@ -409,7 +409,9 @@ else:
         st.info("No test-strip data has been published yet.")
         st.stop()
     features, table = built
-    secondary = bool(table.get_column("tests_read_display").eq(SECONDARY_MARK).any())
+    secondary = bool(
+        table.select(pl.any_horizontal(pl.col("tests_read_display", "positives_display").eq(SECONDARY_MARK)).any()).item()
+    )
     bins = map_layers.positivity_legend(threshold, secondary)
     map_title = f"{STRIPS[strip]}-strip positivity by community area"
     legend_title = "Positive ÷ strips read"
@@ -427,6 +429,7 @@ else:
             pl.col("community_area_number").alias("area_number"), "community_area",
             pl.lit(strip).alias("strip_type"),
             pl.col("tests_read_display").fill_null("0").alias("tests_read"),
+            pl.col("positives_display").fill_null("0").alias("positives"),
             (pl.col("positivity") * 100).round(1).alias("positivity_pct"),
             (pl.col("positivity_lower") * 100).round(1).alias("positivity_95ci_lower_pct"),
             (pl.col("positivity_upper") * 100).round(1).alias("positivity_95ci_upper_pct"),

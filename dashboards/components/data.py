@@ -252,24 +252,38 @@ def load_publication(version: DbVersion) -> Publication:
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def load_filter_options(version: DbVersion) -> FilterOptions:
-    """What the shared filters can offer: data months, area numbers, demographic categories."""
-    months = _read(version, "SELECT DISTINCT month FROM marts.me_monthly_by_area ORDER BY month")
-    areas = _read(
-        version, "SELECT community_area_number FROM marts.community_areas ORDER BY community_area_number"
+    """What the shared filters can offer: data months, area numbers, demographic categories.
+
+    One query on one connection (months, areas, and every demographic column unpivoted from a
+    single scan of ``marts.overdose_deaths_monthly``), since this runs on every page's first
+    render after a publication.
+    """
+    # The column names come from the fixed DEMOGRAPHICS table, never from the user.
+    columns = ", ".join(column for _param, column, _label in DEMOGRAPHICS.values())
+    options = _read(
+        version,
+        f"""
+        SELECT 'month' AS kind, CAST(month AS VARCHAR) AS value
+        FROM (SELECT DISTINCT month FROM marts.me_monthly_by_area)
+        UNION ALL
+        SELECT 'area', CAST(community_area_number AS VARCHAR) FROM marts.community_areas
+        UNION ALL
+        SELECT DISTINCT kind, value
+        FROM (UNPIVOT (SELECT DISTINCT {columns} FROM marts.overdose_deaths_monthly)
+              ON {columns} INTO NAME kind VALUE value)
+        """,
     )
-    demographic_values: dict[str, tuple[str, ...]] = {}
-    for key, (_param, column, _label) in DEMOGRAPHICS.items():
-        # ``column`` comes from the fixed DEMOGRAPHICS table, never from the user.
-        values = _read(
-            version,
-            f"SELECT DISTINCT {column} AS value FROM marts.overdose_deaths_monthly "
-            "WHERE value IS NOT NULL ORDER BY value",
-        )
-        demographic_values[key] = tuple(values.get_column("value").to_list())
+
+    def values(kind: str) -> pl.Series:
+        return options.filter(pl.col("kind") == kind).get_column("value")
+
     return FilterOptions(
-        months=tuple(months.get_column("month").to_list()),
-        area_numbers=tuple(areas.get_column("community_area_number").to_list()),
-        demographic_values=demographic_values,
+        months=tuple(values("month").str.to_date("%Y-%m-%d").sort().to_list()),
+        area_numbers=tuple(values("area").cast(pl.Int64).sort().to_list()),
+        demographic_values={
+            key: tuple(values(column).sort().to_list())
+            for key, (_param, column, _label) in DEMOGRAPHICS.items()
+        },
     )
 
 

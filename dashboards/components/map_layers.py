@@ -33,8 +33,7 @@ from shapely.geometry import box as shapely_box
 from shapely.geometry.polygon import orient
 from shapely.ops import unary_union
 
-from pipelines.defs.epidemiology.suppression import suppress
-from pipelines.defs.field_data.metrics import with_proportion
+from pipelines.defs.field_data.metrics import suppress_proportion
 
 #: Viridis, 5 classes, light (few deaths) to dark (many): colour-blind safe and still ordered
 #: when printed in greyscale.
@@ -464,9 +463,10 @@ def area_positivity(
 
     ``positivity`` is ``marts.test_strip_positivity`` (``substance_as_sold = 'all'`` rows). Areas
     are suppressed as one complementary group (as on the Test strips page, whose all-areas total
-    is their sum): tests read 1..threshold-1 show "<10" and no positivity.
-    Columns: community_area_number, tests_read (null if hidden), tests_read_display, positives,
-    positivity, positivity_lower, positivity_upper, tests_read_suppressed.
+    is their sum): strips read or positive 1..threshold-1 show "<10" and no positivity
+    (``suppress_proportion``). Columns: community_area_number, tests_read and positives (null if
+    hidden), their ``_display`` and ``_suppressed`` columns, positivity, positivity_lower,
+    positivity_upper (null if hidden), positivity_suppressed.
     """
     frame = (
         positivity.filter(
@@ -478,17 +478,14 @@ def area_positivity(
         .agg(pl.col("tests_read").sum().cast(pl.Int64), pl.col("positives").sum().cast(pl.Int64))
         .sort("community_area_number")
     )
-    frame = with_proportion(frame, successes_col="positives", trials_col="tests_read", prefix="positivity")
-    frame = suppress(
-        frame.with_columns(pl.lit(strip).alias("strip_type")),
-        "tests_read",
+    return suppress_proportion(
+        frame,
+        successes_col="positives",
+        trials_col="tests_read",
+        prefix="positivity",
         threshold=threshold,
-        rate_cols=["positivity"],
-        complementary_by=["strip_type"],
+        complementary_by=[],
     )
-    return frame.with_columns(
-        pl.when(pl.col("tests_read_suppressed")).then(None).otherwise(pl.col("positives")).alias("positives")
-    ).drop("strip_type", "tests_read_group_total_suppressed", strict=False)
 
 
 #: Positivity classes: fixed edges, so colours mean the same share in every period.
@@ -506,13 +503,23 @@ def positivity_features(
         row = by_area.get(area["community_area_number"])
         if row is None or (not row["tests_read_suppressed"] and not row["tests_read"]):
             fill, lines = hex_to_rgba(NO_DEATHS_COLOUR, alpha), [f"{strip_label} strips: none read"]
-        elif row["tests_read_suppressed"]:
+        elif row["positivity_suppressed"]:
             fill = hex_to_rgba(SUPPRESSED_COLOUR, alpha)
+            if row["tests_read_suppressed"]:
+                reason = (
+                    f"fewer than {threshold} strips read"
+                    if row["tests_read_display"] != "*"
+                    else "protects a small count"
+                )
+            else:
+                reason = (
+                    f"fewer than {threshold} positive strips"
+                    if row["positives_display"] != "*"
+                    else "protects a small count"
+                )
             lines = [
                 f"{strip_label} strips read: {row['tests_read_display']}",
-                f"Positivity: not shown (fewer than {threshold} strips read)"
-                if row["tests_read_display"] != "*"
-                else "Positivity: not shown (protects a small count)",
+                f"Positivity: not shown ({reason})",
             ]
         else:
             fill = colours[classify(row["positivity"], POSITIVITY_EDGES)]
@@ -538,7 +545,7 @@ def positivity_legend(threshold: int, secondary: bool = False) -> list[LegendBin
     """Legend of :func:`positivity_features` (fixed 20-point classes)."""
     bins = legend_bins(
         POSITIVITY_EDGES, integer=False, threshold=threshold, secondary=secondary,
-        palette=CIVIDIS_5, empty_label="No strips read", unit="strips read", percent=True,
+        palette=CIVIDIS_5, empty_label="No strips read", unit="strips read or positive", percent=True,
     )  # fmt: skip
     return bins
 

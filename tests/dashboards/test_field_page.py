@@ -93,6 +93,28 @@ def test_small_counts_are_shown_as_below_threshold(field_page: AppTest, demo_app
     assert hidden["kits_per_death"].isna().all()
 
 
+def test_small_positive_counts_hide_their_positivity(field_page: AppTest, demo_app_db: Path) -> None:
+    """An area with 10+ strips read but 1–9 positive shows "<10" positive and no positivity."""
+    ((threshold,),) = _query(demo_app_db, "SELECT suppress_below FROM marts.publication")
+    start, end = _default_period(demo_app_db)
+    small = _query(
+        demo_app_db,
+        """SELECT community_area, strip_type FROM marts.test_strip_positivity
+           WHERE area_level = 'community_area' AND substance_as_sold = 'all' AND month BETWEEN ? AND ?
+           GROUP BY ALL HAVING sum(tests_read) >= ? AND sum(positives) BETWEEN 1 AND ? - 1""",
+        [start, end, threshold, threshold],
+    )
+    assert small, "the demo data should have an area with few positive strips"
+    table = next(f.value for f in field_page.dataframe if "positivity_pct" in f.value.columns)
+    for area, strip in small:
+        (row,) = table[(table["community_area"] == area) & (table["strip_type"] == strip.capitalize())].to_dict("records")
+        assert row["positives"] == f"<{threshold}" and row["tests_read"] not in (f"<{threshold}", "*")
+        assert row["positivity_pct"] != row["positivity_pct"]  # NaN: hidden
+    # Nowhere on the table is a positive count of 1 to threshold - 1 printed.
+    printed = [int(v.replace(",", "")) for v in table["positives"] if v.replace(",", "").isdigit()]
+    assert not [v for v in printed if 1 <= v < threshold]
+
+
 def test_no_field_data_shows_how_to_add_files(
     demo_app_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

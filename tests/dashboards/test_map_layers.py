@@ -214,6 +214,32 @@ def test_area_positivity_suppresses_small_tests_and_their_complement() -> None:
     assert map_layers.rgba_to_hex(texts["Area 23"]["fill_color"]) == map_layers.CIVIDIS_5[3]
 
 
+def test_area_positivity_hides_a_small_positive_count_behind_a_large_total() -> None:
+    positivity = pl.DataFrame(
+        {
+            "month": [date(2026, 1, 1)] * 3,
+            "area_level": ["community_area"] * 3,
+            "community_area_number": [23, 24, 25],
+            "strip_type": ["xylazine"] * 3,
+            "tests_read": [60, 45, 30],
+            "positives": [25, 4, 12],
+        }
+    )
+    table = map_layers.area_positivity(positivity, date(2026, 1, 1), date(2026, 1, 1), "xylazine", threshold=10)
+    rows = {r["community_area_number"]: r for r in table.iter_rows(named=True)}
+    assert rows[24]["tests_read_display"] == "45" and rows[24]["positives_display"] == "<10"
+    assert rows[24]["positivity"] is None and rows[24]["positivity_suppressed"]
+    assert rows[25]["positives_display"] == "*" and rows[25]["positivity"] is None
+    assert rows[23]["positivity"] == pytest.approx(25 / 60)
+    features = map_layers.positivity_features(
+        table, _areas([23, 24, 25], [True, True, True]), strip_label="Xylazine", period_text="Jan 2026", threshold=10
+    )
+    texts = {f["properties"]["community_area"]: f["properties"] for f in features}
+    assert texts["Area 24"]["line2"] == "Positivity: not shown (fewer than 10 positive strips)"
+    assert texts["Area 25"]["line2"] == "Positivity: not shown (protects a small count)"
+    assert map_layers.rgba_to_hex(texts["Area 24"]["fill_color"]) == map_layers.SUPPRESSED_COLOUR
+
+
 def _badges() -> pl.DataFrame:
     return pl.DataFrame(
         {

@@ -6,7 +6,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from pipelines.defs.field_data.metrics import wilson_ci, with_proportion
+from pipelines.defs.field_data.metrics import suppress_proportion, wilson_ci, with_proportion
 
 
 @pytest.mark.parametrize(
@@ -74,3 +74,42 @@ def test_with_proportion_adds_share_and_interval() -> None:
 def test_with_proportion_names_a_missing_column() -> None:
     with pytest.raises(ValueError, match="'trials'"):
         with_proportion(pl.DataFrame({"x": [1]}), successes_col="x", trials_col="trials", prefix="p")
+
+
+def test_suppress_proportion_hides_small_positives_and_their_complement() -> None:
+    # Four areas of one strip type whose total (84 read, 50 positive) is published elsewhere.
+    frame = pl.DataFrame(
+        {
+            "area": [1, 2, 3, 4],
+            "strip": ["fentanyl"] * 4,
+            "read": [40, 20, 5, 19],
+            "positive": [30, 3, 0, 17],
+        }
+    )
+    out = suppress_proportion(
+        frame, successes_col="positive", trials_col="read", prefix="share", threshold=10,
+        complementary_by=["strip"],
+    ).sort("area")
+    rows = {r["area"]: r for r in out.iter_rows(named=True)}
+    # Area 1: both counts large -> 30/40 with Wilson bounds, nothing hidden.
+    assert rows[1]["share"] == pytest.approx(0.75) and rows[1]["positive_display"] == "30"
+    assert rows[1]["share_lower"] == pytest.approx(float(wilson_ci(30, 40)[0]))
+    assert not rows[1]["share_suppressed"]
+    # Area 2: 20 read is shown, but 3 positive is a small count -> "<10", no share, no interval.
+    assert rows[2]["read_display"] == "20" and rows[2]["positive_display"] == "<10"
+    assert rows[2]["share"] is None and rows[2]["share_lower"] is None and rows[2]["share_upper"] is None
+    assert rows[2]["positive"] is None and rows[2]["share_suppressed"]
+    # Area 3: 5 read -> "<10"; its 0 positives take the same mark rather than showing "0".
+    assert rows[3]["read_display"] == "<10" and rows[3]["positive_display"] == "<10"
+    # Area 4's 17 positives are the smallest other cell: hidden ("*") so 50 − 30 − 17 cannot give
+    # area 2 back; and its 19 read are the complement of area 3's hidden 5 read.
+    assert rows[4]["positive_display"] == "*" and rows[4]["read_display"] == "*"
+    assert rows[4]["share"] is None
+    assert [c for c in out.columns if c.endswith("_group_total_suppressed")] == []
+
+
+def test_suppress_proportion_keeps_a_zero_and_a_full_share() -> None:
+    frame = pl.DataFrame({"read": [25, 12], "positive": [0, 12]})
+    out = suppress_proportion(frame, successes_col="positive", trials_col="read", prefix="p", threshold=10)
+    assert out.get_column("p").to_list() == [0.0, 1.0]
+    assert out.get_column("positive_display").to_list() == ["0", "12"]

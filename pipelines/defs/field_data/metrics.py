@@ -17,10 +17,14 @@ intervals for the single proportion: comparison of seven methods", *Stat Med* 17
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import numpy.typing as npt
 import polars as pl
 from scipy.stats import norm
+
+from pipelines.defs.epidemiology.suppression import suppress
 
 
 def wilson_ci(
@@ -82,4 +86,48 @@ def with_proportion(
         pl.when(trials > 0).then(pl.col(successes_col) / trials).alias(prefix),
         pl.Series(f"{prefix}_lower", lower, dtype=pl.Float64, nan_to_null=True),
         pl.Series(f"{prefix}_upper", upper, dtype=pl.Float64, nan_to_null=True),
+    )
+
+
+def suppress_proportion(
+    frame: pl.DataFrame,
+    *,
+    successes_col: str,
+    trials_col: str,
+    prefix: str,
+    threshold: int,
+    complementary_by: Sequence[str] | None = None,
+) -> pl.DataFrame:
+    """A proportion with its Wilson interval, made safe to publish — the one rule for every view.
+
+    Both counts are small cells: trials (strips read) and successes (positive strips) from 1 to
+    ``threshold - 1`` are hidden, with complementary suppression per ``complementary_by`` group for
+    each (see :func:`~pipelines.defs.epidemiology.suppression.suppress`). Wherever either is
+    hidden the proportion and its interval are nulled too, because a shown proportion and
+    denominator give the numerator back. A zero is a fact and stays shown.
+
+    Adds ``{prefix}``, ``{prefix}_lower``, ``{prefix}_upper`` (null where hidden),
+    ``{trials}_display`` / ``{successes}_display`` (``"<10"``, ``"*"`` or the count; the successes
+    of a row whose trials are hidden take the trials' mark), ``{trials}_suppressed``,
+    ``{successes}_suppressed`` and ``{prefix}_suppressed`` (either count hidden). Hidden counts
+    are nulled.
+    """
+    frame = with_proportion(frame, successes_col=successes_col, trials_col=trials_col, prefix=prefix)
+    frame = suppress(
+        frame, trials_col, threshold=threshold, rate_cols=[prefix], complementary_by=complementary_by
+    )
+    frame = suppress(
+        frame, successes_col, threshold=threshold, rate_cols=[prefix], complementary_by=complementary_by
+    )
+    trials_hidden = pl.col(f"{trials_col}_suppressed")
+    hidden = trials_hidden | pl.col(f"{successes_col}_suppressed")
+    return frame.with_columns(
+        pl.when(trials_hidden)
+        .then(pl.col(f"{trials_col}_display"))
+        .otherwise(pl.col(f"{successes_col}_display"))
+        .alias(f"{successes_col}_display"),
+        pl.when(hidden).then(None).otherwise(pl.col(successes_col)).alias(successes_col),
+        hidden.alias(f"{prefix}_suppressed"),
+    ).drop(
+        [f"{c}_group_total_suppressed" for c in (trials_col, successes_col)], strict=False
     )

@@ -22,7 +22,7 @@ import polars as pl
 
 from pipelines.defs.epidemiology.rates import period_years, with_rates
 from pipelines.defs.epidemiology.suppression import display_count, suppress
-from pipelines.defs.field_data.metrics import with_proportion
+from pipelines.defs.field_data.metrics import suppress_proportion
 from pipelines.formatting import format_period, format_refreshed, format_short_month
 from pipelines.warehouse import open_published, query_sql_file
 
@@ -343,12 +343,15 @@ def drug_frame(con: duckdb.DuckDBPyConnection, start: date, end: date, threshold
 
 
 def strips_frame(con: duckdb.DuckDBPyConnection, threshold: int) -> pl.DataFrame:
-    """Monthly fentanyl and xylazine strip positivity with Wilson 95% CIs; hidden under the threshold."""
+    """Monthly fentanyl and xylazine strip positivity with Wilson 95% CIs; hidden where the strips
+    read or the positive strips are under the threshold (``suppress_proportion``)."""
     frame = _rows(con, "strip_positivity")
-    frame = with_proportion(frame, successes_col="positives", trials_col="tests_read", prefix="positivity")
-    return suppress(frame, "tests_read", threshold=threshold, rate_cols=["positivity"]).select(
-        "month", "strip_type", "tests_read", "tests_read_display", "positivity", "positivity_lower",
-        "positivity_upper",
+    frame = suppress_proportion(
+        frame, successes_col="positives", trials_col="tests_read", prefix="positivity", threshold=threshold
+    )
+    return frame.select(
+        "month", "strip_type", "tests_read", "tests_read_display", "positives_display", "positivity",
+        "positivity_lower", "positivity_upper",
     )
 
 
@@ -407,12 +410,16 @@ def _field_kpis(strips: pl.DataFrame | None, outreach: pl.DataFrame | None, mont
     label = format_short_month(month)
     if strips is not None:
         fentanyl = strips.filter(pl.col("strip_type") == "fentanyl", pl.col("month") == month)
-        if fentanyl.is_empty() or fentanyl.get_column("tests_read")[0] in (None, 0):
-            shown = "—" if fentanyl.is_empty() else fentanyl.get_column("tests_read_display")[0]
-            detail = f"Not shown: fewer than {threshold} strips read" if shown == f"<{threshold}" else "No strips read"
+        row = None if fentanyl.is_empty() else fentanyl.row(0, named=True)
+        if row is None or row["tests_read_display"] == "0" or row["positivity"] is None:
+            if row is None or row["tests_read_display"] == "0":
+                detail = "No strips read"
+            elif row["tests_read"] is None:
+                detail = f"Not shown: fewer than {threshold} strips read"
+            else:
+                detail = f"Not shown: fewer than {threshold} positive strips of {row['tests_read_display']} read"
             kpis.append(Kpi("fentanyl_positivity", f"Fentanyl test strips positive, {label}", "—", detail))
         else:
-            row = fentanyl.row(0, named=True)
             kpis.append(Kpi(
                 "fentanyl_positivity",
                 f"Fentanyl test strips positive, {label}",

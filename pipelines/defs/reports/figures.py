@@ -309,7 +309,7 @@ def strips_chart(strips: pl.DataFrame, meta: Meta, size: tuple[float, float]) ->
     ax.grid(axis="y", color="#dddddd")
     ax.legend(loc="upper left", bbox_to_anchor=(-0.08, -0.15), ncol=3, frameon=False,
               handles=[*ax.get_legend_handles_labels()[0], Patch(color="#999999", alpha=0.3, label="95% CI (Wilson)")])
-    fig.text(0.01, 0.012, f"Months with fewer than {meta.threshold} strips read are left out. "
+    fig.text(0.01, 0.012, f"Months with fewer than {meta.threshold} strips read or positive are left out. "
              "Invalid strips are not counted.", ha="left", va="bottom", fontsize=11.5, color="#444444")
     return _png(fig)
 

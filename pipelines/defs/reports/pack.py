@@ -30,7 +30,7 @@ from pptx.dml.color import RGBColor  # noqa: E402
 from pptx.enum.text import MSO_ANCHOR, PP_ALIGN  # noqa: E402
 from pptx.util import Inches, Pt  # noqa: E402
 
-from pipelines.defs.epidemiology.suppression import SECONDARY_FOOTNOTE  # noqa: E402
+from pipelines.defs.epidemiology.suppression import SECONDARY_FOOTNOTE, SECONDARY_MARK  # noqa: E402
 from pipelines.defs.reports import figures  # noqa: E402
 from pipelines.defs.reports.content import (  # noqa: E402
     OUTREACH_MEASURES,
@@ -205,7 +205,9 @@ def _strips_slide(content: PackContent) -> Slide:
         if rows.is_empty():
             bullets.append(f"{name}: no strips read in {format_short_month(content.month)}.")
         elif rows.get_column("positivity")[0] is None:
-            bullets.append(f"{name}: {rows.get_column('tests_read_display')[0]} strips read "
+            read, positive = rows.get_column("tests_read_display")[0], rows.get_column("positives_display")[0]
+            few = "" if read.startswith("<") or read == SECONDARY_MARK else f", {positive} positive"
+            bullets.append(f"{name}: {read} strips read{few} "
                            f"in {format_short_month(content.month)} — too few to show.")
         else:
             r = rows.row(0, named=True)
