@@ -22,7 +22,7 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 import polars as pl
-from scipy.stats import norm
+from scipy.special import ndtri  # norm.ppf without importing scipy.stats (slow to import)
 
 from pipelines.defs.epidemiology.suppression import suppress
 
@@ -49,7 +49,7 @@ def wilson_ci(
             raise ValueError("successes and trials must be non-negative")
         if np.any(x > n):
             raise ValueError("successes cannot exceed trials")
-    z = norm.ppf(1.0 - (1.0 - level) / 2.0)
+    z = ndtri(1.0 - (1.0 - level) / 2.0)
     z2 = z * z
     with np.errstate(invalid="ignore", divide="ignore"):
         center = (x + z2 / 2.0) / (n + z2)
