@@ -255,9 +255,16 @@ def coverage_frame(coverage: pl.DataFrame, threshold: int) -> pl.DataFrame:
         rate_cols=["kits_per_death"],
     )
     top = suppress(region, "overdose_deaths", threshold=threshold, rate_cols=["kits_per_death"])
+    # Kits are a small count too (1–9 → "<10", with the ratio); the region row is their total.
+    in_region = suppress(
+        in_region, "naloxone_kits_distributed", threshold=threshold, rate_cols=["kits_per_death"],
+        complementary_by=[],
+    ).drop("naloxone_kits_distributed_group_total_suppressed")
+    others = suppress(others, "naloxone_kits_distributed", threshold=threshold, rate_cols=["kits_per_death"])
+    top = suppress(top, "naloxone_kits_distributed", threshold=threshold, rate_cols=["kits_per_death"])
     return pl.concat([top, in_region, others]).select(
         pl.col("community_area").alias("area"),
-        pl.col("naloxone_kits_distributed").alias("kits_distributed"),
+        pl.col("naloxone_kits_distributed_display").alias("kits_distributed"),
         pl.col("overdose_deaths_display").alias("overdose_deaths"),
         pl.col("kits_per_death").round(1).alias("kits_per_death"),
     )
@@ -674,7 +681,7 @@ with coverage_col:
                 x=alt.X("kits_per_death:Q", title="Kits per overdose death"),
                 tooltip=[
                     alt.Tooltip("area:N", title="Area"),
-                    alt.Tooltip("kits_distributed:Q", title="Kits", format=","),
+                    alt.Tooltip("kits_distributed:N", title="Kits"),
                     alt.Tooltip("overdose_deaths:N", title="Overdose deaths"),
                     alt.Tooltip("kits_per_death:Q", title="Kits per death", format=".1f"),
                 ],
@@ -689,7 +696,7 @@ with coverage_col:
         st.altair_chart(coverage_chart, width="stretch")
         st.caption(
             f"Over {coverage_period}, the months both sources cover (not the period selected above). "
-            f"Areas with 1–{threshold - 1} deaths show “<{threshold}” and no ratio."
+            f"Areas with 1–{threshold - 1} deaths or kits show “<{threshold}” and no ratio."
         )
         with st.expander("Naloxone coverage table"):
             st.dataframe(
@@ -698,7 +705,7 @@ with coverage_col:
                 width="stretch",
                 column_config={
                     "area": "Area",
-                    "kits_distributed": st.column_config.NumberColumn("Kits", format="localized"),
+                    "kits_distributed": "Kits",
                     "overdose_deaths": "Overdose deaths",
                     "kits_per_death": st.column_config.NumberColumn(
                         "Kits per death", format="%.1f"
