@@ -20,8 +20,12 @@ $(UV):
 	$(PYTHON) -m venv $(CURDIR)/.tools
 	$(CURDIR)/.tools/bin/pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
 
-.venv/.synced: $(UV) pyproject.toml uv.lock
-	$(UV) sync --frozen --python $(PYTHON)
+# Bytecode is compiled at install time: where PYTHONDONTWRITEBYTECODE is set (this CI, many
+# containers) Python would otherwise compile every imported module again in every process
+# (measured in bench/RESULTS.md: a large share of Dagster's start-up and of every test process).
+.venv/.synced: $(UV) pyproject.toml uv.lock Makefile
+	$(UV) sync --frozen --python $(PYTHON) --compile-bytecode
+	$(PY) -m compileall -q pipelines dashboards >/dev/null
 	@touch $@
 
 setup: .venv/.synced ## Create the environment from the lock file (idempotent)
