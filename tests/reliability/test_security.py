@@ -37,7 +37,7 @@ ALLOWED_IN_SQL = {
     ("pipelines/defs/field_data/marts.py", "table"): "mart name fixed in FIELD_DATA_MARTS",
     ("pipelines/defs/field_data/ingest.py", "spec.table"): "staging table of a SourceSpec constant",
     ("dashboards/components/data.py", "_MANIFEST"): "module constant",
-    ("dashboards/components/data.py", "column"): "column from the fixed DEMOGRAPHICS table",
+    ("dashboards/components/data.py", "columns"): "column names from the fixed DEMOGRAPHICS table",
     ("dashboards/app_pages/field_data.py", "', '.join(OUTREACH_KPI_COLUMNS)"): "fixed column list",
     ("dashboards/components/overview_metrics.py", "', '.join(FIELD_KPIS)"): "fixed column list",
 }

@@ -142,16 +142,29 @@ def _content_masks(value: pl.Expr) -> dict[str, pl.Expr]:
     }
 
 
-def _scan(cells: pl.DataFrame, indices: Sequence[int]) -> dict[str, object]:
+def _scan(cells: pl.DataFrame, categories: dict[int, Sequence[str]]) -> dict[str, object]:
     """In one pass over a table: per column, whether it has any value and the first row of each
-    kind of personal content (keys ``"<index>|any"`` and ``"<index>|<category>"``)."""
+    kind of personal content asked for (keys ``"<index>|any"`` and ``"<index>|<category>"``)."""
     exprs = []
-    for index in indices:
+    for index, wanted in categories.items():
         value = _cleaned(pl.col("cells").list.get(index, null_on_oob=True))
         exprs.append(value.is_not_null().any().alias(f"{index}|any"))
-        for category, mask in _content_masks(value).items():
-            exprs.append(pl.col("row_number").filter(mask.fill_null(False)).first().alias(f"{index}|{category}"))
+        masks = _content_masks(value)
+        for category in wanted:
+            exprs.append(
+                pl.col("row_number").filter(masks[category].fill_null(False)).first().alias(f"{index}|{category}")
+            )
     return cells.select(exprs).row(0, named=True) if exprs else {}
+
+
+def _categories_to_scan(header: str, header_map: dict[str, str]) -> tuple[str, ...]:
+    """The content checks :func:`guard_table` can act on for a column: those of every column for a
+    mapped one, none for one refused or dropped by its header alone, all for any other column."""
+    if header_map.get(header_key(header)) is not None:
+        return _ANY_COLUMN
+    if pii_category(header) is not None:
+        return ()
+    return _ANY_COLUMN + _UNMAPPED_ONLY
 
 
 def _content_problem(scan: dict[str, object], index: int, mapped: bool) -> tuple[str, int] | None:
@@ -188,7 +201,9 @@ def guard_table(
     ignored: list[str] = []
     dropped: list[str] = []
     keep = [i for i, h in enumerate(table.headers) if not (header_key(h) and header_key(h) in drop_keys)]
-    scan = _scan(cells, keep)
+    # Only the checks a column's outcome can depend on are run: the address and free-text
+    # patterns are the costly ones, and matter only for columns no field accounts for.
+    scan = _scan(cells, {i: _categories_to_scan(table.headers[i], header_map) for i in keep})
     for index, header in enumerate(table.headers):
         key = header_key(header)
         label = _label(header, index)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import itertools
 import re
 import warnings
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -23,9 +24,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
 
+import numpy as np
 import polars as pl
+import pyarrow as pa
 
 from pipelines.defs.field_data.schema import header_key
+from pipelines.defs.field_data.xlsx_rows import sheet_values
 
 #: The header row is looked for in this many first rows of a sheet or CSV file.
 HEADER_SCAN_ROWS = 10
@@ -222,6 +226,18 @@ def _limited(rows: Iterable[list[str]], n: int) -> Iterator[list[str]]:
         yield row
 
 
+def cells_series(rows: Sequence[Sequence[str | None]]) -> pl.Series:
+    """Ragged rows of text cells as one ``List[String]`` Series (an empty list for an empty row).
+
+    Built from one flat Arrow array and the row offsets: handing Polars the nested Python lists
+    converts them row by row, which took seconds for a hundred thousand rows.
+    """
+    offsets = np.zeros(len(rows) + 1, dtype=np.int64)
+    np.cumsum([len(row) for row in rows], out=offsets[1:])
+    values = pa.array(list(itertools.chain.from_iterable(rows)), type=pa.large_string())
+    return pl.Series("cells", pa.LargeListArray.from_arrays(pa.array(offsets), values)).cast(pl.List(pl.String))
+
+
 def _table(
     sheet: str | None,
     header_row: int,
@@ -233,7 +249,7 @@ def _table(
     frame = pl.DataFrame(
         {
             "row_number": pl.int_range(first_row_number, first_row_number + len(data), eager=True),
-            "cells": data,
+            "cells": cells_series(data),
         },
         schema={"row_number": pl.Int64, "cells": pl.List(pl.String)},
     )
@@ -327,9 +343,9 @@ def _read_xlsx(raw: bytes, header_keys: Mapping[str, str], max_rows: int) -> Rea
 
 
 def _read_sheet(sheet, header_keys: Mapping[str, str], max_rows: int) -> Table | None:
-    # Some writers record wrong sheet dimensions; without this the read-only reader trusts them.
-    sheet.reset_dimensions()
-    values = sheet.iter_rows(values_only=True)
+    # Rows as openpyxl's read-only reader gives them once the sheet's recorded dimensions are
+    # dropped (some writers record wrong ones), through a faster parser: see xlsx_rows.py.
+    values = sheet_values(sheet)
     rows: list[list[str | None]] = []
     for row in values:
         rows.append([cell_text(v) for v in row])
@@ -344,7 +360,8 @@ def _read_sheet(sheet, header_keys: Mapping[str, str], max_rows: int) -> Table |
     # the pipeline, so reading stops well past the row limit.
     row_budget = max_rows * 5 + HEADER_SCAN_ROWS
     for row in values:
-        cells = [cell_text(v) for v in row]
+        # Most cells are text already (cell_text would return them unchanged): skip the call.
+        cells = [v if type(v) is str else cell_text(v) for v in row]
         rows.append(cells)
         if any(c is not None and c.strip() for c in cells):
             non_blank += 1
