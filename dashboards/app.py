@@ -6,14 +6,19 @@ only routes to them, so every page shares the same frame.
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import streamlit as st
+from streamlit.logger import get_logger
 
 from dashboards.components import access, data
 from pipelines.settings import load_settings
 
 PAGES_DIR = Path(__file__).resolve().parent / "app_pages"
+#: One INFO line per page run in the server log ("page map ran in 212 ms"): what the server
+#: itself spends on a page, which bench/dashboard_speed.py sets against what the browser sees.
+log = get_logger("dashboards.app")
 
 # A dashboard for the task force, not a development tool: no "Deploy"/"Clear cache" in the menu.
 st.set_option("client.toolbarMode", "viewer")
@@ -75,8 +80,11 @@ with st.sidebar:
 # Mode badge and member sign-in; pages ask ``access.is_member()`` for member-only detail.
 access.render_sidebar()
 
+started = time.perf_counter()
 try:
     page.run()
 except data.PublicationChanged:
     # The pipeline swapped in a new publication mid-page: draw the page again, wholly from it.
     st.rerun()
+finally:
+    log.info("page %s ran in %.0f ms", page.url_path or "overview", (time.perf_counter() - started) * 1000)
