@@ -103,6 +103,18 @@ def _webhook_url(value: str | None, name: str = "ODW_ALERT_WEBHOOK_URL") -> str 
     return url
 
 
+def _memory_size(name: str, value: str) -> str:
+    """A DuckDB memory size such as ``1GB``, ``768MB`` or ``1.5GiB`` (at least 100 MB)."""
+    text = value.strip().replace(" ", "")
+    match = re.fullmatch(r"(\d+(?:\.\d+)?)(KB|MB|GB|KiB|MiB|GiB)", text, flags=re.IGNORECASE)
+    if not match:
+        raise ValueError(f"{name} must be a size such as 1GB or 768MB, got {value!r}")
+    factor = {"kb": 1e3, "mb": 1e6, "gb": 1e9, "kib": 2**10, "mib": 2**20, "gib": 2**30}[match.group(2).lower()]
+    if float(match.group(1)) * factor < 100e6:
+        raise ValueError(f"{name} must be at least 100MB, got {value!r}")
+    return text
+
+
 def _column_map(value: str) -> tuple[tuple[str, str], ...]:
     """``"Site code=hotspot_id, Kits=naloxone_kits_distributed"`` as ``(header, field)`` pairs."""
     pairs = []
@@ -205,6 +217,9 @@ class Settings:
     #: Dagster's home (run history, check results): the Data quality page reads the latest asset-check
     #: results from it, read-only. ``make`` sets ``DAGSTER_HOME``; the default matches the Makefile.
     dagster_home: Path = PROJECT_ROOT / ".dagster_home"
+    #: DuckDB's memory limit in every pipeline step (e.g. ``700MB``): larger work spills to a temporary
+    #: folder beside the warehouse instead of growing the process (issue #8: rebuild peak ≤ 1.5 GB).
+    warehouse_memory_limit: str = "700MB"
 
     @property
     def me_raw_dir(self) -> Path:
@@ -303,4 +318,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         failure_email_to=_list(env("ODW_FAILURE_EMAIL_TO", "")),
         dagster_url=(env("ODW_DAGSTER_URL") or "").strip().rstrip("/") or None,
         dagster_home=_path(env("DAGSTER_HOME", ".dagster_home")),
+        warehouse_memory_limit=_memory_size(
+            "ODW_WAREHOUSE_MEMORY_LIMIT", env("ODW_WAREHOUSE_MEMORY_LIMIT", "700MB")
+        ),
     )

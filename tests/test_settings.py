@@ -57,3 +57,20 @@ def test_bad_values_fail_with_a_clear_message(env, message):
 def test_parse_area_list():
     assert parse_area_list("23-31") == tuple(range(23, 32))
     assert parse_area_list("31,23,24-25") == (23, 24, 25, 31)
+
+
+def test_warehouse_memory_limit_is_validated_and_applied_to_every_step_connection(tmp_path):
+    from dagster_duckdb import DuckDBResource
+
+    from pipelines.defs.resources import warehouse
+    from pipelines.warehouse import fetch_row
+
+    assert load_settings({}).warehouse_memory_limit == "700MB"
+    settings = load_settings({"ODW_WAREHOUSE": str(tmp_path / "w.duckdb"), "ODW_WAREHOUSE_MEMORY_LIMIT": "300 MB"})
+    assert settings.warehouse_memory_limit == "300MB"
+    with warehouse(DuckDBResource(database=str(settings.warehouse)), settings) as con:
+        # DuckDB reports the limit in MiB: 300 MB = 286.1 MiB.
+        assert fetch_row(con, "SELECT current_setting('memory_limit')") == ("286.1 MiB",)
+    for bad in ("lots", "2GBs", "-1GB", "50MB"):
+        with pytest.raises(ValueError, match="ODW_WAREHOUSE_MEMORY_LIMIT"):
+            load_settings({"ODW_WAREHOUSE_MEMORY_LIMIT": bad})

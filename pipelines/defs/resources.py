@@ -53,6 +53,7 @@ def warehouse(resource: DuckDBResource, settings: Settings) -> Iterator[duckdb.D
         with resource.get_connection() as con:
             # DuckDBResource closes only on success; a failed step must not keep the file open.
             try:
+                con.execute("SET memory_limit = ?", [settings.warehouse_memory_limit])
                 run_sql_file(con, "raw/schema.sql")
                 yield con
             finally:

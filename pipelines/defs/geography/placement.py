@@ -48,6 +48,30 @@ def point_in_area(
     return joined["community_area_number"].fillna(-1).astype("int32").to_numpy()
 
 
+def known_city_expr() -> pl.Expr:
+    """True where ``incident_city`` names a place (present and not one of :data:`UNKNOWN_CITY`)."""
+    return pl.col("incident_city").is_not_null() & ~pl.col("incident_city").is_in(UNKNOWN_CITY)
+
+
+def municipality_name_expr(city: pl.Expr) -> pl.Expr:
+    """A municipality's display name from the archive's upper-case city text (``OAK  PARK`` → ``Oak Park``)."""
+    return city.str.strip_chars().str.replace_all(r"\s+", " ").str.to_titlecase()
+
+
+def zip_cities(counts: pl.DataFrame) -> pl.DataFrame:
+    """The city each ZIP code names: the one most often recorded with it in the archive.
+
+    ``counts`` has one row per (``incident_zip``, ``incident_city``) with the number of cases
+    ``len``, counted over cases with a known city (:func:`known_city_expr`) and a ZIP. Ties are
+    broken alphabetically, so the answer is deterministic. Returns ``incident_zip``, ``zip_city``.
+    """
+    return (
+        counts.sort(["incident_zip", "len", "incident_city"], descending=[False, True, False])
+        .unique("incident_zip", keep="first", maintain_order=True)
+        .select("incident_zip", pl.col("incident_city").alias("zip_city"))
+    )
+
+
 def place_cases(cases: pl.DataFrame, areas: pl.DataFrame) -> pl.DataFrame:
     """Add ``community_area_number``, ``community_area``, ``placement`` and ``municipality``.
 
@@ -87,24 +111,21 @@ def place_cases(cases: pl.DataFrame, areas: pl.DataFrame) -> pl.DataFrame:
         .join(names, on="community_area_number", how="left")
         .drop("_row", "_from_coordinates")
     )
-    known_city = pl.col("incident_city").is_not_null() & ~pl.col("incident_city").is_in(UNKNOWN_CITY)
-    # Where the city is missing or UNKNOWN, the ZIP code names it: the city most often recorded
-    # with that ZIP elsewhere in the archive (ties broken alphabetically, so it is deterministic).
-    zip_city = (
+    known_city = known_city_expr()
+    # Where the city is missing or UNKNOWN, the ZIP code names it (see zip_cities).
+    counts = (
         cases.filter(known_city & pl.col("incident_zip").is_not_null())
         .group_by("incident_zip", "incident_city")
         .len()
-        .sort(["incident_zip", "len", "incident_city"], descending=[False, True, False])
-        .unique("incident_zip", keep="first", maintain_order=True)
-        .select("incident_zip", pl.col("incident_city").alias("_zip_city"))
     )
+    zip_city = zip_cities(counts).rename({"zip_city": "_zip_city"})
     cases = cases.join(zip_city, on="incident_zip", how="left")
     city = pl.when(known_city).then(pl.col("incident_city")).otherwise(pl.col("_zip_city"))
     suburban = city.is_not_null() & (city != "CHICAGO")
     return cases.with_columns(
         pl.when(pl.col("community_area_number").is_not_null())
         .then(pl.lit("Chicago"))
-        .otherwise(city.str.strip_chars().str.replace_all(r"\s+", " ").str.to_titlecase())
+        .otherwise(municipality_name_expr(city))
         .alias("municipality"),
         # Without coordinates, a named suburb still places the case outside Chicago.
         pl.when((pl.col("placement") == "unplaced") & suburban)

@@ -4,17 +4,16 @@
 from datetime import UTC, datetime, timedelta
 
 import dagster as dg
-import polars as pl
 from dagster_duckdb import DuckDBResource
 
 from pipelines.defs.geography.assets import community_areas
 from pipelines.defs.medical_examiner.client import SocrataClient, SocrataError
 from pipelines.defs.medical_examiner.ingest import SOURCE, ingest_demo, ingest_live
-from pipelines.defs.medical_examiner.staging import MIN_DEATH_DATE, stage_cases
+from pipelines.defs.medical_examiner.staging import MIN_DEATH_DATE, stage_cases_in_warehouse
 from pipelines.defs.resources import SettingsResource, warehouse
 from pipelines.defs.retries import retry_pull
 from pipelines.settings import Settings
-from pipelines.warehouse import fetch_row, query_sql_file
+from pipelines.warehouse import fetch_row
 
 
 def socrata_client(settings: Settings) -> SocrataClient:
@@ -84,45 +83,24 @@ def me_cases(
     with warehouse(duckdb, cfg) as con:
         # A death date more than a day in the future is an error in the record.
         latest = datetime.now(UTC).replace(tzinfo=None) + timedelta(days=1)
-        typed = query_sql_file(
+        report = stage_cases_in_warehouse(
             con,
-            "staging/me_cases_typed.sql",
-            {"min_death_date": MIN_DEATH_DATE, "max_death_date": latest},
-        ).pl()
-        areas = con.sql(
-            "SELECT community_area_number, community_area, geometry_wkt FROM staging.community_areas"
-        ).pl()
-        cases, rejects = stage_cases(typed, areas)
-        now = datetime.now(UTC).replace(tzinfo=None)
-        quarantine = rejects.select(
-            pl.lit(SOURCE).alias("source"),
-            pl.lit("staging").alias("stage"),
-            pl.col("source_file").alias("file"),
-            pl.col("source_row").alias("row_number"),
-            pl.col("casenumber").alias("record_key"),
-            pl.col("reject_reason").alias("reason"),
-            pl.lit(now).alias("quarantined_at"),
+            min_death_date=MIN_DEATH_DATE,
+            max_death_date=latest,
+            now=datetime.now(UTC).replace(tzinfo=None),
+            source=SOURCE,
         )
-        con.execute("BEGIN TRANSACTION")
-        con.register("cases_frame", cases.to_arrow())
-        con.register("rejects_frame", quarantine.to_arrow())
-        con.execute("CREATE OR REPLACE TABLE staging.me_cases AS SELECT * FROM cases_frame")
-        con.execute(
-            "DELETE FROM staging.quarantine WHERE source = $source AND stage = 'staging'",
-            {"source": SOURCE},
-        )
-        con.execute("INSERT INTO staging.quarantine SELECT * FROM rejects_frame")
-        con.execute("COMMIT")
-        con.unregister("cases_frame")
-        con.unregister("rejects_frame")
-    placement = dict(cases["placement"].value_counts().iter_rows())
+    context.log.info(
+        "%d distinct cause combinations classified, %d points placed by coordinates",
+        report.distinct_causes, report.points_looked_up,
+    )
     return dg.MaterializeResult(
         metadata={
-            "rows_in": typed.height,
-            "cases": cases.height,
-            "quarantined": rejects.height,
-            "overdose_deaths": int(cases["is_overdose"].sum()),
-            "placement": dg.MetadataValue.json(placement),
-            "death_dates": f"{cases['death_date'].min()} – {cases['death_date'].max()}",
+            "rows_in": report.rows_in,
+            "cases": report.cases,
+            "quarantined": report.quarantined,
+            "overdose_deaths": report.overdose_deaths,
+            "placement": dg.MetadataValue.json(report.placement),
+            "death_dates": f"{report.first_death} – {report.last_death}",
         }
     )

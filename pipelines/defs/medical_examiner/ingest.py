@@ -89,8 +89,8 @@ def merge_files(
                 "now": now,
             },
         )
-        rows_in = fetch_row(con, "SELECT count(*) FROM me_incoming")[0]
-        loaded = fetch_row(con, "SELECT count(*) FROM me_ranked WHERE version_rank = 1")[0]
+        rows_in, keyed = fetch_row(con, "SELECT count(*), count(nullif(casenumber, '')) FROM me_keys")
+        loaded = keyed - fetch_row(con, "SELECT count(*) FROM me_superseded")[0]
         report = MergeReport(pull_id, mode, rows_in, loaded, rows_in - loaded)
         con.execute(
             "INSERT INTO staging.ingest_log VALUES ($source, $file, $checksum, $mode, $rows_in, "
@@ -111,6 +111,10 @@ def merge_files(
     except Exception:
         con.execute("ROLLBACK")
         raise
+    finally:
+        # The keys of a large pull take a few hundred MB; free them before the next step.
+        con.execute("DROP TABLE IF EXISTS me_keys")
+        con.execute("DROP TABLE IF EXISTS me_superseded")
     return report
 
 
