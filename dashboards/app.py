@@ -74,8 +74,9 @@ with st.sidebar:
         "West Side Heroin/Opioid Task Force, Chicago."
     )
     st.caption(
-        f"Counts of 1–{threshold - 1} deaths are shown as \u201c<{threshold}\u201d to protect "
-        "privacy. Sources, definitions and freshness: *About the data*."
+        f"Counts of 1–{threshold - 1} (deaths, positive test strips, kits, people) are shown as "
+        f"\u201c<{threshold}\u201d to protect privacy. Sources, definitions and freshness: "
+        "*About the data*."
     )
 # Mode badge and member sign-in; pages ask ``access.is_member()`` for member-only detail.
 access.render_sidebar()

@@ -162,7 +162,7 @@ _section(
 )
 st.dataframe(
     freshness,
-    hide_index=True,
+    hide_index=True, placeholder="—",
     width="stretch",
     column_config={
         "source": "Source",
@@ -203,7 +203,7 @@ if not recon.get_column("adds_up").all():
     )
 st.dataframe(
     recon,
-    hide_index=True,
+    hide_index=True, placeholder="—",
     width="stretch",
     column_config={
         "source": "Source",
@@ -295,7 +295,7 @@ metrics_table = dq.select(
 with st.expander("All Medical Examiner quality metrics"):
     st.dataframe(
         metrics_table,
-        hide_index=True,
+        hide_index=True, placeholder="—",
         width="stretch",
         column_config={
             "metric": "Metric",
@@ -371,7 +371,7 @@ else:
     charts.chart_downloads(rule_chart, by_rule, file_stem="quarantined_rows_by_rule", key="dq_rule_chart")
     st.dataframe(
         listing,
-        hide_index=True,
+        hide_index=True, placeholder="—",
         width="stretch",
         column_config={
             "source": "Source",
@@ -409,7 +409,7 @@ log = _local(tables["ingest_log"], "ingested_at").select(
 )
 st.dataframe(
     log,
-    hide_index=True,
+    hide_index=True, placeholder="—",
     width="stretch",
     column_config={
         "source": "Source",
@@ -445,7 +445,7 @@ _section(
 )
 st.dataframe(
     files,
-    hide_index=True,
+    hide_index=True, placeholder="—",
     width="stretch",
     column_config={
         "source": "Source",
@@ -540,7 +540,7 @@ with checks_slot:
     with st.expander(f"All {catalogue.height} checks", expanded=not failed.is_empty()):
         st.dataframe(
             shown,
-            hide_index=True,
+            hide_index=True, placeholder="—",
             width="stretch",
             column_config={
                 "outcome": "Outcome",

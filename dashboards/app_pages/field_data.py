@@ -537,7 +537,7 @@ if chosen:
 pct = "%.1f%%"
 st.dataframe(
     strip_table,
-    hide_index=True,
+    hide_index=True, placeholder="—",
     width="stretch",
     column_config={
         "community_area": "Community area",
@@ -569,7 +569,7 @@ if chosen:
     co_table = co_table.head(1).vstack(co_table.slice(1).filter(pl.col("community_area").is_in(chosen_names)))
 st.dataframe(
     co_table,
-    hide_index=True,
+    hide_index=True, placeholder="—",
     width="stretch",
     column_config={
         "community_area": "Area",
@@ -701,7 +701,7 @@ with coverage_col:
         with st.expander("Naloxone coverage table"):
             st.dataframe(
                 coverage,
-                hide_index=True,
+                hide_index=True, placeholder="—",
                 width="stretch",
                 column_config={
                     "area": "Area",

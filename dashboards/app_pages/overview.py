@@ -248,7 +248,7 @@ st.dataframe(
         .alias("Last loaded (Chicago time)"),
         pl.when(pl.col("stale")).then(pl.lit("Check")).otherwise(pl.lit("OK")).alias("Status"),
     ),
-    hide_index=True,
+    hide_index=True, placeholder="—",
     width="stretch",
 )
 
@@ -278,6 +278,6 @@ if access.is_member():
                 pl.col("emerging").alias("Emerging hot spot"),
                 pl.col("hot_cells").alias("Hot-spot hexagons"),
             ),
-            hide_index=True,
+            hide_index=True, placeholder="—",
             width="stretch",
         )
