@@ -160,9 +160,8 @@ _section(
         f"Published {published}",
     ],
 )
-st.dataframe(
+data.show_table(
     freshness,
-    hide_index=True, placeholder="—",
     width="stretch",
     column_config={
         "source": "Source",
@@ -201,9 +200,8 @@ if not recon.get_column("adds_up").all():
         "loading; the blocking `*_rows_add_up` checks stop such data from reaching the marts.",
         icon=":material/error:",
     )
-st.dataframe(
+data.show_table(
     recon,
-    hide_index=True, placeholder="—",
     width="stretch",
     column_config={
         "source": "Source",
@@ -293,9 +291,8 @@ metrics_table = dq.select(
     .alias("share_pct"),
 )
 with st.expander("All Medical Examiner quality metrics"):
-    st.dataframe(
+    data.show_table(
         metrics_table,
-        hide_index=True, placeholder="—",
         width="stretch",
         column_config={
             "metric": "Metric",
@@ -369,9 +366,8 @@ else:
     st.altair_chart(rule_chart, width="stretch")
     st.caption("A row that breaks two rules counts under both.")
     charts.chart_downloads(rule_chart, by_rule, file_stem="quarantined_rows_by_rule", key="dq_rule_chart")
-    st.dataframe(
+    data.show_table(
         listing,
-        hide_index=True, placeholder="—",
         width="stretch",
         column_config={
             "source": "Source",
@@ -407,9 +403,8 @@ log = _local(tables["ingest_log"], "ingested_at").select(
     pl.col("watermark").alias("data_through"),
     "ingested_at",
 )
-st.dataframe(
+data.show_table(
     log,
-    hide_index=True, placeholder="—",
     width="stretch",
     column_config={
         "source": "Source",
@@ -443,9 +438,8 @@ _section(
     "Field-data files held now",
     [f"Source: {pipeline_source}", "Period: files present at the last run", f"Published {published}"],
 )
-st.dataframe(
+data.show_table(
     files,
-    hide_index=True, placeholder="—",
     width="stretch",
     column_config={
         "source": "Source",
@@ -538,9 +532,8 @@ with checks_slot:
         "evaluated_at",
     )
     with st.expander(f"All {catalogue.height} checks", expanded=not failed.is_empty()):
-        st.dataframe(
+        data.show_table(
             shown,
-            hide_index=True, placeholder="—",
             width="stretch",
             column_config={
                 "outcome": "Outcome",

@@ -535,9 +535,8 @@ chosen_names = [area_names[a] for a in chosen]
 if chosen:
     strip_table = strip_table.filter(pl.col("community_area").is_in(chosen_names))
 pct = "%.1f%%"
-st.dataframe(
+data.show_table(
     strip_table,
-    hide_index=True, placeholder="—",
     width="stretch",
     column_config={
         "community_area": "Community area",
@@ -567,9 +566,8 @@ co_table = codetection_table(marts["codetection"], start, end, threshold)
 if chosen:
     # The all-areas row stays as context; per-area rows as suppressed in the all-areas view.
     co_table = co_table.head(1).vstack(co_table.slice(1).filter(pl.col("community_area").is_in(chosen_names)))
-st.dataframe(
+data.show_table(
     co_table,
-    hide_index=True, placeholder="—",
     width="stretch",
     column_config={
         "community_area": "Area",
@@ -699,9 +697,8 @@ with coverage_col:
             f"Areas with 1–{threshold - 1} deaths or kits show “<{threshold}” and no ratio."
         )
         with st.expander("Naloxone coverage table"):
-            st.dataframe(
+            data.show_table(
                 coverage,
-                hide_index=True, placeholder="—",
                 width="stretch",
                 column_config={
                     "area": "Area",

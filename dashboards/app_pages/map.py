@@ -609,4 +609,4 @@ with st.container(horizontal=True, gap="small"):
         )
 
 with st.expander("Community-area table (the numbers on the map)"):
-    st.dataframe(csv_frames["areas"], hide_index=True, placeholder="—", width="stretch")
+    data.show_table(csv_frames["areas"], width="stretch")

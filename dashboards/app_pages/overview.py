@@ -238,7 +238,7 @@ now = datetime.now(UTC).replace(tzinfo=None)
 table = om.freshness_table(sources, now, rules)
 for row in table.filter(pl.col("stale")).iter_rows(named=True):
     st.warning(f"**{row['label']}** may be stale: {row['warning']}.", icon=":material/schedule:")
-st.dataframe(
+data.show_table(
     table.select(
         pl.col("label").alias("Source"),
         pl.col("data_from").alias("Data from"),
@@ -248,7 +248,6 @@ st.dataframe(
         .alias("Last loaded (Chicago time)"),
         pl.when(pl.col("stale")).then(pl.lit("Check")).otherwise(pl.lit("OK")).alias("Status"),
     ),
-    hide_index=True, placeholder="—",
     width="stretch",
 )
 
@@ -270,7 +269,7 @@ if access.is_member():
     if hot.is_empty():
         st.caption(f"No hot spots in {scope} in the latest window.")
     else:
-        st.dataframe(
+        data.show_table(
             hot.select(
                 pl.col("community_area").alias("Community area"),
                 pl.col("gi_class").alias("Gi* class"),
@@ -278,6 +277,5 @@ if access.is_member():
                 pl.col("emerging").alias("Emerging hot spot"),
                 pl.col("hot_cells").alias("Hot-spot hexagons"),
             ),
-            hide_index=True, placeholder="—",
             width="stretch",
         )

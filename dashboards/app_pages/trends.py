@@ -301,7 +301,7 @@ with open_tab["Over time"]:
             footnotes(display),
         )
         with st.expander("The numbers behind the chart"):
-            st.dataframe(display, hide_index=True, placeholder="—", width="stretch")
+            data.show_table(display, width="stretch")
 
 # ---- Year over year -----------------------------------------------------------------------------
 with open_tab["Year over year"]:
@@ -367,7 +367,7 @@ with open_tab["Year over year"]:
             hidden_caption(td.hidden_points(annual_table.with_columns(pl.col("year").cast(pl.String).alias("period")), threshold), "years"),
         )
         with st.expander("Annual table"):
-            st.dataframe(annual_table.sort("year", descending=True), hide_index=True, placeholder="—", width="stretch")
+            data.show_table(annual_table.sort("year", descending=True), width="stretch")
 
         st.markdown(f"##### {period_text} against the same months a year earlier", anchors=False)
         if has_year_before:
@@ -375,9 +375,8 @@ with open_tab["Year over year"]:
             st.caption(
                 " · ".join(subtitle(f"{period_text} vs {data.format_period(before_start, before_end)}"))
             )
-            st.dataframe(
+            data.show_table(
                 table,
-                hide_index=True, placeholder="—",
                 width="stretch",
                 column_config={
                     "area": "Area",

@@ -5,15 +5,11 @@
 -- The files are read twice rather than held in memory: first only the keys (casenumber,
 -- :updated_at, file, row), to find the rows to quarantine, then every column, streamed straight
 -- into raw.me_records. row_number() OVER () numbers the rows in file order (insertion order is
--- preserved), so both reads give every row the same source_row.
-CREATE OR REPLACE TEMP TABLE me_keys AS
-SELECT
-    trim(casenumber) AS casenumber,
-    ":updated_at" AS updated_at,
-    source_file,
-    row_number() OVER () AS source_row
+-- preserved), so both reads — through the one macro below — give every row the same source_row.
+CREATE OR REPLACE TEMP MACRO me_pull_rows(files) AS TABLE
+SELECT *, row_number() OVER () AS source_row
 FROM read_json(
-    $files,
+    files,
     format = 'array',
     filename = 'source_file',
     columns = {
@@ -30,6 +26,10 @@ FROM read_json(
         ':id': 'VARCHAR', ':updated_at': 'VARCHAR'
     }
 );
+
+CREATE OR REPLACE TEMP TABLE me_keys AS
+SELECT trim(casenumber) AS casenumber, ":updated_at" AS updated_at, source_file, source_row
+FROM me_pull_rows($files);
 
 -- Within one pull a casenumber may appear twice (a record re-issued between pages):
 -- the latest :updated_at wins, then the later row. Only repeated casenumbers are ranked.
@@ -68,27 +68,7 @@ SELECT
     incident_city, incident_zip, residence_city, residence_zip, latitude, longitude, location,
     chi_ward, chi_commarea, commissioner_district, objectid,
     ":id", ":updated_at", incoming.source_file, incoming.source_row, $pull_id
-FROM (
-    SELECT *, row_number() OVER () AS source_row
-    FROM read_json(
-        $files,
-        format = 'array',
-        filename = 'source_file',
-        columns = {
-            'casenumber': 'VARCHAR', 'death_date': 'VARCHAR', 'incident_date': 'VARCHAR',
-            'age': 'VARCHAR', 'gender': 'VARCHAR', 'race': 'VARCHAR', 'latino': 'VARCHAR',
-            'manner': 'VARCHAR', 'primarycause': 'VARCHAR', 'primarycause_linea': 'VARCHAR',
-            'primarycause_lineb': 'VARCHAR', 'primarycause_linec': 'VARCHAR',
-            'secondarycause': 'VARCHAR', 'opioids': 'VARCHAR', 'gunrelated': 'VARCHAR',
-            'cold_related': 'VARCHAR', 'heat_related': 'VARCHAR', 'covid_related': 'VARCHAR',
-            'incident_street': 'VARCHAR', 'incident_city': 'VARCHAR', 'incident_zip': 'VARCHAR',
-            'residence_city': 'VARCHAR', 'residence_zip': 'VARCHAR', 'latitude': 'VARCHAR',
-            'longitude': 'VARCHAR', 'location': 'VARCHAR', 'chi_ward': 'VARCHAR',
-            'chi_commarea': 'VARCHAR', 'commissioner_district': 'VARCHAR', 'objectid': 'VARCHAR',
-            ':id': 'VARCHAR', ':updated_at': 'VARCHAR'
-        }
-    )
-) AS incoming
+FROM me_pull_rows($files) AS incoming
 -- The superseded versions; matching the casenumber too means a row numbered differently by the
 -- second read could never slip in unnoticed (the primary key would refuse the duplicate).
 ANTI JOIN me_superseded AS superseded

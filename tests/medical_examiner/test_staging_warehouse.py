@@ -10,9 +10,7 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import polars as pl
-import pytest
 
-from pipelines.defs.geography.boundaries import community_area_table, load_bundled_boundaries, load_population
 from pipelines.defs.geography.placement import point_in_area
 from pipelines.defs.medical_examiner.ingest import merge_files
 from pipelines.defs.medical_examiner.staging import (
@@ -23,27 +21,12 @@ from pipelines.defs.medical_examiner.staging import (
     stage_cases_in_warehouse,
 )
 from pipelines.demo.medical_examiner import write_me_demo
-from pipelines.warehouse import query_sql_file, run_sql_file
+from pipelines.warehouse import query_sql_file
 
 FIXTURE = Path(__file__).parent.parent / "fixtures" / "me_ugly.json"
 MAX_DEATH_DATE = datetime(2026, 11, 25)
 NOW = datetime(2026, 11, 24, 12, 0)
 AREA_COLUMNS = ["community_area_number", "community_area", "geometry_wkt"]
-
-
-@pytest.fixture(scope="module")
-def areas() -> pl.DataFrame:
-    return community_area_table(load_bundled_boundaries(), load_population())
-
-
-@pytest.fixture
-def con(areas):
-    con = duckdb.connect()
-    run_sql_file(con, "raw/schema.sql")
-    con.register("areas_frame", areas.to_arrow())
-    con.execute("CREATE TABLE staging.community_areas AS SELECT * FROM areas_frame")
-    yield con
-    con.close()
 
 
 def reference(con, areas) -> tuple[pl.DataFrame, pl.DataFrame]:

@@ -6,31 +6,14 @@ import json
 from datetime import datetime
 from pathlib import Path
 
-import duckdb
 import polars as pl
 import pytest
 
-from pipelines.defs.geography.boundaries import community_area_table, load_bundled_boundaries, load_population
 from pipelines.defs.medical_examiner.ingest import merge_files
 from pipelines.defs.medical_examiner.staging import MIN_DEATH_DATE, stage_cases
-from pipelines.warehouse import query_sql_file, run_sql_file
+from pipelines.warehouse import query_sql_file
 
 FIXTURE = Path(__file__).parent.parent / "fixtures" / "me_ugly.json"
-
-
-@pytest.fixture(scope="module")
-def areas() -> pl.DataFrame:
-    return community_area_table(load_bundled_boundaries(), load_population())
-
-
-@pytest.fixture
-def con(areas):
-    con = duckdb.connect()
-    run_sql_file(con, "raw/schema.sql")
-    con.register("areas_frame", areas.to_arrow())
-    con.execute("CREATE TABLE staging.community_areas AS SELECT * FROM areas_frame")
-    yield con
-    con.close()
 
 
 def typed_rows(con) -> pl.DataFrame:
