@@ -28,11 +28,11 @@ from dashboards.components.filters import DEMOGRAPHICS, FilterOptions
 from pipelines.csv_export import csv_export_bytes, escape_csv_cell  # noqa: F401 - escape_csv_cell re-exported
 from pipelines.defs.epidemiology.rates import period_years, with_rates
 from pipelines.defs.epidemiology.suppression import suppress
+
 # Re-exported: the pages write months, periods and refresh times as ``data.format_*``.
 from pipelines.formatting import CHICAGO_TZ, format_period, format_refreshed  # noqa: F401
 from pipelines.formatting import format_short_month as format_month  # noqa: F401
 from pipelines.warehouse import open_published
-
 
 #: Drug selector: key -> (label, column of ``marts.me_monthly_by_area``).
 DRUGS: dict[str, tuple[str, str]] = {

@@ -10,8 +10,11 @@ pipeline's rule, see ``pipelines/defs/field_data/validation.py``).
 from __future__ import annotations
 
 import json
+import os
 import re
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -373,6 +376,28 @@ def check_counts(status: pl.DataFrame) -> dict[str, int]:
 
 
 _FINISHED_RUN = {"SUCCESS", "FAILURE", "CANCELED"}
+_ENV_LOCK = threading.Lock()
+
+
+@contextmanager
+def _dagster_home_env(dagster_home: Path) -> Iterator[None]:
+    """``DAGSTER_HOME`` set to ``dagster_home`` while an instance is loaded from it.
+
+    The shipped ``dagster.yaml`` (``deploy/dagster.yaml``) puts run storage at
+    ``{env: DAGSTER_HOME}``; the dashboard may be started without that variable (``streamlit run``
+    directly, where the settings fall back to ``.dagster_home``), and Dagster would then refuse
+    the file. Sessions run in threads, hence the lock; the previous value is restored.
+    """
+    with _ENV_LOCK:
+        before = os.environ.get("DAGSTER_HOME")
+        os.environ["DAGSTER_HOME"] = str(dagster_home.resolve())
+        try:
+            yield
+        finally:
+            if before is None:
+                del os.environ["DAGSTER_HOME"]
+            else:
+                os.environ["DAGSTER_HOME"] = before
 
 
 def read_check_results(dagster_home: Path, checks: Sequence[tuple[str, str]]) -> CheckHistory:
@@ -397,7 +422,17 @@ def read_check_results(dagster_home: Path, checks: Sequence[tuple[str, str]]) ->
     import dagster as dg
 
     keys = [dg.AssetCheckKey(dg.AssetKey.from_user_string(asset), name) for asset, name in checks]
-    with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
+    try:
+        with _dagster_home_env(dagster_home):
+            instance = dg.DagsterInstance.from_config(str(dagster_home))
+    except dg.DagsterInvalidConfigError as exc:
+        return CheckHistory(
+            available=False,
+            results={},
+            message=f"The Dagster instance at {dagster_home} could not be read, so no check result can "
+            f"be shown: its dagster.yaml is not valid ({str(exc).splitlines()[0]}).",
+        )
+    with instance:
         records = instance.event_log_storage.get_latest_asset_check_execution_by_key(keys)
         run_ids = sorted({record.run_id for record in records.values()})
         runs = {

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import dagster as dg
 import polars as pl
@@ -14,6 +17,19 @@ from pipelines.defs.marts.quality import check_catalogue
 
 FIELDS = tuple(sorted({c.name for spec in SPECS.values() for c in spec.columns}))
 T0 = datetime(2026, 11, 1, 12, 0)
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@dg.asset(key="quality_probe")
+def _checked_asset() -> int:
+    return 1
+
+
+@dg.asset_check(asset="quality_probe")
+def probe_ok() -> dg.AssetCheckResult:
+    return dg.AssetCheckResult(passed=True)
+
+
 
 # Every example reason of the README's validation table, with the rule and field it belongs to.
 README_REASONS = [
@@ -252,6 +268,32 @@ def test_missing_dagster_home_is_reported_not_created(tmp_path) -> None:
     history = quality.read_check_results(home, [("staging/me_cases", "unique")])
     assert not history.available and "DAGSTER_HOME" in history.message
     assert not home.exists()
+
+
+def test_shipped_dagster_yaml_is_read_without_dagster_home_set(tmp_path, monkeypatch) -> None:
+    """deploy/dagster.yaml stores runs under {env: DAGSTER_HOME}; the dashboard may run without
+    that variable (plain `streamlit run`), and must still read the instance it was pointed at."""
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    shutil.copy(ROOT / "deploy" / "dagster.yaml", home / "dagster.yaml")
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        dg.materialize([_checked_asset, probe_ok], instance=instance)
+    monkeypatch.delenv("DAGSTER_HOME")
+
+    history = quality.read_check_results(home, [("quality_probe", "probe_ok")])
+    assert history.available, history.message
+    assert history.results[("quality_probe", "probe_ok")].outcome == "passed"
+    assert "DAGSTER_HOME" not in os.environ  # put back as it was
+
+
+def test_unreadable_dagster_yaml_is_reported(tmp_path) -> None:
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    (home / "dagster.yaml").write_text("storage:\n  sqlite:\n    base_dir: 17\n    colour: blue\n")
+    history = quality.read_check_results(home, [("quality_probe", "probe_ok")])
+    assert not history.available
+    assert str(home) in history.message and "dagster.yaml is not valid" in history.message
 
 
 def test_check_catalogue_lists_every_spec() -> None:
