@@ -12,7 +12,7 @@ from pathlib import Path
 import streamlit as st
 from streamlit.logger import get_logger
 
-from dashboards.components import access, data
+from dashboards.components import access, data, server_gc
 from pipelines.settings import load_settings
 
 PAGES_DIR = Path(__file__).resolve().parent / "app_pages"
@@ -89,3 +89,6 @@ except data.PublicationChanged:
     st.rerun()
 finally:
     log.info("page %s ran in %.0f ms", page.url_path or "overview", (time.perf_counter() - started) * 1000)
+    # Libraries the page imported are long-lived: keep them out of the collection Streamlit runs
+    # after every script run (see server_gc).
+    server_gc.freeze_after_imports()

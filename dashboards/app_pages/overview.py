@@ -238,7 +238,8 @@ now = datetime.now(UTC).replace(tzinfo=None)
 table = om.freshness_table(sources, now, rules)
 for row in table.filter(pl.col("stale")).iter_rows(named=True):
     st.warning(f"**{row['label']}** may be stale: {row['warning']}.", icon=":material/schedule:")
-data.show_table(
+# Three rows: drawn as Markdown, so the landing page loads no data-grid code (data.show_small_table).
+data.show_small_table(
     table.select(
         pl.col("label").alias("Source"),
         pl.col("data_from").alias("Data from"),
@@ -247,8 +248,7 @@ data.show_table(
         .map_elements(data.format_refreshed, return_dtype=pl.String)
         .alias("Last loaded (Chicago time)"),
         pl.when(pl.col("stale")).then(pl.lit("Check")).otherwise(pl.lit("OK")).alias("Status"),
-    ),
-    width="stretch",
+    )
 )
 
 # ---- Member detail ----------------------------------------------------------------------------

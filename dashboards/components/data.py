@@ -15,6 +15,7 @@ nothing from a newer file is ever cached under an older version.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -291,6 +292,41 @@ def show_table(frame: pl.DataFrame, **options) -> object:
     """``st.dataframe`` as every table of the dashboard draws it: no index column, and a hidden
     (suppressed) or missing value shown as an em dash rather than Streamlit's grey "None"."""
     return st.dataframe(frame, hide_index=True, placeholder="—", **options)
+
+
+#: Characters Markdown (and Streamlit's LaTeX and emoji-shortcode extensions) would interpret.
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>|~$:])")
+
+
+def markdown_table(frame: pl.DataFrame) -> str:
+    """``frame`` as a Markdown table: every cell escaped, a missing value as an em dash, whole
+    numbers with thousands separators, numeric columns right-aligned."""
+    numeric = [dtype.is_numeric() for dtype in frame.dtypes]
+
+    def cell(value: object) -> str:
+        if value is None:
+            return "—"
+        if isinstance(value, int) and not isinstance(value, bool):
+            return f"{value:,}"
+        text = value.isoformat() if isinstance(value, (date, datetime)) else str(value)
+        return _MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(text.split()))
+
+    lines = [
+        "| " + " | ".join(cell(name) for name in frame.columns) + " |",
+        "|" + "|".join("---:" if is_numeric else "---" for is_numeric in numeric) + "|",
+    ]
+    lines += ["| " + " | ".join(cell(value) for value in row) + " |" for row in frame.iter_rows()]
+    return "\n".join(lines)
+
+
+def show_small_table(frame: pl.DataFrame) -> object:
+    """A short reference table (a few rows, nothing to sort or search) drawn as Markdown.
+
+    ``st.dataframe``'s data grid is the largest piece of code the browser loads for a page
+    (~1.2 MB of JavaScript, ~0.6 s on a projector laptop's first visit), so a page that would
+    load it only for a three-row table draws that table this way instead.
+    """
+    return st.markdown(markdown_table(frame))
 
 
 # --------------------------------------------------------------------------------------------

@@ -410,3 +410,22 @@ def test_area_display_frame_blanks_suppressed_rates(area_metrics: pl.DataFrame) 
     assert suppressed["rate_per_100k_per_year"] is None
     assert suppressed["rate_unstable_under_20_deaths"] is None
     assert suppressed["part_of_city"] == "West Side"
+
+
+def test_markdown_table_escapes_cells_and_marks_missing_values() -> None:
+    frame = pl.DataFrame(
+        {
+            "Source": ["ME | demo", "Strips *x*", "a_b [c] $5 <d> 13:05"],
+            "Rows": [12_345, None, 7],
+            "Day": [date(2026, 1, 2), None, None],
+        }
+    )
+    assert data.markdown_table(frame) == "\n".join(
+        [
+            "| Source | Rows | Day |",
+            "|---|---:|---|",
+            "| ME \\| demo | 12,345 | 2026-01-02 |",
+            "| Strips \\*x\\* | — | — |",
+            "| a\\_b \\[c\\] \\$5 \\<d\\> 13\\:05 | 7 | — |",
+        ]
+    )

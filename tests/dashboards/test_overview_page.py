@@ -75,9 +75,15 @@ def test_overview_is_the_default_page_with_every_kpi(overview: AppTest, demo_app
     assert any("Synthetic demo data" in str(b.proto) for b in overview.get("badge")) or any(
         "Synthetic demo data" in m.value for m in overview.markdown
     )
-    # The freshness table lists the Medical Examiner and both field sources.
-    sources = overview.dataframe[0].value["Source"].tolist()
-    assert len(sources) == 1 + _query(demo_app_db, "SELECT count(*) FROM marts.field_data_sources")[0][0]
+    # The freshness table (Markdown: no data grid on the landing page) lists the Medical
+    # Examiner and every field source, one row each.
+    assert not overview.dataframe
+    (table,) = [m.value for m in overview.markdown if m.value.startswith("| Source | Data from |")]
+    rows = table.splitlines()[2:]
+    field_sources = _query(demo_app_db, "SELECT label FROM marts.field_data_sources")
+    assert len(rows) == 1 + len(field_sources)
+    for (label,) in field_sources:
+        assert sum(row.startswith(f"| {label} |") for row in rows) == 1
 
 
 def test_region_kpis_match_the_warehouse(overview: AppTest, demo_app_db: Path, threshold: int) -> None:
