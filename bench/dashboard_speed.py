@@ -34,6 +34,7 @@ import time
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -146,7 +147,7 @@ _PAGE_RUN = re.compile(r"page \S+ ran in (\d+) ms")
 
 
 def page_switch_ms(
-    browser, base: str, titles: list[str], reps: int, server_log: Path
+    browser, base: str, page_paths: list[tuple[str, str]], reps: int, server_log: Path
 ) -> dict[str, list[tuple[float, float]]]:
     """In one session, click each page in the sidebar navigation → its script finished and title
     shown: a page's first render for someone already using the dashboard. Each sample is (browser
@@ -154,7 +155,7 @@ def page_switch_ms(
     app's "page … ran in … ms" log lines."""
     context = browser.new_context(viewport={"width": 1280, "height": 720})
     page = context.new_page()
-    out: dict[str, list[tuple[float, float]]] = {title: [] for title in titles}
+    out: dict[str, list[tuple[float, float]]] = {title: [] for title, _path in page_paths}
     try:
         page.goto(base + "/", wait_until="commit")
         page.wait_for_function(_RENDERED_JS, timeout=60_000, polling=50)
@@ -162,14 +163,17 @@ def page_switch_ms(
         nav = page.get_by_test_id("stSidebarNav")
         # Start on the first page, so each click goes to another page (a click on the current
         # page does not rerun); one round visits every page once, ending on the first.
-        order = [*titles[1:], titles[0]]
+        order = [*page_paths[1:], page_paths[0]]
         for _ in range(reps):
-            for title in order:
+            for title, path in order:
                 link = nav.get_by_role("link", name=re.compile(f"^{re.escape(title)}$"))
                 logged = server_log.stat().st_size
                 t0 = page.evaluate("() => performance.now()")
                 link.click()
                 try:
+                    # The click must have reached this page's link (not a neighbour moved by a
+                    # redraw of the sidebar), then its run must finish.
+                    page.wait_for_url(lambda url, path=path: urlparse(url).path == path, timeout=30_000)
                     page.wait_for_function(_RERUN_DONE_JS, arg=t0, timeout=30_000, polling=5)
                 except Exception as exc:
                     states = page.evaluate("() => window.__odwStates.slice(-3)")
@@ -301,7 +305,7 @@ def main(argv: list[str] | None = None) -> int:
                 # The first visit after start fills the caches: reported separately as "cold".
                 render[title] = [first_render_ms(browser, base + path) for _ in range(args.reps + 1)]
                 interact[title] = interaction_ms(browser, base + path, args.reps)
-            switch = page_switch_ms(browser, base, [title for title, _path in pages()], args.reps, log)
+            switch = page_switch_ms(browser, base, pages(), args.reps, log)
             browser.close()
     finally:
         server.terminate()

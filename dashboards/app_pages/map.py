@@ -608,5 +608,6 @@ with st.container(horizontal=True, gap="small"):
             help="The numbers behind this layer, as shown (small counts suppressed).",
         )
 
-with st.expander("Community-area table (the numbers on the map)"):
-    data.show_table(csv_frames["areas"], width="stretch")
+data.expander_table(
+    "Community-area table (the numbers on the map)", csv_frames["areas"], key="map_area_table", width="stretch"
+)

@@ -300,8 +300,7 @@ with open_tab["Over time"]:
             hidden_caption(hidden),
             footnotes(display),
         )
-        with st.expander("The numbers behind the chart"):
-            data.show_table(display, width="stretch")
+        data.expander_table("The numbers behind the chart", display, key="trends_numbers_table", width="stretch")
 
 # ---- Year over year -----------------------------------------------------------------------------
 with open_tab["Year over year"]:
@@ -366,8 +365,9 @@ with open_tab["Year over year"]:
             else "Counts only: there is no population by age, sex or race/ethnicity.",
             hidden_caption(td.hidden_points(annual_table.with_columns(pl.col("year").cast(pl.String).alias("period")), threshold), "years"),
         )
-        with st.expander("Annual table"):
-            data.show_table(annual_table.sort("year", descending=True), width="stretch")
+        data.expander_table(
+            "Annual table", annual_table.sort("year", descending=True), key="trends_annual_table", width="stretch"
+        )
 
         st.markdown(f"##### {period_text} against the same months a year earlier", anchors=False)
         if has_year_before:

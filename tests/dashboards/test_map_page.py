@@ -78,12 +78,25 @@ def _tooltip_texts(spec: dict) -> list[str]:
 
 @pytest.fixture
 def app(demo_app_db: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:
-    """The Map page on the demo database, public mode."""
+    """The Map page on the demo database, public mode, with the table under the map opened."""
     monkeypatch.setenv("ODW_APP_DB", str(demo_app_db))
     at = AppTest.from_file(str(APP), default_timeout=TIMEOUT).run()
+    at.session_state["map_area_table"] = True
     at.switch_page(str(MAP_PAGE)).run()
     assert not at.exception, at.exception
     return at
+
+
+def test_area_table_is_drawn_once_its_expander_is_opened(demo_app_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Closed, the table is not sent at all (no data-grid code for the browser to load)."""
+    monkeypatch.setenv("ODW_APP_DB", str(demo_app_db))
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT).run()
+    at.switch_page(str(MAP_PAGE)).run()
+    assert "Community-area table (the numbers on the map)" in [e.label for e in at.main.expander]
+    assert not at.dataframe
+    at.session_state["map_area_table"] = True  # what a click on the expander sets
+    at.run()
+    assert len(at.dataframe[0].value) == 77
 
 
 @pytest.fixture

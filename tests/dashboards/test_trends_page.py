@@ -80,9 +80,17 @@ def threshold(db: Path) -> int:
 
 @pytest.fixture
 def page(db: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:
+    """The Trends page with its table expanders opened (closed, they draw nothing)."""
     monkeypatch.setenv("ODW_APP_DB", str(db))
     at = AppTest.from_file(str(APP), default_timeout=TIMEOUT).run()
-    return at.switch_page(PAGE).run()
+    return _open_tables(at).switch_page(PAGE).run()
+
+
+def _open_tables(at: AppTest) -> AppTest:
+    """Open the page's table expanders, as a click on each would (their tables are then drawn)."""
+    at.session_state["trends_numbers_table"] = True
+    at.session_state["trends_annual_table"] = True
+    return at
 
 
 def test_every_tab_renders_with_titles_and_downloads(page: AppTest, region: str) -> None:
@@ -193,7 +201,7 @@ def test_small_counts_show_as_below_threshold_everywhere(
     monkeypatch.setenv("ODW_APP_DB", str(db))
     page = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
     page.query_params.update({"from": f"{month:%Y-%m}", "to": f"{month:%Y-%m}", "areas": str(area)})
-    page.run().switch_page(PAGE).run()
+    _open_tables(page.run()).switch_page(PAGE).run()
     assert not page.exception
     assert page.sidebar.select_slider(key="odw_filter_period").value == (month, month)
     assert _metric(page, f"Deaths, {name}") == f"<{threshold}"
