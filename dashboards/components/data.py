@@ -297,8 +297,9 @@ def show_table(frame: pl.DataFrame, **options) -> object:
 def expander_table(label: str, frame: pl.DataFrame, *, key: str, expanded: bool = False, **options) -> None:
     """:func:`show_table` in an expander, drawn only while the expander is open.
 
-    A closed expander's table would still be sent and drawn, and the data grid is the largest
-    piece of code the browser loads for a page (~1.2 MB of JavaScript, ~0.5 s on a first visit).
+    A closed expander's table would still be sent and drawn, and ``st.dataframe``'s data grid is
+    the largest piece of code the browser loads for a page: ~1.2 MB of JavaScript, ~0.6 s of a
+    new session's first render in ``bench/dashboard_speed.py``.
     Opening the expander reruns the page, which then draws the table; ``key`` keeps it open
     across reruns.
     """
@@ -334,12 +335,8 @@ def markdown_table(frame: pl.DataFrame) -> str:
 
 
 def show_small_table(frame: pl.DataFrame) -> object:
-    """A short reference table (a few rows, nothing to sort or search) drawn as Markdown.
-
-    ``st.dataframe``'s data grid is the largest piece of code the browser loads for a page
-    (~1.2 MB of JavaScript, ~0.6 s on a projector laptop's first visit), so a page that would
-    load it only for a three-row table draws that table this way instead.
-    """
+    """A short reference table (a few rows, nothing to sort or search) drawn as Markdown, for a
+    page that would otherwise load the data grid for it alone (see :func:`expander_table`)."""
     return st.markdown(markdown_table(frame))
 
 

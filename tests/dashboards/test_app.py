@@ -66,7 +66,8 @@ def test_rate_fill_shows_rates(app: AppTest) -> None:
     app.selectbox(key="map_fill").set_value("rate").run()
     assert not app.exception
     assert any("per 100,000" in md.value for md in app.markdown)
-    table = app.dataframe[0].value
+    app.session_state["map_area_table"] = True  # open the table under the map
+    table = app.run().dataframe[0].value
     assert table["rate_per_100k_per_year"].notna().any()
 
 
