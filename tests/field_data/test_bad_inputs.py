@@ -8,7 +8,6 @@ or its rows are loaded or quarantined one by one with a reason; and in every cas
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable
 from pathlib import Path
 

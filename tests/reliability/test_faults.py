@@ -105,7 +105,6 @@ def test_twenty_percent_mixed_faults_load_exactly_the_served_records(
         faults = [f for f in server.applied_faults if f is not None]
         expected = server.records
 
-    kinds = {f[0] if isinstance(f, tuple) else f for f in faults}
     assert len({str(f) for f in faults}) == len(MIXED_FAULTS), f"the seed must exercise every fault: {faults}"
     assert 0.12 <= len(faults) / len(server.applied_faults) <= 0.3
     # Retry-After is honoured exactly where it was sent.

@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from conftest import DEMO_END_MONTH, PipelineRun
 
 
