@@ -309,8 +309,9 @@ def expander_table(label: str, frame: pl.DataFrame, *, key: str, expanded: bool 
             show_table(frame, **options)
 
 
-#: Characters Markdown (and Streamlit's LaTeX and emoji-shortcode extensions) would interpret.
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>|~$:])")
+#: Characters Markdown (and Streamlit's LaTeX, emoji-shortcode and autolink extensions: bare
+#: ``www.x.org``, ``name@host.org``, ``https://``) would interpret.
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>|~$:.@])")
 
 
 def markdown_table(frame: pl.DataFrame) -> str:

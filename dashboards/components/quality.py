@@ -418,19 +418,22 @@ def read_check_results(dagster_home: Path, checks: Sequence[tuple[str, str]]) ->
             "the pipeline has not run on this machine, or the dashboard runs elsewhere. Run "
             "`make pipeline`, or point DAGSTER_HOME at the pipeline's Dagster home.",
         )
-    # Imported here: Dagster is heavy, and only this page needs it.
+    # Imported here: Dagster is heavy, and only this page needs it. PyYAML is Dagster's own
+    # dependency: it parses dagster.yaml, and its errors are the "not YAML at all" case.
     import dagster as dg
+    import yaml
 
     keys = [dg.AssetCheckKey(dg.AssetKey.from_user_string(asset), name) for asset, name in checks]
     try:
         with _dagster_home_env(dagster_home):
             instance = dg.DagsterInstance.from_config(str(dagster_home))
-    except dg.DagsterInvalidConfigError as exc:
+    except (dg.DagsterInvalidConfigError, yaml.YAMLError, OSError) as exc:
+        # No path in the message: the page adds the server's paths for members only.
         return CheckHistory(
             available=False,
             results={},
-            message=f"The Dagster instance at {dagster_home} could not be read, so no check result can "
-            f"be shown: its dagster.yaml is not valid ({str(exc).splitlines()[0]}).",
+            message="The Dagster instance (DAGSTER_HOME) could not be read, so no check result can be "
+            f"shown: its dagster.yaml is not valid ({type(exc).__name__}).",
         )
     with instance:
         records = instance.event_log_storage.get_latest_asset_check_execution_by_key(keys)

@@ -415,9 +415,9 @@ def test_area_display_frame_blanks_suppressed_rates(area_metrics: pl.DataFrame) 
 def test_markdown_table_escapes_cells_and_marks_missing_values() -> None:
     frame = pl.DataFrame(
         {
-            "Source": ["ME | demo", "Strips *x*", "a_b [c] $5 <d> 13:05"],
-            "Rows": [12_345, None, 7],
-            "Day": [date(2026, 1, 2), None, None],
+            "Source": ["ME | demo", "Strips *x*", "a_b [c] $5 <d> 13:05", "www.x.org a@b.org"],
+            "Rows": [12_345, None, 7, 0],
+            "Day": [date(2026, 1, 2), None, None, None],
         }
     )
     assert data.markdown_table(frame) == "\n".join(
@@ -427,5 +427,6 @@ def test_markdown_table_escapes_cells_and_marks_missing_values() -> None:
             "| ME \\| demo | 12,345 | 2026-01-02 |",
             "| Strips \\*x\\* | — | — |",
             "| a\\_b \\[c\\] \\$5 \\<d\\> 13\\:05 | 7 | — |",
+            "| www\\.x\\.org a\\@b\\.org | 0 | — |",
         ]
     )

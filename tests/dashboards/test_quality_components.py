@@ -287,13 +287,21 @@ def test_shipped_dagster_yaml_is_read_without_dagster_home_set(tmp_path, monkeyp
     assert "DAGSTER_HOME" not in os.environ  # put back as it was
 
 
-def test_unreadable_dagster_yaml_is_reported(tmp_path) -> None:
+@pytest.mark.parametrize(
+    "text",
+    [
+        "storage:\n  sqlite:\n    base_dir: 17\n    colour: blue\n",  # not Dagster's schema
+        "storage: [unclosed\n",  # not YAML
+    ],
+)
+def test_unreadable_dagster_yaml_is_reported(tmp_path, text: str) -> None:
     home = tmp_path / "dagster_home"
     home.mkdir()
-    (home / "dagster.yaml").write_text("storage:\n  sqlite:\n    base_dir: 17\n    colour: blue\n")
+    (home / "dagster.yaml").write_text(text)
     history = quality.read_check_results(home, [("quality_probe", "probe_ok")])
     assert not history.available
-    assert str(home) in history.message and "dagster.yaml is not valid" in history.message
+    assert "dagster.yaml is not valid" in history.message
+    assert str(tmp_path) not in history.message  # the public page shows it; paths are for members
 
 
 def test_check_catalogue_lists_every_spec() -> None:
