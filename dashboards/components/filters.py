@@ -350,9 +350,10 @@ def render_sidebar(
                 options=list(options.area_numbers),
                 format_func=lambda n: f"{n} {area_names.get(n, '')}".strip(),
                 key=_widget("areas"),
-                placeholder=f"All of {region_label}",
                 help=f"Empty = the whole {region_label}. Clicking an area on the map selects it.",
             )
+            if not chosen:
+                st.caption(f"None chosen: all of {region_label}.")
             values["areas"] = tuple(sorted(chosen))
         if "drug" in shown:
             _seed("drug", filters.drug, lambda v: v in options.drugs)

@@ -120,8 +120,12 @@ def test_area_and_drug_filters_change_the_numbers(overview: AppTest, demo_app_db
         [start, last],
     )
     region_value = _metric(overview, "Deaths, last 12 months")
+    region = _query(demo_app_db, "SELECT region_label FROM marts.publication")[0][0]
+    empty_note = f"None chosen: all of {region}."
+    assert empty_note in [c.value for c in overview.sidebar.caption]  # what an empty area filter means
     overview.sidebar.multiselect(key="odw_filter_areas").set_value([area]).run()
     assert not overview.exception
+    assert empty_note not in [c.value for c in overview.sidebar.caption]
     deaths = _deaths(demo_app_db, start, last, areas=[area])
     assert _metric(overview, "Deaths, last 12 months") == display_count(deaths, threshold) != region_value
     assert _metric(overview, f"Rate, {name}") == f"{deaths / population * 100_000:,.1f}"
