@@ -238,7 +238,7 @@ now = datetime.now(UTC).replace(tzinfo=None)
 table = om.freshness_table(sources, now, rules)
 for row in table.filter(pl.col("stale")).iter_rows(named=True):
     st.warning(f"**{row['label']}** may be stale: {row['warning']}.", icon=":material/schedule:")
-# Three rows: drawn as Markdown, so the landing page loads no data-grid code (data.show_small_table).
+# One row per source: drawn as Markdown, so the landing page loads no data-grid code (data.show_small_table).
 data.show_small_table(
     table.select(
         pl.col("label").alias("Source"),
