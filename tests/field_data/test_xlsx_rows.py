@@ -12,6 +12,7 @@ import pytest
 from openpyxl.cell.rich_text import CellRichText, TextBlock
 from openpyxl.cell.text import InlineFont
 
+from pipelines.defs.field_data.writing import workbook_bytes
 from pipelines.defs.field_data.xlsx_rows import sheet_values
 
 
@@ -19,12 +20,17 @@ def _open(raw: bytes):
     return openpyxl.load_workbook(io.BytesIO(raw), read_only=True, data_only=True, keep_links=False)
 
 
+def _openpyxl_values(sheet):
+    """openpyxl's own reading of a sheet with its recorded dimensions dropped: what sheet_values
+    must match."""
+    sheet.reset_dimensions()
+    return sheet.iter_rows(values_only=True)
+
+
 def _openpyxl_rows(raw: bytes, title: str) -> list[list]:
     workbook = _open(raw)
     try:
-        sheet = workbook[title]
-        sheet.reset_dimensions()
-        return [list(row) for row in sheet.iter_rows(values_only=True)]
+        return [list(row) for row in _openpyxl_values(workbook[title])]
     finally:
         workbook.close()
 
@@ -35,12 +41,6 @@ def _fast_rows(raw: bytes, title: str) -> list[list]:
         return [list(row) for row in sheet_values(workbook[title])]
     finally:
         workbook.close()
-
-
-def _saved(workbook: openpyxl.Workbook) -> bytes:
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
 
 
 def _replace_sheet_xml(raw: bytes, xml: str, part: str = "xl/worksheets/sheet1.xml") -> bytes:
@@ -68,7 +68,7 @@ def _typed_workbook() -> bytes:
     sheet.merge_cells("D9:E9")
     second = workbook.create_sheet("Second")
     second.append(["only", 1])
-    return _saved(workbook)
+    return workbook_bytes(workbook)
 
 
 def test_known_values_of_a_typed_workbook() -> None:
@@ -120,7 +120,7 @@ def _odd_workbook(sheet_xml: str = _ODD_SHEET) -> bytes:
     workbook = openpyxl.Workbook()
     workbook.active.title = "Odd"
     workbook.active["A1"] = "placeholder"
-    raw = _replace_sheet_xml(_saved(workbook), sheet_xml)
+    raw = _replace_sheet_xml(workbook_bytes(workbook), sheet_xml)
     source = zipfile.ZipFile(io.BytesIO(raw))
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as target:
@@ -188,11 +188,7 @@ def test_fails_where_openpyxl_fails_after_the_same_rows(bad_row: str) -> None:
             workbook.close()
         return rows, None
 
-    def reference(sheet):
-        sheet.reset_dimensions()
-        return sheet.iter_rows(values_only=True)
-
-    expected = outcome(reference)
+    expected = outcome(_openpyxl_values)
     assert expected[1] is not None, "the case must make openpyxl fail"
     assert outcome(sheet_values) == expected
     assert expected[0][0] == ["v1"]

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
+
 import duckdb
 import polars as pl
 import pytest
 
 from pipelines.defs.geography.boundaries import community_area_table, load_bundled_boundaries, load_population
-from pipelines.warehouse import run_sql_file
+from pipelines.defs.medical_examiner.staging import MIN_DEATH_DATE
+from pipelines.warehouse import query_sql_file, run_sql_file
+
+#: Latest plausible death date in the staging tests (the fixture's dates are all before it).
+MAX_DEATH_DATE = datetime(2026, 11, 25)
 
 
 @pytest.fixture(scope="module")
@@ -25,3 +32,14 @@ def con(areas):
     con.execute("CREATE TABLE staging.community_areas AS SELECT * FROM areas_frame")
     yield con
     con.close()
+
+
+@pytest.fixture
+def typed_rows() -> Callable[..., pl.DataFrame]:
+    """Reads a warehouse's raw records typed as staging types them (sql/staging/me_cases_typed.sql)."""
+
+    def read(con, max_death_date: datetime = MAX_DEATH_DATE) -> pl.DataFrame:
+        params = {"min_death_date": MIN_DEATH_DATE, "max_death_date": max_death_date}
+        return query_sql_file(con, "staging/me_cases_typed.sql", params).pl()
+
+    return read

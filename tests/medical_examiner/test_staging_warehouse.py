@@ -21,19 +21,15 @@ from pipelines.defs.medical_examiner.staging import (
     stage_cases_in_warehouse,
 )
 from pipelines.demo.medical_examiner import write_me_demo
-from pipelines.warehouse import query_sql_file
+from tests.medical_examiner.conftest import MAX_DEATH_DATE
 
 FIXTURE = Path(__file__).parent.parent / "fixtures" / "me_ugly.json"
-MAX_DEATH_DATE = datetime(2026, 11, 25)
 NOW = datetime(2026, 11, 24, 12, 0)
 AREA_COLUMNS = ["community_area_number", "community_area", "geometry_wkt"]
 
 
-def reference(con, areas) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """``stage_cases`` (the whole typed frame in Polars) on what the warehouse holds now."""
-    typed = query_sql_file(
-        con, "staging/me_cases_typed.sql", {"min_death_date": MIN_DEATH_DATE, "max_death_date": MAX_DEATH_DATE}
-    ).pl()
+def reference(typed: pl.DataFrame, areas) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """``stage_cases`` (the whole typed frame in Polars) on the typed rows of the warehouse."""
     return stage_cases(typed, areas.select(AREA_COLUMNS))
 
 
@@ -52,9 +48,9 @@ def staged_quarantine(con) -> pl.DataFrame:
     ).pl()
 
 
-def test_ugly_records_stage_exactly_as_the_polars_reference(con, areas):
+def test_ugly_records_stage_exactly_as_the_polars_reference(con, areas, typed_rows):
     merge_files(con, [FIXTURE], pull_id="fixture", mode="full", checksum=None, watermark=None)
-    expected, rejects = reference(con, areas)
+    expected, rejects = reference(typed_rows(con), areas)
 
     report = stage_in_warehouse(con)
 
@@ -68,7 +64,7 @@ def test_ugly_records_stage_exactly_as_the_polars_reference(con, areas):
     assert report.placement == {"archive": 3, "coordinates": 1, "outside_chicago": 1, "unplaced": 1}
 
 
-def test_generated_archive_stages_exactly_as_the_polars_reference(con, areas, tmp_path):
+def test_generated_archive_stages_exactly_as_the_polars_reference(con, areas, tmp_path, typed_rows):
     # 3,000 synthetic records (every cause template, suburbs named only by ZIP, cases placed by
     # coordinates) and the ugly fixture; staged twice, the second time in batches of ~500 cases:
     # the same table in the same order, and the quarantine replaced, not added to.
@@ -78,7 +74,7 @@ def test_generated_archive_stages_exactly_as_the_polars_reference(con, areas, tm
     # Four generated casenumbers reappear in the fixture (the later file's version wins), and the
     # fixture has a duplicate and a row without casenumber of its own.
     assert (merged.rows_in, merged.rows_loaded, merged.rows_quarantined) == (3009, 3003, 6)
-    expected, rejects = reference(con, areas)
+    expected, rejects = reference(typed_rows(con), areas)
 
     stage_in_warehouse(con)
     assert con.sql("SELECT * FROM staging.me_cases").pl().equals(expected)
@@ -170,12 +166,10 @@ def test_merge_over_several_files_ranks_versions_and_numbers_rows_across_files(c
     assert ages == [("ME-A", "3", "pull-1"), ("ME-B", "7", "pull-2"), ("ME-C", "5", "pull-1")]
 
 
-def test_demo_pipeline_staging_equals_the_polars_reference(demo_pipeline):
+def test_demo_pipeline_staging_equals_the_polars_reference(demo_pipeline, typed_rows):
     with duckdb.connect(str(demo_pipeline.warehouse), read_only=True) as con:
         latest = datetime.now() + timedelta(days=1)
-        typed = query_sql_file(
-            con, "staging/me_cases_typed.sql", {"min_death_date": MIN_DEATH_DATE, "max_death_date": latest}
-        ).pl()
+        typed = typed_rows(con, max_death_date=latest)
         areas = con.sql(f"SELECT {', '.join(AREA_COLUMNS)} FROM staging.community_areas").pl()
         staged = con.sql("SELECT * FROM staging.me_cases").pl()
     expected, rejects = stage_cases(typed, areas)

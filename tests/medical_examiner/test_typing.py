@@ -10,18 +10,9 @@ import polars as pl
 import pytest
 
 from pipelines.defs.medical_examiner.ingest import merge_files
-from pipelines.defs.medical_examiner.staging import MIN_DEATH_DATE, stage_cases
-from pipelines.warehouse import query_sql_file
+from pipelines.defs.medical_examiner.staging import stage_cases
 
 FIXTURE = Path(__file__).parent.parent / "fixtures" / "me_ugly.json"
-
-
-def typed_rows(con) -> pl.DataFrame:
-    return query_sql_file(
-        con,
-        "staging/me_cases_typed.sql",
-        {"min_death_date": MIN_DEATH_DATE, "max_death_date": datetime(2026, 11, 25)},
-    ).pl()
 
 
 def test_merge_accounts_for_every_row(con):
@@ -41,7 +32,7 @@ def test_merge_accounts_for_every_row(con):
     assert logged == [(9, 7, 2)]
 
 
-def test_typing_of_soda_strings_booleans_and_timestamps(con, tmp_path):
+def test_typing_of_soda_strings_booleans_and_timestamps(con, tmp_path, typed_rows):
     first = json.loads(FIXTURE.read_text())[:5]
     path = tmp_path / "first.json"
     path.write_text(json.dumps(first))
@@ -64,7 +55,7 @@ def test_typing_of_soda_strings_booleans_and_timestamps(con, tmp_path):
     assert rows["ME2019-00004"]["commarea_from_archive"] is None
 
 
-def test_staging_places_cases_and_quarantines_bad_dates(con, areas):
+def test_staging_places_cases_and_quarantines_bad_dates(con, areas, typed_rows):
     merge_files(con, [FIXTURE], pull_id="fixture", mode="full", checksum=None, watermark=None)
     typed = typed_rows(con)
     cases, rejects = stage_cases(typed, areas.select("community_area_number", "community_area", "geometry_wkt"))
@@ -85,7 +76,6 @@ def test_staging_places_cases_and_quarantines_bad_dates(con, areas):
 
 
 def test_municipality_from_zip_when_city_unknown(areas):
-    import polars as pl
 
     from pipelines.defs.geography.placement import place_cases
 

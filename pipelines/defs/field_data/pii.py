@@ -167,9 +167,10 @@ def _categories_to_scan(header: str, header_map: dict[str, str]) -> tuple[str, .
     return _ANY_COLUMN + _UNMAPPED_ONLY
 
 
-def _content_problem(scan: dict[str, object], index: int, mapped: bool) -> tuple[str, int] | None:
-    """The first kind of personal content found in a column, with its row, from :func:`_scan`."""
-    for category in _ANY_COLUMN if mapped else _ANY_COLUMN + _UNMAPPED_ONLY:
+def _content_problem(scan: dict[str, object], index: int) -> tuple[str, int] | None:
+    """The first kind of personal content found in a column, with its row, from :func:`_scan`
+    (which ran only the checks :func:`_categories_to_scan` chose for the column)."""
+    for category in _ANY_COLUMN + _UNMAPPED_ONLY:
         row = scan.get(f"{index}|{category}")
         if row is not None:
             return category, int(row)
@@ -216,7 +217,7 @@ def guard_table(
             if target in mapped:
                 first = _label(table.headers[mapped[target]], mapped[target])
                 raise Refused(f"columns {first} and {label} both mean {target} — keep only one of them")
-            problem = _content_problem(scan, index, mapped=True)
+            problem = _content_problem(scan, index)
             if problem:
                 category, row = problem
                 raise Refused(f"column {label} contains what looks like {category} (row {row}); {_how_to_fix(label)}")
@@ -230,7 +231,7 @@ def guard_table(
             continue
         if not has_values:
             continue
-        problem = _content_problem(scan, index, mapped=False)
+        problem = _content_problem(scan, index)
         if problem:
             category, row = problem
             raise Refused(f"column {label} contains what looks like {category} (row {row}); {_how_to_fix(label)}")

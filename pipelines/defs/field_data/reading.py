@@ -342,13 +342,19 @@ def _read_xlsx(raw: bytes, header_keys: Mapping[str, str], max_rows: int) -> Rea
     return ReadResult("xlsx", None, None, tuple(tables))
 
 
+def _row_text(row) -> list[str | None]:
+    """A worksheet row's values as text (:func:`cell_text`). Most cells are text already, which
+    ``cell_text`` returns unchanged: the call is skipped for them."""
+    return [v if type(v) is str else cell_text(v) for v in row]
+
+
 def _read_sheet(sheet, header_keys: Mapping[str, str], max_rows: int) -> Table | None:
     # Rows as openpyxl's read-only reader gives them once the sheet's recorded dimensions are
     # dropped (some writers record wrong ones), through a faster parser: see xlsx_rows.py.
     values = sheet_values(sheet)
     rows: list[list[str | None]] = []
     for row in values:
-        rows.append([cell_text(v) for v in row])
+        rows.append(_row_text(row))
         if len(rows) == HEADER_SCAN_ROWS:
             break
     index, score = find_header(rows, header_keys)
@@ -360,8 +366,7 @@ def _read_sheet(sheet, header_keys: Mapping[str, str], max_rows: int) -> Table |
     # the pipeline, so reading stops well past the row limit.
     row_budget = max_rows * 5 + HEADER_SCAN_ROWS
     for row in values:
-        # Most cells are text already (cell_text would return them unchanged): skip the call.
-        cells = [v if type(v) is str else cell_text(v) for v in row]
+        cells = _row_text(row)
         rows.append(cells)
         if any(c is not None and c.strip() for c in cells):
             non_blank += 1

@@ -89,8 +89,10 @@ def merge_files(
                 "now": now,
             },
         )
-        rows_in, keyed = fetch_row(con, "SELECT count(*), count(nullif(casenumber, '')) FROM me_keys")
-        loaded = keyed - fetch_row(con, "SELECT count(*) FROM me_superseded")[0]
+        rows_in, keyed, superseded = fetch_row(
+            con, "SELECT count(*), count(nullif(casenumber, '')), (SELECT count(*) FROM me_superseded) FROM me_keys"
+        )
+        loaded = keyed - superseded
         report = MergeReport(pull_id, mode, rows_in, loaded, rows_in - loaded)
         con.execute(
             "INSERT INTO staging.ingest_log VALUES ($source, $file, $checksum, $mode, $rows_in, "
