@@ -7,6 +7,9 @@ read-only: the checks run alongside and after the publication, so only the run h
 their latest outcome. The page is operational — rows, files and checks, not deaths by area — and
 it shows no row's values: quarantined rows are listed by file, row number, field and reason.
 Case numbers of quarantined Medical Examiner records are shown in member mode only.
+
+The check summary heads the page; the sections below it are tabs drawn only while open
+(``SECTIONS``), so opening the page costs one tab's tables, not the whole page's.
 """
 
 from __future__ import annotations
@@ -34,6 +37,9 @@ SOURCE_COLOURS = {
     "Outreach logs": "#009E73",
     "Hot-spot list": "#CC79A7",
 }
+#: The page's sections below the check summary, one tab each; only the open tab is drawn.
+SECTIONS = ("Sources and row accounting", "Medical Examiner", "Quarantined rows", "Ingest log and files")
+SECTION_KEY = "dq_section"
 OUTCOME_LABELS = {
     "failed": "✖ failed",
     "did not run": "⚠ did not run",
@@ -102,6 +108,31 @@ def _section(title: str, subtitle: list[str]) -> None:
     st.caption(" · ".join(subtitle))
 
 
+def _metric_card(
+    column, label: str, metric: quality.QualityMetric | None, target: str, noun: str, threshold: int
+) -> None:
+    """A KPI card for a share: value, its numerator/denominator (suppressed below ``threshold``),
+    target and verdict."""
+    with column.container(border=True):
+        if metric is None or metric.value is None:
+            st.metric(label, "—")
+            st.caption("Not published")
+            return
+        hidden = 1 <= metric.numerator < threshold
+        st.metric(label, "—" if hidden else f"{metric.value:.1%}")
+        st.caption(
+            f"{display_count(metric.numerator, threshold)} of {display_count(metric.denominator, threshold)} "
+            f"{noun} · {target}"
+        )
+        verdict = metric.meets_threshold
+        if verdict is not None:
+            st.badge(
+                "meets the threshold" if verdict else "below the threshold",
+                icon=":material/check:" if verdict else ":material/warning:",
+                color="green" if verdict else "red",
+            )
+
+
 # ---- Page ------------------------------------------------------------------------------------
 
 settings = load_settings()
@@ -149,35 +180,20 @@ st.caption(
 # and filled last, so the rest of the page is not held up.
 checks_slot = st.container()
 
+# The rest is in tabs drawn only while open (a closed tab's tables and chart are not sent): the
+# first tab has only Markdown tables, so opening the page loads neither the data grid nor Vega.
+sections = dict(zip(SECTIONS, st.tabs(SECTIONS, key=SECTION_KEY, on_change="rerun"), strict=True))
+
+
+def _open(name: str):
+    """The tab ``name`` if it is the open one, else None (its content is skipped)."""
+    return sections[name] if sections[name].open else None
+
+
 # ---- Last refresh per source -------------------------------------------------------------------
 now = datetime.now(UTC)
-freshness = _local(quality.freshness_table(sources, now), "refreshed_at")
-_section(
-    "Last refresh per source",
-    [
-        "Source: marts.source_freshness, marts.field_data_sources",
-        "Period: each source's own",
-        f"Published {published}",
-    ],
-)
-data.show_table(
-    freshness,
-    width="stretch",
-    column_config={
-        "source": "Source",
-        "label": st.column_config.TextColumn("Label", width="large"),
-        "data_from": st.column_config.DateColumn("Data from", format="D MMM YYYY"),
-        "data_to": st.column_config.DateColumn("Data to", format="D MMM YYYY"),
-        "rows": st.column_config.NumberColumn("Rows", format="localized"),
-        "refreshed_at": st.column_config.DatetimeColumn("Last refreshed (Chicago)", format="D MMM YYYY, HH:mm"),
-        "age_days": st.column_config.NumberColumn("Age (days)", format="%.1f"),
-    },
-)
-data.csv_download(
-    "Download freshness (CSV)", freshness, file_name="source_freshness.csv", key="dq_download_freshness"
-)
-
-# ---- Rows in = loaded + quarantined ----------------------------------------------------------
+freshness_utc = quality.freshness_table(sources, now)
+freshness = _local(freshness_utc, "refreshed_at")  # the CSV: Chicago wall-clock time
 recon = quality.reconciliation(
     tables["data_quality"],
     sources.filter(pl.col("source") == "medical_examiner"),
@@ -185,276 +201,270 @@ recon = quality.reconciliation(
     sources.filter(pl.col("source") != "medical_examiner"),
     tables["field_quarantine"],
 )
-_section(
-    "Rows in = rows loaded + rows quarantined",
-    [
-        f"Source: {pipeline_source}",
-        "Period: everything held now (the archive; field-data files present)",
-        f"Published {published}",
-    ],
-)
-if not recon.get_column("adds_up").all():
-    off = ", ".join(recon.filter(~pl.col("adds_up")).get_column("source").to_list())
-    st.error(
-        f"**Rows do not add up for: {off}.** Rows were lost or counted twice between receipt and "
-        "loading; the blocking `*_rows_add_up` checks stop such data from reaching the marts.",
-        icon=":material/error:",
-    )
-data.show_table(
-    recon,
-    width="stretch",
-    column_config={
-        "source": "Source",
-        "rows_in": st.column_config.NumberColumn("Rows in", format="localized"),
-        "rows_loaded": st.column_config.NumberColumn("Loaded", format="localized"),
-        "rows_quarantined": st.column_config.NumberColumn("Quarantined", format="localized"),
-        "difference": st.column_config.NumberColumn("Difference", format="localized"),
-        "adds_up": st.column_config.CheckboxColumn("Adds up"),
-    },
-)
-st.caption(
-    "Medical Examiner: records in the merged archive against cases staged and records quarantined "
-    "at staging. Field data: rows in the files present (ingest log) against rows in the staging "
-    "tables and quarantined rows — each side counted from its own table."
-)
-data.csv_download(
-    "Download row accounting (CSV)", recon, file_name="row_accounting.csv", key="dq_download_recon"
-)
-
-# ---- Medical Examiner quality metrics -----------------------------------------------------------
-me_rows = sources.filter(pl.col("source") == "medical_examiner")
-me_refreshed = _when(me_rows.get_column("refreshed_at")[0]) if not me_rows.is_empty() else published
-me_period = (
-    data.format_period(me_rows.get_column("data_from")[0], me_rows.get_column("data_to")[0])
-    if not me_rows.is_empty()
-    else "—"
-)
-me_source = "Cook County Medical Examiner" + (" — synthetic demo data" if synthetic else "")
-dq = tables["data_quality"]
-unplaced = quality.quality_metric(
-    dq, "unplaced_share", minimum=settings.min_placed_share, higher_is_better=False
-)
-agreement = quality.quality_metric(
-    dq, "opioid_flag_agreement_overdoses", minimum=settings.min_opioid_flag_agreement
-)
-_section(
-    "Medical Examiner: placement and opioid flag",
-    [f"Source: {me_source}", f"Period: {me_period}", f"Data refreshed {me_refreshed}"],
-)
-
-
-def _metric_card(column, label: str, metric: quality.QualityMetric | None, target: str, noun: str) -> None:
-    """A KPI card for a share: value, its numerator/denominator (suppressed), target and verdict."""
-    with column.container(border=True):
-        if metric is None or metric.value is None:
-            st.metric(label, "—")
-            st.caption("Not published")
-            return
-        hidden = 1 <= metric.numerator < threshold
-        st.metric(label, "—" if hidden else f"{metric.value:.1%}")
-        st.caption(
-            f"{display_count(metric.numerator, threshold)} of {display_count(metric.denominator, threshold)} "
-            f"{noun} · {target}"
-        )
-        verdict = metric.meets_threshold
-        if verdict is not None:
-            st.badge(
-                "meets the threshold" if verdict else "below the threshold",
-                icon=":material/check:" if verdict else ":material/warning:",
-                color="green" if verdict else "red",
-            )
-
-
-unplaced_col, agreement_col = st.columns(2)
-_metric_card(
-    unplaced_col,
-    "Unplaced cases",
-    unplaced,
-    f"at most {1 - settings.min_placed_share:.0%} (placed share ≥ {settings.min_placed_share:.0%})",
-    "Chicago cases",
-)
-_metric_card(
-    agreement_col,
-    "Opioid-flag agreement",
-    agreement,
-    f"at least {settings.min_opioid_flag_agreement:.0%} (a warning: the flag is imperfect)",
-    "overdose deaths",
-)
-metrics_table = dq.select(
-    "metric",
-    "description",
-    pl.col("numerator").map_elements(lambda v: display_count(v, threshold), return_dtype=pl.String),
-    pl.col("denominator").map_elements(lambda v: display_count(v, threshold), return_dtype=pl.String),
-    pl.when(pl.col("numerator").is_between(1, threshold - 1))
-    .then(None)
-    .otherwise((pl.col("value") * 100).round(2))
-    .alias("share_pct"),
-)
-with st.expander("All Medical Examiner quality metrics"):
-    data.show_table(
-        metrics_table,
-        width="stretch",
-        column_config={
-            "metric": "Metric",
-            "description": st.column_config.TextColumn("What it counts", width="large"),
-            "numerator": "Numerator",
-            "denominator": "Denominator",
-            "share_pct": st.column_config.NumberColumn("Share", format="%.2f%%"),
-        },
-    )
-    st.caption(
-        f"Counts of cases from 1 to {threshold - 1} are shown as “<{threshold}” with no share. "
-        "Thresholds are the pipeline's settings ODW_MIN_PLACED_SHARE and ODW_MIN_OPIOID_FLAG_AGREEMENT."
-    )
-data.csv_download(
-    "Download quality metrics (CSV)",
-    metrics_table,
-    file_name="me_quality_metrics.csv",
-    key="dq_download_metrics",
-)
-
-# ---- Quarantined rows ---------------------------------------------------------------------------
-listing = _local(
-    quality.quarantine_listing(
-        tables["me_quarantine"], tables["field_quarantine"], FIELD_NAMES, include_case_numbers=member
-    ),
-    "quarantined_at",
-)
-by_rule = quality.quarantine_by_rule(listing)
-quarantine_subtitle = charts.chart_subtitle(
-    pipeline_source, "rows held now (the archive; field-data files present)", published
-)
-st.markdown("##### Quarantined rows", anchors=False)
-total_quarantined = listing.height
-me_quarantined = listing.filter(pl.col("source") == quality.SOURCE_LABELS["medical_examiner"]).height
-st.caption(
-    f"{total_quarantined:,} row(s) not loaded: {me_quarantined:,} Medical Examiner record(s) and "
-    f"{total_quarantined - me_quarantined:,} field-data row(s). Listed by file, row number, field and "
-    "reason — never the row's values."
-    + (" Case numbers are shown in member mode." if member else "")
-)
-if by_rule.is_empty():
-    st.success("No row is quarantined: every row received was loaded.", icon=":material/check_circle:")
-else:
-    present = by_rule.get_column("source").unique().to_list()
-    domain = [s for s in SOURCE_COLOURS if s in present] + sorted(set(present) - set(SOURCE_COLOURS))
-    rule_chart = (
-        alt.Chart(by_rule)
-        .mark_bar()
-        .encode(
-            y=alt.Y("rule:N", sort="-x", title=None, axis=alt.Axis(labelLimit=230)),
-            x=alt.X("sum(rows):Q", title="Quarantined rows", axis=alt.Axis(tickMinStep=1, format="d")),
-            color=alt.Color(
-                "source:N",
-                title=None,
-                scale=alt.Scale(domain=domain, range=[SOURCE_COLOURS.get(s, "#999999") for s in domain]),
-                # Stacked under the plot: Vega starts a legend at the plot's left edge, after the
-                # long rule labels, so a horizontal one runs off a phone-width chart.
-                legend=alt.Legend(orient="bottom", direction="vertical", labelLimit=160),
-            ),
-            tooltip=[
-                alt.Tooltip("rule:N", title="Rule"),
-                alt.Tooltip("source:N", title="Source"),
-                alt.Tooltip("rows:Q", title="Rows"),
+if tab := _open(SECTIONS[0]):
+    with tab:
+        _section(
+            "Last refresh per source",
+            [
+                "Source: marts.source_freshness, marts.field_data_sources",
+                "Period: each source's own",
+                f"Published {published}",
             ],
         )
-        .properties(
-            title=charts.chart_title(["Quarantined rows by rule"], quarantine_subtitle),
-            height=max(220, 34 * by_rule.get_column("rule").n_unique() + 120),
+        data.show_small_table(quality.freshness_display(freshness_utc))
+        data.csv_download(
+            "Download freshness (CSV)", freshness, file_name="source_freshness.csv", key="dq_download_freshness"
         )
-    )
-    st.altair_chart(rule_chart, width="stretch")
-    st.caption("A row that breaks two rules counts under both.")
-    charts.chart_downloads(rule_chart, by_rule, file_stem="quarantined_rows_by_rule", key="dq_rule_chart")
-    data.show_table(
-        listing,
-        width="stretch",
-        column_config={
-            "source": "Source",
-            "stage": "Stage",
-            "file": st.column_config.TextColumn("File", width="medium"),
-            "row_number": st.column_config.NumberColumn("Row", format="%d"),
-            "case_number": "Case number",
-            "field": "Field",
-            "rule": "Rule",
-            "reason": st.column_config.TextColumn("Reason", width="large"),
-            "quarantined_at": st.column_config.DatetimeColumn("Quarantined (Chicago)", format="D MMM YYYY, HH:mm"),
-        },
-    )
-    data.csv_download(
-        "Download quarantined rows (CSV)",
-        listing,
-        file_name="quarantined_rows.csv",
-        key="dq_download_quarantine",
-    )
+
+# ---- Rows in = loaded + quarantined ----------------------------------------------------------
+if tab := _open(SECTIONS[0]):
+    with tab:
+        _section(
+            "Rows in = rows loaded + rows quarantined",
+            [
+                f"Source: {pipeline_source}",
+                "Period: everything held now (the archive; field-data files present)",
+                f"Published {published}",
+            ],
+        )
+        if not recon.get_column("adds_up").all():
+            off = ", ".join(recon.filter(~pl.col("adds_up")).get_column("source").to_list())
+            st.error(
+                f"**Rows do not add up for: {off}.** Rows were lost or counted twice between receipt and "
+                "loading; the blocking `*_rows_add_up` checks stop such data from reaching the marts.",
+                icon=":material/error:",
+            )
+        data.show_small_table(quality.reconciliation_display(recon))
+        st.caption(
+            "Medical Examiner: records in the merged archive against cases staged and records quarantined "
+            "at staging. Field data: rows in the files present (ingest log) against rows in the staging "
+            "tables and quarantined rows — each side counted from its own table."
+        )
+        data.csv_download(
+            "Download row accounting (CSV)", recon, file_name="row_accounting.csv", key="dq_download_recon"
+        )
+
+# ---- Medical Examiner quality metrics -----------------------------------------------------------
+if tab := _open(SECTIONS[1]):
+    with tab:
+        me_rows = sources.filter(pl.col("source") == "medical_examiner")
+        me_refreshed = _when(me_rows.get_column("refreshed_at")[0]) if not me_rows.is_empty() else published
+        me_period = (
+            data.format_period(me_rows.get_column("data_from")[0], me_rows.get_column("data_to")[0])
+            if not me_rows.is_empty()
+            else "—"
+        )
+        me_source = "Cook County Medical Examiner" + (" — synthetic demo data" if synthetic else "")
+        dq = tables["data_quality"]
+        unplaced = quality.quality_metric(
+            dq, "unplaced_share", minimum=settings.min_placed_share, higher_is_better=False
+        )
+        agreement = quality.quality_metric(
+            dq, "opioid_flag_agreement_overdoses", minimum=settings.min_opioid_flag_agreement
+        )
+        _section(
+            "Medical Examiner: placement and opioid flag",
+            [f"Source: {me_source}", f"Period: {me_period}", f"Data refreshed {me_refreshed}"],
+        )
+
+        unplaced_col, agreement_col = st.columns(2)
+        _metric_card(
+            unplaced_col,
+            "Unplaced cases",
+            unplaced,
+            f"at most {1 - settings.min_placed_share:.0%} (placed share ≥ {settings.min_placed_share:.0%})",
+            "Chicago cases",
+            threshold,
+        )
+        _metric_card(
+            agreement_col,
+            "Opioid-flag agreement",
+            agreement,
+            f"at least {settings.min_opioid_flag_agreement:.0%} (a warning: the flag is imperfect)",
+            "overdose deaths",
+            threshold,
+        )
+        metrics_table = dq.select(
+            "metric",
+            "description",
+            pl.col("numerator").map_elements(lambda v: display_count(v, threshold), return_dtype=pl.String),
+            pl.col("denominator").map_elements(lambda v: display_count(v, threshold), return_dtype=pl.String),
+            pl.when(pl.col("numerator").is_between(1, threshold - 1))
+            .then(None)
+            .otherwise((pl.col("value") * 100).round(2))
+            .alias("share_pct"),
+        )
+        metrics_box = st.expander("All Medical Examiner quality metrics", key="dq_metrics_table", on_change="rerun")
+        if metrics_box.open:  # drawn only while open (see data.expander_table)
+            with metrics_box:
+                data.show_table(
+                    metrics_table,
+                    width="stretch",
+                    column_config={
+                        "metric": "Metric",
+                        "description": st.column_config.TextColumn("What it counts", width="large"),
+                        "numerator": "Numerator",
+                        "denominator": "Denominator",
+                        "share_pct": st.column_config.NumberColumn("Share", format="%.2f%%"),
+                    },
+                )
+                st.caption(
+                    f"Counts of cases from 1 to {threshold - 1} are shown as “<{threshold}” with no share. "
+                    "Thresholds are the pipeline's settings ODW_MIN_PLACED_SHARE and ODW_MIN_OPIOID_FLAG_AGREEMENT."
+                )
+        data.csv_download(
+            "Download quality metrics (CSV)",
+            metrics_table,
+            file_name="me_quality_metrics.csv",
+            key="dq_download_metrics",
+        )
+
+# ---- Quarantined rows ---------------------------------------------------------------------------
+if tab := _open(SECTIONS[2]):
+    with tab:
+        listing = _local(
+            quality.quarantine_listing(
+                tables["me_quarantine"], tables["field_quarantine"], FIELD_NAMES, include_case_numbers=member
+            ),
+            "quarantined_at",
+        )
+        by_rule = quality.quarantine_by_rule(listing)
+        quarantine_subtitle = charts.chart_subtitle(
+            pipeline_source, "rows held now (the archive; field-data files present)", published
+        )
+        st.markdown("##### Quarantined rows", anchors=False)
+        total_quarantined = listing.height
+        me_quarantined = listing.filter(pl.col("source") == quality.SOURCE_LABELS["medical_examiner"]).height
+        st.caption(
+            f"{total_quarantined:,} row(s) not loaded: {me_quarantined:,} Medical Examiner record(s) and "
+            f"{total_quarantined - me_quarantined:,} field-data row(s). Listed by file, row number, field and "
+            "reason — never the row's values."
+            + (" Case numbers are shown in member mode." if member else "")
+        )
+        if by_rule.is_empty():
+            st.success("No row is quarantined: every row received was loaded.", icon=":material/check_circle:")
+        else:
+            present = by_rule.get_column("source").unique().to_list()
+            domain = [s for s in SOURCE_COLOURS if s in present] + sorted(set(present) - set(SOURCE_COLOURS))
+            rule_chart = (
+                alt.Chart(by_rule)
+                .mark_bar()
+                .encode(
+                    y=alt.Y("rule:N", sort="-x", title=None, axis=alt.Axis(labelLimit=230)),
+                    x=alt.X("sum(rows):Q", title="Quarantined rows", axis=alt.Axis(tickMinStep=1, format="d")),
+                    color=alt.Color(
+                        "source:N",
+                        title=None,
+                        scale=alt.Scale(domain=domain, range=[SOURCE_COLOURS.get(s, "#999999") for s in domain]),
+                        # Stacked under the plot: Vega starts a legend at the plot's left edge, after the
+                        # long rule labels, so a horizontal one runs off a phone-width chart.
+                        legend=alt.Legend(orient="bottom", direction="vertical", labelLimit=160),
+                    ),
+                    tooltip=[
+                        alt.Tooltip("rule:N", title="Rule"),
+                        alt.Tooltip("source:N", title="Source"),
+                        alt.Tooltip("rows:Q", title="Rows"),
+                    ],
+                )
+                .properties(
+                    title=charts.chart_title(["Quarantined rows by rule"], quarantine_subtitle),
+                    height=max(220, 34 * by_rule.get_column("rule").n_unique() + 120),
+                )
+            )
+            st.altair_chart(rule_chart, width="stretch")
+            st.caption("A row that breaks two rules counts under both.")
+            charts.chart_downloads(rule_chart, by_rule, file_stem="quarantined_rows_by_rule", key="dq_rule_chart")
+            data.show_table(
+                listing,
+                width="stretch",
+                column_config={
+                    "source": "Source",
+                    "stage": "Stage",
+                    "file": st.column_config.TextColumn("File", width="medium"),
+                    "row_number": st.column_config.NumberColumn("Row", format="%d"),
+                    "case_number": "Case number",
+                    "field": "Field",
+                    "rule": "Rule",
+                    "reason": st.column_config.TextColumn("Reason", width="large"),
+                    "quarantined_at": st.column_config.DatetimeColumn("Quarantined (Chicago)", format="D MMM YYYY, HH:mm"),
+                },
+            )
+            data.csv_download(
+                "Download quarantined rows (CSV)",
+                listing,
+                file_name="quarantined_rows.csv",
+                key="dq_download_quarantine",
+            )
 
 # ---- Ingest log ------------------------------------------------------------------------------
-_section(
-    "Ingest log",
-    [f"Source: {pipeline_source}", "Period: every ingest on record, newest first", f"Published {published}"],
-)
-log = _local(tables["ingest_log"], "ingested_at").select(
-    pl.col("source").replace_strict(quality.SOURCE_LABELS, default=pl.col("source")),
-    "file",
-    "mode",
-    "rows_in",
-    "rows_loaded",
-    "rows_quarantined",
-    pl.col("watermark").alias("data_through"),
-    "ingested_at",
-)
-data.show_table(
-    log,
-    width="stretch",
-    column_config={
-        "source": "Source",
-        "file": st.column_config.TextColumn("Pull or file", width="medium"),
-        "mode": "Mode",
-        "rows_in": st.column_config.NumberColumn("Rows in", format="localized"),
-        "rows_loaded": st.column_config.NumberColumn("Loaded", format="localized"),
-        "rows_quarantined": st.column_config.NumberColumn("Quarantined", format="localized"),
-        "data_through": "Data through",
-        "ingested_at": st.column_config.DatetimeColumn("Ingested (Chicago)", format="D MMM YYYY, HH:mm"),
-    },
-)
-st.caption(
-    "Medical Examiner: one entry per pull merged (mode full or incremental; *data through* is the "
-    "newest `:updated_at` seen). Field data: one entry whenever a file appears (new), changes "
-    "(replaced), changes outcome (revalidated), is refused or is removed."
-)
-data.csv_download("Download ingest log (CSV)", log, file_name="ingest_log.csv", key="dq_download_log")
+if tab := _open(SECTIONS[3]):
+    with tab:
+        _section(
+            "Ingest log",
+            [f"Source: {pipeline_source}", "Period: every ingest on record, newest first", f"Published {published}"],
+        )
+        log = _local(tables["ingest_log"], "ingested_at").select(
+            pl.col("source").replace_strict(quality.SOURCE_LABELS, default=pl.col("source")),
+            "file",
+            "mode",
+            "rows_in",
+            "rows_loaded",
+            "rows_quarantined",
+            pl.col("watermark").alias("data_through"),
+            "ingested_at",
+        )
+        data.show_table(
+            log,
+            width="stretch",
+            column_config={
+                "source": "Source",
+                "file": st.column_config.TextColumn("Pull or file", width="medium"),
+                "mode": "Mode",
+                "rows_in": st.column_config.NumberColumn("Rows in", format="localized"),
+                "rows_loaded": st.column_config.NumberColumn("Loaded", format="localized"),
+                "rows_quarantined": st.column_config.NumberColumn("Quarantined", format="localized"),
+                "data_through": "Data through",
+                "ingested_at": st.column_config.DatetimeColumn("Ingested (Chicago)", format="D MMM YYYY, HH:mm"),
+            },
+        )
+        st.caption(
+            "Medical Examiner: one entry per pull merged (mode full or incremental; *data through* is the "
+            "newest `:updated_at` seen). Field data: one entry whenever a file appears (new), changes "
+            "(replaced), changes outcome (revalidated), is refused or is removed."
+        )
+        data.csv_download("Download ingest log (CSV)", log, file_name="ingest_log.csv", key="dq_download_log")
 
-files = _local(tables["field_files"], "last_changed_at").select(
-    pl.col("source").replace_strict(quality.SOURCE_LABELS, default=pl.col("source")),
-    "file",
-    "status",
-    "rows_in",
-    "rows_loaded",
-    "rows_quarantined",
-    "refusal",
-    "last_changed_at",
-)
-_section(
-    "Field-data files held now",
-    [f"Source: {pipeline_source}", "Period: files present at the last run", f"Published {published}"],
-)
-data.show_table(
-    files,
-    width="stretch",
-    column_config={
-        "source": "Source",
-        "file": st.column_config.TextColumn("File", width="medium"),
-        "status": "Status",
-        "rows_in": st.column_config.NumberColumn("Rows in", format="localized"),
-        "rows_loaded": st.column_config.NumberColumn("Loaded", format="localized"),
-        "rows_quarantined": st.column_config.NumberColumn("Quarantined", format="localized"),
-        "refusal": st.column_config.TextColumn("Why refused", width="large"),
-        "last_changed_at": st.column_config.DatetimeColumn("Last changed (Chicago)", format="D MMM YYYY, HH:mm"),
-    },
-)
-data.csv_download(
-    "Download field-data files (CSV)", files, file_name="field_data_files.csv", key="dq_download_files"
-)
+        files = _local(tables["field_files"], "last_changed_at").select(
+            pl.col("source").replace_strict(quality.SOURCE_LABELS, default=pl.col("source")),
+            "file",
+            "status",
+            "rows_in",
+            "rows_loaded",
+            "rows_quarantined",
+            "refusal",
+            "last_changed_at",
+        )
+        _section(
+            "Field-data files held now",
+            [f"Source: {pipeline_source}", "Period: files present at the last run", f"Published {published}"],
+        )
+        data.show_table(
+            files,
+            width="stretch",
+            column_config={
+                "source": "Source",
+                "file": st.column_config.TextColumn("File", width="medium"),
+                "status": "Status",
+                "rows_in": st.column_config.NumberColumn("Rows in", format="localized"),
+                "rows_loaded": st.column_config.NumberColumn("Loaded", format="localized"),
+                "rows_quarantined": st.column_config.NumberColumn("Quarantined", format="localized"),
+                "refusal": st.column_config.TextColumn("Why refused", width="large"),
+                "last_changed_at": st.column_config.DatetimeColumn("Last changed (Chicago)", format="D MMM YYYY, HH:mm"),
+            },
+        )
+        data.csv_download(
+            "Download field-data files (CSV)", files, file_name="field_data_files.csv", key="dq_download_files"
+        )
 
 # ---- Asset checks (top of the page) ----------------------------------------------------------
 catalogue = tables["checks"]
@@ -531,21 +541,25 @@ with checks_slot:
         "details",
         "evaluated_at",
     )
-    with st.expander(f"All {catalogue.height} checks", expanded=not failed.is_empty()):
-        data.show_table(
-            shown,
-            width="stretch",
-            column_config={
-                "outcome": "Outcome",
-                "severity": "Severity",
-                "check_name": "Check",
-                "asset": "Asset",
-                "blocking": st.column_config.CheckboxColumn("Blocking"),
-                "description": st.column_config.TextColumn("What it checks", width="large"),
-                "details": st.column_config.TextColumn("What it found", width="large"),
-                "evaluated_at": st.column_config.DatetimeColumn("When (Chicago)", format="D MMM YYYY, HH:mm"),
-            },
-        )
+    checks_box = st.expander(
+        f"All {catalogue.height} checks", expanded=not failed.is_empty(), key="dq_checks_table", on_change="rerun"
+    )
+    if checks_box.open:  # drawn only while open (see data.expander_table)
+        with checks_box:
+            data.show_table(
+                shown,
+                width="stretch",
+                column_config={
+                    "outcome": "Outcome",
+                    "severity": "Severity",
+                    "check_name": "Check",
+                    "asset": "Asset",
+                    "blocking": st.column_config.CheckboxColumn("Blocking"),
+                    "description": st.column_config.TextColumn("What it checks", width="large"),
+                    "details": st.column_config.TextColumn("What it found", width="large"),
+                    "evaluated_at": st.column_config.DatetimeColumn("When (Chicago)", format="D MMM YYYY, HH:mm"),
+                },
+            )
     data.csv_download(
         "Download check status (CSV)", shown, file_name="asset_check_status.csv", key="dq_download_checks"
     )

@@ -16,10 +16,12 @@ import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import polars as pl
+
+from pipelines.formatting import format_refreshed
 
 #: Source keys -> names shown on the page.
 SOURCE_LABELS = {
@@ -243,6 +245,37 @@ def freshness_table(sources: pl.DataFrame, now_utc: datetime) -> pl.DataFrame:
         pl.col("row_count").cast(pl.Int64).alias("rows"),
         "refreshed_at",
         ((pl.lit(now) - pl.col("refreshed_at")).dt.total_hours() / 24).round(1).alias("age_days"),
+    )
+
+
+def _day(value: date | None) -> str | None:
+    return f"{value.day} {value:%b %Y}" if value is not None else None
+
+
+def freshness_display(freshness: pl.DataFrame) -> pl.DataFrame:
+    """:func:`freshness_table` as the page shows it: labelled text columns (dates as "1 Jan 2016",
+    the refresh in Chicago time, the age to a tenth of a day); a missing value stays missing."""
+    return freshness.select(
+        pl.col("source").alias("Source"),
+        pl.col("label").alias("Label"),
+        pl.col("data_from").map_elements(_day, return_dtype=pl.String).alias("Data from"),
+        pl.col("data_to").map_elements(_day, return_dtype=pl.String).alias("Data to"),
+        pl.col("rows").alias("Rows"),
+        pl.col("refreshed_at").map_elements(format_refreshed, return_dtype=pl.String).alias("Last refreshed"),
+        pl.col("age_days").map_elements(lambda d: f"{d:,.1f}", return_dtype=pl.String).alias("Age (days)"),
+    )
+
+
+def reconciliation_display(recon: pl.DataFrame) -> pl.DataFrame:
+    """:func:`reconciliation` as the page shows it: labelled columns, "✔ yes" / "✖ no" for whether
+    a source's rows add up."""
+    return recon.select(
+        pl.col("source").alias("Source"),
+        pl.col("rows_in").alias("Rows in"),
+        pl.col("rows_loaded").alias("Loaded"),
+        pl.col("rows_quarantined").alias("Quarantined"),
+        pl.col("difference").alias("Difference"),
+        pl.when(pl.col("adds_up")).then(pl.lit("✔ yes")).otherwise(pl.lit("✖ no")).alias("Adds up"),
     )
 
 

@@ -23,8 +23,11 @@ def _query(db: Path, sql: str) -> list[tuple]:
         return con.execute(sql).fetchall()
 
 
-def _page(app_db: Path, dagster_home: Path, secrets: dict | None = None, member: bool = False) -> AppTest:
-    """The app on ``app_db`` and ``dagster_home``, switched to the Data quality page."""
+def _page(
+    app_db: Path, dagster_home: Path, secrets: dict | None = None, member: bool = False, section: str | None = None
+) -> AppTest:
+    """The app on ``app_db`` and ``dagster_home``, switched to the Data quality page, with the tab
+    ``section`` open (default: the first)."""
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("ODW_APP_DB", str(app_db))
         mp.setenv("DAGSTER_HOME", str(dagster_home))
@@ -35,8 +38,19 @@ def _page(app_db: Path, dagster_home: Path, secrets: dict | None = None, member:
             at.session_state["odw_member"] = True
         at = at.run()
         at = at.switch_page(PAGE).run()
+        if section is not None:
+            at.session_state["dq_section"] = section
+            at = at.run()
     assert not at.exception, at.exception
     return at
+
+
+def _markdown_rows(at: AppTest, header: str) -> list[dict[str, str]]:
+    """The Markdown table whose header row starts with ``header``, as one dict per row."""
+    (table,) = [m.value for m in at.main.markdown if m.value.startswith(header)]
+    head, _rule, *rows = table.splitlines()
+    names = [c.strip() for c in head.strip("|").split("|")]
+    return [dict(zip(names, (c.strip() for c in row.strip("|").split("|")), strict=True)) for row in rows]
 
 
 def _metric(at: AppTest, label: str) -> str:
@@ -54,6 +68,23 @@ def demo_page(demo_pipeline) -> AppTest:
     return _page(demo_pipeline.app_db, demo_pipeline.dagster_home)
 
 
+def test_first_tab_only_is_drawn_and_tables_are_markdown(demo_page: AppTest) -> None:
+    """Opening the page draws the first tab (Markdown tables) and no data grid or chart; the
+    other tabs' content is not sent until one is opened."""
+    assert [t.label for t in demo_page.tabs] == [
+        "Sources and row accounting", "Medical Examiner", "Quarantined rows", "Ingest log and files"
+    ]
+    assert len(demo_page.dataframe) == 0
+    assert not demo_page.get("vega_lite_chart")
+    headings = [m.value for m in demo_page.main.markdown if m.value.startswith("#####")]
+    assert headings == [
+        "##### Asset checks", "##### Last refresh per source", "##### Rows in = rows loaded + rows quarantined"
+    ]
+    fresh = _markdown_rows(demo_page, "| Source | Label |")
+    assert [row["Source"] for row in fresh] == ["Medical Examiner", "Test strips", "Outreach logs", "Hot-spot list"]
+    assert fresh[0]["Rows"] == "25,000" and fresh[0]["Data from"] == "1 Jan 2016"
+
+
 def test_demo_run_shows_every_check_passed(demo_page: AppTest, demo_pipeline) -> None:
     ((checks,),) = _query(demo_pipeline.app_db, "SELECT count(*) FROM marts.asset_checks")
     evaluated = demo_pipeline.result.get_asset_check_evaluations()
@@ -65,31 +96,35 @@ def test_demo_run_shows_every_check_passed(demo_page: AppTest, demo_pipeline) ->
     assert _metric(demo_page, "Failed") == "0"
 
 
-def test_quarantine_count_matches_the_warehouse(demo_page: AppTest, demo_pipeline) -> None:
+def test_quarantine_count_matches_the_warehouse(demo_pipeline) -> None:
     ((quarantined,),) = demo_pipeline.query("SELECT count(*) FROM staging.quarantine")
     assert quarantined == 15, "the demo field data has 12 bad rows and one refused 3-row file"
-    listing = _frame_with(demo_page, "reason")
+    page = _page(demo_pipeline.app_db, demo_pipeline.dagster_home, section="Quarantined rows")
+    listing = _frame_with(page, "reason")
     assert len(listing) == quarantined
     assert "case_number" not in listing.columns
-    assert any(f"{quarantined:,} row(s) not loaded" in c.value for c in demo_page.caption)
+    assert any(f"{quarantined:,} row(s) not loaded" in c.value for c in page.caption)
     # Each rule is a known category; none falls through to "Other".
     assert "Other" not in set(listing["rule"])
+    # The chart of the open tab is drawn; the first tab's tables are not.
+    assert page.get("vega_lite_chart")
+    assert not [m for m in page.main.markdown if m.value.startswith("| Source | Rows in |")]
 
 
 def test_rows_add_up_with_independent_counts(demo_page: AppTest, demo_pipeline) -> None:
     ((raw, cases),) = demo_pipeline.query(
         "SELECT (SELECT count(*) FROM raw.me_records), (SELECT count(*) FROM staging.me_cases)"
     )
-    recon = _frame_with(demo_page, "adds_up")
-    me = recon[recon["source"] == "Medical Examiner"].iloc[0]
-    assert (me["rows_in"], me["rows_loaded"], me["rows_quarantined"]) == (raw, cases, 0)
+    recon = {row["Source"]: row for row in _markdown_rows(demo_page, "| Source | Rows in |")}
+    me = recon["Medical Examiner"]
+    assert (me["Rows in"], me["Loaded"], me["Quarantined"]) == (f"{raw:,}", f"{cases:,}", "0")
     ((strips_in, strips_staged),) = demo_pipeline.query(
         """SELECT (SELECT sum(rows_in) FROM marts.field_data_files WHERE source = 'test_strips'),
                   (SELECT count(*) FROM staging.test_strips)"""
     )
-    strips = recon[recon["source"] == "Test strips"].iloc[0]
-    assert (strips["rows_in"], strips["rows_loaded"]) == (strips_in, strips_staged)
-    assert recon["adds_up"].all()
+    strips = recon["Test strips"]
+    assert (strips["Rows in"], strips["Loaded"]) == (f"{strips_in:,}", f"{strips_staged:,}")
+    assert {row["Adds up"] for row in recon.values()} == {"✔ yes"}
 
 
 @pytest.fixture(scope="module")
@@ -164,7 +199,7 @@ def app_db_with_me_quarantine(demo_pipeline, tmp_path_factory: pytest.TempPathFa
 
 def test_case_numbers_only_in_member_mode(app_db_with_me_quarantine: Path, tmp_path: Path) -> None:
     no_history = tmp_path / "no_dagster_home"
-    public = _page(app_db_with_me_quarantine, no_history)
+    public = _page(app_db_with_me_quarantine, no_history, section="Quarantined rows")
     listing = _frame_with(public, "reason")
     me = listing[listing["source"] == "Medical Examiner"]
     assert sorted(me["row_number"]) == [12, 40]
@@ -182,6 +217,7 @@ def test_case_numbers_only_in_member_mode(app_db_with_me_quarantine: Path, tmp_p
         no_history,
         secrets={"members": {"password_sha256": password_sha256}},
         member=True,
+        section="Quarantined rows",
     )
     listing = _frame_with(member, "reason")
     assert "ME2099-INJ0001" in set(listing["case_number"].dropna())
