@@ -180,6 +180,9 @@ def test_reconciliation_counts_each_side_apart() -> None:
         # A hot-spot list with no ingest-log entry: 18 rows loaded from nothing is a mismatch.
         ("Hot-spot list", 0, 18, 0, -18, False),
     ]
+    shown = quality.reconciliation_display(recon)
+    assert shown.columns == ["Source", "Rows in", "Loaded", "Quarantined", "Difference", "Adds up"]
+    assert shown.get_column("Adds up").to_list() == ["✔ yes", "✔ yes", "✔ yes", "✖ no"]
 
 
 def test_freshness_table_ages_in_days() -> None:
@@ -197,6 +200,10 @@ def test_freshness_table_ages_in_days() -> None:
     table = quality.freshness_table(sources, datetime(2026, 11, 24, 12, tzinfo=UTC))
     assert table.get_column("source").to_list() == ["Medical Examiner", "Outreach logs"]
     assert table.get_column("age_days").to_list() == [1.5, 4.0]
+    shown = quality.freshness_display(table.vstack(table.head(1).with_columns(pl.lit(None).alias("data_from"))))
+    assert shown.row(0) == ("Medical Examiner", "ME", "1 Jan 2016", "31 Oct 2026", 25_000, "22 Nov 2026, 6:00 PM CST", "1.5")
+    # Midnight UTC on 23 Nov is 6 PM on the 22nd in Chicago; a missing date stays missing.
+    assert shown.row(1)[2:4] == ("1 Jan 2026", "31 Oct 2026") and shown.row(2)[2] is None
 
 
 def test_quality_metric_threshold_both_ways() -> None:
