@@ -5,6 +5,10 @@ and co-detection, outreach totals, naloxone training and coverage, the warm hand
 Only aggregates are shown — never a row of an individual test or any free text. Tests from 1 to
 ``threshold - 1`` hide their positivity and interval and show "<10"; small death counts in the
 naloxone-coverage table are suppressed with their kits-per-death ratio.
+
+The cards cover both; below them, *Test strips* (positivity and co-detection tables) and
+*Outreach* (monthly activity, warm hand-off funnel, naloxone coverage) are tabs drawn only while
+open (``FIELD_TABS``).
 """
 
 from __future__ import annotations
@@ -23,17 +27,27 @@ from dashboards.components.selection import (
     hidden_areas,
     selection_total,
 )
+from dashboards.components.strip_tables import (
+    codetection_display,
+    codetection_table,
+    pct,
+    positivity_display,
+    positivity_table,
+)
 from pipelines.defs.epidemiology.suppression import (
     SECONDARY_FOOTNOTE,
     SECONDARY_MARK,
     display_count,
     suppress,
 )
-from pipelines.defs.field_data.metrics import suppress_proportion, wilson_ci
+from pipelines.defs.field_data.metrics import wilson_ci
 from pipelines.settings import load_settings
 
 PAGE_TITLE = "Test strips & outreach"
 FIELD_SOURCE = "Task force field data"
+#: The page's sections below the cards, one tab each; only the open tab is drawn.
+FIELD_TABS = ("Test strips", "Outreach")
+FIELD_TAB_KEY = "field_tab"
 FIELD_TABLES = (
     "test_strip_positivity",
     "test_strip_codetection",
@@ -50,7 +64,6 @@ ACTIVITY = {
     "warm_handoffs_total": "Warm hand-offs",
     "naloxone_administrations": "Reversals (naloxone given)",
 }
-STRIP_LABELS = {"fentanyl": "Fentanyl", "xylazine": "Xylazine"}
 # The individual hand-off kinds add up to "Any warm hand-off", so they are suppressed as one group.
 HANDOFF_KINDS = ("MOUD", "Detox", "Mental health", "Housing", "Medical")
 #: Outreach totals on the KPI cards (also read per community area for an area selection).
@@ -119,75 +132,6 @@ def load_field_marts(version: data.DbVersion) -> dict[str, pl.DataFrame] | None:
 # ---- Shaping (suppressed display frames: what is shown is what is downloaded) ----------------
 
 
-def _pct(expr: pl.Expr) -> pl.Expr:
-    """A share as a percentage with one decimal."""
-    return (expr * 100).round(1)
-
-
-def positivity_table(
-    positivity: pl.DataFrame, start: date, end: date, threshold: int
-) -> pl.DataFrame:
-    """Positivity by community area × strip type over the period, with Wilson 95% intervals.
-
-    Areas are suppressed per strip type as one complementary group, because the all-areas tests
-    on the KPI cards are their total: a single hidden area could otherwise be worked out. Strips
-    read and positive strips are both small counts (``suppress_proportion``).
-    """
-    frame = (
-        positivity.filter(pl.col("area_level") != "all", pl.col("month").is_between(start, end))
-        .group_by("community_area_number", "community_area", "strip_type")
-        .agg(pl.col("tests_read").sum(), pl.col("positives").sum())
-        .sort("strip_type", "community_area_number", nulls_last=True)
-    )
-    frame = suppress_proportion(
-        frame,
-        successes_col="positives",
-        trials_col="tests_read",
-        prefix="positivity",
-        threshold=threshold,
-        complementary_by=["strip_type"],
-    )
-    return frame.sort("community_area_number", "strip_type", nulls_last=True).select(
-        pl.col("community_area").fill_null("Outside Chicago").alias("community_area"),
-        pl.col("strip_type")
-        .replace_strict(STRIP_LABELS, default=pl.col("strip_type"))
-        .alias("strip_type"),
-        pl.col("tests_read_display").alias("tests_read"),
-        pl.col("positives_display").alias("positives"),
-        _pct(pl.col("positivity")).alias("positivity_pct"),
-        _pct(pl.col("positivity_lower")).alias("positivity_95ci_lower_pct"),
-        _pct(pl.col("positivity_upper")).alias("positivity_95ci_upper_pct"),
-    )
-
-
-def codetection_table(
-    codetection: pl.DataFrame, start: date, end: date, threshold: int
-) -> pl.DataFrame:
-    """Share of samples positive for both fentanyl and xylazine, all areas first, then by area."""
-    period = codetection.filter(pl.col("month").is_between(start, end))
-    keys = ["area_level", "community_area_number", "community_area"]
-    frame = (
-        period.group_by(keys)
-        .agg(pl.col("samples_tested_both").sum(), pl.col("both_positive").sum())
-        .sort(pl.col("area_level") != "all", "community_area_number", nulls_last=True)
-    )
-    share = {
-        "successes_col": "both_positive",
-        "trials_col": "samples_tested_both",
-        "prefix": "share",
-        "threshold": threshold,
-    }
-    areas = suppress_proportion(frame.filter(pl.col("area_level") != "all"), complementary_by=[], **share)
-    total = suppress_proportion(frame.filter(pl.col("area_level") == "all"), **share)
-    return pl.concat([total, areas]).select(
-        pl.col("community_area").fill_null("Outside Chicago").alias("community_area"),
-        pl.col("samples_tested_both_display").alias("samples_with_both_strips_read"),
-        _pct(pl.col("share")).alias("both_positive_pct"),
-        _pct(pl.col("share_lower")).alias("both_positive_95ci_lower_pct"),
-        _pct(pl.col("share_upper")).alias("both_positive_95ci_upper_pct"),
-    )
-
-
 def activity_frame(outreach: pl.DataFrame, start: date, end: date, threshold: int) -> pl.DataFrame:
     """Monthly all-areas activity in long form; small counts hidden (one group per measure)."""
     long = (
@@ -227,7 +171,7 @@ def funnel_frame(funnel: pl.DataFrame, start: date, end: date, threshold: int) -
     return shown.select(
         "stage",
         pl.col("people_display").alias("people"),
-        _pct(share).alias("share_of_contacts_pct"),
+        pct(share).alias("share_of_contacts_pct"),
         pl.col("people").alias("plotted"),
     )
 
@@ -523,197 +467,187 @@ if chosen:
         "counts are too small to publish safely."
     )
 
-# ---- Positivity -------------------------------------------------------------------------------
-st.markdown("##### Test-strip positivity by community area", anchors=False)
-st.caption(
-    " · ".join(subtitle)
-    + f" · positivity = positive ÷ strips read (invalid strips left out), Wilson 95% CI; areas with "
-    f"1–{threshold - 1} strips read or positive show “<{threshold}” and no positivity"
-)
-strip_table = positivity_table(positivity, start, end, threshold)
-chosen_names = [area_names[a] for a in chosen]
-if chosen:
-    strip_table = strip_table.filter(pl.col("community_area").is_in(chosen_names))
-pct = "%.1f%%"
-data.show_table(
-    strip_table,
-    width="stretch",
-    column_config={
-        "community_area": "Community area",
-        "strip_type": "Strip",
-        "tests_read": "Strips read",
-        "positives": "Positive",
-        "positivity_pct": st.column_config.NumberColumn("Positivity", format=pct),
-        "positivity_95ci_lower_pct": st.column_config.NumberColumn("95% CI low", format=pct),
-        "positivity_95ci_upper_pct": st.column_config.NumberColumn("95% CI high", format=pct),
-    },
-)
-if strip_table.get_column("tests_read").eq(SECONDARY_MARK).any():
-    st.caption(SECONDARY_FOOTNOTE)
-data.csv_download(
-    "Download positivity (CSV)",
-    strip_table,
-    file_name=f"test_strip_positivity_{file_period}.csv",
-    key="download_positivity",
-)
-
-st.markdown("##### Fentanyl + xylazine co-detection", anchors=False)
-st.caption(
-    "Share of drug samples with both a fentanyl and a xylazine strip read that were positive for "
-    "both (Wilson 95% CI). Samples without a sample ID cannot be paired and are left out."
-)
-co_table = codetection_table(marts["codetection"], start, end, threshold)
-if chosen:
-    # The all-areas row stays as context; per-area rows as suppressed in the all-areas view.
-    co_table = co_table.head(1).vstack(co_table.slice(1).filter(pl.col("community_area").is_in(chosen_names)))
-data.show_table(
-    co_table,
-    width="stretch",
-    column_config={
-        "community_area": "Area",
-        "samples_with_both_strips_read": "Samples (both strips read)",
-        "both_positive_pct": st.column_config.NumberColumn("Both positive", format=pct),
-        "both_positive_95ci_lower_pct": st.column_config.NumberColumn("95% CI low", format=pct),
-        "both_positive_95ci_upper_pct": st.column_config.NumberColumn("95% CI high", format=pct),
-    },
-)
-data.csv_download(
-    "Download co-detection (CSV)",
-    co_table,
-    file_name=f"test_strip_codetection_{file_period}.csv",
-    key="download_codetection",
-)
-
-# ---- Monthly activity -------------------------------------------------------------------------
-activity = activity_frame(outreach, start, end, threshold)
-plot = activity.with_columns(
-    (pl.col("month") + "-01").alias("month_start"),
-    pl.col("count").str.replace_all(",", "").cast(pl.Int64, strict=False).alias("value"),
-)
-activity_chart = (
-    alt.Chart(plot)
-    .mark_line(point=True, strokeWidth=2.5, invalid="break-paths-show-domains")
-    .encode(
-        x=alt.X(
-            "utcyearmonth(month_start):T",
-            title=None,
-            axis=alt.Axis(format="%b %Y", labelAngle=0, labelOverlap=True, tickCount="month"),
-        ),
-        y=alt.Y("value:Q", title="Per month", scale=alt.Scale(zero=True)),
-        color=alt.Color(
-            "measure:N", title=None, legend=alt.Legend(orient="top", direction="horizontal")
-        ),
-        tooltip=[
-            alt.Tooltip("month:N", title="Month"),
-            alt.Tooltip("measure:N", title="Measure"),
-            alt.Tooltip("count:N", title="Count"),
-        ],
-    )
-    .properties(
-        title=charts.chart_title(["Outreach activity per month", "All areas"], subtitle),
-        height=400,
-    )
-)
-st.altair_chart(activity_chart, width="stretch")
-if activity.get_column("count").is_in([f"<{threshold}", SECONDARY_MARK]).any():
-    st.caption(
-        f"Months with 1–{threshold - 1} of a measure are not plotted (gaps) to protect privacy."
-    )
-charts.chart_downloads(
-    activity_chart, activity, file_stem=f"outreach_monthly_{file_period}", key="download_activity"
-)
-
-# ---- Warm hand-off funnel and naloxone coverage -----------------------------------------------
-funnel_col, coverage_col = st.columns(2)
-funnel = funnel_frame(marts["funnel"], start, end, threshold)
-with funnel_col:
-    funnel_chart = (
-        alt.Chart(funnel)
-        .mark_bar(color="#3b528b")
-        .encode(
-            y=alt.Y("stage:N", sort=None, title=None),
-            x=alt.X("plotted:Q", title="People"),
-            tooltip=[
-                alt.Tooltip("stage:N", title="Stage"),
-                alt.Tooltip("people:N", title="People"),
-                alt.Tooltip("share_of_contacts_pct:Q", title="% of contacts", format=".1f"),
-            ],
+# ---- Test strips | Outreach: tabs drawn only while open --------------------------------------
+# A closed tab's tables and charts are not sent, so opening the page draws the cards and one tab.
+strips_tab, outreach_tab = st.tabs(FIELD_TABS, key=FIELD_TAB_KEY, on_change="rerun")
+if strips_tab.open:
+    with strips_tab:
+        # ---- Positivity -------------------------------------------------------------------------------
+        st.markdown("##### Test-strip positivity by community area", anchors=False)
+        st.caption(
+            " · ".join(subtitle)
+            + f" · positivity = positive ÷ strips read (invalid strips left out), Wilson 95% CI; areas with "
+            f"1–{threshold - 1} strips read or positive show “<{threshold}” and no positivity"
         )
-        .properties(
-            title=charts.chart_title(["Warm hand-off funnel", "All areas"], subtitle),
-            height=340,
-        )
-    )
-    st.altair_chart(funnel_chart, width="stretch")
-    funnel_csv = funnel.drop("plotted")
-    charts.chart_downloads(
-        funnel_chart, funnel_csv, file_stem=f"warm_handoff_funnel_{file_period}", key="download_funnel"
-    )
-
-coverage_raw = marts["coverage"]
-with coverage_col:
-    if coverage_raw.is_empty():
-        st.info(
-            "Naloxone coverage needs outreach logs for months the Medical Examiner data covers."
-        )
-    else:
-        coverage = coverage_frame(coverage_raw, threshold)
+        strip_table = positivity_table(positivity, start, end, threshold)
+        chosen_names = [area_names[a] for a in chosen]
         if chosen:
-            region_row = coverage.head(1)
-            coverage = region_row.vstack(
-                coverage.slice(1).filter(pl.col("area").is_in(chosen_names))
-            )
-        first, last = (
-            coverage_raw.get_column("first_month")[0],
-            coverage_raw.get_column("last_month")[0],
+            strip_table = strip_table.filter(pl.col("community_area").is_in(chosen_names))
+        # Markdown, not the data grid: a table per area that reads the same on a projector, and no
+        # grid code to load for this tab (see data.show_small_table).
+        strip_display = positivity_display(strip_table)
+        data.show_small_table(strip_display, right=strip_display.columns[1:])
+        if strip_table.get_column("tests_read").eq(SECONDARY_MARK).any():
+            st.caption(SECONDARY_FOOTNOTE)
+        data.csv_download(
+            "Download positivity (CSV)",
+            strip_table,
+            file_name=f"test_strip_positivity_{file_period}.csv",
+            key="download_positivity",
         )
-        coverage_period = data.format_period(first, last)
-        coverage_subtitle = charts.chart_subtitle(
-            f"{source}; Cook County Medical Examiner", coverage_period, refreshed
+
+        st.markdown("##### Fentanyl + xylazine co-detection", anchors=False)
+        st.caption(
+            "Share of drug samples with both a fentanyl and a xylazine strip read that were positive for "
+            "both (Wilson 95% CI). Samples without a sample ID cannot be paired and are left out."
         )
-        coverage_chart = (
-            alt.Chart(coverage.filter(pl.col("kits_per_death").is_not_null()))
-            .mark_bar(color="#21918c")
+        co_table = codetection_table(marts["codetection"], start, end, threshold)
+        if chosen:
+            # The all-areas row stays as context; per-area rows as suppressed in the all-areas view.
+            co_table = co_table.head(1).vstack(co_table.slice(1).filter(pl.col("community_area").is_in(chosen_names)))
+        co_display = codetection_display(co_table)
+        data.show_small_table(co_display, right=co_display.columns[1:])
+        data.csv_download(
+            "Download co-detection (CSV)",
+            co_table,
+            file_name=f"test_strip_codetection_{file_period}.csv",
+            key="download_codetection",
+        )
+
+if outreach_tab.open:
+    with outreach_tab:
+        # ---- Monthly activity -------------------------------------------------------------------------
+        activity = activity_frame(outreach, start, end, threshold)
+        plot = activity.with_columns(
+            (pl.col("month") + "-01").alias("month_start"),
+            pl.col("count").str.replace_all(",", "").cast(pl.Int64, strict=False).alias("value"),
+        )
+        activity_chart = (
+            alt.Chart(plot)
+            .mark_line(point=True, strokeWidth=2.5, invalid="break-paths-show-domains")
             .encode(
-                y=alt.Y("area:N", sort="-x", title=None),
-                x=alt.X("kits_per_death:Q", title="Kits per overdose death"),
+                x=alt.X(
+                    "utcyearmonth(month_start):T",
+                    title=None,
+                    axis=alt.Axis(format="%b %Y", labelAngle=0, labelOverlap=True, tickCount="month"),
+                ),
+                y=alt.Y("value:Q", title="Per month", scale=alt.Scale(zero=True)),
+                color=alt.Color(
+                    "measure:N", title=None, legend=alt.Legend(orient="top", direction="horizontal")
+                ),
                 tooltip=[
-                    alt.Tooltip("area:N", title="Area"),
-                    alt.Tooltip("kits_distributed:N", title="Kits"),
-                    alt.Tooltip("overdose_deaths:N", title="Overdose deaths"),
-                    alt.Tooltip("kits_per_death:Q", title="Kits per death", format=".1f"),
+                    alt.Tooltip("month:N", title="Month"),
+                    alt.Tooltip("measure:N", title="Measure"),
+                    alt.Tooltip("count:N", title="Count"),
                 ],
             )
             .properties(
-                title=charts.chart_title(
-                    ["Naloxone coverage", "Kits distributed per overdose death"], coverage_subtitle
-                ),
-                height=340,
+                title=charts.chart_title(["Outreach activity per month", "All areas"], subtitle),
+                height=400,
             )
         )
-        st.altair_chart(coverage_chart, width="stretch")
-        st.caption(
-            f"Over {coverage_period}, the months both sources cover (not the period selected above). "
-            f"Areas with 1–{threshold - 1} deaths or kits show “<{threshold}” and no ratio."
-        )
-        with st.expander("Naloxone coverage table"):
-            data.show_table(
-                coverage,
-                width="stretch",
-                column_config={
-                    "area": "Area",
-                    "kits_distributed": "Kits",
-                    "overdose_deaths": "Overdose deaths",
-                    "kits_per_death": st.column_config.NumberColumn(
-                        "Kits per death", format="%.1f"
-                    ),
-                },
+        st.altair_chart(activity_chart, width="stretch")
+        if activity.get_column("count").is_in([f"<{threshold}", SECONDARY_MARK]).any():
+            st.caption(
+                f"Months with 1–{threshold - 1} of a measure are not plotted (gaps) to protect privacy."
             )
-            if coverage.get_column("overdose_deaths").eq(SECONDARY_MARK).any():
-                st.caption(SECONDARY_FOOTNOTE)
         charts.chart_downloads(
-            coverage_chart,
-            coverage,
-            file_stem=f"naloxone_coverage_{first:%Y-%m}_{last:%Y-%m}",
-            key="download_coverage",
+            activity_chart, activity, file_stem=f"outreach_monthly_{file_period}", key="download_activity"
         )
+
+        # ---- Warm hand-off funnel and naloxone coverage -----------------------------------------------
+        funnel_col, coverage_col = st.columns(2)
+        funnel = funnel_frame(marts["funnel"], start, end, threshold)
+        with funnel_col:
+            funnel_chart = (
+                alt.Chart(funnel)
+                .mark_bar(color="#3b528b")
+                .encode(
+                    y=alt.Y("stage:N", sort=None, title=None),
+                    x=alt.X("plotted:Q", title="People"),
+                    tooltip=[
+                        alt.Tooltip("stage:N", title="Stage"),
+                        alt.Tooltip("people:N", title="People"),
+                        alt.Tooltip("share_of_contacts_pct:Q", title="% of contacts", format=".1f"),
+                    ],
+                )
+                .properties(
+                    title=charts.chart_title(["Warm hand-off funnel", "All areas"], subtitle),
+                    height=340,
+                )
+            )
+            st.altair_chart(funnel_chart, width="stretch")
+            funnel_csv = funnel.drop("plotted")
+            charts.chart_downloads(
+                funnel_chart, funnel_csv, file_stem=f"warm_handoff_funnel_{file_period}", key="download_funnel"
+            )
+
+        coverage_raw = marts["coverage"]
+        with coverage_col:
+            if coverage_raw.is_empty():
+                st.info(
+                    "Naloxone coverage needs outreach logs for months the Medical Examiner data covers."
+                )
+            else:
+                coverage = coverage_frame(coverage_raw, threshold)
+                if chosen:
+                    region_row = coverage.head(1)
+                    coverage = region_row.vstack(
+                        coverage.slice(1).filter(pl.col("area").is_in(chosen_names))
+                    )
+                first, last = (
+                    coverage_raw.get_column("first_month")[0],
+                    coverage_raw.get_column("last_month")[0],
+                )
+                coverage_period = data.format_period(first, last)
+                coverage_subtitle = charts.chart_subtitle(
+                    f"{source}; Cook County Medical Examiner", coverage_period, refreshed
+                )
+                coverage_chart = (
+                    alt.Chart(coverage.filter(pl.col("kits_per_death").is_not_null()))
+                    .mark_bar(color="#21918c")
+                    .encode(
+                        y=alt.Y("area:N", sort="-x", title=None),
+                        x=alt.X("kits_per_death:Q", title="Kits per overdose death"),
+                        tooltip=[
+                            alt.Tooltip("area:N", title="Area"),
+                            alt.Tooltip("kits_distributed:N", title="Kits"),
+                            alt.Tooltip("overdose_deaths:N", title="Overdose deaths"),
+                            alt.Tooltip("kits_per_death:Q", title="Kits per death", format=".1f"),
+                        ],
+                    )
+                    .properties(
+                        title=charts.chart_title(
+                            ["Naloxone coverage", "Kits distributed per overdose death"], coverage_subtitle
+                        ),
+                        height=340,
+                    )
+                )
+                st.altair_chart(coverage_chart, width="stretch")
+                st.caption(
+                    f"Over {coverage_period}, the months both sources cover (not the period selected above). "
+                    f"Areas with 1–{threshold - 1} deaths or kits show “<{threshold}” and no ratio."
+                )
+                coverage_box = st.expander("Naloxone coverage table", key="field_coverage_table", on_change="rerun")
+                if coverage_box.open:  # drawn only while open (see data.expander_table)
+                    with coverage_box:
+                        data.show_table(
+                            coverage,
+                            width="stretch",
+                            column_config={
+                                "area": "Area",
+                                "kits_distributed": "Kits",
+                                "overdose_deaths": "Overdose deaths",
+                                "kits_per_death": st.column_config.NumberColumn(
+                                    "Kits per death", format="%.1f"
+                                ),
+                            },
+                        )
+                        if coverage.get_column("overdose_deaths").eq(SECONDARY_MARK).any():
+                            st.caption(SECONDARY_FOOTNOTE)
+                charts.chart_downloads(
+                    coverage_chart,
+                    coverage,
+                    file_stem=f"naloxone_coverage_{first:%Y-%m}_{last:%Y-%m}",
+                    key="download_coverage",
+                )

@@ -314,10 +314,11 @@ def expander_table(label: str, frame: pl.DataFrame, *, key: str, expanded: bool 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>|~$:.@])")
 
 
-def markdown_table(frame: pl.DataFrame) -> str:
+def markdown_table(frame: pl.DataFrame, right: Sequence[str] = ()) -> str:
     """``frame`` as a Markdown table: every cell escaped, a missing value as an em dash, whole
-    numbers with thousands separators, numeric columns right-aligned."""
-    numeric = [dtype.is_numeric() for dtype in frame.dtypes]
+    numbers with thousands separators; numeric columns and those named in ``right`` (numbers
+    held as text, such as suppressed counts) right-aligned."""
+    numeric = [dtype.is_numeric() or name in right for name, dtype in frame.schema.items()]
 
     def cell(value: object) -> str:
         if value is None:
@@ -335,10 +336,11 @@ def markdown_table(frame: pl.DataFrame) -> str:
     return "\n".join(lines)
 
 
-def show_small_table(frame: pl.DataFrame) -> object:
+def show_small_table(frame: pl.DataFrame, right: Sequence[str] = ()) -> object:
     """A short reference table (a few rows, nothing to sort or search) drawn as Markdown, for a
-    page that would otherwise load the data grid for it alone (see :func:`expander_table`)."""
-    return st.markdown(markdown_table(frame))
+    page that would otherwise load the data grid for it alone (see :func:`expander_table`);
+    ``right`` as in :func:`markdown_table`."""
+    return st.markdown(markdown_table(frame, right))
 
 
 # --------------------------------------------------------------------------------------------

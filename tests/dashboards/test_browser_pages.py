@@ -130,6 +130,11 @@ def test_chart_downloads_open(server: str, browser) -> None:
     try:
         page.get_by_test_id("stSidebarNav").get_by_text("Test strips & outreach", exact=True).click()
         _settle(page)
+        # The charts are on the Outreach tab, drawn when it is opened.
+        assert page.locator(".st-key-download_activity_png").count() == 0
+        page.get_by_role("tab", name="Outreach").click()
+        page.locator(".st-key-download_activity_png").wait_for(timeout=60_000)
+        _settle(page)
         # The monthly-activity chart's buttons (keys from field_data.py).
         png_button = page.locator(".st-key-download_activity_png button").filter(has_text="PNG").first
         png_button.scroll_into_view_if_needed()

@@ -43,13 +43,32 @@ def field_page(demo_app_db: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:
     return at.switch_page(PAGE).run()
 
 
+def _outreach(at: AppTest, coverage_table: bool = False) -> AppTest:
+    """The page with its Outreach tab open (and the naloxone-coverage table's expander)."""
+    at.session_state["field_tab"] = "Outreach"
+    if coverage_table:
+        at.session_state["field_coverage_table"] = True
+    return at.run()
+
+
 def test_field_page_renders_without_exception(field_page: AppTest) -> None:
     assert not field_page.exception
     assert not field_page.error
     assert field_page.title[0].value == "Test strips & outreach"
-    assert len(field_page.get("arrow_vega_lite_chart") or field_page.get("vega_lite_chart")) == 3
-    # Two tables (CSV) and three charts (PNG, SVG, CSV each).
-    assert len(field_page.download_button) == 2 + 3 * 3
+    assert [t.label for t in field_page.tabs] == ["Test strips", "Outreach"]
+    # Opening the page draws the Test strips tab: two Markdown tables with a CSV each, and no data
+    # grid or chart.
+    assert [m.value.split(" |")[0] for m in field_page.main.markdown if m.value.startswith("| ")] == [
+        "| Community area", "| Area"
+    ]
+    assert not field_page.dataframe and not field_page.get("vega_lite_chart")
+    assert len(field_page.download_button) == 2
+    outreach = _outreach(field_page)
+    assert not outreach.exception
+    # Three charts (PNG, SVG, CSV each); the Test strips tables are no longer sent.
+    assert len(outreach.get("vega_lite_chart")) == 3
+    assert len(outreach.download_button) == 3 * 3
+    assert len(outreach.dataframe) == 0, "the coverage table is drawn only when its expander is open"
 
 
 def test_kits_kpi_matches_the_warehouse(field_page: AppTest, demo_app_db: Path) -> None:
@@ -76,18 +95,25 @@ def test_fentanyl_positivity_kpi_matches_the_warehouse(field_page: AppTest, demo
     assert _metric(field_page, "Fentanyl-strip positivity") == f"{positives / read:.0%}"
 
 
+def _markdown_rows(at: AppTest, header: str) -> list[dict[str, str]]:
+    """The Markdown table whose header row starts with ``header``, one dict per row, unescaped."""
+    (table,) = [m.value for m in at.main.markdown if m.value.startswith(header)]
+    head, _rule, *rows = table.splitlines()
+
+    def cells(line: str) -> list[str]:
+        return [c.strip().replace("\\", "") for c in line.strip("|").split(" | ")]
+
+    return [dict(zip(cells(head), cells(row), strict=True)) for row in rows]
+
+
 def test_small_counts_are_shown_as_below_threshold(field_page: AppTest, demo_app_db: Path) -> None:
     ((threshold,),) = _query(demo_app_db, "SELECT suppress_below FROM marts.publication")
     mark = f"<{threshold}"
-    cells = [
-        str(value)
-        for frame in field_page.dataframe
-        for column in frame.value.columns
-        for value in frame.value[column].tolist()
-    ]
+    cells = [v for row in _markdown_rows(field_page, "| Community area |") for v in row.values()]
     assert mark in cells
     # The suppressed naloxone-coverage rows hide their kits-per-death ratio with the deaths.
-    coverage = next(f.value for f in field_page.dataframe if "kits_per_death" in f.value.columns)
+    outreach = _outreach(field_page, coverage_table=True)
+    coverage = next(f.value for f in outreach.dataframe if "kits_per_death" in f.value.columns)
     hidden = coverage[coverage["overdose_deaths"] == mark]
     assert not hidden.empty
     assert hidden["kits_per_death"].isna().all()
@@ -105,14 +131,18 @@ def test_small_positive_counts_hide_their_positivity(field_page: AppTest, demo_a
         [start, end, threshold, threshold],
     )
     assert small, "the demo data should have an area with few positive strips"
-    table = next(f.value for f in field_page.dataframe if "positivity_pct" in f.value.columns)
+    table = {row["Community area"]: row for row in _markdown_rows(field_page, "| Community area |")}
     for area, strip in small:
-        (row,) = table[(table["community_area"] == area) & (table["strip_type"] == strip.capitalize())].to_dict("records")
-        assert row["positives"] == f"<{threshold}" and row["tests_read"] not in (f"<{threshold}", "*")
-        assert row["positivity_pct"] != row["positivity_pct"]  # NaN: hidden
+        row, label = table[area], strip.capitalize()
+        assert row[f"{label} positive"] == f"<{threshold}"
+        assert row[f"{label} strips read"] not in (f"<{threshold}", "*")
+        assert row[f"{label} positivity (95% CI)"] == "—"  # hidden with the count
     # Nowhere on the table is a positive count of 1 to threshold - 1 printed.
-    printed = [int(v.replace(",", "")) for v in table["positives"] if v.replace(",", "").isdigit()]
-    assert not [v for v in printed if 1 <= v < threshold]
+    printed = [
+        int(v.replace(",", "")) for row in table.values() for k, v in row.items()
+        if k.endswith(" positive") and v.replace(",", "").isdigit()
+    ]
+    assert printed and not [v for v in printed if 1 <= v < threshold]
 
 
 def test_no_field_data_shows_how_to_add_files(
