@@ -211,7 +211,7 @@ if tab := _open(SECTIONS[0]):
                 f"Published {published}",
             ],
         )
-        data.show_small_table(quality.freshness_display(freshness_utc))
+        data.show_small_table(quality.freshness_display(freshness_utc), right=["Age (days)"])
         data.csv_download(
             "Download freshness (CSV)", freshness, file_name="source_freshness.csv", key="dq_download_freshness"
         )
