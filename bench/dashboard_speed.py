@@ -178,6 +178,8 @@ def page_switch_ms(
     app's "page … ran in … ms" log lines."""
     context = browser.new_context(viewport={"width": 1280, "height": 720})
     page = context.new_page()
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     out: dict[str, list[tuple[float, float]]] = {title: [] for title, _path in page_paths}
     try:
         page.goto(base + "/", wait_until="commit")
@@ -197,10 +199,15 @@ def page_switch_ms(
                     # The click must have reached this page's link (not a neighbour moved by a
                     # redraw of the sidebar), then its run must finish.
                     page.wait_for_url(lambda url, path=path: urlparse(url).path == path, timeout=30_000)
-                    page.wait_for_function(_RERUN_DONE_JS, arg=t0, timeout=30_000, polling=5)
-                except Exception as exc:
+                    page.wait_for_function(_RERUN_DONE_JS, arg=t0, timeout=20_000, polling=5)
+                except PlaywrightTimeout:
+                    # Now and then (also before the pages had tabs) the browser shows no run for a
+                    # click although the page changed: the sample is dropped (the table's n says
+                    # so) and reported, so a series is not lost for it.
                     states = page.evaluate("() => window.__odwStates.slice(-3)")
-                    raise RuntimeError(f"no rerun after clicking {title!r} at {t0:.0f} ms on {page.url}: {states}") from exc
+                    print(f"note: no rerun seen after clicking {title!r} at {t0:.0f} ms on {page.url}: {states}; "
+                          "sample dropped", file=sys.stderr)
+                    continue
                 page.wait_for_function(_RENDERED_JS, timeout=30_000, polling=10)
                 browser_ms = page.evaluate("() => performance.now()") - t0
                 time.sleep(0.2)  # let the server flush its log line
