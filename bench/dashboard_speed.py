@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
 import os
 import re
 import socket
@@ -195,10 +196,10 @@ def page_switch_ms(
                 logged = server_log.stat().st_size
                 t0 = page.evaluate("() => performance.now()")
                 link.click()
+                # The click must have reached this page's link (not a neighbour moved by a redraw
+                # of the sidebar: that fails the series), then its run must finish.
+                page.wait_for_url(lambda url, path=path: urlparse(url).path == path, timeout=30_000)
                 try:
-                    # The click must have reached this page's link (not a neighbour moved by a
-                    # redraw of the sidebar), then its run must finish.
-                    page.wait_for_url(lambda url, path=path: urlparse(url).path == path, timeout=30_000)
                     page.wait_for_function(_RERUN_DONE_JS, arg=t0, timeout=20_000, polling=5)
                 except PlaywrightTimeout:
                     # Now and then (also before the pages had tabs) the browser shows no run for a
@@ -293,13 +294,16 @@ def query_timings(app_db: Path, reps: int) -> dict[str, list[float]]:
 
 
 def p95(values: list[float]) -> float:
+    """The 95th percentile by nearest rank: the ⌈0.95·n⌉-th smallest value."""
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(0.95 * len(ordered) + 0.5) - 1))]
+    return ordered[max(0, math.ceil(0.95 * len(ordered)) - 1)]
 
 
 def _row(name: str, values: list[float] | None, target: float | None) -> str:
-    if not values:
+    if values is None:
         return f"| {name} | — | — | — | no area filter |"
+    if not values:
+        return f"| {name} | 0 | — | — | no sample kept |"
     med, high = statistics.median(values), p95(values)
     verdict = "" if target is None else ("ok" if high < target else f"over {target:.0f} ms")
     return f"| {name} | {len(values)} | {med:,.0f} | {high:,.0f} | {verdict} |"
@@ -384,8 +388,8 @@ def main(argv: list[str] | None = None) -> int:
     print("| Page | n | median | p95 | target < 2,000 ms | server |")
     print("|---|---:|---:|---:|---|---:|")
     for title, values in switch.items():
-        server = statistics.median(ms for _browser, ms in values)
-        print(_row(title, [ms for ms, _server in values], FIRST_RENDER_TARGET_MS) + f" {server:,.0f} |")
+        server = f"{statistics.median(ms for _browser, ms in values):,.0f}" if values else "—"
+        print(_row(title, [ms for ms, _server in values], FIRST_RENDER_TARGET_MS) + f" {server} |")
     print("\nFilter interaction (choose an area / reset → rerun finished), ms:\n")
     print("| Page | n | median | p95 | target < 500 ms |")
     print("|---|---:|---:|---:|---|")

@@ -180,8 +180,26 @@ st.caption(
 # and filled last, so the rest of the page is not held up.
 checks_slot = st.container()
 
+recon = quality.reconciliation(
+    tables["data_quality"],
+    sources.filter(pl.col("source") == "medical_examiner"),
+    tables["field_files"],
+    sources.filter(pl.col("source") != "medical_examiner"),
+    tables["field_quarantine"],
+)
+if not recon.get_column("adds_up").all():
+    # Above the tabs, whichever is open: lost or double-counted rows are the page's worst finding.
+    off = ", ".join(recon.filter(~pl.col("adds_up")).get_column("source").to_list())
+    st.error(
+        f"**Rows do not add up for: {off}.** Rows were lost or counted twice between receipt and "
+        "loading; the blocking `*_rows_add_up` checks stop such data from reaching the marts. "
+        f"See *{SECTIONS[0]}*.",
+        icon=":material/error:",
+    )
+
 # The rest is in tabs drawn only while open (a closed tab's tables and chart are not sent): the
-# first tab has only Markdown tables, so opening the page loads neither the data grid nor Vega.
+# first tab has only Markdown tables, so opening the page loads no chart, and no data grid unless
+# a check failed (the check list above then opens by itself).
 sections = dict(zip(SECTIONS, st.tabs(SECTIONS, key=SECTION_KEY, on_change="rerun"), strict=True))
 
 
@@ -194,13 +212,6 @@ def _open(name: str):
 now = datetime.now(UTC)
 freshness_utc = quality.freshness_table(sources, now)
 freshness = _local(freshness_utc, "refreshed_at")  # the CSV: Chicago wall-clock time
-recon = quality.reconciliation(
-    tables["data_quality"],
-    sources.filter(pl.col("source") == "medical_examiner"),
-    tables["field_files"],
-    sources.filter(pl.col("source") != "medical_examiner"),
-    tables["field_quarantine"],
-)
 if tab := _open(SECTIONS[0]):
     with tab:
         _section(
@@ -227,13 +238,6 @@ if tab := _open(SECTIONS[0]):
                 f"Published {published}",
             ],
         )
-        if not recon.get_column("adds_up").all():
-            off = ", ".join(recon.filter(~pl.col("adds_up")).get_column("source").to_list())
-            st.error(
-                f"**Rows do not add up for: {off}.** Rows were lost or counted twice between receipt and "
-                "loading; the blocking `*_rows_add_up` checks stop such data from reaching the marts.",
-                icon=":material/error:",
-            )
         data.show_small_table(quality.reconciliation_display(recon))
         st.caption(
             "Medical Examiner: records in the merged archive against cases staged and records quarantined "

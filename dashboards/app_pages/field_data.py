@@ -360,6 +360,7 @@ view = filters.render_sidebar(
     show=("period", "areas"),
 )
 chosen = view.areas
+chosen_names = [area_names[a] for a in chosen]
 scope_text = (
     filters.area_scope_label(view, area_names, publication.region_label) if chosen else "All areas"
 )
@@ -480,14 +481,13 @@ if strips_tab.open:
             f"1–{threshold - 1} strips read or positive show “<{threshold}” and no positivity"
         )
         strip_table = positivity_table(positivity, start, end, threshold)
-        chosen_names = [area_names[a] for a in chosen]
         if chosen:
             strip_table = strip_table.filter(pl.col("community_area").is_in(chosen_names))
         # Markdown, not the data grid: a table per area that reads the same on a projector, and no
         # grid code to load for this tab (see data.show_small_table).
         strip_display = positivity_display(strip_table)
         data.show_small_table(strip_display, right=strip_display.columns[1:])
-        if strip_table.get_column("tests_read").eq(SECONDARY_MARK).any():
+        if strip_table.select(pl.col("tests_read", "positives").eq(SECONDARY_MARK).any()).row(0) != (False, False):
             st.caption(SECONDARY_FOOTNOTE)
         data.csv_download(
             "Download positivity (CSV)",

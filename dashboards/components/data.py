@@ -289,8 +289,9 @@ def load_filter_options(version: DbVersion) -> FilterOptions:
 
 
 def show_table(frame: pl.DataFrame, **options) -> object:
-    """``st.dataframe`` as every table of the dashboard draws it: no index column, and a hidden
-    (suppressed) or missing value shown as an em dash rather than Streamlit's grey "None"."""
+    """``st.dataframe`` as every data-grid table of the dashboard draws it (short tables are
+    Markdown: :func:`show_small_table`): no index column, and a hidden (suppressed) or missing
+    value shown as an em dash rather than Streamlit's grey "None"."""
     return st.dataframe(frame, hide_index=True, placeholder="—", **options)
 
 

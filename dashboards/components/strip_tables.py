@@ -1,9 +1,9 @@
 """Test-strip tables of the "Test strips & outreach" page (pure: marts in, display frames out).
 
 Positivity by community area and fentanyl + xylazine co-detection over a period, with Wilson 95%
-intervals, suppressed as published (``suppress_proportion``): what is shown is what is downloaded.
-The ``*_display`` functions turn those frames into the Markdown tables the page draws, without
-recomputing or unhiding anything.
+intervals, suppressed as published (``suppress_proportion``); these frames are the CSV downloads.
+The ``*_display`` functions lay the same values out as the Markdown tables the page draws (one row
+per area, the interval beside its share), without recomputing or unhiding anything.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import polars as pl
 
 from pipelines.defs.field_data.metrics import suppress_proportion
 
-STRIP_LABELS = {"fentanyl": "Fentanyl", "xylazine": "Xylazine"}
+STRIP_LABELS = {"fentanyl": "Fentanyl", "xylazine": "Xylazine", "other": "Other strips"}
 
 
 def pct(expr: pl.Expr) -> pl.Expr:

@@ -430,3 +430,5 @@ def test_markdown_table_escapes_cells_and_marks_missing_values() -> None:
             "| www\\.x\\.org a\\@b\\.org | 0 | — |",
         ]
     )
+    # Counts held as text ("<10") are right-aligned when named, like the numeric column.
+    assert data.markdown_table(frame, right=["Source"]).splitlines()[1] == "|---:|---:|---|"

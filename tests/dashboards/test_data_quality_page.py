@@ -96,6 +96,53 @@ def test_demo_run_shows_every_check_passed(demo_page: AppTest, demo_pipeline) ->
     assert _metric(demo_page, "Failed") == "0"
 
 
+@pytest.mark.parametrize("section", ["Medical Examiner", "Ingest log and files"])
+def test_every_other_tab_draws_without_error(demo_pipeline, section: str) -> None:
+    page = _page(demo_pipeline.app_db, demo_pipeline.dagster_home, section=section)
+    assert not page.error
+    if section == "Medical Examiner":
+        ((unplaced_n, chicago, unplaced_share),) = demo_pipeline.query(
+            "SELECT numerator, denominator, value FROM marts.data_quality WHERE metric = 'unplaced_share'"
+        )
+        assert _metric(page, "Unplaced cases") == f"{unplaced_share:.1%}"
+        assert any(f"{unplaced_n:,} of {chicago:,} Chicago cases" in c.value for c in page.caption)
+        # Both shares meet their thresholds on the demo data: two green verdicts, no red one.
+        verdicts = [m.value for m in page.main.markdown if "-badge[" in m.value and "threshold" in m.value]
+        assert len(verdicts) == 2 and all(v.startswith(":green-badge[") for v in verdicts), verdicts
+        # The metric table is drawn only when its expander is opened.
+        assert not page.dataframe
+        page.session_state["dq_metrics_table"] = True
+        metrics = _frame_with(page.run(), "share_pct")
+        assert "unplaced_share" in set(metrics["metric"])
+    else:
+        (log,) = [f.value for f in page.dataframe if "data_through" in f.value.columns]
+        ((entries,),) = _query(demo_pipeline.app_db, "SELECT count(*) FROM marts.ingest_log")
+        assert len(log) == entries
+
+
+@pytest.fixture(scope="module")
+def app_db_not_adding_up(demo_pipeline, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo publication with one test-strip file claiming a row more than was loaded or
+    quarantined."""
+    db = tmp_path_factory.mktemp("not_adding_up") / "app.duckdb"
+    shutil.copy(demo_pipeline.app_db, db)
+    with duckdb.connect(str(db)) as con:
+        con.execute(
+            """UPDATE marts.field_data_files SET rows_in = rows_in + 1
+               WHERE file = (SELECT min(file) FROM marts.field_data_files WHERE source = 'test_strips')"""
+        )
+    return db
+
+
+@pytest.mark.parametrize("section", [None, "Quarantined rows"])
+def test_rows_not_adding_up_are_flagged_above_every_tab(
+    app_db_not_adding_up: Path, demo_pipeline, section: str | None
+) -> None:
+    page = _page(app_db_not_adding_up, demo_pipeline.dagster_home, section=section)
+    (error,) = page.error
+    assert "Rows do not add up for: Test strips" in error.value
+
+
 def test_quarantine_count_matches_the_warehouse(demo_pipeline) -> None:
     ((quarantined,),) = demo_pipeline.query("SELECT count(*) FROM staging.quarantine")
     assert quarantined == 15, "the demo field data has 12 bad rows and one refused 3-row file"

@@ -185,6 +185,19 @@ def test_shared_area_filter_scopes_the_cards(field_page: AppTest, demo_app_db: P
     assert field_page.query_params["areas"] in (str(area), [str(area)])
     assert _metric(field_page, "Naloxone kits distributed") == f"{int(kits):,}" != all_areas
     assert _metric(field_page, "Fentanyl-strip positivity") == f"{positives / read:.0%}"
+    # The Test strips tables list only the chosen area (after the all-areas co-detection row).
+    (strips,) = _markdown_rows(field_page, "| Community area |")
+    ((name,),) = _query(
+        demo_app_db, "SELECT community_area FROM marts.community_areas WHERE community_area_number = ?", [area]
+    )
+    assert strips["Community area"] == name
+    assert [row["Area"] for row in _markdown_rows(field_page, "| Area |")] == ["All areas", name]
+    # The Outreach tab with the same selection: its coverage table keeps the region row for context
+    # and the chosen area.
+    outreach = _outreach(field_page, coverage_table=True)
+    assert not outreach.exception, outreach.exception
+    coverage = next(f.value for f in outreach.dataframe if "kits_per_death" in f.value.columns)
+    assert list(coverage["area"])[1:] == [name]
 
 
 def test_a_link_with_a_period_reproduces_the_view(

@@ -51,6 +51,11 @@ def test_codetection_display_joins_share_and_interval() -> None:
             "both_positive_95ci_upper_pct": [28.1, 34.7, None],
         }
     )
+    # A hidden share hides its interval even if the bounds were present.
+    co = co.with_columns(pl.when(pl.col("community_area") == "Austin").then(None).otherwise(pl.col("both_positive_pct"))
+                         .alias("both_positive_pct"))
+    assert codetection_display(co).row(1) == ("Austin", "112", None)
+    co = co.with_columns(pl.Series("both_positive_pct", [24.4, 25.9, None]))
     assert codetection_display(co).rows() == [
         ("All areas", "573", "24.4% (21.1–28.1)"),
         ("Austin", "112", "25.9% (18.7–34.7)"),
