@@ -290,9 +290,9 @@ def load_filter_options(version: DbVersion) -> FilterOptions:
 
 def show_table(frame: pl.DataFrame, **options) -> object:
     """``st.dataframe`` as every data-grid table of the dashboard draws it (short tables are
-    Markdown: :func:`show_small_table`): no index column, and a hidden (suppressed) or missing
-    value shown as an em dash rather than Streamlit's grey "None"."""
-    return st.dataframe(frame, hide_index=True, placeholder="—", **options)
+    Markdown: :func:`show_small_table`), without the index column. A hidden (suppressed) value
+    is a missing cell; the caption under each table says why values are hidden."""
+    return st.dataframe(frame, hide_index=True, **options)
 
 
 def expander_table(label: str, frame: pl.DataFrame, *, key: str, expanded: bool = False, **options) -> None:
