@@ -13,6 +13,11 @@ def format_short_month(month: date) -> str:
     return month.strftime("%b %Y")
 
 
+def format_day(day: date) -> str:
+    """``date(2016, 1, 1)`` -> ``"1 Jan 2016"``."""
+    return f"{day.day} {day:%b %Y}"
+
+
 def format_period(start: date, end: date) -> str:
     """An inclusive month range, e.g. ``"Jul 2024 – Jun 2025"`` (one month: ``"Jun 2025"``)."""
     if start == end:

@@ -2,18 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import streamlit as st
 
 from dashboards.components import data
+from pipelines.formatting import format_day
 from pipelines.settings import load_settings
-
-
-def _day(value: date) -> str:
-    """``date(2016, 1, 1)`` -> ``"1 Jan 2016"``."""
-    return f"{value.day} {value:%b %Y}"
-
 
 settings = load_settings()
 st.title("About the data")
@@ -47,7 +40,7 @@ st.subheader("Source and freshness", anchor=False)
 st.markdown(
     f"""
 - **Source:** {freshness.label}
-- **Deaths from** {_day(freshness.data_from)} **to** {_day(freshness.data_to)}
+- **Deaths from** {format_day(freshness.data_from)} **to** {format_day(freshness.data_to)}
 - **Records in the source extract:** {freshness.row_count:,}
 - **Source last refreshed:** {data.format_refreshed(freshness.refreshed_at)}
 - **Dashboard data published:** {data.format_refreshed(publication.published_at)}

@@ -209,11 +209,10 @@ def _open(name: str):
 
 
 # ---- Last refresh per source -------------------------------------------------------------------
-now = datetime.now(UTC)
-freshness_utc = quality.freshness_table(sources, now)
-freshness = _local(freshness_utc, "refreshed_at")  # the CSV: Chicago wall-clock time
 if tab := _open(SECTIONS[0]):
     with tab:
+        freshness_utc = quality.freshness_table(sources, datetime.now(UTC))
+        freshness = _local(freshness_utc, "refreshed_at")  # the CSV: Chicago wall-clock time
         _section(
             "Last refresh per source",
             [
@@ -298,24 +297,21 @@ if tab := _open(SECTIONS[1]):
             .otherwise((pl.col("value") * 100).round(2))
             .alias("share_pct"),
         )
-        metrics_box = st.expander("All Medical Examiner quality metrics", key="dq_metrics_table", on_change="rerun")
-        if metrics_box.open:  # drawn only while open (see data.expander_table)
-            with metrics_box:
-                data.show_table(
-                    metrics_table,
-                    width="stretch",
-                    column_config={
-                        "metric": "Metric",
-                        "description": st.column_config.TextColumn("What it counts", width="large"),
-                        "numerator": "Numerator",
-                        "denominator": "Denominator",
-                        "share_pct": st.column_config.NumberColumn("Share", format="%.2f%%"),
-                    },
-                )
-                st.caption(
-                    f"Counts of cases from 1 to {threshold - 1} are shown as “<{threshold}” with no share. "
-                    "Thresholds are the pipeline's settings ODW_MIN_PLACED_SHARE and ODW_MIN_OPIOID_FLAG_AGREEMENT."
-                )
+        data.expander_table(
+            "All Medical Examiner quality metrics",
+            metrics_table,
+            key="dq_metrics_table",
+            caption=f"Counts of cases from 1 to {threshold - 1} are shown as “<{threshold}” with no share. "
+            "Thresholds are the pipeline's settings ODW_MIN_PLACED_SHARE and ODW_MIN_OPIOID_FLAG_AGREEMENT.",
+            width="stretch",
+            column_config={
+                "metric": "Metric",
+                "description": st.column_config.TextColumn("What it counts", width="large"),
+                "numerator": "Numerator",
+                "denominator": "Denominator",
+                "share_pct": st.column_config.NumberColumn("Share", format="%.2f%%"),
+            },
+        )
         data.csv_download(
             "Download quality metrics (CSV)",
             metrics_table,
@@ -545,25 +541,23 @@ with checks_slot:
         "details",
         "evaluated_at",
     )
-    checks_box = st.expander(
-        f"All {catalogue.height} checks", expanded=not failed.is_empty(), key="dq_checks_table", on_change="rerun"
+    data.expander_table(
+        f"All {catalogue.height} checks",
+        shown,
+        key="dq_checks_table",
+        expanded=not failed.is_empty(),
+        width="stretch",
+        column_config={
+            "outcome": "Outcome",
+            "severity": "Severity",
+            "check_name": "Check",
+            "asset": "Asset",
+            "blocking": st.column_config.CheckboxColumn("Blocking"),
+            "description": st.column_config.TextColumn("What it checks", width="large"),
+            "details": st.column_config.TextColumn("What it found", width="large"),
+            "evaluated_at": st.column_config.DatetimeColumn("When (Chicago)", format="D MMM YYYY, HH:mm"),
+        },
     )
-    if checks_box.open:  # drawn only while open (see data.expander_table)
-        with checks_box:
-            data.show_table(
-                shown,
-                width="stretch",
-                column_config={
-                    "outcome": "Outcome",
-                    "severity": "Severity",
-                    "check_name": "Check",
-                    "asset": "Asset",
-                    "blocking": st.column_config.CheckboxColumn("Blocking"),
-                    "description": st.column_config.TextColumn("What it checks", width="large"),
-                    "details": st.column_config.TextColumn("What it found", width="large"),
-                    "evaluated_at": st.column_config.DatetimeColumn("When (Chicago)", format="D MMM YYYY, HH:mm"),
-                },
-            )
     data.csv_download(
         "Download check status (CSV)", shown, file_name="asset_check_status.csv", key="dq_download_checks"
     )

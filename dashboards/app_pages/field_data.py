@@ -628,23 +628,19 @@ if outreach_tab.open:
                     f"Over {coverage_period}, the months both sources cover (not the period selected above). "
                     f"Areas with 1–{threshold - 1} deaths or kits show “<{threshold}” and no ratio."
                 )
-                coverage_box = st.expander("Naloxone coverage table", key="field_coverage_table", on_change="rerun")
-                if coverage_box.open:  # drawn only while open (see data.expander_table)
-                    with coverage_box:
-                        data.show_table(
-                            coverage,
-                            width="stretch",
-                            column_config={
-                                "area": "Area",
-                                "kits_distributed": "Kits",
-                                "overdose_deaths": "Overdose deaths",
-                                "kits_per_death": st.column_config.NumberColumn(
-                                    "Kits per death", format="%.1f"
-                                ),
-                            },
-                        )
-                        if coverage.get_column("overdose_deaths").eq(SECONDARY_MARK).any():
-                            st.caption(SECONDARY_FOOTNOTE)
+                data.expander_table(
+                    "Naloxone coverage table",
+                    coverage,
+                    key="field_coverage_table",
+                    caption=SECONDARY_FOOTNOTE if coverage.get_column("overdose_deaths").eq(SECONDARY_MARK).any() else "",
+                    width="stretch",
+                    column_config={
+                        "area": "Area",
+                        "kits_distributed": "Kits",
+                        "overdose_deaths": "Overdose deaths",
+                        "kits_per_death": st.column_config.NumberColumn("Kits per death", format="%.1f"),
+                    },
+                )
                 charts.chart_downloads(
                     coverage_chart,
                     coverage,

@@ -295,8 +295,11 @@ def show_table(frame: pl.DataFrame, **options) -> object:
     return st.dataframe(frame, hide_index=True, **options)
 
 
-def expander_table(label: str, frame: pl.DataFrame, *, key: str, expanded: bool = False, **options) -> None:
-    """:func:`show_table` in an expander, drawn only while the expander is open.
+def expander_table(
+    label: str, frame: pl.DataFrame, *, key: str, expanded: bool = False, caption: str = "", **options
+) -> None:
+    """:func:`show_table` in an expander (with ``caption`` under the table), drawn only while the
+    expander is open.
 
     A closed expander's table would still be sent and drawn, and ``st.dataframe``'s data grid is
     the largest piece of code the browser loads for a page: ~1.2 MB of JavaScript, ~0.6 s of a
@@ -308,6 +311,8 @@ def expander_table(label: str, frame: pl.DataFrame, *, key: str, expanded: bool 
     if box.open:
         with box:
             show_table(frame, **options)
+            if caption:
+                st.caption(caption)
 
 
 #: Characters Markdown (and Streamlit's LaTeX, emoji-shortcode and autolink extensions: bare

@@ -16,12 +16,12 @@ import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import polars as pl
 
-from pipelines.formatting import format_refreshed
+from pipelines.formatting import format_day, format_refreshed
 
 #: Source keys -> names shown on the page.
 SOURCE_LABELS = {
@@ -248,18 +248,14 @@ def freshness_table(sources: pl.DataFrame, now_utc: datetime) -> pl.DataFrame:
     )
 
 
-def _day(value: date | None) -> str | None:
-    return f"{value.day} {value:%b %Y}" if value is not None else None
-
-
 def freshness_display(freshness: pl.DataFrame) -> pl.DataFrame:
     """:func:`freshness_table` as the page shows it: labelled text columns (dates as "1 Jan 2016",
     the refresh in Chicago time, the age to a tenth of a day); a missing value stays missing."""
     return freshness.select(
         pl.col("source").alias("Source"),
         pl.col("label").alias("Label"),
-        pl.col("data_from").map_elements(_day, return_dtype=pl.String).alias("Data from"),
-        pl.col("data_to").map_elements(_day, return_dtype=pl.String).alias("Data to"),
+        pl.col("data_from").map_elements(format_day, return_dtype=pl.String).alias("Data from"),
+        pl.col("data_to").map_elements(format_day, return_dtype=pl.String).alias("Data to"),
         pl.col("rows").alias("Rows"),
         pl.col("refreshed_at").map_elements(format_refreshed, return_dtype=pl.String).alias("Last refreshed"),
         pl.col("age_days").map_elements(lambda d: f"{d:,.1f}", return_dtype=pl.String).alias("Age (days)"),

@@ -11,6 +11,7 @@ import polars as pl
 import pytest
 
 from dashboards.components import charts, data, map_layers
+from pipelines.formatting import format_day
 
 SQUARE = json.dumps({"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 1], [0, 1], [0, 0]]]})
 NEXT_SQUARE = json.dumps({"type": "Polygon", "coordinates": [[[1, 0], [2, 0], [2, 1], [1, 1], [1, 0]]]})
@@ -270,6 +271,7 @@ def test_month_helpers() -> None:
     assert data.month_count(date(2024, 7, 1), date(2025, 6, 1)) == 12
     assert data.format_period(date(2024, 7, 1), date(2025, 6, 1)) == "Jul 2024 – Jun 2025"
     assert data.format_period(date(2025, 6, 1), date(2025, 6, 1)) == "Jun 2025"
+    assert format_day(date(2016, 1, 1)) == "1 Jan 2016" and format_day(date(2026, 10, 31)) == "31 Oct 2026"
 
 
 def test_refresh_time_is_shown_in_chicago_time() -> None:
