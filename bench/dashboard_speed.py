@@ -14,6 +14,11 @@ database, drives headless Debian Chromium with Playwright and measures, per page
 * **interaction** — a shared-filter change in the sidebar (choose a community area, then reset)
   → the rerun it triggers has finished.
 
+* **Streamlit's floor** — the first render, in the same run, of the pages of a reference app with
+  nothing of the dashboard (``bench/reference_app``): a title; a title and a one-point pydeck map;
+  a title and a three-point Vega-Lite chart. Machine speed varies from run to run, so only figures
+  from the same run are compared.
+
 Each series (a page's first renders, its interactions, the page switches) runs in a new Chromium
 process. It also times the cached query functions without their cache (``cache_data`` cleared
 first).
@@ -45,6 +50,14 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 APP = ROOT / "dashboards" / "app.py"
+#: Streamlit's floor: a reference app with nothing of the dashboard (see its docstring), and its
+#: pages as (title, URL path).
+REFERENCE_APP = ROOT / "bench" / "reference_app" / "app.py"
+REFERENCE_PAGES = [
+    ("Title only", "/"),
+    ("One-point map", "/one-point-map"),
+    ("Three-point chart", "/three-point-chart"),
+]
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 FIRST_RENDER_TARGET_MS = 2000
@@ -110,12 +123,13 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_server(app_db: Path, port: int, log: Path) -> subprocess.Popen:
+def start_server(app_db: Path, port: int, log: Path, app: Path = APP) -> subprocess.Popen:
+    """``streamlit run app`` from the repository root (its ``.streamlit`` settings), once healthy."""
     env = {**os.environ, "ODW_APP_DB": str(app_db)}
     out = log.open("wb")
     proc = subprocess.Popen(
         [
-            sys.executable, "-m", "streamlit", "run", str(APP),
+            sys.executable, "-m", "streamlit", "run", str(app),
             "--server.port", str(port), "--server.address", "127.0.0.1",
             "--server.headless", "true", "--browser.gatherUsageStats", "false",
         ],
@@ -132,6 +146,14 @@ def start_server(app_db: Path, port: int, log: Path) -> subprocess.Popen:
             time.sleep(0.3)
     proc.terminate()
     raise TimeoutError("streamlit did not start within 90 s")
+
+
+def stop_server(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
 
 
 def first_render_ms(browser, url: str) -> tuple[float, float]:
@@ -309,6 +331,40 @@ def _row(name: str, values: list[float] | None, target: float | None) -> str:
     return f"| {name} | {len(values)} | {med:,.0f} | {high:,.0f} | {verdict} |"
 
 
+def first_render_table(first_column: str, renders: dict[str, list[tuple[float, float]]]) -> list[str]:
+    """Markdown rows of first renders: (total, connected) per visit, the first visit cold."""
+    lines = [
+        f"| {first_column} | n | median | p95 | target < 2,000 ms | cold | connected |",
+        "|---|---:|---:|---:|---|---:|---:|",
+    ]
+    for title, values in renders.items():
+        cold, warm = values[0], values[1:]
+        connected = statistics.median(socket for _total, socket in warm)
+        lines.append(
+            _row(title, [total for total, _socket in warm], FIRST_RENDER_TARGET_MS)
+            + f" {cold[0]:,.0f} | {connected:,.0f} |"
+        )
+    return lines
+
+
+def reference_renders(app_db: Path, reps: int) -> dict[str, list[tuple[float, float]]]:
+    """First renders (the first one cold) of every reference page, each series in a new browser."""
+    from playwright.sync_api import sync_playwright
+
+    port = free_port()
+    server = start_server(app_db, port, Path(f"/tmp/dashboard_speed_reference_{port}.log"), REFERENCE_APP)
+    try:
+        with sync_playwright() as pw:
+            renders = {}
+            for title, path in REFERENCE_PAGES:
+                with pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS) as chromium:
+                    url = f"http://127.0.0.1:{port}{path}"
+                    renders[title] = [first_render_ms(chromium, url) for _ in range(reps + 1)]
+            return renders
+    finally:
+        stop_server(server)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--app-db", type=Path, help="app database (default: the configured one)")
@@ -352,11 +408,8 @@ def main(argv: list[str] | None = None) -> int:
             with browser() as chromium:
                 switch = page_switch_ms(chromium, base, pages(), args.reps, log)
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop_server(server)
+    reference = reference_renders(app_db, args.reps)
 
     print(f"Dashboard speed — {app_db}, {args.reps} repetitions, Chromium 1280×720, 127.0.0.1\n")
     print(
@@ -364,15 +417,7 @@ def main(argv: list[str] | None = None) -> int:
         "cold = first visit after the server started; 'connected' = median time until Streamlit's "
         "own front end has loaded and opened its web socket, before any page code runs:\n"
     )
-    print("| Page | n | median | p95 | target < 2,000 ms | cold | connected |")
-    print("|---|---:|---:|---:|---|---:|---:|")
-    for title, values in render.items():
-        cold, warm = values[0], values[1:]
-        connected = statistics.median(socket for _total, socket in warm)
-        print(
-            _row(title, [total for total, _socket in warm], FIRST_RENDER_TARGET_MS)
-            + f" {cold[0]:,.0f} | {connected:,.0f} |"
-        )
+    print("\n".join(first_render_table("Page", render)))
     print(
         "\nFirst render in a new session of a returning visitor (a new tab; Streamlit's scripts "
         "already in the browser's cache from an earlier visit), ms:\n"
@@ -395,6 +440,12 @@ def main(argv: list[str] | None = None) -> int:
     print("|---|---:|---:|---:|---|")
     for title, values in interact.items():
         print(_row(title, values, INTERACTION_TARGET_MS))
+    print(
+        "\nStreamlit's floor — the same first render, in the same run, of a reference app with "
+        "nothing of the dashboard (bench/reference_app): what Streamlit, a pydeck map and a "
+        "Vega-Lite chart cost on this machine by themselves, ms:\n"
+    )
+    print("\n".join(first_render_table("Reference page", reference)))
     print("\nUncached queries (cache cleared before each call), ms:\n")
     print("| Query | n | median | p95 | |")
     print("|---|---:|---:|---:|---|")

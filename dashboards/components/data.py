@@ -288,11 +288,58 @@ def load_filter_options(version: DbVersion) -> FilterOptions:
     )
 
 
-def show_table(frame: pl.DataFrame, **options) -> object:
+def _one_decimal(label: str) -> dict:
+    return st.column_config.NumberColumn(label, format="%.1f")
+
+
+#: On-screen headers of the display frames' columns. The frames keep their machine-readable
+#: names, which are the CSV downloads' headers (stable for spreadsheets and scripts); a data grid
+#: shows these instead.
+COLUMN_LABELS: dict[str, str | dict] = {
+    "area_number": "Area no.",
+    "community_area": "Community area",
+    "part_of_city": "Part of city",
+    "series": "Series",
+    "period": "Period",
+    "period_start": "Period start",
+    "year": "Year",
+    "months_covered": "Months of data",
+    "deaths": "Deaths",
+    "rate_per_100k_per_year": _one_decimal("Rate per 100,000/yr"),
+    "rate_95ci_lower": _one_decimal("95% CI low"),
+    "rate_95ci_upper": _one_decimal("95% CI high"),
+    "rate_change_pct": st.column_config.NumberColumn("Rate change (%)", format="%+.1f"),
+    "rate_unstable_under_20_deaths": "Unstable (<20 deaths)",
+    "population_2020": "Population (2020)",
+    "provisional": "Provisional",
+    "measure": "Measure",
+    "window_label": "Window",
+    "gi_class": "Gi* class",
+    "gi_confidence_bin": "Gi* confidence bin",
+    "moran_cluster": "Moran cluster",
+    "strip_type": "Strip type",
+    "tests_read": "Strips read",
+    "positives": "Positive",
+    "positivity_pct": _one_decimal("Positivity (%)"),
+    "positivity_95ci_lower_pct": _one_decimal("95% CI low (%)"),
+    "positivity_95ci_upper_pct": _one_decimal("95% CI high (%)"),
+}
+
+
+def table_column_config(columns: Sequence[str], column_config: dict | None = None) -> dict:
+    """The grid headers of ``columns``: :data:`COLUMN_LABELS` for those it names, overridden by
+    the table's own ``column_config``."""
+    return {name: COLUMN_LABELS[name] for name in columns if name in COLUMN_LABELS} | (column_config or {})
+
+
+def show_table(frame: pl.DataFrame, *, column_config: dict | None = None, **options) -> object:
     """``st.dataframe`` as every data-grid table of the dashboard draws it (short tables are
-    Markdown: :func:`show_small_table`), without the index column. A hidden (suppressed) value
-    is a missing cell; the caption under each table says why values are hidden."""
-    return st.dataframe(frame, hide_index=True, **options)
+    Markdown: :func:`show_small_table`): without the index column, with readable headers
+    (:func:`table_column_config`). A hidden (suppressed) value is a missing cell; the caption
+    under each table says why values are hidden."""
+    return st.dataframe(
+        frame, hide_index=True, column_config=table_column_config(frame.columns, column_config), **options
+    )
 
 
 def expander_table(

@@ -1,9 +1,13 @@
 """The dashboard speed script's pure helpers: the pages it visits, its percentile and table rows.
 
-The browser measurements themselves run with ``make dashboard-speed``, not here.
+The browser measurements themselves run with ``make dashboard-speed``, not here; the reference
+app they compare with (Streamlit's floor) is run here with AppTest.
 """
 
-from bench.dashboard_speed import _row, p95, pages
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from bench.dashboard_speed import REFERENCE_APP, REFERENCE_PAGES, _row, first_render_table, p95, pages
 
 
 def test_pages_follow_the_app_navigation() -> None:
@@ -24,3 +28,31 @@ def test_rows_say_what_is_missing_and_judge_the_p95() -> None:
     assert _row("Map", [100.0, 200.0, 300.0], 500) == "| Map | 3 | 200 | 300 | ok |"
     assert _row("About", None, 500) == "| About | — | — | — | no area filter |"
     assert _row("Map", [], 2000) == "| Map | 0 | — | — | no sample kept |"
+
+
+def test_first_render_table_splits_off_the_cold_visit() -> None:
+    renders = {"Map": [(3000.0, 900.0), (1500.0, 800.0), (2500.0, 1000.0), (1700.0, 700.0)]}
+    header, rule, row = first_render_table("Reference page", renders)
+    assert header.startswith("| Reference page | n | median | p95 |")
+    assert rule.count("|") == header.count("|")
+    # Medians of the three warm visits (1,700 total, 800 connected); p95 is the slowest of three.
+    assert row == "| Map | 3 | 1,700 | 2,500 | over 2000 ms | 3,000 | 800 |"
+
+
+@pytest.mark.parametrize(
+    ("page", "title", "element"),
+    [
+        (None, "Title only", None),
+        ("one_point_map.py", "One-point map", "deck_gl_json_chart"),
+        ("three_point_chart.py", "Three-point chart", "vega_lite_chart"),
+    ],
+)
+def test_reference_pages_draw_only_a_title_and_their_one_element(page, title, element) -> None:
+    at = AppTest.from_file(str(REFERENCE_APP), default_timeout=60).run()
+    if page is not None:
+        at.switch_page(page).run()
+    assert not at.exception
+    assert [t.value for t in at.title] == [title]
+    drawn = [getattr(e, "type", type(e).__name__) for e in at.main.children.values()]
+    assert drawn[1:] == ([element] if element else ["caption"])
+    assert [path for name, path in REFERENCE_PAGES if name == title]

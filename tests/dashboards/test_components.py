@@ -434,3 +434,12 @@ def test_markdown_table_escapes_cells_and_marks_missing_values() -> None:
     )
     # Counts held as text ("<10") are right-aligned when named, like the numeric column.
     assert data.markdown_table(frame, right=["Source"]).splitlines()[1] == "|---:|---:|---|"
+
+
+def test_grids_show_readable_headers_and_a_table_can_override_them() -> None:
+    config = data.table_column_config(["area_number", "community_area", "rate_per_100k_per_year", "odd"], {"area_number": "No."})
+    assert config["area_number"] == "No."  # the table's own header wins
+    assert config["community_area"] == "Community area"
+    assert config["rate_per_100k_per_year"]["label"] == "Rate per 100,000/yr"
+    assert config["rate_per_100k_per_year"]["type_config"]["format"] == "%.1f"
+    assert "odd" not in config  # a column the glossary does not name keeps its own name

@@ -97,6 +97,10 @@ def test_area_table_is_drawn_once_its_expander_is_opened(demo_app_db: Path, monk
     at.session_state["map_area_table"] = True  # what a click on the expander sets
     at.run()
     assert len(at.dataframe[0].value) == 77
+    # Readable headers on screen; the CSV keeps the machine-readable names.
+    headers = {name: spec.get("label") for name, spec in json.loads(at.dataframe[0].proto.columns).items()}
+    assert headers["community_area"] == "Community area"
+    assert headers["rate_per_100k_per_year"] == "Rate per 100,000/yr"
 
 
 @pytest.fixture
