@@ -14,8 +14,8 @@ database, drives headless Debian Chromium with Playwright and measures, per page
 * **interaction** — a shared-filter change in the sidebar (choose a community area, then reset)
   → the rerun it triggers has finished.
 
-* **Streamlit's floor** — the first render, in the same run, of the pages of a reference app with
-  nothing of the dashboard (``bench/reference_app``): a title; a title and a one-point pydeck map;
+* **Streamlit's floor** — the first render, timed right after the dashboard's first renders, of
+  the pages of a reference app with nothing of the dashboard (``bench/reference_app``): a title; a title and a one-point pydeck map;
   a title and a three-point Vega-Lite chart. Machine speed varies from run to run, so only figures
   from the same run are compared.
 
@@ -50,14 +50,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 APP = ROOT / "dashboards" / "app.py"
-#: Streamlit's floor: a reference app with nothing of the dashboard (see its docstring), and its
-#: pages as (title, URL path).
+#: Streamlit's floor: a reference app with nothing of the dashboard (see its docstring).
 REFERENCE_APP = ROOT / "bench" / "reference_app" / "app.py"
-REFERENCE_PAGES = [
-    ("Title only", "/"),
-    ("One-point map", "/one-point-map"),
-    ("Three-point chart", "/three-point-chart"),
-]
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 FIRST_RENDER_TARGET_MS = 2000
@@ -115,6 +109,16 @@ def pages() -> list[tuple[str, str]]:
         if (APP.parent / "app_pages" / file_name).exists():
             out.append((title, "/" if not out else f"/{url_path}"))
     return out
+
+
+def reference_pages() -> list[tuple[str, str]]:
+    """(title, URL path) of the reference app's pages, read from its ``st.Page`` calls; the
+    default page is ``/``."""
+    specs = re.findall(
+        r'st\.Page\(HERE / "[a-z_]+\.py", title="([^"]+)", url_path="([a-z-]+)"(, default=True)?\)',
+        REFERENCE_APP.read_text(),
+    )
+    return [(title, "/" if default else f"/{url_path}") for title, url_path, default in specs]
 
 
 def free_port() -> int:
@@ -347,22 +351,15 @@ def first_render_table(first_column: str, renders: dict[str, list[tuple[float, f
     return lines
 
 
-def reference_renders(app_db: Path, reps: int) -> dict[str, list[tuple[float, float]]]:
-    """First renders (the first one cold) of every reference page, each series in a new browser."""
-    from playwright.sync_api import sync_playwright
-
-    port = free_port()
-    server = start_server(app_db, port, Path(f"/tmp/dashboard_speed_reference_{port}.log"), REFERENCE_APP)
-    try:
-        with sync_playwright() as pw:
-            renders = {}
-            for title, path in REFERENCE_PAGES:
-                with pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS) as chromium:
-                    url = f"http://127.0.0.1:{port}{path}"
-                    renders[title] = [first_render_ms(chromium, url) for _ in range(reps + 1)]
-            return renders
-    finally:
-        stop_server(server)
+def first_renders(pw, base: str, page_paths: list[tuple[str, str]], reps: int) -> dict[str, list[tuple[float, float]]]:
+    """``reps`` + 1 first renders (the first one cold) of every page, each page in a new browser
+    process, so that what one series leaves behind (closed pages' WebGL contexts in the software
+    GPU process, caches) does not slow the next."""
+    renders = {}
+    for title, path in page_paths:
+        with pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS) as chromium:
+            renders[title] = [first_render_ms(chromium, base + path) for _ in range(reps + 1)]
+    return renders
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -385,22 +382,26 @@ def main(argv: list[str] | None = None) -> int:
     log = Path(f"/tmp/dashboard_speed_{port}.log")
     server = start_server(app_db, port, log)
     base = f"http://127.0.0.1:{port}"
-    render: dict[str, list[tuple[float, float]]] = {}
     returning: dict[str, list[float]] = {}
     interact: dict[str, list[float] | None] = {}
-    switch: dict[str, list[tuple[float, float]]] = {}
     try:
         with sync_playwright() as pw:
-            # A new browser process for each series, so that what one series leaves behind in the
-            # browser (closed pages' WebGL contexts in the software GPU process, caches) does not
-            # slow the next.
+            # A new browser process for each series (see first_renders).
             def browser():
                 return pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
 
+            render = first_renders(pw, base, pages(), args.reps)
+            # Streamlit's floor right after the dashboard's first renders, while the machine is
+            # as busy as it was for them (its speed drifts from hour to hour).
+            reference_port = free_port()
+            reference_server = start_server(
+                app_db, reference_port, Path(f"/tmp/dashboard_speed_reference_{reference_port}.log"), REFERENCE_APP
+            )
+            try:
+                reference = first_renders(pw, f"http://127.0.0.1:{reference_port}", reference_pages(), args.reps)
+            finally:
+                stop_server(reference_server)
             for title, path in pages():
-                with browser() as chromium:
-                    # The first visit after start fills the caches: reported separately as "cold".
-                    render[title] = [first_render_ms(chromium, base + path) for _ in range(args.reps + 1)]
                 with browser() as chromium:
                     returning[title] = returning_render_ms(chromium, base + path, args.reps)
                 with browser() as chromium:
@@ -409,7 +410,6 @@ def main(argv: list[str] | None = None) -> int:
                 switch = page_switch_ms(chromium, base, pages(), args.reps, log)
     finally:
         stop_server(server)
-    reference = reference_renders(app_db, args.reps)
 
     print(f"Dashboard speed — {app_db}, {args.reps} repetitions, Chromium 1280×720, 127.0.0.1\n")
     print(
@@ -441,9 +441,9 @@ def main(argv: list[str] | None = None) -> int:
     for title, values in interact.items():
         print(_row(title, values, INTERACTION_TARGET_MS))
     print(
-        "\nStreamlit's floor — the same first render, in the same run, of a reference app with "
-        "nothing of the dashboard (bench/reference_app): what Streamlit, a pydeck map and a "
-        "Vega-Lite chart cost on this machine by themselves, ms:\n"
+        "\nStreamlit's floor — the same first render, timed right after the dashboard's, of a "
+        "reference app with nothing of the dashboard (bench/reference_app): what Streamlit, a "
+        "pydeck map and a Vega-Lite chart cost on this machine by themselves, ms:\n"
     )
     print("\n".join(first_render_table("Reference page", reference)))
     print("\nUncached queries (cache cleared before each call), ms:\n")

@@ -635,7 +635,6 @@ if outreach_tab.open:
                     caption=SECONDARY_FOOTNOTE if coverage.get_column("overdose_deaths").eq(SECONDARY_MARK).any() else "",
                     width="stretch",
                     column_config={
-                        "area": "Area",
                         "kits_distributed": "Kits",
                         "overdose_deaths": "Overdose deaths",
                         "kits_per_death": st.column_config.NumberColumn("Kits per death", format="%.1f"),

@@ -378,18 +378,14 @@ with open_tab["Year over year"]:
             data.show_table(
                 table,
                 width="stretch",
+                # The other headers (area, rates and their change) are the shared glossary's.
                 column_config={
-                    "area": "Area",
                     "deaths": st.column_config.TextColumn("Deaths", help=period_text),
                     "deaths_year_earlier": st.column_config.TextColumn(
                         "A year earlier", help=data.format_period(before_start, before_end)
                     ),
                     "deaths_change_pct": st.column_config.NumberColumn("Change (%)", format="%+.1f"),
-                    "rate_per_100k_per_year": st.column_config.NumberColumn("Rate /100k/yr", format="%.1f"),
-                    "rate_95ci_lower": st.column_config.NumberColumn("95% CI low", format="%.1f"),
-                    "rate_95ci_upper": st.column_config.NumberColumn("95% CI high", format="%.1f"),
                     "rate_year_earlier": st.column_config.NumberColumn("Rate a year earlier", format="%.1f"),
-                    "rate_change_pct": st.column_config.NumberColumn("Rate change (%)", format="%+.1f"),
                 },
             )
             data.csv_download(

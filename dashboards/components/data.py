@@ -296,6 +296,7 @@ def _one_decimal(label: str) -> dict:
 #: names, which are the CSV downloads' headers (stable for spreadsheets and scripts); a data grid
 #: shows these instead.
 COLUMN_LABELS: dict[str, str | dict] = {
+    "area": "Area",
     "area_number": "Area no.",
     "community_area": "Community area",
     "part_of_city": "Part of city",
@@ -319,7 +320,7 @@ COLUMN_LABELS: dict[str, str | dict] = {
     "moran_cluster": "Moran cluster",
     "strip_type": "Strip type",
     "tests_read": "Strips read",
-    "positives": "Positive",
+    "positives": "Positive strips",
     "positivity_pct": _one_decimal("Positivity (%)"),
     "positivity_95ci_lower_pct": _one_decimal("95% CI low (%)"),
     "positivity_95ci_upper_pct": _one_decimal("95% CI high (%)"),

@@ -101,6 +101,9 @@ def test_area_table_is_drawn_once_its_expander_is_opened(demo_app_db: Path, monk
     headers = {name: spec.get("label") for name, spec in json.loads(at.dataframe[0].proto.columns).items()}
     assert headers["community_area"] == "Community area"
     assert headers["rate_per_100k_per_year"] == "Rate per 100,000/yr"
+    # The grid is drawn from the Areas CSV's frame, whose columns keep their names.
+    assert list(at.dataframe[0].value.columns)[:2] == ["area_number", "community_area"]
+    assert "rate_per_100k_per_year" in at.dataframe[0].value.columns
 
 
 @pytest.fixture
