@@ -14,13 +14,13 @@ database, drives headless Debian Chromium with Playwright and measures, per page
 * **interaction** — a shared-filter change in the sidebar (choose a community area, then reset)
   → the rerun it triggers has finished.
 
-* **Streamlit's floor** — the first render, timed right after the dashboard's first renders, of
-  the pages of a reference app with nothing of the dashboard (``bench/reference_app``): a title; a title and a one-point pydeck map;
+* **Streamlit's floor** — the first render, timed in turn with the dashboard's pages, of the
+  pages of a reference app with nothing of the dashboard (``bench/reference_app``): a title; a title and a one-point pydeck map;
   a title and a three-point Vega-Lite chart. Machine speed varies from run to run, so only figures
   from the same run are compared.
 
-Each series (a page's first renders, its interactions, the page switches) runs in a new Chromium
-process. It also times the cached query functions without their cache (``cache_data`` cleared
+Each series (a round of first renders, a page's interactions, the page switches) runs in a new
+Chromium process. It also times the cached query functions without their cache (``cache_data`` cleared
 first).
 Prints median and 95th percentile tables (Markdown). Targets (issue #6): first render < 2 s,
 interactions < 500 ms, on the demo data.
@@ -43,6 +43,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Callable
+from itertools import zip_longest
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -351,14 +352,25 @@ def first_render_table(first_column: str, renders: dict[str, list[tuple[float, f
     return lines
 
 
-def first_renders(pw, base: str, page_paths: list[tuple[str, str]], reps: int) -> dict[str, list[tuple[float, float]]]:
-    """``reps`` + 1 first renders (the first one cold) of every page, each page in a new browser
-    process, so that what one series leaves behind (closed pages' WebGL contexts in the software
-    GPU process, caches) does not slow the next."""
-    renders = {}
-    for title, path in page_paths:
+def first_renders(
+    pw, sites: list[tuple[str, list[tuple[str, str]]]], reps: int
+) -> list[dict[str, list[tuple[float, float]]]]:
+    """``reps`` + 1 first renders (the first one cold) of every page of every site (base URL,
+    pages), per site in that order.
+
+    The sites' pages are visited in turn — a round visits each page once, alternating between the
+    sites, the order reversed every other round — so that pages compared with each other are timed
+    while the machine is equally busy (its speed drifts from minute to minute). Each round runs
+    in a new browser process, so that what closed pages leave behind (WebGL contexts in the
+    software GPU process) does not pile up.
+    """
+    queues = [[(n, title, base + path) for title, path in page_paths] for n, (base, page_paths) in enumerate(sites)]
+    visits = [visit for group in zip_longest(*queues) for visit in group if visit is not None]
+    renders: list[dict[str, list[tuple[float, float]]]] = [{title: [] for title, _ in pp} for _base, pp in sites]
+    for round_number in range(reps + 1):
         with pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS) as chromium:
-            renders[title] = [first_render_ms(chromium, base + path) for _ in range(reps + 1)]
+            for n, title, url in visits if round_number % 2 == 0 else visits[::-1]:
+                renders[n][title].append(first_render_ms(chromium, url))
     return renders
 
 
@@ -390,15 +402,15 @@ def main(argv: list[str] | None = None) -> int:
             def browser():
                 return pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
 
-            render = first_renders(pw, base, pages(), args.reps)
-            # Streamlit's floor right after the dashboard's first renders, while the machine is
-            # as busy as it was for them (its speed drifts from hour to hour).
+            # Streamlit's floor (the reference app) timed in turn with the dashboard's pages.
             reference_port = free_port()
             reference_server = start_server(
                 app_db, reference_port, Path(f"/tmp/dashboard_speed_reference_{reference_port}.log"), REFERENCE_APP
             )
             try:
-                reference = first_renders(pw, f"http://127.0.0.1:{reference_port}", reference_pages(), args.reps)
+                render, reference = first_renders(
+                    pw, [(base, pages()), (f"http://127.0.0.1:{reference_port}", reference_pages())], args.reps
+                )
             finally:
                 stop_server(reference_server)
             for title, path in pages():
@@ -441,8 +453,8 @@ def main(argv: list[str] | None = None) -> int:
     for title, values in interact.items():
         print(_row(title, values, INTERACTION_TARGET_MS))
     print(
-        "\nStreamlit's floor — the same first render, timed right after the dashboard's, of a "
-        "reference app with nothing of the dashboard (bench/reference_app): what Streamlit, a "
+        "\nStreamlit's floor — the same first render, timed in turn with the dashboard's pages, of "
+        "a reference app with nothing of the dashboard (bench/reference_app): what Streamlit, a "
         "pydeck map and a Vega-Lite chart cost on this machine by themselves, ms:\n"
     )
     print("\n".join(first_render_table("Reference page", reference)))

@@ -7,6 +7,7 @@ app they compare with (Streamlit's floor) is run here with AppTest.
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from bench import dashboard_speed
 from bench.dashboard_speed import REFERENCE_APP, _row, first_render_table, p95, pages, reference_pages
 
 
@@ -63,3 +64,34 @@ def test_reference_pages_draw_only_a_title_and_their_one_element(page, title, el
     assert [t.value for t in at.title] == [title]
     drawn = [getattr(e, "type", type(e).__name__) for e in at.main.children.values()]
     assert drawn[1:] == ([element] if element else ["caption"])
+
+
+def test_first_renders_visit_the_sites_in_turn_and_reverse_every_other_round(monkeypatch) -> None:
+    """A round alternates dashboard and reference pages (compared pages timed side by side), each
+    round in a new browser; visits are recorded by URL with stand-ins for Chromium."""
+    visited: list[str] = []
+    launches: list[int] = []
+
+    class Browser:
+        def __enter__(self):
+            launches.append(len(visited))
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+    class Playwright:
+        class chromium:  # noqa: N801 - Playwright's attribute name
+            @staticmethod
+            def launch(**_options):
+                return Browser()
+
+    monkeypatch.setattr(dashboard_speed, "first_render_ms", lambda _browser, url: (visited.append(url), (len(visited), 0))[1])
+    dash = ("http://d", [("Overview", "/"), ("Map", "/map"), ("Trends", "/trends")])
+    ref = ("http://r", [("Title only", "/"), ("One-point map", "/one-point-map")])
+    renders, reference = dashboard_speed.first_renders(Playwright(), [dash, ref], reps=1)
+    first_round = ["http://d/", "http://r/", "http://d/map", "http://r/one-point-map", "http://d/trends"]
+    assert visited == first_round + first_round[::-1]
+    assert launches == [0, 5]  # a new browser per round
+    assert renders == {"Overview": [(1, 0), (10, 0)], "Map": [(3, 0), (8, 0)], "Trends": [(5, 0), (6, 0)]}
+    assert reference == {"Title only": [(2, 0), (9, 0)], "One-point map": [(4, 0), (7, 0)]}
