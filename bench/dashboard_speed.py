@@ -5,8 +5,9 @@ database, drives headless Debian Chromium with Playwright and measures, per page
 
 * **first render** — navigation start → the Streamlit script has finished (``stApp`` reports
   ``data-test-script-state="notRunning"``) and the page's title is on screen; a fresh browser
-  context (new session, empty browser cache: a first-ever visit) per repetition, with the time until Streamlit's front end is connected
-  (its web socket open — fixed cost of Streamlit itself, before any page code runs);
+  context (new session, empty browser cache: a first-ever visit) per repetition, with the time
+  until Streamlit's front end is connected (its web socket open — fixed cost of Streamlit itself,
+  before any page code runs);
 * **returning visitor** — the same, in a new tab of a browser that has opened the dashboard
   before (Streamlit's scripts cached: they are served as immutable);
 * **page switch** — in one session, a click on the page in the sidebar navigation → the same
@@ -15,13 +16,13 @@ database, drives headless Debian Chromium with Playwright and measures, per page
   → the rerun it triggers has finished.
 
 * **Streamlit's floor** — the first render, timed in turn with the dashboard's pages, of the
-  pages of a reference app with nothing of the dashboard (``bench/reference_app``): a title; a title and a one-point pydeck map;
-  a title and a three-point Vega-Lite chart. Machine speed varies from run to run, so only figures
-  from the same run are compared.
+  pages of a reference app with nothing of the dashboard (``bench/reference_app``): a title; a
+  title and a one-point pydeck map; a title and a three-point Vega-Lite chart. Machine speed
+  drifts from minute to minute, so only figures timed side by side are compared.
 
 Each series (a round of first renders, a page's interactions, the page switches) runs in a new
-Chromium process. It also times the cached query functions without their cache (``cache_data`` cleared
-first).
+Chromium process. It also times the cached query functions without their cache (``cache_data``
+cleared first).
 Prints median and 95th percentile tables (Markdown). Targets (issue #6): first render < 2 s,
 interactions < 500 ms, on the demo data.
 
@@ -161,6 +162,18 @@ def stop_server(proc: subprocess.Popen) -> None:
         proc.kill()
 
 
+def launch(pw):
+    """A new headless Chromium process (Debian's, never a downloaded one)."""
+    return pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+
+
+def _rendered_at(page, url: str) -> float:
+    """Open ``url`` in ``page``; the page's clock (ms since navigation start) once it has rendered."""
+    page.goto(url, wait_until="commit")
+    page.wait_for_function(_RENDERED_JS, timeout=60_000, polling=10)
+    return page.evaluate("() => performance.now()")
+
+
 def first_render_ms(browser, url: str) -> tuple[float, float]:
     """Navigation start → script finished and title shown, in a new session; and navigation start
     → Streamlit's front end connected (its web socket open), the part no page code takes part in."""
@@ -168,9 +181,7 @@ def first_render_ms(browser, url: str) -> tuple[float, float]:
     context.add_init_script(_SOCKET_JS)
     page = context.new_page()
     try:
-        page.goto(url, wait_until="commit")
-        page.wait_for_function(_RENDERED_JS, timeout=60_000, polling=10)
-        return page.evaluate("() => [performance.now(), window.__odwSocketOpen || 0]")
+        return _rendered_at(page, url), page.evaluate("() => window.__odwSocketOpen || 0")
     finally:
         context.close()
 
@@ -185,9 +196,7 @@ def returning_render_ms(browser, url: str, reps: int) -> list[float]:
         times = []
         for _ in range(reps + 1):
             page = context.new_page()
-            page.goto(url, wait_until="commit")
-            page.wait_for_function(_RENDERED_JS, timeout=60_000, polling=10)
-            times.append(page.evaluate("() => performance.now()"))
+            times.append(_rendered_at(page, url))
             page.close()
         return times[1:]
     finally:
@@ -368,7 +377,7 @@ def first_renders(
     visits = [visit for group in zip_longest(*queues) for visit in group if visit is not None]
     renders: list[dict[str, list[tuple[float, float]]]] = [{title: [] for title, _ in pp} for _base, pp in sites]
     for round_number in range(reps + 1):
-        with pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS) as chromium:
+        with launch(pw) as chromium:
             for n, title, url in visits if round_number % 2 == 0 else visits[::-1]:
                 renders[n][title].append(first_render_ms(chromium, url))
     return renders
@@ -398,10 +407,6 @@ def main(argv: list[str] | None = None) -> int:
     interact: dict[str, list[float] | None] = {}
     try:
         with sync_playwright() as pw:
-            # A new browser process for each series (see first_renders).
-            def browser():
-                return pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-
             # Streamlit's floor (the reference app) timed in turn with the dashboard's pages.
             reference_port = free_port()
             reference_server = start_server(
@@ -414,11 +419,11 @@ def main(argv: list[str] | None = None) -> int:
             finally:
                 stop_server(reference_server)
             for title, path in pages():
-                with browser() as chromium:
+                with launch(pw) as chromium:
                     returning[title] = returning_render_ms(chromium, base + path, args.reps)
-                with browser() as chromium:
+                with launch(pw) as chromium:
                     interact[title] = interaction_ms(chromium, base + path, args.reps)
-            with browser() as chromium:
+            with launch(pw) as chromium:
                 switch = page_switch_ms(chromium, base, pages(), args.reps, log)
     finally:
         stop_server(server)

@@ -378,7 +378,6 @@ if tab := _open(SECTIONS[2]):
                 listing,
                 width="stretch",
                 column_config={
-                    "source": "Source",
                     "stage": "Stage",
                     "file": st.column_config.TextColumn("File", width="medium"),
                     "row_number": st.column_config.NumberColumn("Row", format="%d"),
@@ -417,12 +416,8 @@ if tab := _open(SECTIONS[3]):
             log,
             width="stretch",
             column_config={
-                "source": "Source",
                 "file": st.column_config.TextColumn("Pull or file", width="medium"),
                 "mode": "Mode",
-                "rows_in": st.column_config.NumberColumn("Rows in", format="localized"),
-                "rows_loaded": st.column_config.NumberColumn("Loaded", format="localized"),
-                "rows_quarantined": st.column_config.NumberColumn("Quarantined", format="localized"),
                 "data_through": "Data through",
                 "ingested_at": st.column_config.DatetimeColumn("Ingested (Chicago)", format="D MMM YYYY, HH:mm"),
             },
@@ -452,12 +447,8 @@ if tab := _open(SECTIONS[3]):
             files,
             width="stretch",
             column_config={
-                "source": "Source",
                 "file": st.column_config.TextColumn("File", width="medium"),
                 "status": "Status",
-                "rows_in": st.column_config.NumberColumn("Rows in", format="localized"),
-                "rows_loaded": st.column_config.NumberColumn("Loaded", format="localized"),
-                "rows_quarantined": st.column_config.NumberColumn("Quarantined", format="localized"),
                 "refusal": st.column_config.TextColumn("Why refused", width="large"),
                 "last_changed_at": st.column_config.DatetimeColumn("Last changed (Chicago)", format="D MMM YYYY, HH:mm"),
             },

@@ -292,6 +292,12 @@ def selection_proportion_text(
     return proportion_text(positives.value, read.value, threshold)
 
 
+def total_and_areas(frame: pl.DataFrame, column: str, names: list[str]) -> pl.DataFrame:
+    """``frame``'s first row (the total, kept as context) and its rows for the areas ``names``,
+    suppressed as in the all-areas view (nothing is recomputed for the selection)."""
+    return frame.head(1).vstack(frame.slice(1).filter(pl.col(column).is_in(names)))
+
+
 def _no_field_data(raw_dir: str) -> None:
     """Explain how field data gets into the dashboard, then stop the page."""
     st.title(PAGE_TITLE, anchor=False)
@@ -503,8 +509,7 @@ if strips_tab.open:
         )
         co_table = codetection_table(marts["codetection"], start, end, threshold)
         if chosen:
-            # The all-areas row stays as context; per-area rows as suppressed in the all-areas view.
-            co_table = co_table.head(1).vstack(co_table.slice(1).filter(pl.col("community_area").is_in(chosen_names)))
+            co_table = total_and_areas(co_table, "community_area", chosen_names)
         co_display = codetection_display(co_table)
         data.show_small_table(co_display, right=co_display.columns[1:])
         data.csv_download(
@@ -591,10 +596,7 @@ if outreach_tab.open:
             else:
                 coverage = coverage_frame(coverage_raw, threshold)
                 if chosen:
-                    region_row = coverage.head(1)
-                    coverage = region_row.vstack(
-                        coverage.slice(1).filter(pl.col("area").is_in(chosen_names))
-                    )
+                    coverage = total_and_areas(coverage, "area", chosen_names)
                 first, last = (
                     coverage_raw.get_column("first_month")[0],
                     coverage_raw.get_column("last_month")[0],

@@ -324,6 +324,10 @@ COLUMN_LABELS: dict[str, str | dict] = {
     "positivity_pct": _one_decimal("Positivity (%)"),
     "positivity_95ci_lower_pct": _one_decimal("95% CI low (%)"),
     "positivity_95ci_upper_pct": _one_decimal("95% CI high (%)"),
+    "source": "Source",
+    "rows_in": st.column_config.NumberColumn("Rows in", format="localized"),
+    "rows_loaded": st.column_config.NumberColumn("Loaded", format="localized"),
+    "rows_quarantined": st.column_config.NumberColumn("Quarantined", format="localized"),
 }
 
 
