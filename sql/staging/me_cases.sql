@@ -72,7 +72,9 @@ SELECT
     CASE WHEN p.first_placement = 'unplaced' AND p.suburban THEN 'outside_chicago' ELSE p.first_placement END
         AS placement,
     a.community_area,
-    CASE WHEN p.area_number IS NOT NULL THEN 'Chicago' ELSE m.municipality END AS municipality
+    CASE WHEN p.area_number IS NOT NULL THEN 'Chicago' ELSE m.municipality END AS municipality,
+    -- Occurred in Chicago: placed in an area, or Chicago by its city (or its ZIP's city) though not placed.
+    coalesce(p.area_number IS NOT NULL OR m.municipality = 'Chicago', false) AS in_chicago
 FROM placed AS p
 LEFT JOIN me_cause_lookup AS c
     ON c.primarycause IS NOT DISTINCT FROM p.primarycause

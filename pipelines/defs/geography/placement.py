@@ -73,7 +73,7 @@ def zip_cities(counts: pl.DataFrame) -> pl.DataFrame:
 
 
 def place_cases(cases: pl.DataFrame, areas: pl.DataFrame) -> pl.DataFrame:
-    """Add ``community_area_number``, ``community_area``, ``placement`` and ``municipality``.
+    """Add ``community_area_number``, ``community_area``, ``placement``, ``municipality`` and ``in_chicago``.
 
     The archive's own ``chi_commarea`` (already matched to ``commarea_from_archive``) wins; cases
     without it but with valid coordinates are placed by point-in-polygon. ``placement`` says how:
@@ -122,11 +122,15 @@ def place_cases(cases: pl.DataFrame, areas: pl.DataFrame) -> pl.DataFrame:
     cases = cases.join(zip_city, on="incident_zip", how="left")
     city = pl.when(known_city).then(pl.col("incident_city")).otherwise(pl.col("_zip_city"))
     suburban = city.is_not_null() & (city != "CHICAGO")
-    return cases.with_columns(
+    municipality = (
         pl.when(pl.col("community_area_number").is_not_null())
         .then(pl.lit("Chicago"))
         .otherwise(municipality_name_expr(city))
-        .alias("municipality"),
+    )
+    return cases.with_columns(
+        municipality.alias("municipality"),
+        # Occurred in Chicago: placed in an area, or Chicago by its city (or its ZIP's city) though not placed.
+        (municipality == "Chicago").fill_null(False).alias("in_chicago"),
         # Without coordinates, a named suburb still places the case outside Chicago.
         pl.when((pl.col("placement") == "unplaced") & suburban)
         .then(pl.lit("outside_chicago"))
