@@ -44,7 +44,7 @@ def case_row(case: Case) -> dict:
     line_a, line_b, line_c = case.lines
     return {
         "primarycause": case.primary,
-        # The archive usually repeats the primary cause as line A.
+        # Without explicit lines, line A repeats the primary cause: the same text twice reads the same.
         "primarycause_linea": line_a if any(case.lines) else case.primary,
         "primarycause_lineb": line_b,
         "primarycause_linec": line_c,
@@ -184,6 +184,138 @@ CASES: list[Case] = [
     Case("FENTANYL TOXICITY", "NO EVIDENCE OF TRAUMA", flags="fentanyl any_opioid", count=1),
     # ethanol toxicity in the primary cause with a drug toxicity in the secondary: combined poisoning
     Case("ETHANOL TOXICITY", "COCAINE TOXICITY", flags="cocaine ethanol", count=2),
+    # --- real archive texts (tests/fixtures/me_archive_sample.json) the dictionary used to misread ---
+    Case("FENANYL AND METHADONE TOXICITY", flags="fentanyl rx_opioid any_opioid", count=2),
+    Case(
+        "COMBINED DRUG (HEROIN, FENTANYL, ACETYL FENTANYL, DESPROPIONYL FENTANL) TOXICTY",
+        "ASTHMA",
+        flags="fentanyl heroin any_opioid",
+        count=4,
+    ),
+    Case(
+        "COMBINED DRUG (COCAINE, FENTANYL, DESPROPIONYL FENTNAYL [4-ANPP], AND HEROIN) TOXICITY",
+        flags="fentanyl heroin any_opioid cocaine",
+        count=4,
+    ),
+    Case(
+        "COMBINED DRUG(COCAINE, CYCLOPROPYL FENTANYL, METHOXYACETYL FENTANY, HEROIN AND ETHANOL) TOXICITY",
+        flags="fentanyl heroin any_opioid cocaine ethanol",
+        count=5,
+    ),
+    Case("DESPROPIONYL (4-ANPP) FENTANYL TOXICITY", flags="fentanyl any_opioid", count=1),
+    Case(
+        "COMBINED HEROIN, FENTANYL, HYDROCODONE, ACETYL FENTANYL, DESPROPIONYL FENTANYL, 2-FURANYLFENTANYL, "
+        "AND ALPRAZOLAM TOXICITY",
+        flags="fentanyl heroin rx_opioid any_opioid benzodiazepine",
+        count=7,
+    ),
+    # the 3,4- locant and misspelt MDMA/MDA; a list of drugs with locants is still a list of drugs
+    Case(
+        "MIXED DRUG INTOXICATION (HEROIN, COCAINE, 3,4-METHYLENDIOXYAMPHETAMINE, "
+        "3,4-METHYLENDIOXYMETHAMPHETAMINE",
+        flags="heroin any_opioid cocaine",
+        count=4,
+    ),
+    Case(
+        "COMBINED 3,4-METHYLENEDIOXYMETHAMPHETAMINE (MDMA), FENTANYL, AND DESPROPIONYL FENTANYL (4-ANPP)",
+        flags="fentanyl any_opioid",
+        count=3,
+    ),
+    Case("COMBINED DRUG (HEROIN, ALPRAZOLAM, AND TRAZADONE) TOXICITY", flags="heroin any_opioid benzodiazepine", count=3),
+    Case(
+        "COMBINED DRUG (HYDROCODONE, PSEUDOEPHEDRINE, FLUOXETINE, CARSOPRODOL, MIDAZOLAM AND BUTALBITAL) TOXICITY",
+        flags="rx_opioid any_opioid benzodiazepine",
+        count=6,
+    ),
+    Case(
+        "COMBINED DRUG (FENTANYL, ACETYL FENTANYL, COCAINE, EPHEDRINE, AND PSEUDOEPHEDRINE) TOXICITY",
+        flags="fentanyl any_opioid cocaine",
+        count=5,
+    ),
+    Case(
+        "COMBINED DRUG (HEROIN, ALPRAZOLAM, HYDROCODONE, DIHYDROCODEINE / HYDROCODOL) TOXICITY",
+        flags="heroin rx_opioid any_opioid benzodiazepine",
+        count=4,
+    ),
+    Case(
+        "COMBINED DRUG (HEROIN, ALPRAZOLAM, CLONAZEPAM, DELORAZEPAM, AND ETHANOL) TOXICITY",
+        flags="heroin any_opioid benzodiazepine ethanol",
+        count=5,
+    ),
+    Case(
+        "COMBINED DRUG (HALOPERIDOL, FENTANYL, BENZTROPINE, DIPHENHYDRAMINE, HYDROXYZINE, TRAZODONE, "
+        "AND ACETAMINOPHEN) TOXICITY",
+        flags="fentanyl any_opioid",
+        count=7,
+    ),
+    Case(
+        "COMBINED DRUG TOXICITY (ALCOHOL, DIAZEPAM, BUPROPION, ESZOPICLONE/ZOPICLONE, LAMOTRIGINE, QUETIAPINE, "
+        "FLUOXETINE, AND BUSPIRONE)(",
+        manner="SUICIDE",
+        flags="benzodiazepine ethanol",
+        count=8,
+    ),
+    Case(
+        "COMBINED ETHANOL, TRAZODONE, CHLORPHENIRAMINE, DEXTRO/ LEVO METHORPHAN, FENTANYL AND HEROIN TOXICITY",
+        flags="fentanyl heroin any_opioid ethanol",
+        count=6,
+    ),
+    Case(
+        "COMBINED DRUG (FENTANYL, DESPROPIONYL FENTANYL, DEXTRO/LEVOMETHORPHAN) TOXICITY",
+        flags="fentanyl any_opioid",
+        count=3,
+    ),
+    Case(
+        "COMBINED DRUG (FENTANYL, DESPROPIONYL FENTANYL [4-ANPP], BUPRENORPHINE, GABAPENTIN, CLONAZEPAM, AND "
+        "PROBABLE CLONAZOLAM, METONITAZENE, AND ISOTONITAZENE/PROTONITAZENE) TOXICITY",
+        flags="fentanyl rx_opioid nitazene any_opioid benzodiazepine",
+        count=8,
+    ),
+    Case(
+        "COMBINED FENTANYL, 3-FLUOROPHENMETRAZINE, 3-METHOXYPHENCYCLIDINE (3-MEO-PCP) AND DESPROPIONYL "
+        "FENTANYL (4-ANPP) TOXICITY",
+        flags="fentanyl any_opioid",
+        count=4,
+    ),
+    Case("COMBINED DRUG (HEROIN, COCAINE, DELTA-9 TETRAHYDROCANNABINOL) TOXICITY", flags="heroin any_opioid cocaine", count=3),
+    Case(
+        "COMBINED DRUG (HEROIN AND TRANS-3,4-DICHLORO-N-[2-(DIMETHYLAMINO)CYCLOHEXYL]-N-METHYLBENZAMIDE "
+        "(U-47700)) DRUG TOXICITY",
+        flags="heroin any_opioid",
+        count=2,
+    ),
+    Case("PROBABLE BRORPHINE TOXICITY", flags="any_opioid", count=1),
+    Case("COMBINED AMPHETAMINE, METHAMPHETAMINE, FENTANYL, AND PROBABLE EUTYLONE TOXICITY", flags="fentanyl any_opioid methamphetamine", count=4),
+    Case("LOPERAMIDE TOXICITY", count=1),
+    Case("COMBINED COCAINE AND OPIOID(S) TOXICITY", flags="any_opioid cocaine", count=2),
+    Case(
+        "COMBINE FENTANYL, DESPROPIONYL FENTANYL (4-ANPP), ALPRAZOLAM",
+        flags="fentanyl any_opioid benzodiazepine",
+        count=3,
+    ),
+    Case("FENTANYL, METHADONE, TRAMADOL, AND SUSPECTED HEROIN TOXICITY", flags="fentanyl heroin rx_opioid any_opioid", count=4),
+    # RECENT dates the intake inside a toxicity; with a use word, or outside a toxicity, it marks use
+    Case("COMBINED DRUG (FENTANYL AND RECENT COCAINE) TOXICITY", flags="fentanyl any_opioid cocaine", count=2),
+    Case("FENTANYL AND ETHANOL TOXICITY IN THE SETTING OF RECENT COCAINE USE", flags="fentanyl any_opioid ethanol", count=2),
+    Case("HEROIN TOXICITY", "PROBABLE RECENT COCAINE USE, HYPERTENSIVE CARDIOVASCULAR DISEASE", flags="heroin any_opioid", count=1),
+    Case("HEROIN TOXICITY", "CHRONIC ETHANOLISM AND CHRONIC COCAINE USE", flags="heroin any_opioid", count=1),
+    Case("FENTANYL TOXICITY", "RECENT COCAINE", flags="fentanyl any_opioid", count=1),
+    Case("COMBINED DRUG (FENTANYL AND CHRONIC ETHANOL) TOXICITY", flags="fentanyl any_opioid", count=1),
+    Case("HYPERTENSIVE CARDIOVASCULAR DISEASE", "RECENT COCAINE", manner="NATURAL", overdose=False),
+    # drowning: a drug toxicity in Part I (line A) is the underlying cause; in Part II it contributes
+    Case(
+        "DROWNING",
+        lines=("COMBINED DRUG (HEROIN, FENTANYL, CLONAZEPAM) TOXICITY WHILE IN BATHTUB", None, None),
+        manner="UNDETERMINED",
+        flags="fentanyl heroin any_opioid benzodiazepine",
+        count=3,
+    ),
+    Case(
+        "DROWNING",
+        "COMBINED DRUG (HEROIN, FENTANYL, DESPROPIONYL FENTANYL) AND ETHANOL TOXICITY",
+        manner="UNDETERMINED",
+        overdose=False,
+    ),
     # --- not drug overdoses ---
     Case("HYPERTENSIVE CARDIOVASCULAR DISEASE", "COCAINE USE", manner="NATURAL", overdose=False),
     Case("ARTERIOSCLEROTIC CARDIOVASCULAR DISEASE", "RECENT HEROIN USE", manner="NATURAL", overdose=False),

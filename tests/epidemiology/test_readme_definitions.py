@@ -7,7 +7,7 @@ import re
 import polars as pl
 import pytest
 
-from pipelines.defs.epidemiology.classify import classify_cases
+from pipelines.defs.epidemiology.classify import OUTPUT_COLUMNS, classify_cases
 from pipelines.settings import PROJECT_ROOT
 
 README = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
@@ -76,3 +76,50 @@ def test_readme_drug_table_names_every_flag():
     for flag, label in groups.items():
         assert flag in flags
         assert f"| {label} |" in table
+
+
+GROUP_FLAGS = {
+    "Fentanyl": "fentanyl",
+    "Heroin": "heroin",
+    "Prescription opioids": "rx_opioid",
+    "Nitazenes": "nitazene",
+    "Any opioid": "any_opioid",
+    "Xylazine": "xylazine",
+    "Cocaine": "cocaine",
+    "Methamphetamine": "methamphetamine",
+    "Benzodiazepines": "benzodiazepine",
+    "Alcohol": "ethanol",
+}
+READING_TABLE = [
+    [cell.strip() for cell in line.strip().strip("|").split("|")]
+    for line in section("| Cause text | Groups | Drugs | Why |", "### Intent").splitlines()[2:]
+    if line.startswith("| `")
+]
+CONTINUED = re.findall(r"`([^`]+)`\s*\+\s*`([^`]+)`", section("## Definitions", "### Drugs involved"))
+
+
+def test_reading_table_has_rows():
+    assert len(READING_TABLE) >= 8 and len(CONTINUED) >= 1
+
+
+@pytest.mark.parametrize("row", READING_TABLE, ids=[r[0][:60] for r in READING_TABLE])
+def test_readme_reading_table(row):
+    """Each row of "How some cause texts are read": an overdose with exactly the groups and drugs stated."""
+    text, groups, drugs = examples(row[0])[0], row[1], int(row[2])
+    expected = {GROUP_FLAGS[g.strip()] for g in groups.split(",")} if groups != "—" else set()
+    out = classify_primary([text]).row(0, named=True)
+    assert out["is_overdose"]
+    assert {flag for flag in GROUP_FLAGS.values() if out[flag]} == expected
+    assert out["drug_count"] == drugs
+
+
+@pytest.mark.parametrize(("first", "rest"), CONTINUED)
+def test_readme_continued_example(first, rest):
+    """The README's continued cause, as primary + line A, reads as the one text it makes."""
+    two_fields = classify_primary([first]).with_columns(pl.lit(rest).alias("primarycause_linea"))
+    joined = classify_cases(two_fields).select(OUTPUT_COLUMNS).row(0, named=True)
+    one_text = classify_primary([first.rstrip(". ") + " " + rest]).select(OUTPUT_COLUMNS).row(0, named=True)
+    assert joined["is_overdose"] and joined["heroin"] and joined["fentanyl"]
+    assert joined == one_text
+    # Read field by field, the first half would not be a poisoning: its heroin would be lost.
+    assert not classify_primary([first])["is_overdose"].item()

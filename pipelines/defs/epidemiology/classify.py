@@ -14,17 +14,24 @@ examiner lists it as causing the death is used here for drug involvement; and th
 Department of Public Health overdose reports, which are built from the same Cook County Medical
 Examiner records.
 
+0. **Continued causes.** The primary cause is Part I line a of the certificate, its lines A-C the
+   conditions it was due to, the secondary cause Part II. A primary-cause field the archive cuts
+   short with an ellipsis and continues in the next one is joined to it and read as one field
+   (:func:`join_continued_causes`); the secondary cause is never joined.
 1. **Text.** Each of the five cause fields is upper-cased and punctuation becomes spaces,
    except that ``, ; : .`` first split it into clauses. In a clause, a negation
    (``NO EVIDENCE OF ...``), a therapeutic adverse effect (``ADVERSE EFFECTS OF ...``), a history
    (``HISTORY OF ...``) or a pending note (``PENDING``) voids the rest of that clause. Non-drug
    agents (carbon monoxide, smoke, toxic alcohols, gases, pesticides ...) are masked, and
    use/abuse phrases (``RECENT HEROIN USE``, ``CHRONIC ETHANOL ABUSE``, ``INTRAVENOUS DRUG
-   ABUSE``, ``WITHDRAWAL FROM ...``) are removed: they describe behaviour, not a poisoning.
+   ABUSE``, ``WITHDRAWAL FROM ...``) are removed: they describe behaviour, not a poisoning. A habit
+   word alone marks use (``CHRONIC ETHANOL``); ``RECENT`` does only with a use word, so that
+   ``(FENTANYL AND RECENT COCAINE) TOXICITY`` keeps cocaine in the poisoning.
 2. **Toxicity context.** A field is a *toxicity context* when it contains a toxicity word
    (toxicity, intoxication, overdose, poisoning, toxic effects, ingestion, and misspellings such
    as ``TOXCIITY``, ``TOXOCITY``, ``INTOXICAITON``) or consists only of drug names and connector
-   words (``COMBINED FENTANYL AND ALPRAZOLAM``, ``FENTANYL AND COCAINE``).
+   words (``COMBINED FENTANYL AND ALPRAZOLAM``, ``FENTANYL AND COCAINE``; chemical locants such as
+   the 3,4- of ``3,4-METHYLENEDIOXYMETHAMPHETAMINE`` are allowed).
 3. **Drug overdose death** (``is_overdose``), any manner: a primary-cause field (primary cause or
    its lines A-C) is a toxicity context naming a drug other than ethanol or a generic drug word
    (``MULTIPLE DRUG TOXICITY``, ``MIXED DRUG INTOXICATION``, ``OVERDOSE``); or a primary-cause
@@ -111,6 +118,7 @@ SECTION_CLASSES = (
     "__history__",
     "__pending__",
     "__use_prefix__",
+    "__habit_prefix__",
     "__use_suffix__",
     "__nondrug__",
     "__intent__",
@@ -166,6 +174,13 @@ _PACKED_FLAGS = ("is_overdose", *FLAG_COLUMNS, "opioid_stimulant")
 _COUNT_UNIT = 1 << 16
 _COUNT_LIMIT = (1 << 16) - 1
 _T = TypeVar("_T", pl.DataFrame, pl.LazyFrame)
+# An ellipsis: two or more full stops (spaces allowed between them, ". . .") or the character "…".
+_ELLIPSIS = r"(?:…|\.\s*\.)"
+# A field ending / starting with an ellipsis (with any further dots and spaces around it).
+_ELLIPSIS_END = rf"\s*{_ELLIPSIS}[\s.…]*$"
+_ELLIPSIS_START = rf"^\s*{_ELLIPSIS}[\s.…]*"
+# What is stripped from both ends of a primary-cause field before joining.
+_ELLIPSIS_CHARS = " \t\r\n.…"
 
 
 def load_drug_terms(path: str | Path | None = None) -> pl.DataFrame:
@@ -305,14 +320,15 @@ class _Vocabulary:
         generic = section("__generic__")
         drug_item = _alternation(drug_patterns + generic)
         drug_list = f"(?:{drug_item})(?: (?:AND OR |AND |OR )?(?:{drug_item}))*"
-        prefix = _alternation(section("__use_prefix__"))
+        prefix = _alternation(section("__use_prefix__") + section("__habit_prefix__"))
+        habit = _alternation(section("__habit_prefix__"))
         suffix = _alternation(section("__use_suffix__"))
         use_re = "|".join(
             [
                 # "RECENT HEROIN USE", "ETHANOL AND DRUG ABUSE", "OPIOID USE DISORDER"
                 f"{_B}(?:(?:{prefix}) )*{drug_list} (?:{suffix}){_B}",
-                # "CHRONIC ETHANOL" (the prefix alone marks use)
-                f"{_B}(?:(?:{prefix}) )+{drug_list}{_B}",
+                # "CHRONIC ETHANOL" (a habit word alone marks use; "RECENT COCAINE" does not)
+                f"{_B}(?:(?:{habit}) )+{drug_list}{_B}",
                 # "ABUSE OF DRUGS", "WITHDRAWAL FROM ETHANOL"
                 f"{_B}(?:{suffix}) (?:OF|FROM) {drug_list}{_B}",
             ]
@@ -340,9 +356,48 @@ class _Vocabulary:
         )
 
 
+def join_continued_causes(frame: _T) -> _T:
+    """Join primary-cause fields that the archive continues in the next field.
+
+    The archive cuts a long cause short with an ellipsis (``...``, ``. . .``, ``..``, ``…``) and
+    goes on at the start of the next field, in certificate order: primary cause -> line A ->
+    line B -> line C (``COMBINED DRUG (..., FENTANYL, ACETYL FENTANYL...`` + ``AND OXYCODONE)
+    TOXICITY``). A field *continues* into the next one when it ends with an ellipsis or the next
+    one starts with one, and both have text. The continued text (ellipses removed, one
+    space at the join) replaces the first field of the chain; the fields it consumed become null,
+    so each chain is read once, as one cause. Chains go on (primary -> A -> B). An ellipsis with
+    nothing after it is dropped; a single full stop (``TOXICITY.``) is not an ellipsis. The
+    secondary cause is another part of the certificate and is never joined.
+
+    ``frame`` needs the :data:`PRIMARY_FIELDS`; they are replaced (as String, without the dots and
+    spaces at their ends, empty as null), other columns and the row order kept. A LazyFrame stays
+    lazy.
+    """
+    raw = [pl.col(f).cast(pl.String) for f in PRIMARY_FIELDS]
+    # Dots and spaces around a field go: an ellipsis is a break, and a lone full stop at either end
+    # reads the same with or without it (full stops only end clauses, see _clauses).
+    stripped = [c.str.strip_chars(_ELLIPSIS_CHARS) for c in raw]
+    text = [pl.when(s != "").then(s) for s in stripped]
+    joins = [
+        (c.str.contains(_ELLIPSIS_END) | n.str.contains(_ELLIPSIS_START)).fill_null(False)
+        & text[i].is_not_null()
+        & text[i + 1].is_not_null()
+        for i, (c, n) in enumerate(zip(raw, raw[1:]))
+    ]
+    # From the last field backwards, so that a field takes the whole rest of its chain.
+    chain = [text[-1]]
+    for i in reversed(range(len(joins))):
+        continued = pl.concat_str([text[i], chain[0]], separator=" ")
+        chain.insert(0, pl.when(joins[i]).then(continued).otherwise(text[i]))
+    # A field consumed by the one before it is not read again.
+    fields = [chain[0], *(pl.when(~joins[i]).then(chain[i + 1]) for i in range(len(joins)))]
+    return frame.with_columns(f.alias(name) for f, name in zip(fields, PRIMARY_FIELDS, strict=True))
+
+
 def _clauses(field: pl.Expr) -> pl.Expr:
     """Upper-case words separated by single spaces, clause delimiters ``, ; . :`` kept."""
-    return field.str.to_uppercase().str.replace_all(_JUNK_RUN, " ")
+    # "OPIOID(S)" is the plural "OPIOIDS", not the word "OPIOID" and a stray "S".
+    return field.str.to_uppercase().str.replace_all("(S)", "S", literal=True).str.replace_all(_JUNK_RUN, " ")
 
 
 def _normalised(clauses: pl.Expr) -> pl.Expr:
@@ -574,7 +629,10 @@ def classify_cases(frame: _T, terms: pl.DataFrame | None = None) -> _T:
     # cache(): both are read by several branches of the plan, which the optimiser would
     # otherwise recompute (hashing every row once per branch).
     keyed = base.select(*key_fields, key.alias(_KEY)).cache()
-    distinct = keyed.filter(pl.col(_KEY).is_first_distinct()).select(_KEY, *key_fields).cache()
+    # The first step of the definition: continued fields joined (once per distinct combination).
+    distinct = join_continued_causes(
+        keyed.filter(pl.col(_KEY).is_first_distinct()).select(_KEY, *key_fields)
+    ).cache()
     # Join only the key and put the outputs beside the input: joining the whole input would
     # copy every input column.
     outputs = (
