@@ -498,8 +498,9 @@ def dashboard_queries(app_db: Path, repeats: int) -> tuple[list[float], list[flo
             clock(data.load_filter_options.__wrapped__, version)
             start, end = data.default_period(data.month_options(monthly))
             threshold, region = publication.suppress_below, publication.region_label
-            clock(data.group_period_metrics, monthly, areas, start, end, drug, region_label=region,
-                  threshold=threshold)
+            not_placed = clock(data.load_not_placed_monthly.__wrapped__, version)
+            clock(data.group_period_metrics, monthly, areas, start, end, drug, not_placed=not_placed,
+                  region_label=region, threshold=threshold)
             clock(data.area_period_metrics, monthly, areas, start, end, drug, threshold=threshold)
             clock(data.monthly_group_metrics, monthly, areas, start, end, drug, region_label=region,
                   threshold=threshold)

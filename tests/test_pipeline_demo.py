@@ -104,6 +104,99 @@ def test_public_rate_table_shows_no_small_counts(demo_pipeline):
     assert single == []
 
 
+def test_the_city_counts_every_chicago_death(demo_pipeline):
+    """Chicago's annual deaths = the staged overdose deaths that occurred in Chicago
+    (``in_chicago``) = its areas + the deaths not placed in an area, every year."""
+    rows = demo_pipeline.query(
+        """
+        WITH staged AS (
+            SELECT year(death_date) AS year,
+                   count(*) FILTER (WHERE in_chicago) AS in_chicago,
+                   count(*) FILTER (WHERE in_chicago AND community_area_number IS NULL) AS not_placed
+            FROM staging.me_cases WHERE is_overdose GROUP BY 1
+        ),
+        mart AS (
+            SELECT year,
+                   any_value(deaths) FILTER (WHERE geography_type = 'city') AS city,
+                   -- The areas' own rows are suppressed here: their raw sum is the monthly mart's.
+                   (SELECT sum(overdose_deaths) FROM marts.me_monthly_by_area AS m
+                    WHERE year(m.month) = r.year) AS areas,
+                   sum(deaths) FILTER (WHERE geography_type = 'region') AS parts,
+                   any_value(deaths) FILTER (WHERE geography_type = 'not_placed') AS not_placed,
+                   any_value(rate) FILTER (WHERE geography_type = 'not_placed') AS not_placed_rate,
+                   any_value(rate) FILTER (WHERE geography_type = 'city') AS city_rate,
+                   any_value(population) FILTER (WHERE geography_type = 'city') AS population,
+                   any_value(months_covered) AS months
+            FROM marts.overdose_rates_annual AS r GROUP BY 1
+        )
+        SELECT m.*, s.in_chicago, s.not_placed AS staged_not_placed
+        FROM mart AS m JOIN staged AS s USING (year) ORDER BY year
+        """
+    )
+    assert len(rows) == 11  # 2016-2026
+    for year, city, areas, parts, not_placed, np_rate, rate, population, months, in_chicago, staged in rows:
+        assert city == in_chicago == areas + not_placed == parts + not_placed, year
+        assert not_placed == staged > 0, year  # the demo has Chicago deaths without an area
+        assert np_rate is None
+        assert rate == pytest.approx(city / population * 100_000 / (months / 12))
+
+
+def test_monthly_and_weekly_marts_call_every_chicago_death_chicago(demo_pipeline):
+    """``place`` is 'Chicago' for every death that occurred in Chicago, placed in an area or not
+    (an unplaced one used to be labelled 'Suburban Cook County')."""
+    for mart, period in (("overdose_deaths_monthly", "month"), ("overdose_deaths_weekly", "week")):
+        mismatches = demo_pipeline.query(
+            f"""
+            WITH staged AS (
+                SELECT date_trunc('{period}', death_date)::DATE AS period, in_chicago,
+                       community_area_number IS NULL AS not_placed, count(*) AS n
+                FROM staging.me_cases WHERE is_overdose GROUP BY ALL
+            ),
+            mart AS (
+                SELECT {period} AS period, place = 'Chicago' AS in_chicago,
+                       community_area_number IS NULL AS not_placed, sum(deaths) AS n
+                FROM marts.{mart} WHERE drug = 'all' GROUP BY ALL
+            )
+            SELECT * FROM staged FULL JOIN mart USING (period, in_chicago, not_placed)
+            WHERE staged.n IS DISTINCT FROM mart.n
+            """
+        )
+        assert mismatches == [], mart
+        ((unplaced, suburban_chicago),) = demo_pipeline.query(
+            f"""SELECT sum(deaths) FILTER (WHERE place = 'Chicago' AND community_area_number IS NULL),
+                       count(*) FILTER (WHERE place <> 'Chicago' AND municipality = 'Chicago')
+                FROM marts.{mart} WHERE drug = 'all'"""
+        )
+        assert unplaced > 0 and suburban_chicago == 0, mart
+    ((chicago, in_chicago),) = demo_pipeline.query(
+        """SELECT (SELECT overdose_deaths FROM marts.drug_involvement_annual
+                   WHERE geography = 'Chicago' AND year = 2024 AND drug = 'fentanyl'),
+                  (SELECT count(*) FROM staging.me_cases
+                   WHERE is_overdose AND in_chicago AND year(death_date) = 2024)"""
+    )
+    assert chicago == in_chicago
+
+
+def test_chicago_spike_alerts_count_every_chicago_death(demo_pipeline):
+    """The 'Chicago' alert series (listed in the meeting pack and the e-blast) counts every death
+    that occurred in Chicago, placed in an area or not."""
+    rows = demo_pipeline.query(
+        """
+        SELECT b.observed,
+               (SELECT sum(deaths) FROM marts.overdose_deaths_weekly AS w
+                WHERE w.week = b.period AND w.drug = 'all' AND w.place = 'Chicago') AS chicago,
+               (SELECT sum(deaths) FROM marts.overdose_deaths_weekly AS w
+                WHERE w.week = b.period AND w.drug = 'all' AND w.community_area_number IS NOT NULL) AS placed
+        FROM marts.alert_badges AS b
+        WHERE b.area_level = 'city' AND b.granularity = 'week' AND b.series = 'overdose_deaths'
+          AND b.observed IS NOT NULL
+        """
+    )
+    assert len(rows) > 20
+    assert all(observed == chicago for observed, chicago, _ in rows)
+    assert any(chicago > placed for _, chicago, placed in rows)
+
+
 def test_fentanyl_share_rises_in_demo_data(demo_pipeline):
     shares = dict(
         demo_pipeline.query(

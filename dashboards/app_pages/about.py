@@ -58,7 +58,9 @@ st.markdown(
 - **Opioid- and fentanyl-involved deaths** are the overdose deaths in which the examiner names
   any opioid, or fentanyl (analogues included), as a cause; one death can count in all three.
 - **{publication.region_label}** is community areas {publication.region_areas}; **Rest of
-  Chicago** is the other community areas.
+  Chicago** is the other community areas. **Chicago** is every death that occurred in the city,
+  including those the archive gives no community area for: they are shown as **Not placed in an
+  area**, so the region, the rest of Chicago and that row add up to Chicago.
 - **Rates** are deaths per 100,000 residents per year (2020 Census population), with exact
   Poisson 95% confidence intervals. Rates from fewer than 20 deaths are marked *unstable* (NCHS).
   Monthly rates on the trend chart are scaled to a full year so months and periods compare.

@@ -16,6 +16,7 @@ import polars as pl
 import streamlit as st
 
 from dashboards.components import charts, data, filters, map_layers
+from dashboards.components import trend_data as td
 from pipelines.defs.epidemiology.suppression import SECONDARY_FOOTNOTE, SECONDARY_MARK
 from pipelines.settings import load_settings
 
@@ -107,17 +108,28 @@ def load_map_marts(version: data.DbVersion) -> dict[str, pl.DataFrame | None]:
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def load_drug_months(version: data.DbVersion, drug: str) -> pl.DataFrame:
-    """Deaths per month and community area for one drug key (``marts.overdose_deaths_monthly``)."""
+    """Chicago deaths per month and community area for one drug key (``marts.overdose_deaths_monthly``);
+    a null area holds the deaths that could not be placed in one."""
     return _query(
         version,
         """
         SELECT month, community_area_number, sum(deaths)::BIGINT AS deaths
         FROM marts.overdose_deaths_monthly
-        WHERE drug = $drug AND community_area_number IS NOT NULL
+        WHERE drug = $drug AND place = 'Chicago'
         GROUP BY month, community_area_number
         """,
         {"drug": drug},
     )
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def death_totals(
+    version: data.DbVersion, drug: str, start: date, end: date, threshold: int, label: str
+) -> pl.DataFrame:
+    """The region, the rest of Chicago, the deaths not placed in an area and Chicago over the
+    period, suppressed exactly as the Trends page shows them (cached)."""
+    selection = td.region_selection(data.load_community_areas(version), label)
+    return td.period_totals(load_drug_months(version, drug), selection, start, end, threshold=threshold)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -369,7 +381,14 @@ if fill in ("count", "rate"):
     )
     legend_title = "Deaths" if fill == "count" else "Rate per 100,000/yr"
     subtitle = charts.chart_subtitle(me_source, period_text, refreshed)
-    csv_frames["areas"] = data.area_display_frame(area_metrics, region)
+    csv_frames["areas"] = data.area_display_frame(
+        area_metrics, region, death_totals(version, drug, start, end, threshold, region)
+    )
+    notes.append(
+        f"The table ends with the {region}, the rest of Chicago, the Chicago deaths that could not be "
+        f"placed in an area (\u201c{td.NOT_PLACED_LABEL}\u201d, not on the map) and Chicago, which "
+        "is the sum of the three."
+    )
     if secondary:
         notes.append(SECONDARY_FOOTNOTE)
     if fill == "rate":

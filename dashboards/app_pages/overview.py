@@ -138,8 +138,15 @@ cols[2].metric(
 cols[3].metric(
     "Rate, Chicago",
     data.format_rate(city_rate["rate"]),
-    help="Deaths per 100,000 residents per year over the same 12 months, all 77 community areas, "
-    f"95% CI {data.format_rate_ci(city_rate['rate'], city_rate['rate_lower'], city_rate['rate_upper'])}.",
+    help="Deaths per 100,000 residents per year over the same 12 months: every death that occurred "
+    "in Chicago, including those that could not be placed in a community area, "
+    f"95% CI {data.format_rate_ci(city_rate['rate'], city_rate['rate_lower'], city_rate['rate_upper'])}."
+    + (
+        " Not shown: with the figures published for its parts it would give a count below "
+        f"{threshold} back."
+        if city_rate["deaths_display"] == WITHHELD
+        else ""
+    ),
     border=True,
 )
 if scope_rate["rate"] is not None and city_rate["rate"] is not None:

@@ -69,7 +69,14 @@ refreshed = data.format_refreshed(freshness.refreshed_at)
 # Rates need a population: there is none by age, sex or race/ethnicity.
 rates_ok = not view.has_demographic_filter
 series_order = [selection.label, td.REST_LABEL, td.CITY_LABEL]
+# Tables add the Chicago deaths not placed in an area, so that their rows add up to Chicago.
+table_order = [selection.label, td.REST_LABEL, td.NOT_PLACED_LABEL, td.CITY_LABEL]
 HIDDEN_MARKS = (f"<{threshold}", "*")
+NOT_PLACED_NOTE = (
+    f"Chicago counts every death that occurred in the city; those that could not be placed in a "
+    f"community area are the \u201c{td.NOT_PLACED_LABEL}\u201d row (no rate: no population), so "
+    f"{selection.label}, {td.REST_LABEL} and that row add up to Chicago."
+)
 
 
 def subtitle(period: str = period_text, filter_line: str = described) -> list[str]:
@@ -124,7 +131,8 @@ with st.container(horizontal=True, vertical_alignment="center", gap="medium"):
         )
 st.caption(
     f"Overdose deaths by Chicago community area of occurrence · {described} · {period_text} · "
-    f"{source} · data refreshed {refreshed}. Counts of 1–{threshold - 1} are shown as "
+    f"{source} · data refreshed {refreshed}. Chicago counts every death that occurred in the city, "
+    f"including those that could not be placed in an area. Counts of 1–{threshold - 1} are shown as "
     f"\u201c<{threshold}\u201d."
 )
 
@@ -314,11 +322,16 @@ with open_tab["Year over year"]:
             )
         else:
             annual = td.annual_series(rows, selection, data_months, provisional, threshold=threshold)
-        annual_table = td.annual_display(annual, series_order, with_rates=rates_ok)
+        annual_table = td.annual_display(annual, table_order, with_rates=rates_ok)
         first_year, last_year = annual_table.get_column("year").min(), annual_table.get_column("year").max()
         annual_period = f"{first_year}–{last_year} (every year of data)"
+        # The deaths not placed in an area are in the table (they complete Chicago) but not drawn:
+        # they have no population, so no rate, and no place.
         plot = plot_rows(
-            annual_table.with_columns(pl.format("{}-01-01", pl.col("year")).alias("x_date")), "x_date"
+            annual_table.filter(pl.col("series") != td.NOT_PLACED_LABEL).with_columns(
+                pl.format("{}-01-01", pl.col("year")).alias("x_date")
+            ),
+            "x_date",
         )
         tooltip = [
             alt.Tooltip("year:O", title="Year"),
@@ -363,10 +376,14 @@ with open_tab["Year over year"]:
             "Change is the rate against the previous year; it is not shown next to a hidden count."
             if rates_ok
             else "Counts only: there is no population by age, sex or race/ethnicity.",
+            NOT_PLACED_NOTE,
             hidden_caption(td.hidden_points(annual_table.with_columns(pl.col("year").cast(pl.String).alias("period")), threshold), "years"),
         )
         data.expander_table(
-            "Annual table", annual_table.sort("year", descending=True), key="trends_annual_table", width="stretch"
+            "Annual table",
+            annual_table.sort("year", descending=True, maintain_order=True),
+            key="trends_annual_table",
+            width="stretch",
         )
 
         st.markdown(f"##### {period_text} against the same months a year earlier", anchors=False)
@@ -397,6 +414,7 @@ with open_tab["Year over year"]:
             note(
                 "Provisional months are compared with final ones: the latest change will shrink as "
                 "cases close." if in_period else "",
+                NOT_PLACED_NOTE,
                 footnotes(table),
             )
         else:
@@ -581,6 +599,7 @@ city = td.Selection(
     areas=tuple(community_areas.get_column("community_area_number").to_list()),
     population=selection.city_population,
     city_population=selection.city_population,
+    not_placed=True,
 )
 
 with open_tab["Age, sex, race"]:

@@ -27,6 +27,7 @@ import streamlit as st
 
 from dashboards.components.filters import DEMOGRAPHICS, FilterOptions
 from pipelines.csv_export import csv_export_bytes, escape_csv_cell  # noqa: F401 - escape_csv_cell re-exported
+from pipelines.defs.epidemiology import city_total as ct
 from pipelines.defs.epidemiology.rates import period_years, with_rates
 from pipelines.defs.epidemiology.suppression import suppress
 
@@ -212,6 +213,25 @@ def load_monthly(version: DbVersion) -> pl.DataFrame:
                overdose_deaths, opioid_deaths, fentanyl_deaths, is_provisional
         FROM marts.me_monthly_by_area
         ORDER BY month, community_area_number
+        """,
+    )
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def load_not_placed_monthly(version: DbVersion) -> pl.DataFrame:
+    """Chicago deaths not placed in a community area per month, with the count columns of
+    :func:`load_monthly` (every month with at least one)."""
+    return _read(
+        version,
+        """
+        SELECT month,
+               coalesce(sum(deaths) FILTER (WHERE drug = 'all'), 0)::INTEGER AS overdose_deaths,
+               coalesce(sum(deaths) FILTER (WHERE drug = 'any_opioid'), 0)::INTEGER AS opioid_deaths,
+               coalesce(sum(deaths) FILTER (WHERE drug = 'fentanyl'), 0)::INTEGER AS fentanyl_deaths
+        FROM marts.overdose_deaths_monthly
+        WHERE place = 'Chicago' AND community_area_number IS NULL
+        GROUP BY month
+        ORDER BY month
         """,
     )
 
@@ -526,14 +546,17 @@ def group_period_metrics(
     end: date,
     drug: str,
     *,
+    not_placed: pl.DataFrame,
     region_label: str,
     threshold: int,
 ) -> pl.DataFrame:
-    """Deaths and annualised rate for the region, the rest of the city and the whole city.
+    """Deaths and annualised rate for the region, the rest of the city, the Chicago deaths not
+    placed in an area (deaths only: no population) and the whole city.
 
-    One row per ``group`` (region label, "Rest of Chicago", "Chicago"), suppressed. The region
-    and the rest add up to the city, so they are suppressed as one complementary group with the
-    city as its shown total: a hidden region count can never be recovered as city minus rest.
+    One row per ``group`` (region label, "Rest of Chicago", "Not placed in an area", "Chicago"),
+    suppressed. ``not_placed`` is :func:`load_not_placed_monthly` (month and the count columns of
+    ``monthly``). The three parts add up to the city: its total is withheld when exactly one of
+    them is hidden (:mod:`pipelines.defs.epidemiology.city_total`).
     """
     count_col = DRUGS[drug][1]
     years = period_years(start, next_month(end))
@@ -552,38 +575,34 @@ def group_period_metrics(
         )
         .sort(pl.col("group") != region_label)
     )
-    parts = with_rates(parts, count_col="deaths", population_col="population", years_col="years")
-    city_rates = with_rates(
-        parts.select(
-            pl.col("population").sum(), pl.col("deaths").sum(), pl.lit(years).alias("years")
-        ),
-        count_col="deaths",
-        population_col="population",
-        years_col="years",
-    )
-    parts = suppress(
-        parts.with_columns(pl.col("deaths").sum().alias("city_deaths")),
-        "deaths",
-        threshold=threshold,
-        rate_cols=("rate",),
-        complementary_by=[],
-        total_col="city_deaths",
-    )
-    city_hidden = parts.get_column("city_deaths_suppressed")[0]
-    city = city_rates.select(
+    unplaced = int(_in_period(not_placed, start, end).get_column(count_col).sum())
+    parts = pl.concat(
+        [parts, pl.DataFrame({"group": [ct.NOT_PLACED_LABEL], "population": [None], "deaths": [unplaced],
+                              "years": [years]}, schema=parts.schema)]
+    )  # fmt: skip
+    city = parts.select(
         pl.lit(CITY_LABEL).alias("group"),
+        pl.col("population").sum(),
+        pl.col("deaths").sum(),
+        pl.lit(years).alias("years"),
+    )
+    table = with_rates(
+        pl.concat([parts, city]), count_col="deaths", population_col="population", years_col="years"
+    )
+    table = suppress(table, "deaths", threshold=threshold, rate_cols=("rate",))
+    is_city = pl.col("group") == CITY_LABEL
+    table = ct.withhold_city_total(table, by=[], part=~is_city, city=is_city)
+    return table.select(
+        "group",
         "population",
-        pl.when(city_hidden).then(None).otherwise(pl.col("deaths")).alias("deaths"),
-        pl.lit(parts.get_column("city_deaths_display")[0]).alias("deaths_display"),
-        pl.lit(city_hidden).alias("deaths_suppressed"),
-        *(
-            pl.when(city_hidden).then(None).otherwise(pl.col(c)).alias(c)
-            for c in ("rate", "rate_lower", "rate_upper")
-        ),
+        "deaths",
+        "deaths_display",
+        "deaths_suppressed",
+        "rate",
+        "rate_lower",
+        "rate_upper",
         "rate_unstable",
     )
-    columns = city.columns
-    return pl.concat([parts.select(columns), city], how="vertical_relaxed")
 
 
 def monthly_group_metrics(
@@ -645,12 +664,17 @@ def region_share(groups: pl.DataFrame, region_label: str) -> float | None:
     return region / city
 
 
-def area_display_frame(metrics: pl.DataFrame, region_label: str) -> pl.DataFrame:
+def area_display_frame(
+    metrics: pl.DataFrame, region_label: str, totals: pl.DataFrame | None = None
+) -> pl.DataFrame:
     """The community-area table as shown (and downloaded): display counts, rounded rates.
 
-    Suppressed areas carry their display mark ("<10" or "*") and empty rate cells.
+    Suppressed areas carry their display mark ("<10" or "*") and empty rate cells. ``totals``
+    (rows ``group``: region, rest of Chicago, not placed in an area, Chicago, as
+    :func:`dashboards.components.trend_data.period_totals` gives them) are added below the areas,
+    without an area number: each part's areas add up to its row, and the three parts to Chicago.
     """
-    return metrics.sort("community_area_number").select(
+    table = metrics.sort("community_area_number").select(
         pl.col("community_area_number").alias("area_number"),
         pl.col("community_area").alias("community_area"),
         _part_of_city(region_label).alias("part_of_city"),
@@ -664,6 +688,21 @@ def area_display_frame(metrics: pl.DataFrame, region_label: str) -> pl.DataFrame
         .alias("rate_unstable_under_20_deaths"),
         pl.col("population").alias("population_2020"),
     )
+    if totals is None:
+        return table
+    rows = totals.select(
+        pl.lit(None, dtype=table.schema["area_number"]).alias("area_number"),
+        pl.col("group").alias("community_area"),
+        pl.lit(None, dtype=pl.String).alias("part_of_city"),
+        pl.col("deaths_display").alias("deaths"),
+        pl.col("rate").round(1).alias("rate_per_100k_per_year"),
+        pl.col("rate_lower").round(1).alias("rate_95ci_lower"),
+        pl.col("rate_upper").round(1).alias("rate_95ci_upper"),
+        pl.when(pl.col("rate").is_null()).then(None).otherwise(pl.col("rate_unstable"))
+        .alias("rate_unstable_under_20_deaths"),
+        pl.col("population").cast(table.schema["population_2020"]).alias("population_2020"),
+    )
+    return pl.concat([table, rows], how="vertical_relaxed")
 
 
 # --------------------------------------------------------------------------------------------

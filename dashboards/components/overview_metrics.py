@@ -6,8 +6,9 @@ areas that would reveal a hidden area withheld as ``"*"``, see ``selection.py``)
 lays them out and the tests check them against the app database directly.
 
 Scope: the KPI cards follow the shared *areas* filter (empty = the configured region) and, for
-death counts and rates, the *drug* filter. Deaths are Chicago deaths placed in a community area;
-suburban Cook County and unplaced deaths are not part of any area, the region or "Chicago".
+death counts and rates, the *drug* filter. The scope's deaths are those placed in its community
+areas; "Chicago" is every death that occurred in Chicago, including those that could not be placed
+in an area (:mod:`pipelines.defs.epidemiology.city_total`). Suburban Cook County is in neither.
 """
 
 from __future__ import annotations
@@ -21,7 +22,9 @@ import streamlit as st
 
 from dashboards.components import data
 from dashboards.components.selection import SelectionTotal, hidden_areas, selection_total
+from pipelines.defs.epidemiology.city_total import city_withheld
 from pipelines.defs.epidemiology.rates import period_years, with_rates
+from pipelines.defs.epidemiology.suppression import SECONDARY_MARK, display_count
 
 #: Drugs whose share of deaths the Overview shows: key of ``overdose_deaths_monthly.drug`` -> label.
 SHARE_DRUGS = {"fentanyl": "Fentanyl involved", "xylazine": "Xylazine involved"}
@@ -41,14 +44,15 @@ HIDDEN_SHARE = "—"
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def load_area_deaths(version: data.DbVersion) -> pl.DataFrame:
-    """Deaths per month, community area and drug (all demographics and intents summed)."""
+    """Deaths in Chicago per month, community area and drug (all demographics and intents summed);
+    a null area is a Chicago death not placed in an area."""
     return data.read_frame(
         version,
         """
         SELECT month, community_area_number, in_region, drug,
                sum(deaths)::BIGINT AS deaths, bool_or(is_provisional) AS is_provisional
         FROM marts.overdose_deaths_monthly
-        WHERE community_area_number IS NOT NULL
+        WHERE place = 'Chicago'
         GROUP BY ALL
         ORDER BY month, community_area_number, drug
         """,
@@ -183,9 +187,17 @@ def scope_total(counts: dict[int, int], areas: Sequence[int], geography: Geograp
 
 def area_counts(deaths: pl.DataFrame, drug: str, start: date, end: date) -> dict[int, int]:
     """Deaths involving ``drug`` per community area over the months ``start``..``end``."""
-    period = deaths.filter((pl.col("drug") == drug) & pl.col("month").is_between(start, end))
+    placed = pl.col("community_area_number").is_not_null()
+    period = deaths.filter((pl.col("drug") == drug) & pl.col("month").is_between(start, end) & placed)
     totals = period.group_by("community_area_number").agg(pl.col("deaths").sum())
     return dict(totals.iter_rows())
+
+
+def not_placed_deaths(deaths: pl.DataFrame, drug: str, start: date, end: date) -> int:
+    """Chicago deaths involving ``drug`` not placed in an area over the months ``start``..``end``."""
+    unplaced = pl.col("community_area_number").is_null()
+    period = deaths.filter((pl.col("drug") == drug) & pl.col("month").is_between(start, end) & unplaced)
+    return int(period.get_column("deaths").sum())
 
 
 def scope_deaths(deaths: pl.DataFrame, areas: Sequence[int], drug: str, start: date, end: date) -> int:
@@ -264,12 +276,22 @@ def rate_comparison(
 
     Rows ``group`` = ``scope_label`` and ``"Chicago"``; columns deaths (null when hidden),
     deaths_display, population, rate, rate_lower, rate_upper (null when the deaths are hidden:
-    rate × population gives the count back), rate_unstable (fewer than 20 deaths).
+    rate × population gives the count back), rate_unstable (fewer than 20 deaths). Chicago counts
+    every death in the city, placed in an area or not, and is withheld ("*") by the city total's
+    rule, as on every page (:func:`pipelines.defs.epidemiology.city_total.city_withheld`).
     """
     geography = Geography.from_areas(community_areas)
     counts = area_counts(deaths, drug, start, end)
     scope = scope_total(counts, areas, geography, threshold)
-    city = selection_total(counts, geography.city, threshold)
+    unplaced = not_placed_deaths(deaths, drug, start, end)
+    region = sum(int(counts.get(a, 0)) for a in geography.region)
+    rest = sum(int(counts.get(a, 0)) for a in geography.city - geography.region)
+    city_deaths = region + rest + unplaced
+    if city_withheld(region, rest, unplaced, threshold=threshold):
+        city = SelectionTotal(city_deaths, SECONDARY_MARK, False)
+    else:
+        display = display_count(city_deaths, threshold)
+        city = SelectionTotal(city_deaths, display, not 1 <= city_deaths < threshold)
     chosen = set(areas) if areas else geography.region
     population = dict(
         community_areas.select("community_area_number", "population_2020").iter_rows()

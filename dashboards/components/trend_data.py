@@ -7,7 +7,11 @@ Definitions used throughout:
   community areas when none is chosen. Suburbs named in ``ODW_REGION_MUNICIPALITIES`` are not part
   of the selection here: the population reference covers Chicago only, and "rest of Chicago" is
   the comparison.
-* **Rest of Chicago** — every other Chicago community area; **Chicago** — all 77 areas.
+* **Rest of Chicago** — every other Chicago community area; **Chicago** — every death that occurred
+  in Chicago: the 77 areas and the deaths that could not be placed in one, shown as their own row,
+  "Not placed in an area" (:mod:`pipelines.defs.epidemiology.city_total`). The rows read are the
+  monthly mart's Chicago rows (``place = 'Chicago'``); a null ``community_area_number`` is a Chicago
+  death not placed in an area, in neither the selection nor the rest of Chicago.
 * **Rate** — deaths per 100,000 residents per year (2020 census population; a period shorter
   than a year is annualised), with the exact Poisson (Garwood) 95 % interval, from
   :func:`pipelines.defs.epidemiology.rates.with_rates`. No population by age, sex or
@@ -32,12 +36,14 @@ import streamlit as st
 from dashboards.components.data import DbVersion, next_month, read_frame
 from dashboards.components.filters import ALL, DEMOGRAPHICS, Filters
 from dashboards.components.selection import WITHHELD, hidden_areas, selection_total
+from pipelines.defs.epidemiology import city_total as ct
 from pipelines.defs.epidemiology.annual import annual_rates
 from pipelines.defs.epidemiology.rates import period_years, with_rates
 from pipelines.defs.epidemiology.suppression import suppress
 
 REST_LABEL = "Rest of Chicago"
 CITY_LABEL = "Chicago"
+NOT_PLACED_LABEL = ct.NOT_PLACED_LABEL
 
 #: Time steps of the over-time chart: key -> label.
 TIME_STEPS: dict[str, str] = {"week": "Week", "month": "Month", "quarter": "Quarter", "year": "Year"}
@@ -79,10 +85,19 @@ class Selection:
     #: totals over the choice can be checked against the per-area figures the Map publishes.
     region_areas: frozenset[int] | None = None
     city_areas: frozenset[int] | None = None
+    #: The configured region's population, set with ``region_areas``.
+    region_population: int | None = None
+    #: Whether the Chicago deaths not placed in an area belong to the selection (all of Chicago).
+    not_placed: bool = False
 
     @property
     def rest_population(self) -> int:
         return self.city_population - self.population
+
+    @property
+    def is_region(self) -> bool:
+        """Whether the selection is the configured region (no areas chosen)."""
+        return self.region_areas is None
 
 
 def make_selection(filters: Filters, areas: pl.DataFrame, label: str) -> Selection:
@@ -106,7 +121,15 @@ def make_selection(filters: Filters, areas: pl.DataFrame, label: str) -> Selecti
         if custom
         else None,
         city_areas=frozenset(areas.get_column("community_area_number").to_list()) if custom else None,
+        region_population=int(areas.filter(pl.col("in_region")).get_column("population_2020").sum())
+        if custom
+        else None,
     )
+
+
+def region_selection(areas: pl.DataFrame, label: str) -> Selection:
+    """The configured region as the selection (no areas chosen), e.g. for the Map's totals."""
+    return make_selection(Filters(start=date.min, end=date.min), areas, label)
 
 
 def revealing_periods(rows: pl.DataFrame, selection: Selection, *, period_col: str, threshold: int) -> set:
@@ -446,38 +469,59 @@ def hidden_points(display: pl.DataFrame, threshold: int) -> list[str]:
 # --------------------------------------------------------------------------------------------
 
 
+def _split_counts(rows: pl.DataFrame, selection: Selection) -> dict[str, int]:
+    """Raw deaths in the selection, the rest of Chicago and not placed in an area (the page's
+    split of Chicago), and in the configured region and the rest of Chicago outside it (the split
+    the city total's rule uses, :func:`ct.city_withheld`)."""
+    area = pl.col("community_area_number")
+    chosen = list(selection.areas)
+    region = list(selection.region_areas if selection.region_areas is not None else selection.areas)
+    deaths = pl.col("deaths").cast(pl.Int64)
+    return rows.select(
+        deaths.filter(area.is_in(chosen)).sum().alias("selection"),
+        deaths.filter(area.is_not_null() & ~area.is_in(chosen)).sum().alias("rest"),
+        deaths.filter(area.is_null()).sum().alias("not_placed"),
+        deaths.filter(area.is_in(region)).sum().alias("region"),
+        deaths.filter(area.is_not_null() & ~area.is_in(region)).sum().alias("outside_region"),
+    ).row(0, named=True)
+
+
 def period_totals(
     rows: pl.DataFrame, selection: Selection, start: date, end: date, *, threshold: int
 ) -> pl.DataFrame:
-    """Deaths and annualised rate over ``start``..``end`` for the selection, the rest, Chicago.
+    """Deaths and annualised rate over ``start``..``end`` for the selection, the rest of Chicago,
+    the Chicago deaths not placed in an area (deaths only: no population) and Chicago.
 
-    The selection and the rest add up to Chicago, which is shown too, so they are suppressed as
-    one complementary group with Chicago as its total (a hidden selection count cannot be
-    recovered as Chicago minus the rest). Columns: group, population, deaths, deaths_display,
-    deaths_suppressed, rate, rate_lower, rate_upper, rate_unstable.
+    The three parts add up to Chicago, which is shown too. Chicago's total is withheld when exactly
+    one of the configured region's parts is hidden (:mod:`pipelines.defs.epidemiology.city_total`,
+    the same on every page); when it is shown and exactly one part of this split is hidden, the rest
+    of Chicago (else the selection) is hidden too, so no part is Chicago minus the others.
+    Columns: group, population, deaths, deaths_display, deaths_suppressed, rate, rate_lower,
+    rate_upper, rate_unstable.
     """
     years = period_years(start, next_month(end))
     in_period = rows.filter(pl.col("month").is_between(start, end))
-    counts = (
-        in_period.with_columns(_series_expr(selection).alias("group"))
-        .filter(pl.col("group").is_not_null())
-        .group_by("group")
-        .agg(pl.col("deaths").sum().cast(pl.Int64))
-    )
-    parts = (
-        pl.DataFrame(
-            {
-                "group": [selection.label, REST_LABEL],
-                "population": [selection.population, selection.rest_population],
-            },
-            schema={"group": pl.String, "population": pl.Int64},
-        )
-        .join(counts, on="group", how="left")
-        .with_columns(pl.col("deaths").fill_null(0), pl.lit(years).alias("years"))
-    )
+    row = _split_counts(in_period, selection)
+    parts = pl.DataFrame(
+        {
+            "group": [selection.label, REST_LABEL, NOT_PLACED_LABEL],
+            "part": [ct.SELECTION, ct.REST, ct.NOT_PLACED],
+            "population": [selection.population, selection.rest_population, None],
+            "deaths": [row["selection"], row["rest"], row["not_placed"]],
+        },
+        schema={"group": pl.String, "part": pl.String, "population": pl.Int64, "deaths": pl.Int64},
+    ).with_columns(pl.lit(years).alias("years"))
     parts = with_rates(parts, count_col="deaths", population_col="population", years_col="years")
     city = with_rates(
-        parts.select(pl.lit(CITY_LABEL).alias("group"), pl.col("population").sum(), pl.col("deaths").sum(), pl.lit(years).alias("years")),
+        pl.DataFrame(
+            {
+                "group": [CITY_LABEL],
+                "population": [selection.city_population],
+                "deaths": [int(parts.get_column("deaths").sum())],
+                "years": [years],
+            },
+            schema={"group": pl.String, "population": pl.Int64, "deaths": pl.Int64, "years": pl.Float64},
+        ),
         count_col="deaths",
         population_col="population",
         years_col="years",
@@ -488,21 +532,12 @@ def period_totals(
         )
     )
     shown = _suppress_with_withheld(
-        parts.with_columns(pl.col("deaths").sum().alias("city_deaths")),
-        pl.lit(withheld),
-        threshold=threshold,
-        complementary_by=[],
-        total_col="city_deaths",
+        parts, pl.lit(withheld) & (pl.col("part") != ct.NOT_PLACED), threshold=threshold, complementary_by=None
     )
-    city_hidden = bool(shown.get_column("city_deaths_suppressed")[0])
-    city = city.with_columns(
-        pl.lit(shown.get_column("city_deaths_display")[0]).alias("deaths_display"),
-        pl.lit(city_hidden).alias("deaths_suppressed"),
-        *(
-            pl.when(pl.lit(city_hidden)).then(None).otherwise(pl.col(c)).alias(c)
-            for c in ("deaths", "rate", "rate_lower", "rate_upper")
-        ),
-    )
+    city_shown = not ct.city_withheld(row["region"], row["outside_region"], row["not_placed"], threshold=threshold)
+    shown = ct.hide_split_complement(shown, by=[], city_shown=pl.lit(city_shown))
+    city = suppress(city, "deaths", threshold=threshold, rate_cols=("rate",))
+    city = ct.withhold(city, pl.lit(bool(shown.get_column("city_withheld")[0])))
     columns = [
         "group",
         "population",
@@ -568,9 +603,9 @@ def comparison_display(compared: pl.DataFrame, *, with_rates: bool) -> pl.DataFr
 def annual_counts(
     rows: pl.DataFrame, selection: Selection, data_months: Sequence[date]
 ) -> pl.DataFrame:
-    """Counts per calendar year for the selection, the rest and Chicago, shaped like
-    ``sql/marts/overdose_counts_annual.sql`` (region and city rows) for
-    :func:`pipelines.defs.epidemiology.annual.annual_rates`."""
+    """Counts per calendar year for the selection, the rest, the deaths not placed in an area and
+    Chicago, shaped like ``sql/marts/overdose_counts_annual.sql`` (region, not-placed and city rows)
+    for :func:`pipelines.defs.epidemiology.annual.annual_rates`."""
     months_covered: dict[int, int] = {}
     for month in data_months:
         months_covered[month.year] = months_covered.get(month.year, 0) + 1
@@ -578,29 +613,34 @@ def annual_counts(
         {"year": list(months_covered), "months_covered": list(months_covered.values())},
         schema={"year": pl.Int64, "months_covered": pl.Int64},
     )
+    geography = (
+        pl.when(pl.col("community_area_number").is_null())
+        .then(pl.lit(NOT_PLACED_LABEL))
+        .otherwise(_series_expr(selection))
+    )
     counts = (
-        rows.with_columns(_series_expr(selection).alias("geography"), pl.col("month").dt.year().cast(pl.Int64).alias("year"))
-        .filter(pl.col("geography").is_not_null())
+        rows.with_columns(geography.alias("geography"), pl.col("month").dt.year().cast(pl.Int64).alias("year"))
         .group_by("year", "geography")
         .agg(pl.col("deaths").sum().cast(pl.Int64))
     )
     geographies = pl.DataFrame(
         {
-            "geography": [selection.label, REST_LABEL],
-            "in_region": [True, False],
-            "population": [selection.population, selection.rest_population],
+            "geography": [selection.label, REST_LABEL, NOT_PLACED_LABEL],
+            "geography_type": ["region", "region", ct.NOT_PLACED_TYPE],
+            "in_region": [True, False, None],
+            "population": [selection.population, selection.rest_population, None],
         },
-        schema={"geography": pl.String, "in_region": pl.Boolean, "population": pl.Int64},
+        schema={"geography": pl.String, "geography_type": pl.String, "in_region": pl.Boolean, "population": pl.Int64},
     )
     parts = (
         years.join(geographies, how="cross")
         .join(counts, on=["year", "geography"], how="left")
-        .with_columns(pl.col("deaths").fill_null(0), pl.lit("region").alias("geography_type"))
+        .with_columns(pl.col("deaths").fill_null(0))
     )
     city = parts.group_by("year", "months_covered").agg(
         pl.lit(CITY_LABEL).alias("geography"),
         pl.lit(None, dtype=pl.Boolean).alias("in_region"),
-        pl.col("population").sum(),
+        pl.lit(selection.city_population, dtype=pl.Int64).alias("population"),
         pl.col("deaths").sum(),
         pl.lit("city").alias("geography_type"),
     )
@@ -612,6 +652,17 @@ def annual_counts(
     )
 
 
+def _region_selection(selection: Selection) -> Selection:
+    """The configured region as a selection, for a chosen set of areas' city total."""
+    assert selection.region_areas is not None and selection.region_population is not None
+    return Selection(
+        label="__region",
+        areas=tuple(sorted(selection.region_areas)),
+        population=selection.region_population,
+        city_population=selection.city_population,
+    )
+
+
 def annual_series(
     rows: pl.DataFrame,
     selection: Selection,
@@ -620,28 +671,57 @@ def annual_series(
     *,
     threshold: int,
 ) -> pl.DataFrame:
-    """Annual deaths, rates (CI), change on the previous year for selection, rest and Chicago,
-    computed exactly as the pipeline computes ``marts.overdose_rates_annual``."""
+    """Annual deaths, rates (CI), change on the previous year for the selection, the rest, the
+    deaths not placed in an area and Chicago, computed exactly as the pipeline computes
+    ``marts.overdose_rates_annual``.
+
+    For a chosen set of areas, Chicago's row is the one the pipeline would publish (its rule looks
+    at the configured region's parts), the years :func:`revealing_periods` names are hidden for the
+    selection and the rest, and a year with Chicago shown and one part hidden gets a complement
+    (:func:`pipelines.defs.epidemiology.city_total.hide_split_complement`)."""
     counts = annual_counts(rows, selection, data_months)
     first_provisional = min(provisional) if provisional else next_month(max(data_months))
-    annual = annual_rates(counts, threshold=threshold, provisional_from=first_provisional)
+    if selection.is_region:
+        return annual_rates(counts, threshold=threshold, provisional_from=first_provisional)
+    city = annual_rates(
+        annual_counts(rows, _region_selection(selection), data_months),
+        threshold=threshold,
+        provisional_from=first_provisional,
+    ).filter(pl.col("geography_type") == "city")
+    annual = annual_rates(
+        counts.filter(pl.col("geography_type") != "city"), threshold=threshold, provisional_from=first_provisional
+    )
     withheld = revealing_periods(
         rows.with_columns(pl.col("month").dt.year().cast(pl.Int64).alias("year")),
         selection,
         period_col="year",
         threshold=threshold,
     )
-    if not withheld:
-        return annual
     parts = pl.col("geography").is_in([selection.label, REST_LABEL])
-    hidden_year = pl.col("year").is_in(list(withheld))
-    # A change from or to a withheld year would give its rate back.
-    after_hidden = (pl.col("year") - 1).is_in(list(withheld))
-    annual = _hide_rows(annual, parts & hidden_year, ("rate", "rate_lower", "rate_upper", "rate_change_pct", "rate_previous_year"))
-    return annual.with_columns(
-        pl.when(parts & after_hidden).then(None).otherwise(pl.col(c)).alias(c)
-        for c in ("rate_change_pct", "rate_previous_year")
+    annual = _hide_rows(
+        annual, parts & pl.col("year").is_in(list(withheld)), ("rate", "rate_lower", "rate_upper")
     )
+    role = pl.col("geography").replace_strict(
+        {selection.label: ct.SELECTION, REST_LABEL: ct.REST, NOT_PLACED_LABEL: ct.NOT_PLACED}, default=None
+    )
+    city_shown = city.select("year", (~pl.col("deaths_suppressed")).alias("__city_shown"))
+    annual = ct.hide_split_complement(
+        annual.with_columns(role.alias("part")).join(city_shown, on="year", how="left"),
+        by=["year"],
+        city_shown=pl.col("__city_shown"),
+    )
+    fallback = annual.filter(pl.col("city_withheld")).get_column("year").unique().to_list()
+    city = ct.withhold(city, pl.col("year").is_in(fallback))
+    annual = pl.concat(
+        [annual.drop("part", "__city_shown", "city_withheld"), city], how="diagonal_relaxed"
+    )
+    # A change from or to a hidden year would give its rate back.
+    hidden = pl.col("deaths_suppressed")
+    hidden_before = hidden.shift(1).over("geography", order_by="year").fill_null(False)
+    return annual.with_columns(
+        pl.when(hidden | hidden_before).then(None).otherwise(pl.col(c)).alias(c)
+        for c in ("rate_change_pct", "rate_previous_year")
+    ).sort("year", "geography_type", "geography")
 
 
 def annual_display(annual: pl.DataFrame, order: Sequence[str], *, with_rates: bool) -> pl.DataFrame:
@@ -658,7 +738,11 @@ def annual_display(annual: pl.DataFrame, order: Sequence[str], *, with_rates: bo
             pl.col("rate_lower").round(1).alias("rate_95ci_lower"),
             pl.col("rate_upper").round(1).alias("rate_95ci_upper"),
             pl.col("rate_change_pct").alias("rate_change_pct"),
-            pl.col("rate_unstable").alias("rate_unstable_under_20_deaths"),
+            # No rate (hidden, or no population: the deaths not placed in an area), no flag.
+            pl.when(pl.col("rate").is_null())
+            .then(None)
+            .otherwise(pl.col("rate_unstable"))
+            .alias("rate_unstable_under_20_deaths"),
         ]
     columns.append(pl.col("is_provisional").alias("provisional"))
     rank = {name: i for i, name in enumerate(order)}
@@ -717,7 +801,10 @@ def suppress_two_way(
 
 
 def _selection_rows(rows: pl.DataFrame, selection: Selection) -> pl.DataFrame:
-    return rows.filter(pl.col("community_area_number").is_in(list(selection.areas)))
+    area = pl.col("community_area_number")
+    if selection.not_placed:
+        return rows.filter(area.is_in(list(selection.areas)) | area.is_null())
+    return rows.filter(area.is_in(list(selection.areas)))
 
 
 def breakdown_period(
@@ -952,15 +1039,15 @@ def breakdown_display(frame: pl.DataFrame, key: str, labels: Mapping[str, str] |
 
 @st.cache_data(show_spinner=False, max_entries=4)
 def load_deaths_monthly(version: DbVersion) -> pl.DataFrame:
-    """``marts.overdose_deaths_monthly`` in Chicago and the region (raw counts: suppress before
-    display), with the columns the Trends page uses."""
+    """``marts.overdose_deaths_monthly`` in Chicago (raw counts: suppress before display), with
+    the columns the Trends page uses; a null area is a Chicago death not placed in an area."""
     return read_frame(
         version,
         """
         SELECT month, community_area_number, drug, intent, age_group, sex, race_ethnicity,
                sum(deaths)::INTEGER AS deaths
         FROM marts.overdose_deaths_monthly
-        WHERE community_area_number IS NOT NULL
+        WHERE place = 'Chicago'
         GROUP BY ALL
         ORDER BY ALL
         """,
@@ -969,14 +1056,14 @@ def load_deaths_monthly(version: DbVersion) -> pl.DataFrame:
 
 @st.cache_data(show_spinner=False, max_entries=4)
 def load_deaths_weekly(version: DbVersion) -> pl.DataFrame:
-    """``marts.overdose_deaths_weekly`` for Chicago community areas (raw counts)."""
+    """``marts.overdose_deaths_weekly`` in Chicago (raw counts; a null area is not placed)."""
     return read_frame(
         version,
         """
         SELECT week, community_area_number, drug, sum(deaths)::INTEGER AS deaths,
                bool_or(is_provisional) AS is_provisional
         FROM marts.overdose_deaths_weekly
-        WHERE community_area_number IS NOT NULL
+        WHERE place = 'Chicago'
         GROUP BY ALL
         ORDER BY ALL
         """,
@@ -985,13 +1072,14 @@ def load_deaths_weekly(version: DbVersion) -> pl.DataFrame:
 
 @st.cache_data(show_spinner=False, max_entries=4)
 def load_rates_annual(version: DbVersion) -> pl.DataFrame:
-    """Region, rest-of-Chicago and city rows of ``marts.overdose_rates_annual`` (suppressed)."""
+    """Region, rest-of-Chicago, not-placed and city rows of ``marts.overdose_rates_annual``
+    (suppressed)."""
     return read_frame(
         version,
         """
         SELECT *
         FROM marts.overdose_rates_annual
-        WHERE geography_type IN ('region', 'city')
+        WHERE geography_type IN ('region', 'not_placed', 'city')
         ORDER BY year, geography
         """,
     )

@@ -1,12 +1,13 @@
--- Overdose deaths per year involving each drug class, for the region, Chicago and Cook County,
--- with the share of that year's overdose deaths.
+-- Overdose deaths per year involving each drug class, for the region, Chicago (every death that
+-- occurred in Chicago, placed in an area or not) and Cook County, with the share of that year's
+-- overdose deaths.
 -- Parameters: $region_areas, $region_municipalities, $region_label.
 WITH overdoses AS (
     SELECT
         year(death_date) AS year,
         coalesce(list_contains($region_areas, community_area_number), false)
             OR coalesce(list_contains($region_municipalities, municipality), false) AS in_region,
-        community_area_number IS NOT NULL AS in_chicago,
+        in_chicago,
         fentanyl, heroin, rx_opioid, nitazene, any_opioid, xylazine, cocaine, methamphetamine,
         benzodiazepine, ethanol, opioid_stimulant
     FROM staging.me_cases

@@ -1,9 +1,12 @@
--- Overdose deaths per calendar year for every community area, the region, the rest of Chicago
--- and Chicago, with the 2020 population and the months of the year the data covers (the last
--- year is usually partial). Suburbs named in $region_municipalities get their own rows with
--- deaths only: the project's population reference covers Chicago's community areas, so the
--- region's rate is that of its community areas. Parameters: $region_areas,
--- $region_municipalities, $region_label.
+-- Overdose deaths per calendar year for every community area, the region, the rest of Chicago,
+-- the Chicago deaths not placed in an area, and Chicago, with the 2020 population and the months
+-- of the year the data covers (the last year is usually partial). Chicago counts every death that
+-- occurred in Chicago (staging.me_cases.in_chicago), placed in an area or not, so that
+-- region + rest of Chicago + not placed = Chicago; the not-placed row has deaths only (no
+-- population). Suburbs named in $region_municipalities get their own rows with deaths only: the
+-- project's population reference covers Chicago's community areas, so the region's rate is that
+-- of its community areas. Parameters: $region_areas, $region_municipalities, $region_label,
+-- $not_placed_label.
 WITH bounds AS (
     SELECT
         date_trunc('month', min(death_date))::DATE AS first_month,
@@ -37,6 +40,12 @@ area_counts AS (
     WHERE is_overdose AND community_area_number IS NOT NULL
     GROUP BY ALL
 ),
+not_placed AS (
+    SELECT year(death_date) AS year, count(*) AS deaths
+    FROM staging.me_cases
+    WHERE is_overdose AND in_chicago AND community_area_number IS NULL
+    GROUP BY ALL
+),
 by_area AS (
     SELECT
         y.year, y.months_covered, a.community_area_number, a.community_area, a.in_region,
@@ -56,9 +65,18 @@ SELECT
 FROM by_area
 GROUP BY year, months_covered, in_region
 UNION ALL
-SELECT year, months_covered, 'city', 'Chicago', NULL, NULL, sum(population_2020)::BIGINT, sum(deaths)::BIGINT
-FROM by_area
-GROUP BY year, months_covered
+SELECT
+    y.year, y.months_covered, 'not_placed', $not_placed_label, NULL, NULL, NULL::BIGINT,
+    coalesce(n.deaths, 0)::BIGINT
+FROM years AS y
+LEFT JOIN not_placed AS n USING (year)
+UNION ALL
+SELECT
+    a.year, a.months_covered, 'city', 'Chicago', NULL, NULL, sum(a.population_2020)::BIGINT,
+    (sum(a.deaths) + any_value(coalesce(n.deaths, 0)))::BIGINT
+FROM by_area AS a
+LEFT JOIN not_placed AS n USING (year)
+GROUP BY a.year, a.months_covered
 UNION ALL
 SELECT
     y.year, y.months_covered, 'municipality', m.municipality, NULL, true, NULL::BIGINT,

@@ -9,6 +9,7 @@ WITH overdoses AS (
         date_trunc('month', death_date)::DATE AS month,
         community_area_number,
         municipality,
+        in_chicago,
         intent,
         age_group,
         sex,
@@ -32,8 +33,10 @@ SELECT
     a.community_area,
     coalesce(list_contains($region_areas, l.community_area_number), false)
         OR coalesce(list_contains($region_municipalities, l.municipality), false) AS in_region,
+    -- Chicago: every death that occurred in Chicago, placed in an area or not (a null
+    -- community_area_number with place 'Chicago' is a Chicago death not placed in an area).
     CASE
-        WHEN l.community_area_number IS NOT NULL THEN 'Chicago'
+        WHEN l.in_chicago THEN 'Chicago'
         WHEN l.municipality IS NOT NULL THEN 'Suburban Cook County'
         ELSE 'Unknown'
     END AS place,

@@ -6,6 +6,7 @@ WITH overdoses AS (
         date_trunc('week', death_date)::DATE AS week,
         community_area_number,
         municipality,
+        in_chicago,
         true AS "all",
         fentanyl, heroin, rx_opioid, nitazene, any_opioid, xylazine, cocaine, methamphetamine,
         benzodiazepine, ethanol, opioid_stimulant
@@ -24,8 +25,10 @@ SELECT
     l.community_area_number,
     coalesce(list_contains($region_areas, l.community_area_number), false)
         OR coalesce(list_contains($region_municipalities, l.municipality), false) AS in_region,
+    -- Chicago: every death that occurred in Chicago, placed in an area or not (a null
+    -- community_area_number with place 'Chicago' is a Chicago death not placed in an area).
     CASE
-        WHEN l.community_area_number IS NOT NULL THEN 'Chicago'
+        WHEN l.in_chicago THEN 'Chicago'
         WHEN l.municipality IS NOT NULL THEN 'Suburban Cook County'
         ELSE 'Unknown'
     END AS place,

@@ -291,27 +291,45 @@ def test_source_text_flags_synthetic_data() -> None:
 # ---- region totals and trend ---------------------------------------------------------------
 
 
-def test_group_metrics_hide_a_small_region_total_and_its_complement() -> None:
+def _not_placed(records: list[tuple[date, int]]) -> pl.DataFrame:
+    """``load_not_placed_monthly``-shaped rows: (month, overdose deaths not placed in an area)."""
+    return pl.DataFrame(
+        {
+            "month": [r[0] for r in records],
+            "overdose_deaths": [r[1] for r in records],
+            "opioid_deaths": [r[1] for r in records],
+            "fentanyl_deaths": [0 for _ in records],
+        }
+    )
+
+
+def test_group_metrics_withhold_the_city_when_one_part_is_hidden() -> None:
     areas = _areas([23, 40], [True, False])
     monthly = _monthly([(date(2024, 1, 1), 23, True, 4), (date(2024, 1, 1), 40, False, 30)])
     groups = data.group_period_metrics(
-        monthly, areas, date(2024, 1, 1), date(2024, 1, 1), "overdose", region_label="West Side", threshold=10
-    )
+        monthly, areas, date(2024, 1, 1), date(2024, 1, 1), "overdose",
+        not_placed=_not_placed([(date(2024, 1, 1), 11)]), region_label="West Side", threshold=10,
+    )  # fmt: skip
     shown = dict(zip(groups.get_column("group"), groups.get_column("deaths_display"), strict=True))
-    # City 34 is published, so the rest (30) must be hidden too or 34 - 30 reveals the region's 4.
-    assert shown == {"West Side": "<10", "Rest of Chicago": "*", "Chicago": "34"}
+    # City 45 minus the rest (30) and the not placed (11) would reveal the region's 4.
+    assert shown == {"West Side": "<10", "Rest of Chicago": "30", "Not placed in an area": "11", "Chicago": "*"}
     assert data.region_share(groups, "West Side") is None
 
 
 def test_group_metrics_share_of_city() -> None:
     areas = _areas([23, 40], [True, False])
     monthly = _monthly([(date(2024, 1, 1), 23, True, 25), (date(2024, 1, 1), 40, False, 75)])
+    not_placed = _not_placed([(date(2023, 12, 1), 99), (date(2024, 1, 1), 25)])
     groups = data.group_period_metrics(
-        monthly, areas, date(2024, 1, 1), date(2024, 1, 1), "overdose", region_label="West Side", threshold=10
-    )
-    assert data.region_share(groups, "West Side") == pytest.approx(0.25)
+        monthly, areas, date(2024, 1, 1), date(2024, 1, 1), "overdose", not_placed=not_placed,
+        region_label="West Side", threshold=10,
+    )  # fmt: skip
+    # Chicago = 25 + 75 + 25 not placed in an area (December's 99 is outside the period).
+    assert data.region_share(groups, "West Side") == pytest.approx(0.2)
     city = groups.filter(pl.col("group") == "Chicago").row(0, named=True)
-    assert city["rate"] == pytest.approx(100 / 100_000 * 100_000 * 12)
+    assert city["deaths"] == 125
+    assert city["rate"] == pytest.approx(125 / 100_000 * 100_000 * 12)
+    assert groups.filter(pl.col("group") == "Not placed in an area").get_column("rate").to_list() == [None]
 
 
 def test_trend_display_frame_hides_small_months_and_marks_provisional() -> None:

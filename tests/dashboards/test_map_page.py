@@ -96,7 +96,8 @@ def test_area_table_is_drawn_once_its_expander_is_opened(demo_app_db: Path, monk
     assert not at.dataframe
     at.session_state["map_area_table"] = True  # what a click on the expander sets
     at.run()
-    assert len(at.dataframe[0].value) == 77
+    # The 77 areas, then the region, the rest of Chicago, the deaths not placed in an area, Chicago.
+    assert len(at.dataframe[0].value) == 77 + 4
     # Readable headers on screen; the CSV keeps the machine-readable names.
     headers = {name: spec.get("label") for name, spec in json.loads(at.dataframe[0].proto.columns).items()}
     assert headers["community_area"] == "Community area"
@@ -122,11 +123,44 @@ def test_default_map_counts_match_the_warehouse(app: AppTest, demo_app_db: Path)
     assert len(props) == 77
     # The table under the map (and its CSV) shows the same numbers as the map.
     table = app.dataframe[0].value
-    shown = dict(zip(table["community_area"], table["deaths"], strict=True))
+    areas = table[table["area_number"].notna()]
+    shown = dict(zip(areas["community_area"], areas["deaths"], strict=True))
+    assert len(shown) == 77
     assert all(props[name]["line1"].endswith(f": {shown[name]}") for name in shown)
     labels = [b.label for b in app.get("download_button")]
     assert labels[:2] == ["Map (PNG)", "Areas (CSV)"]
     assert any("Source: Cook County Medical Examiner" in c.value and "Period:" in c.value for c in app.caption)
+
+
+def test_area_table_ends_with_the_parts_of_chicago(app: AppTest, demo_app_db: Path, threshold: int) -> None:
+    """The areas of each part add up to its row, and region + rest + not placed = Chicago."""
+    start, end = _default_period(demo_app_db)
+    ((region_label,),) = _query(demo_app_db, "SELECT region_label FROM marts.publication")
+    ((region, rest, not_placed),) = _query(
+        demo_app_db,
+        """SELECT sum(deaths) FILTER (WHERE community_area_number IS NOT NULL AND in_region),
+                  sum(deaths) FILTER (WHERE community_area_number IS NOT NULL AND NOT in_region),
+                  sum(deaths) FILTER (WHERE community_area_number IS NULL)
+           FROM marts.overdose_deaths_monthly
+           WHERE place = 'Chicago' AND drug = 'all' AND month BETWEEN ? AND ?""",
+        [start, end],
+    )
+    assert min(region, rest, not_placed) >= threshold  # so every total is shown
+    table = app.dataframe[0].value
+    totals = table[table["area_number"].isna()]
+    assert totals["community_area"].tolist() == [region_label, "Rest of Chicago", "Not placed in an area", "Chicago"]
+    assert totals["deaths"].tolist() == [f"{n:,}" for n in (region, rest, not_placed, region + rest + not_placed)]
+    areas = table[table["area_number"].notna()]
+    visible = areas[~areas["deaths"].isin([f"<{threshold}", "*"])]
+    if len(visible) == len(areas):
+        assert sum(int(d.replace(",", "")) for d in areas["deaths"]) == region + rest
+    ((population,),) = _query(demo_app_db, "SELECT sum(population_2020) FROM marts.community_areas")
+    chicago = totals[totals["community_area"] == "Chicago"].iloc[0]
+    assert chicago["rate_per_100k_per_year"] == pytest.approx(
+        round((region + rest + not_placed) / population * 100_000, 1)
+    )
+    assert totals[totals["community_area"] == "Not placed in an area"]["rate_per_100k_per_year"].isna().all()
+    assert any("Not placed in an area" in c.value for c in app.caption)
 
 
 def test_drug_filter_changes_the_counts(app: AppTest, demo_app_db: Path) -> None:

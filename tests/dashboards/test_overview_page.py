@@ -107,6 +107,43 @@ def test_region_kpis_match_the_warehouse(overview: AppTest, demo_app_db: Path, t
     assert _metric(overview, "Naloxone kits distributed") == display_count(int(kits), threshold)
 
 
+def test_chicago_rate_counts_every_chicago_death(overview: AppTest, demo_app_db: Path) -> None:
+    """"Rate, Chicago" is every death that occurred in Chicago, the unplaced ones included."""
+    last = _last_complete(demo_app_db)
+    ((chicago, placed),) = _query(
+        demo_app_db,
+        """SELECT sum(deaths), sum(deaths) FILTER (WHERE community_area_number IS NOT NULL)
+           FROM marts.overdose_deaths_monthly
+           WHERE place = 'Chicago' AND drug = 'all' AND month BETWEEN ? AND ?""",
+        [_months_back(last, 11), last],
+    )
+    ((population,),) = _query(demo_app_db, "SELECT sum(population_2020) FROM marts.community_areas")
+    assert chicago > placed  # the demo has Chicago deaths that could not be placed in an area
+    assert _metric(overview, "Rate, Chicago") == f"{chicago / population * 100_000:,.1f}"
+
+
+def test_chicago_rate_is_withheld_when_one_part_of_the_city_is_hidden() -> None:
+    jan = date(2026, 1, 1)
+    areas = pl.DataFrame(
+        {"community_area_number": [1, 2], "population_2020": [100_000, 200_000], "in_region": [True, False]}
+    )
+    def rows(region: int, rest: int, not_placed: int) -> pl.DataFrame:
+        return pl.DataFrame(
+            [(jan, 1, True, "all", region), (jan, 2, False, "all", rest), (jan, None, False, "all", not_placed)],
+            schema=["month", "community_area_number", "in_region", "drug", "deaths"], orient="row",
+        )  # fmt: skip
+
+    shown = om.rate_comparison(rows(40, 80, 12), areas, (), "all", jan, jan, scope_label="Region", threshold=10)
+    city = shown.row(1, named=True)
+    assert (city["group"], city["deaths"], city["deaths_display"]) == ("Chicago", 132, "132")
+    assert city["rate"] == pytest.approx(132 / 300_000 * 100_000 * 12)
+    # 1-9 not placed: Chicago minus the region and the rest would give them back.
+    hidden = om.rate_comparison(rows(40, 80, 3), areas, (), "all", jan, jan, scope_label="Region", threshold=10)
+    assert hidden.row(1, named=True)["deaths_display"] == WITHHELD
+    assert hidden.row(1, named=True)["rate"] is None
+    assert hidden.row(0, named=True)["deaths_display"] == "40"
+
+
 def test_area_and_drug_filters_change_the_numbers(overview: AppTest, demo_app_db: Path, threshold: int) -> None:
     last = _last_complete(demo_app_db)
     start = _months_back(last, 11)

@@ -85,7 +85,7 @@ def test_time_series_rates_and_complementary_suppression_within_a_quarter() -> N
         [
             (jan, 1, 30), (feb, 1, 4), (mar, 2, 25), (apr, 2, 12),   # region
             (jan, 3, 40), (feb, 3, 41), (mar, 3, 42), (apr, 3, 43),  # rest of the city
-            (jan, None, 99),                                         # outside Chicago: ignored
+            (jan, None, 99),                                         # not placed: in neither series
         ]
     )  # fmt: skip
     periods = td.month_periods([jan, feb, mar, apr], [apr], "month")
@@ -120,16 +120,16 @@ def test_time_series_rates_and_complementary_suppression_within_a_quarter() -> N
     assert quarters.get_column("deaths").to_list() == [59, 123]
 
 
-def test_period_totals_hide_a_complement_when_the_city_total_is_shown() -> None:
+def test_period_totals_withhold_the_city_when_one_part_is_hidden() -> None:
     month = date(2026, 1, 1)
     rows = _rows([(month, 1, 6), (month, 3, 50), (month, 4, 20)])
     totals = td.period_totals(rows, SELECTION, month, month, threshold=THRESHOLD)
     shown = dict(zip(totals["group"], totals["deaths_display"], strict=True))
-    # Region 6 is hidden; Chicago (76) is shown, so the rest (70) must be hidden too.
-    assert shown == {"Region": "<10", td.REST_LABEL: "*", td.CITY_LABEL: "76"}
-    city = totals.filter(pl.col("group") == td.CITY_LABEL).row(0, named=True)
-    assert city["rate"] == pytest.approx(76 / (300_000 / 12) * 100_000)
-    assert totals.filter(pl.col("group") != td.CITY_LABEL).get_column("rate").is_null().all()
+    # Region 6 is hidden: Chicago (76) minus the rest (70) and the not placed (0) would give it
+    # back, so Chicago is withheld — not the rest, which is the sum of areas the Map shows.
+    assert shown == {"Region": "<10", td.REST_LABEL: "70", td.NOT_PLACED_LABEL: "0", td.CITY_LABEL: "*"}
+    assert totals.filter(pl.col("group") == td.CITY_LABEL).get_column("rate").to_list() == [None]
+    assert totals.filter(pl.col("group") == "Region").get_column("rate").to_list() == [None]
 
     before = td.period_totals(
         _rows([(month, 1, 20), (month, 3, 100)]), SELECTION, month, month, threshold=THRESHOLD
@@ -138,9 +138,33 @@ def test_period_totals_hide_a_complement_when_the_city_total_is_shown() -> None:
         _rows([(month, 1, 30), (month, 3, 80)]), SELECTION, month, month, threshold=THRESHOLD
     )
     compared = td.compare_periods(now, before)
-    assert compared.get_column("deaths_change_pct").to_list() == [50.0, -20.0, -8.3]
+    # No deaths not placed in either period: no change for that row.
+    assert compared.get_column("deaths_change_pct").to_list() == [50.0, -20.0, None, -8.3]
     hidden_now = td.compare_periods(totals, before)
-    assert hidden_now.get_column("deaths_change_pct").to_list()[:2] == [None, None]
+    assert hidden_now.get_column("deaths_change_pct").to_list() == [None, -30.0, None, None]
+
+
+def test_period_totals_count_the_deaths_not_placed_in_chicago() -> None:
+    month = date(2026, 1, 1)
+    rows = _rows([(month, 1, 30), (month, 2, 14), (month, 3, 50), (month, 4, 20), (month, None, 12)])
+    totals = td.period_totals(rows, SELECTION, month, month, threshold=THRESHOLD)
+    by_group = {row["group"]: row for row in totals.iter_rows(named=True)}
+    assert list(by_group) == ["Region", td.REST_LABEL, td.NOT_PLACED_LABEL, td.CITY_LABEL]
+    # Chicago = selection + rest + not placed; its rate is over the whole city's population.
+    assert [by_group[g]["deaths"] for g in by_group] == [44, 70, 12, 126]
+    assert by_group[td.CITY_LABEL]["rate"] == pytest.approx(126 / (300_000 / 12) * 100_000)
+    # The not placed have no population, so no rate.
+    assert by_group[td.NOT_PLACED_LABEL]["population"] is None
+    assert by_group[td.NOT_PLACED_LABEL]["rate"] is None
+    # 1-9 not placed: "<10", and Chicago withheld (126 - 44 - 70 would give them back).
+    unplaced = pl.col("community_area_number").is_null()
+    few = td.period_totals(
+        rows.with_columns(pl.when(unplaced).then(4).otherwise(pl.col("deaths")).alias("deaths")),
+        SELECTION, month, month, threshold=THRESHOLD,
+    )  # fmt: skip
+    assert few.get_column("deaths_display").to_list() == ["44", "70", "<10", "*"]
+    assert few.get_column("deaths").to_list() == [44, 70, None, None]
+    assert few.get_column("rate").to_list()[3] is None
 
 
 def test_two_way_suppression_protects_both_margins() -> None:
@@ -294,8 +318,8 @@ def test_a_chosen_set_of_areas_never_gives_a_hidden_area_back() -> None:
     leaky = td.make_selection(Filters(start=jan, end=jan, areas=(1, 3)), areas, "Areas 1 and 3")
     assert leaky.region_areas == frozenset({1, 2}) and leaky.city_areas == frozenset({1, 2, 3, 4})
     totals = td.period_totals(rows, leaky, jan, jan, threshold=THRESHOLD)
-    assert totals.get_column("deaths_display").to_list() == ["*", "*", "125"]
-    assert totals.get_column("deaths").to_list() == [None, None, 125]
+    assert totals.get_column("deaths_display").to_list() == ["*", "*", "0", "125"]
+    assert totals.get_column("deaths").to_list() == [None, None, 0, 125]
     series = td.time_series(
         rows, td.month_periods([jan], [], "month"), leaky, time_col="month", step="month",
         within=(jan, date(2026, 2, 1)), threshold=THRESHOLD,
@@ -306,8 +330,75 @@ def test_a_chosen_set_of_areas_never_gives_a_hidden_area_back() -> None:
     # {1, 2} holds both areas the Map hides (5 and its complement 30): the total 35 is safe.
     safe = td.make_selection(Filters(start=jan, end=jan, areas=(1, 2)), areas, "Areas 1 and 2")
     totals = td.period_totals(rows, safe, jan, jan, threshold=THRESHOLD)
-    assert totals.get_column("deaths_display").to_list() == ["35", "90", "125"]
+    assert totals.get_column("deaths_display").to_list() == ["35", "90", "0", "125"]
     # The configured region is protected by the Map's own suppression: no extra check.
     region = td.make_selection(Filters(start=jan, end=jan), areas, "Region")
     assert region.region_areas is None
     assert td.revealing_periods(rows.with_columns(pl.lit(0).alias("p")), region, period_col="p", threshold=10) == set()
+
+
+# ---- Chicago's total and the deaths not placed in an area ----------------------------------------
+
+
+AREAS_1_TO_4 = pl.DataFrame(
+    {
+        "community_area_number": [1, 2, 3, 4],
+        "in_region": [True, True, False, False],
+        "population_2020": [10_000, 20_000, 30_000, 40_000],
+    }
+)
+
+
+def test_a_chosen_split_with_chicago_shown_hides_no_part_alone() -> None:
+    """Chosen area 3 against the rest; the not placed (4) are hidden. The region's own split has a
+    second hidden part (the region, 6), so Chicago is shown — on every page alike. This split may
+    then not show both the selection and the rest (Chicago minus them would give the 4 back): here
+    the per-area figures of the Map already withhold both, leaving three hidden parts.
+    (When they do not, ``city_total.hide_split_complement`` hides the rest: tests/epidemiology.)"""
+    jan = date(2026, 1, 1)
+    rows = _rows([(jan, 1, 6), (jan, 3, 40), (jan, 4, 50), (jan, None, 4)])
+    chosen = td.make_selection(Filters(start=jan, end=jan, areas=(3,)), AREAS_1_TO_4, "Area 3")
+    totals = td.period_totals(rows, chosen, jan, jan, threshold=THRESHOLD)
+    assert totals.get_column("group").to_list() == ["Area 3", td.REST_LABEL, td.NOT_PLACED_LABEL, td.CITY_LABEL]
+    assert totals.get_column("deaths_display").to_list() == ["*", "*", "<10", "100"]
+    region = td.make_selection(Filters(start=jan, end=jan), AREAS_1_TO_4, "Region")
+    canonical = td.period_totals(rows, region, jan, jan, threshold=THRESHOLD)
+    assert canonical.get_column("deaths_display").to_list() == ["<10", "90", "<10", "100"]
+
+    # The same by year, for the chosen areas' annual table: Chicago is the published row.
+    annual = td.annual_series(rows, chosen, [jan], [], threshold=THRESHOLD)
+    shown = dict(zip(annual.get_column("geography"), annual.get_column("deaths_display"), strict=True))
+    assert shown == {"Area 3": "*", td.REST_LABEL: "*", td.NOT_PLACED_LABEL: "<10", td.CITY_LABEL: "100"}
+    city = annual.filter(pl.col("geography") == td.CITY_LABEL).row(0, named=True)
+    assert city["rate"] == pytest.approx(100 / 100_000 * 100_000 * 12)
+
+
+def test_a_chosen_split_keeps_the_city_withheld_as_the_region_split_does() -> None:
+    jan = date(2026, 1, 1)
+    # Region 36, rest 90, not placed 4: the region's split has one hidden part, so Chicago is
+    # withheld everywhere, and a chosen split needs nothing more.
+    rows = _rows([(jan, 1, 16), (jan, 2, 20), (jan, 3, 40), (jan, 4, 50), (jan, None, 4)])
+    chosen = td.make_selection(Filters(start=jan, end=jan, areas=(3,)), AREAS_1_TO_4, "Area 3")
+    totals = td.period_totals(rows, chosen, jan, jan, threshold=THRESHOLD)
+    assert totals.get_column("deaths_display").to_list() == ["40", "86", "<10", "*"]
+    annual = td.annual_series(rows, chosen, [jan], [], threshold=THRESHOLD)
+    city = annual.filter(pl.col("geography") == td.CITY_LABEL).row(0, named=True)
+    assert city["deaths_display"] == "*" and city["rate"] is None
+
+
+def test_all_of_chicago_includes_the_deaths_not_placed() -> None:
+    jan = date(2026, 1, 1)
+    rows = pl.concat(
+        [
+            _rows([(jan, 1, 30), (jan, 3, 40)]),
+            _rows([(jan, None, 12)]).with_columns(pl.lit("suicide").alias("intent")),
+        ]
+    )
+    city = td.Selection(label=td.CITY_LABEL, areas=(1, 2, 3, 4), population=100_000, city_population=100_000,
+                        not_placed=True)  # fmt: skip
+    intent = td.breakdown_period(rows, city, "intent", jan, jan, threshold=THRESHOLD)
+    assert dict(zip(intent["category"], intent["deaths"], strict=True)) == {"accident": 70, "suicide": 12}
+    # The selection of areas alone leaves them out.
+    areas_only = td.breakdown_period(rows, SELECTION, "intent", jan, jan, threshold=THRESHOLD)
+    shown = dict(zip(areas_only["category"], areas_only["deaths_display"], strict=True))
+    assert shown == {"accident": "30", "suicide": "0"}

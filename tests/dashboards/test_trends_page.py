@@ -246,3 +246,42 @@ def test_year_over_year_table_is_the_published_mart(page: AppTest, db: Path, reg
     row = annual[(annual["year"] == year) & (annual["series"] == region)].iloc[0]
     assert row["deaths"] == deaths
     assert row["rate_per_100k_per_year"] == pytest.approx(rate)
+
+
+def _number(text: str) -> int:
+    return int(text.replace(",", ""))
+
+
+def test_annual_table_adds_up_to_chicago_with_the_deaths_not_placed(page: AppTest, db: Path, region: str) -> None:
+    at = _show_tab(page, "Year over year")
+    annual = at.dataframe[0].value
+    (year,) = _q(db, "SELECT max(year) FROM marts.overdose_rates_annual WHERE NOT is_provisional")[0]
+    rows = annual[annual["year"] == year].set_index("series")["deaths"]
+    assert list(rows.index) == [region, "Rest of Chicago", "Not placed in an area", "Chicago"]
+    ((in_chicago, not_placed),) = _q(
+        db,
+        """SELECT sum(deaths), sum(deaths) FILTER (WHERE community_area_number IS NULL)
+           FROM marts.overdose_deaths_monthly WHERE place = 'Chicago' AND drug = 'all' AND year(month) = ?""",
+        [year],
+    )
+    assert _number(rows["Chicago"]) == in_chicago
+    assert _number(rows["Not placed in an area"]) == not_placed > 0
+    assert sum(_number(rows[s]) for s in (region, "Rest of Chicago", "Not placed in an area")) == in_chicago
+    table = annual[annual["series"] == "Not placed in an area"]
+    assert table["rate_per_100k_per_year"].isna().all()
+    assert any("Not placed in an area" in c.value for c in at.caption)
+
+
+def test_period_comparison_adds_up_to_chicago(page: AppTest, db: Path, region: str) -> None:
+    at = _show_tab(page, "Year over year")
+    start, end = _default_period(db)
+    table = at.dataframe[1].value.set_index("area")["deaths"]
+    assert list(table.index) == [region, "Rest of Chicago", "Not placed in an area", "Chicago"]
+    ((in_chicago,),) = _q(
+        db,
+        """SELECT sum(deaths) FROM marts.overdose_deaths_monthly
+           WHERE place = 'Chicago' AND drug = 'all' AND month BETWEEN ? AND ?""",
+        [start, end],
+    )
+    assert _number(table["Chicago"]) == in_chicago
+    assert sum(_number(table[s]) for s in (region, "Rest of Chicago", "Not placed in an area")) == in_chicago

@@ -51,6 +51,27 @@ def test_build_series_adds_areas_region_and_city():
     assert weekly.keys["series"].unique().to_list() == ["overdose_deaths"]
 
 
+def test_chicago_counts_its_deaths_not_placed_in_an_area():
+    """With ``in_chicago`` (deaths), Chicago's series counts every death in Chicago; an unplaced
+    one is in no area and not in the region."""
+    events = pl.DataFrame(
+        {
+            "day": [date(2024, 1, 1)] * 4,
+            "community_area_number": [25, None, None, 8],
+            "municipality": ["Chicago", "Chicago", "Cicero", "Chicago"],
+            "in_chicago": [True, True, False, True],
+            "weight": [1, 1, 1, 1],
+        },
+        schema_overrides={"community_area_number": pl.Int32},
+    )
+    daily, _ = al.build_series(events, PLACES, "overdose_deaths", date(2024, 1, 1), date(2024, 1, 7))
+    # Austin, West Garfield Park, West Side, Chicago (Austin + the unplaced one + area 8).
+    np.testing.assert_array_equal(daily.counts[:, 0], [1, 0, 1, 3])
+    # Field sources have no in_chicago column: Chicago is every event with an area, as before.
+    daily, _ = al.build_series(events.drop("in_chicago"), PLACES, "s", date(2024, 1, 1), date(2024, 1, 7))
+    np.testing.assert_array_equal(daily.counts[:, 0], [1, 0, 1, 2])
+
+
 def test_weeks_start_on_the_first_monday():
     daily, weekly = al.build_series(
         _events([(date(2024, 1, 3), 25, 1)]), PLACES, "s", date(2024, 1, 3), date(2024, 1, 21)

@@ -152,6 +152,32 @@ def test_small_counts_never_appear(deck: Presentation, demo_app_db: Path, pack_p
         assert not re.search(r"deaths[^\n]{0,3}: [1-9](?![\d,.%])", text)
 
 
+def test_definitions_say_what_chicago_and_the_rest_count(deck: Presentation, demo_app_db: Path) -> None:
+    """The pack's region and rest of Chicago are community areas (the unplaced Chicago deaths are in
+    neither); Chicago, named in the alerts, counts every death in the city."""
+    definitions = _slide_texts(deck)[SLIDE_TITLES.index("Definitions and sources")]
+    assert "rest of Chicago: the other areas; Chicago: every death in the city, placed in an area or not" in (
+        definitions.replace("\n", " ")
+    )
+    ((unplaced,),) = _query(
+        demo_app_db,
+        """SELECT sum(deaths) FROM marts.overdose_deaths_monthly
+           WHERE place = 'Chicago' AND community_area_number IS NULL AND drug = 'all' AND month BETWEEN ? AND ?""",
+        list(WINDOW),
+    )
+    with duckdb.connect(str(demo_app_db), read_only=True) as con:
+        content = report_content.build_pack_content(con)
+    # The area map holds the 77 community areas, which the unplaced deaths are in none of, and the
+    # region's 12-month total is its areas' (the unplaced ones are not in the region).
+    assert content.areas.height == 77 and unplaced > 0
+    ((region,),) = _query(
+        demo_app_db,
+        "SELECT sum(overdose_deaths) FROM marts.me_monthly_by_area WHERE in_region AND month BETWEEN ? AND ?",
+        list(WINDOW),
+    )
+    assert content.headline["window_deaths"] == f"{region:,}"
+
+
 def test_pdf_renders_every_page(pack_pdf: Path, tmp_path: Path) -> None:
     if not shutil.which("pdftoppm"):
         pytest.skip("pdftoppm (poppler-utils) is not installed")

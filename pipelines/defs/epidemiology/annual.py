@@ -5,7 +5,8 @@ CI and the NCHS "unstable" flag (``rates.with_rates``); the change of the annual
 the previous year; the provisional flag; and small-number suppression (``suppression.suppress``),
 with complementary suppression among the areas of the region and among the other areas of the
 city in the same year, so that no hidden area count can be worked out from the region or city total
-published in the same table.
+published in the same table. The city's total is withheld when exactly one of its parts (region,
+rest of Chicago, deaths not placed in an area) is hidden (``city_total.withhold_city_total``).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from datetime import date
 
 import polars as pl
 
+from pipelines.defs.epidemiology.city_total import NOT_PLACED_TYPE, withhold_city_total
 from pipelines.defs.epidemiology.rates import with_rates
 from pipelines.defs.epidemiology.suppression import suppress
 
@@ -22,8 +24,9 @@ def annual_rates(counts: pl.DataFrame, *, threshold: int, provisional_from: date
     """Rates, year-over-year change, provisional flag and suppression for annual counts.
 
     ``counts`` has the columns of ``sql/marts/overdose_counts_annual.sql``: ``year``,
-    ``months_covered``, ``geography_type`` (``community_area`` / ``region`` / ``city``),
-    ``geography``, ``community_area_number``, ``in_region``, ``population``, ``deaths``.
+    ``months_covered``, ``geography_type`` (``community_area`` / ``region`` / ``not_placed`` /
+    ``city``, and ``municipality``), ``geography``, ``community_area_number``, ``in_region``,
+    ``population``, ``deaths``. The not-placed row has no population, so no rate.
     ``provisional_from`` is the first provisional month: a year containing it is provisional.
     """
     frame = counts.with_columns((pl.col("months_covered") / 12).alias("years_covered"))
@@ -50,6 +53,10 @@ def annual_rates(counts: pl.DataFrame, *, threshold: int, provisional_from: date
         "deaths",
         threshold=threshold,
         rate_cols=["rate"],
+    )
+    geography_type = pl.col("geography_type")
+    totals = withhold_city_total(
+        totals, by=["year"], part=geography_type.is_in(["region", NOT_PLACED_TYPE]), city=geography_type == "city"
     )
     published = pl.concat([areas, totals], how="diagonal_relaxed")
     # A change computed from a hidden count would reveal it: hide the change with the count.

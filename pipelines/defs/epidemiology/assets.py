@@ -7,6 +7,7 @@ import polars as pl
 from dagster_duckdb import DuckDBResource
 
 from pipelines.defs.epidemiology.annual import annual_rates
+from pipelines.defs.epidemiology.city_total import NOT_PLACED_LABEL
 from pipelines.defs.epidemiology.provisional import provisional_start
 from pipelines.defs.epidemiology.suppression import suppress
 from pipelines.defs.marts.regions import region_label, region_params
@@ -75,8 +76,9 @@ def overdose_deaths_weekly(duckdb: DuckDBResource, settings: SettingsResource) -
     group_name="epidemiology",
     kinds={"duckdb", "polars"},
     description="Annual overdose deaths and crude rates per 100,000 (exact Poisson 95% CI, "
-    "annualised for partial years, unstable below 20) by community area, region and city, "
-    "year-over-year change, provisional and suppression flags.",
+    "annualised for partial years, unstable below 20) by community area, region and city (every "
+    "death in Chicago), Chicago deaths not placed in an area (deaths only), year-over-year change, "
+    "provisional and suppression flags.",
 )
 def overdose_rates_annual(
     context: dg.AssetExecutionContext, duckdb: DuckDBResource, settings: SettingsResource
@@ -87,7 +89,7 @@ def overdose_rates_annual(
         counts = query_sql_file(
             con,
             "marts/overdose_counts_annual.sql",
-            region_params(cfg),
+            {**region_params(cfg), "not_placed_label": NOT_PLACED_LABEL},
         ).pl()
         first_provisional = provisional_start(_last_month(con), cfg.provisional_months)
         rates = annual_rates(counts, threshold=cfg.suppress_below, provisional_from=first_provisional)

@@ -91,9 +91,10 @@ def population_join_complete(duckdb: DuckDBResource, settings: SettingsResource)
             con,
             """
             SELECT
-                -- Suburbs named in the region carry deaths only (no population reference).
+                -- Suburbs named in the region and the Chicago deaths not placed in an area carry
+                -- deaths only (no population reference).
                 count(*) FILTER (WHERE coalesce(population, 0) <= 0
-                                 AND geography_type <> 'municipality'),
+                                 AND geography_type NOT IN ('municipality', 'not_placed')),
                 (SELECT count(*) FROM (
                     SELECT year FROM marts.overdose_rates_annual
                     WHERE geography_type = 'community_area'

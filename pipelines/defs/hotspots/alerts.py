@@ -94,11 +94,12 @@ def build_series(
 ) -> tuple[SeriesSet, SeriesSet]:
     """Daily and weekly zero-filled series for ``places`` (see :func:`area_keys`).
 
-    ``events`` has ``day`` (DATE), ``community_area_number`` (null outside Chicago), ``weight`` and
-    optionally ``municipality``. A community area counts its own events, the region the events in
-    its areas and in ``region_municipalities`` (suburbs of the region, ``ODW_REGION_MUNICIPALITIES``),
-    Chicago every event with a community area. Weeks run Monday–Sunday and only weeks fully inside
-    ``[first_day, last_day]`` are kept.
+    ``events`` has ``day`` (DATE), ``community_area_number`` (null when not placed in an area),
+    ``weight`` and optionally ``municipality`` and ``in_chicago``. A community area counts its own
+    events, the region the events in its areas and in ``region_municipalities`` (suburbs of the
+    region, ``ODW_REGION_MUNICIPALITIES``), Chicago every event in Chicago: ``in_chicago`` where the
+    source has it (deaths: placed in an area or not), else every event with a community area.
+    Weeks run Monday–Sunday and only weeks fully inside ``[first_day, last_day]`` are kept.
     """
     days = (last_day - first_day).days + 1
     if days <= 0:
@@ -111,12 +112,14 @@ def build_series(
         if "municipality" in events.columns and region_municipalities
         else pl.lit(False)
     )
+    placed = pl.col("community_area_number").is_not_null()
+    in_chicago = placed | pl.col("in_chicago").fill_null(False) if "in_chicago" in events.columns else placed
     in_range = events.filter(
-        pl.col("day").is_between(first_day, last_day)
-        & (pl.col("community_area_number").is_not_null() | suburb)
+        pl.col("day").is_between(first_day, last_day) & (in_chicago | suburb)
     ).with_columns(
         ((pl.col("day") - pl.lit(first_day)).dt.total_days()).cast(pl.Int64).alias("_offset"),
         suburb.alias("_suburb"),
+        (in_chicago & ~placed).alias("_not_placed"),
     )
     n_places = places.height
     rows = pl.DataFrame(
@@ -136,6 +139,12 @@ def build_series(
     area_row = per_area.get_column("_row")
     # The last two rows of `places` are the region and the city (see area_keys).
     np.add.at(daily[n_places - 1], offsets, weights)
+    not_placed = in_range.filter(pl.col("_not_placed"))
+    np.add.at(
+        daily[n_places - 1],
+        not_placed.get_column("_offset").to_numpy(),
+        not_placed.get_column("weight").to_numpy().astype(np.float64),
+    )
     mine = area_row.is_not_null().to_numpy()
     np.add.at(daily[n_places - 2], offsets[mine], weights[mine])
     np.add.at(daily, (area_row.drop_nulls().to_numpy(), offsets[mine]), weights[mine])

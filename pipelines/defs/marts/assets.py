@@ -67,7 +67,7 @@ def me_monthly_by_area(duckdb: DuckDBResource, settings: SettingsResource) -> dg
         rows, deaths = fetch_row(
             con, "SELECT count(*), sum(overdose_deaths) FROM marts.me_monthly_by_area"
         )
-    return dg.MaterializeResult(metadata={"rows": rows, "overdose_deaths_in_chicago": int(deaths or 0)})
+    return dg.MaterializeResult(metadata={"rows": rows, "overdose_deaths_in_areas": int(deaths or 0)})
 
 
 @dg.asset(

@@ -260,7 +260,8 @@ def definitions(content: PackContent) -> tuple[str, ...]:
     meta = content.meta
     lines = [
         f"Overdose death: a death the Medical Examiner attributes to drug poisoning (any intent), by "
-        f"community area of occurrence. {meta.region_label}: community areas of the task-force region.",
+        f"community area of occurrence. {meta.region_label}: community areas of the task-force region; "
+        "rest of Chicago: the other areas; Chicago: every death in the city, placed in an area or not.",
         "Rate: deaths per 100,000 residents per year (2020 Census), with an exact Poisson 95% CI; "
         "fewer than 20 deaths make a rate unreliable.",
         f"Provisional: the latest {meta.provisional_months} months of data; counts rise as toxicology "
