@@ -5,7 +5,8 @@ CI and the NCHS "unstable" flag (``rates.with_rates``); the change of the annual
 the previous year; the provisional flag; and small-number suppression (``suppression.suppress``),
 with complementary suppression among the areas of the region and among the other areas of the
 city in the same year, so that no hidden area count can be worked out from the region or city total
-published in the same table.
+published in the same table. :func:`with_age_adjusted` adds the age-adjusted rate beside the crude
+one, hidden with it.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from datetime import date
 
 import polars as pl
 
+from pipelines.defs.epidemiology.age_adjusted import with_age_adjusted_rates
 from pipelines.defs.epidemiology.rates import with_rates
 from pipelines.defs.epidemiology.suppression import suppress
 
@@ -67,6 +69,66 @@ def annual_rates(counts: pl.DataFrame, *, threshold: int, provisional_from: date
             .then(None)
             .otherwise(pl.col("rate_previous_year"))
             .alias("rate_previous_year"),
+        )
+        .sort("year", "geography_type", "geography")
+    )
+
+
+#: Geography types whose rows have a population by age band (suburbs named in the region do not).
+AGE_ADJUSTED_GEOGRAPHIES = ("community_area", "region", "city")
+_ADJUSTED = ("age_adjusted_rate", "age_adjusted_lower", "age_adjusted_upper", "age_adjusted_unstable")
+
+
+def with_age_adjusted(
+    rates: pl.DataFrame, deaths_by_band: pl.DataFrame, population_by_band: pl.DataFrame, *, threshold: int
+) -> pl.DataFrame:
+    """Add the age-adjusted rate (:mod:`.age_adjusted`) to the published annual rates, suppressed.
+
+    ``rates`` is :func:`annual_rates` output; ``deaths_by_band`` has ``year``, ``geography_type``,
+    ``geography``, ``age_band``, ``deaths`` (``sql/marts/age_band_deaths_annual.sql``) and
+    ``population_by_band`` ``geography_type``, ``geography``, ``age_band``, ``population``
+    (``sql/marts/age_band_population_by_geography.sql``). Rates are annualised over
+    ``years_covered`` like the crude rate.
+
+    Adds ``age_adjusted_rate``, ``age_adjusted_lower``, ``age_adjusted_upper`` (per 100,000 per
+    year), ``age_adjusted_unstable`` (fewer than 20 deaths of known age) and
+    ``deaths_unknown_age`` (left out of the adjusted rate) with ``deaths_unknown_age_display`` and
+    ``deaths_unknown_age_suppressed``. Suppression: the adjusted rate and the unknown-age count are
+    hidden wherever the crude count is hidden; the unknown-age count is itself a count, suppressed
+    like the deaths (1–9 as "<10", complementary among the areas of the region and of the rest of
+    the city). Rows without a population by age (suburbs) get nulls.
+    """
+    keys = ["year", "geography_type", "geography"]
+    groups = rates.filter(pl.col("geography_type").is_in(AGE_ADJUSTED_GEOGRAPHIES)).select(*keys, "years_covered")
+    adjusted = with_age_adjusted_rates(
+        groups,
+        deaths_by_band,
+        population_by_band,
+        keys=keys,
+        population_keys=["geography_type", "geography"],
+        years_col="years_covered",
+    ).select(*keys, "deaths_unknown_age", *_ADJUSTED)
+    joined = rates.join(adjusted, on=keys, how="left", maintain_order="left")
+    areas = suppress(
+        joined.filter(pl.col("geography_type") == "community_area"),
+        "deaths_unknown_age",
+        threshold=threshold,
+        complementary_by=["year", "in_region"],
+    ).drop("deaths_unknown_age_group_total_suppressed")
+    others = suppress(
+        joined.filter(pl.col("geography_type") != "community_area"), "deaths_unknown_age", threshold=threshold
+    )
+    # Never a rate from a hidden count: rate × population would give the count back.
+    hidden = pl.col("deaths_suppressed")
+    return (
+        pl.concat([areas, others], how="diagonal_relaxed")
+        .with_columns(
+            *(pl.when(hidden).then(None).otherwise(pl.col(c)).alias(c) for c in _ADJUSTED),
+            *(
+                pl.when(hidden).then(None).otherwise(pl.col(c)).alias(c)
+                for c in ("deaths_unknown_age", "deaths_unknown_age_display")
+            ),
+            (pl.col("deaths_unknown_age_suppressed") | hidden).alias("deaths_unknown_age_suppressed"),
         )
         .sort("year", "geography_type", "geography")
     )
