@@ -19,7 +19,7 @@ from datetime import date, datetime, timedelta
 import polars as pl
 import streamlit as st
 
-from dashboards.components import data
+from dashboards.components import adjusted_rates, data
 from dashboards.components.selection import SelectionTotal, hidden_areas, selection_total
 from pipelines.defs.epidemiology.rates import period_years, with_rates
 
@@ -259,12 +259,19 @@ def rate_comparison(
     *,
     scope_label: str,
     threshold: int,
+    band_deaths: pl.DataFrame | None = None,
+    band_population: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
-    """Annualised death rate per 100,000 (2020 population) with exact Poisson 95% CIs.
+    """Annualised death rate per 100,000 (2020 population) with exact Poisson 95% CIs, and the
+    age-adjusted rate beside it when ``band_deaths`` (``drug``'s deaths by month, area and age
+    band) and ``band_population`` are given.
 
     Rows ``group`` = ``scope_label`` and ``"Chicago"``; columns deaths (null when hidden),
     deaths_display, population, rate, rate_lower, rate_upper (null when the deaths are hidden:
-    rate × population gives the count back), rate_unstable (fewer than 20 deaths).
+    rate × population gives the count back), rate_unstable (fewer than 20 deaths); with the
+    bands also the age-adjusted columns (:data:`adjusted_rates.ADJUSTED_COLUMNS`) and
+    deaths_unknown_age / deaths_unknown_age_display, hidden with the crude count. The city's
+    age-adjusted rate counts every death that occurred in Chicago (placed in an area or not).
     """
     geography = Geography.from_areas(community_areas)
     counts = area_counts(deaths, drug, start, end)
@@ -290,14 +297,27 @@ def rate_comparison(
     )
     frame = with_rates(frame, years_col="years")
     hidden = ~pl.col("shown")
-    return frame.select(
+    crude = frame.select(
         "group",
         pl.when(hidden).then(None).otherwise(pl.col("deaths")).alias("deaths"),
         "deaths_display",
         "population",
         *(pl.when(hidden).then(None).otherwise(pl.col(c)).alias(c) for c in ("rate", "rate_lower", "rate_upper")),
         "rate_unstable",
+        "shown",
     )
+    if band_deaths is None or band_population is None:
+        return crude.drop("shown")
+    adjusted = adjusted_rates.adjusted_by_group(
+        adjusted_rates.in_months(band_deaths, start, end),
+        band_population,
+        {scope_label: sorted(chosen), data.CITY_LABEL: None},
+        years=period_years(start, data.next_month(end)),
+    ).select("group", "deaths_unknown_age", *adjusted_rates.ADJUSTED_COLUMNS)
+    joined = adjusted_rates.suppress_unknown_age(
+        crude.join(adjusted, on="group", how="left", maintain_order="left"), threshold=threshold
+    )
+    return adjusted_rates.hide_with_crude(joined, ~pl.col("shown")).drop("shown", "deaths_unknown_age_suppressed")
 
 
 @dataclass(frozen=True)

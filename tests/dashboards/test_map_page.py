@@ -100,10 +100,14 @@ def test_area_table_is_drawn_once_its_expander_is_opened(demo_app_db: Path, monk
     # Readable headers on screen; the CSV keeps the machine-readable names.
     headers = {name: spec.get("label") for name, spec in json.loads(at.dataframe[0].proto.columns).items()}
     assert headers["community_area"] == "Community area"
-    assert headers["rate_per_100k_per_year"] == "Rate per 100,000/yr"
+    # Both rates, each named for what it is.
+    assert headers["rate_per_100k_per_year"] == "Crude rate per 100,000/yr"
+    assert headers["age_adjusted_rate_per_100k_per_year"] == "Age-adjusted rate per 100,000/yr"
     # The grid is drawn from the Areas CSV's frame, whose columns keep their names.
     assert list(at.dataframe[0].value.columns)[:2] == ["area_number", "community_area"]
-    assert "rate_per_100k_per_year" in at.dataframe[0].value.columns
+    assert {"rate_per_100k_per_year", "age_adjusted_rate_per_100k_per_year", "deaths_unknown_age"} <= set(
+        at.dataframe[0].value.columns
+    )
 
 
 @pytest.fixture
@@ -329,7 +333,7 @@ def test_unpublished_overlays_leave_the_map_working(
         con.execute("ATTACH ? AS src (READ_ONLY)", [str(demo_app_db)])
         con.execute("CREATE SCHEMA marts")
         for table in ("community_areas", "me_monthly_by_area", "overdose_deaths_monthly", "source_freshness",
-                      "publication"):  # fmt: skip
+                      "publication", "overdose_deaths_by_age_band", "population_by_age_band"):  # fmt: skip
             con.execute(f"CREATE TABLE marts.{table} AS SELECT * FROM src.marts.{table}")
         for schema, table in con.execute(
             "SELECT table_schema, table_name FROM information_schema.tables "

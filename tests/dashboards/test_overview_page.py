@@ -12,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from dashboards.components import overview_metrics as om
 from dashboards.components.selection import WITHHELD, hidden_areas, selection_total
+from pipelines.defs.epidemiology.age_adjusted import STANDARD_POPULATION_2000
 from pipelines.defs.epidemiology.suppression import display_count
 
 APP = Path(__file__).resolve().parents[2] / "dashboards" / "app.py"
@@ -66,7 +67,7 @@ def test_overview_is_the_default_page_with_every_kpi(overview: AppTest, demo_app
     labels = [m.label for m in overview.metric]
     last = _last_complete(demo_app_db)
     for label in (
-        f"Deaths, {last:%b %Y}", "Deaths, last 12 months", f"Rate, {region}", "Rate, Chicago",
+        f"Deaths, {last:%b %Y}", "Deaths, last 12 months", f"Crude rate, {region}", "Crude rate, Chicago",
         "Fentanyl involved", "Xylazine involved", "Naloxone kits distributed",
         "People trained in naloxone", "Reversals (naloxone given)", "Warm hand-offs",
     ):
@@ -95,7 +96,7 @@ def test_region_kpis_match_the_warehouse(overview: AppTest, demo_app_db: Path, t
     assert card.delta.startswith(f"{year - prior:+,}")
     ((population,),) = _query(demo_app_db, "SELECT sum(population_2020) FROM marts.community_areas WHERE in_region")
     region = _query(demo_app_db, "SELECT region_label FROM marts.publication")[0][0]
-    assert _metric(overview, f"Rate, {region}") == f"{year / population * 100_000:,.1f}"
+    assert _metric(overview, f"Crude rate, {region}") == f"{year / population * 100_000:,.1f}"
     fentanyl = _deaths(demo_app_db, _months_back(last, 11), last, drug="fentanyl")
     assert _metric(overview, "Fentanyl involved") == f"{fentanyl / year:.0%}"
     ((kits,),) = _query(
@@ -128,12 +129,55 @@ def test_area_and_drug_filters_change_the_numbers(overview: AppTest, demo_app_db
     assert empty_note not in [c.value for c in overview.sidebar.caption]
     deaths = _deaths(demo_app_db, start, last, areas=[area])
     assert _metric(overview, "Deaths, last 12 months") == display_count(deaths, threshold) != region_value
-    assert _metric(overview, f"Rate, {name}") == f"{deaths / population * 100_000:,.1f}"
+    assert _metric(overview, f"Crude rate, {name}") == f"{deaths / population * 100_000:,.1f}"
     assert overview.query_params["areas"] in (str(area), [str(area)])
 
     overview.sidebar.selectbox(key="odw_filter_drug").set_value("fentanyl").run()
     fentanyl = _deaths(demo_app_db, start, last, areas=[area], drug="fentanyl")
     assert _metric(overview, "Deaths, last 12 months") == display_count(fentanyl, threshold)
+
+
+def _adjusted_rate(db: Path, start: date, end: date, areas_sql: str) -> float:
+    """Age-adjusted rate per 100,000 per year, computed in SQL from the published band tables:
+    Σ standard share × deaths of the band / (band population × years), ``areas_sql`` choosing
+    the areas (``TRUE`` for the city, whose deaths include those not placed in an area)."""
+    standard = ", ".join(f"('{b}', {n / 1e6!r})" for b, n in STANDARD_POPULATION_2000.items())
+    years = ((end.year - start.year) * 12 + end.month - start.month + 1) / 12
+    ((rate,),) = _query(
+        db,
+        f"""WITH standard(age_band, share) AS (VALUES {standard}),
+            pop AS (SELECT age_band, sum(population) AS population FROM marts.population_by_age_band
+                    WHERE {areas_sql} GROUP BY 1),
+            deaths AS (SELECT age_band, sum(deaths) AS deaths FROM marts.overdose_deaths_by_age_band
+                       WHERE drug = 'all' AND month BETWEEN ? AND ?
+                         AND coalesce({areas_sql}, false)
+                       GROUP BY 1)
+            SELECT sum(s.share * coalesce(d.deaths, 0) / (p.population * ?)) * 100000
+            FROM standard s JOIN pop p USING (age_band) LEFT JOIN deaths d USING (age_band)""",
+        [start, end, years],
+    )
+    return rate
+
+
+def test_rate_cards_follow_the_death_rates_choice(overview: AppTest, demo_app_db: Path) -> None:
+    last = _last_complete(demo_app_db)
+    start = _months_back(last, 11)
+    region = _query(demo_app_db, "SELECT region_label FROM marts.publication")[0][0]
+    crude = _metric(overview, f"Crude rate, {region}")
+    (card,) = [m for m in overview.metric if m.label == f"Crude rate, {region}"]
+    assert "crude " in card.help and "age-adjusted " in card.help  # the help names both
+    overview.sidebar.segmented_control(key="odw_filter_rate").set_value("adjusted").run()
+    assert not overview.exception
+    assert overview.query_params["rate"] in ("adjusted", ["adjusted"])
+    labels = [m.label for m in overview.metric]
+    assert f"Crude rate, {region}" not in labels
+    region_areas = "list_contains((SELECT list(community_area_number) FROM marts.community_areas WHERE in_region), community_area_number)"
+    assert _metric(overview, f"Age-adjusted rate, {region}") == f"{_adjusted_rate(demo_app_db, start, last, region_areas):,.1f}"
+    assert _metric(overview, "Age-adjusted rate, Chicago") == f"{_adjusted_rate(demo_app_db, start, last, 'TRUE'):,.1f}"
+    assert _metric(overview, f"Age-adjusted rate, {region}") != crude
+    caption = " ".join(c.value for c in overview.caption)
+    assert "Age-adjusted rate per 100,000 per year" in caption and "2000 US standard population" in caption
+    assert "of unknown age in " + region in caption
 
 
 def test_small_counts_are_suppressed_on_the_cards(overview: AppTest, demo_app_db: Path, threshold: int) -> None:
