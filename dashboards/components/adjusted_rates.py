@@ -195,3 +195,31 @@ def unknown_age_total(band_deaths: pl.DataFrame, *, threshold: int, placed_only:
     if placed_only:
         rows = rows.filter(pl.col("community_area_number").is_not_null())
     return display_count(int(rows.get_column("deaths").sum()), threshold)
+
+
+def with_group_adjusted(
+    frame: pl.DataFrame,
+    band_deaths: pl.DataFrame,
+    band_population: pl.DataFrame,
+    groups: Mapping[str, Iterable[int] | None],
+    *,
+    years: float | pl.DataFrame,
+    threshold: int,
+    key: str = "group",
+    by: Sequence[str] = (),
+) -> pl.DataFrame:
+    """``frame`` (one row per ``by`` and ``key`` value, with its crude ``rate``) with the
+    age-adjusted rate of each group beside it: the unknown-age count suppressed as a count, and
+    both hidden wherever the crude rate is (null). Arguments as :func:`adjusted_by_group`."""
+    by = list(by)
+    adjusted = adjusted_by_group(band_deaths, band_population, groups, years=years, by=by).select(
+        *by, pl.col("group").alias(key), "deaths_unknown_age", *ADJUSTED_COLUMNS
+    )
+    joined = frame.join(
+        adjusted.with_columns(pl.col(c).cast(frame.schema[c]) for c in by),
+        on=[*by, key],
+        how="left",
+        maintain_order="left",
+    )
+    joined = suppress_unknown_age(joined, threshold=threshold)
+    return hide_with_crude(joined, pl.col("rate").is_null()).drop("deaths_unknown_age_suppressed")

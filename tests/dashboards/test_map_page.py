@@ -350,3 +350,39 @@ def test_unpublished_overlays_leave_the_map_working(
     assert not at.exception
     assert _layer(_spec(at), map_layers.HEX_LAYER_ID) is None
     assert any("No hexagon has" in c.value for c in at.caption)
+
+
+def test_rate_layer_shows_the_age_adjusted_rates_the_pipeline_publishes(
+    demo_app_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Calendar year 2024 on the map, age-adjusted: each shown area's rate is the annual mart's,
+    which the pipeline computes by its own path; the tooltip names both rates."""
+    monkeypatch.setenv("ODW_APP_DB", str(demo_app_db))
+    app = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    app.query_params.update({"from": "2024-01", "to": "2024-12"})  # a shared link to the year
+    app.session_state["map_area_table"] = True
+    app.run().switch_page(str(MAP_PAGE)).run()
+    assert app.select_slider(key="odw_filter_period").value == (date(2024, 1, 1), date(2024, 12, 1))
+    app.selectbox(key="map_fill").set_value("rate").run()
+    app.sidebar.segmented_control(key="odw_filter_rate").set_value("adjusted").run()
+    assert not app.exception
+    assert app.query_params["rate"] in ("adjusted", ["adjusted"])
+    assert any(m.value == "##### All overdose deaths: deaths per 100,000 residents per year, age-adjusted"
+               for m in app.markdown)
+    assert any("Age-adjusted rate per 100,000/yr" in h.value for h in app.get("html"))
+    published = dict(_query(
+        demo_app_db,
+        """SELECT geography, age_adjusted_rate FROM marts.overdose_rates_annual
+           WHERE year = 2024 AND geography_type = 'community_area' AND age_adjusted_rate IS NOT NULL""",
+    ))
+    props = _area_props(app)
+    assert len(published) > 20
+    for name, rate in published.items():
+        assert props[name]["line2"].startswith("Crude rate: "), name
+        assert props[name]["line3"].startswith(f"Age-adjusted rate: {rate:,.1f} per 100,000 per year (95% CI "), name
+    table = app.dataframe[0].value.set_index("community_area")
+    assert table.loc["Austin", "age_adjusted_rate_per_100k_per_year"] == pytest.approx(round(published["Austin"], 1))
+    # Hidden areas show neither rate (a rate would give the count back).
+    hidden = table[table["deaths"].isin(["<10", "*"])]
+    assert len(hidden) and hidden["age_adjusted_rate_per_100k_per_year"].isna().all()
+    assert any("2000 US standard population" in c.value and "of unknown age" in c.value for c in app.caption)
