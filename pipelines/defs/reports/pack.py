@@ -125,11 +125,15 @@ def pack_slides(content: PackContent) -> Pack:
         cover += ("SYNTHETIC DEMO DATA — these numbers describe no real person.",)
     slides.append(Slide(SLIDE_TITLES[0], cover=cover))
 
+    unknown = content.region_unknown_age
     slides.append(Slide(
         SLIDE_TITLES[1], kpis=content.kpis,
         note=f"Provisional: {format_period(provisional_from, meta.data_to.replace(day=1))} "
              f"(toxicology pending; counts will rise). Counts of 1–{threshold - 1} are shown as "
-             f"<{threshold}. Rates are annualised, per 100,000 residents (2020 Census).",
+             f"<{threshold}. Rates per 100,000 residents (2020 Census) per year, 95% CI in brackets; "
+             "age-adjusted to the 2000 US standard population"
+             + (f" ({unknown} {meta.region_label} deaths of unknown age left out)." if unknown not in (None, "0")
+                else "."),
     ))
 
     region = content.areas.filter(content.areas.get_column("in_region"))
@@ -261,8 +265,12 @@ def definitions(content: PackContent) -> tuple[str, ...]:
     lines = [
         f"Overdose death: a death the Medical Examiner attributes to drug poisoning (any intent), by "
         f"community area of occurrence. {meta.region_label}: community areas of the task-force region.",
-        "Rate: deaths per 100,000 residents per year (2020 Census), with an exact Poisson 95% CI; "
+        "Crude rate: deaths per 100,000 residents per year (2020 Census), with an exact Poisson 95% CI; "
         "fewer than 20 deaths make a rate unreliable.",
+        "Age-adjusted rate: the rate if the area had the age structure of the 2000 US standard "
+        "population (eight age bands; ACS 2016–2020 age shares), 95% CI by the Fay–Feuer gamma "
+        "method; it compares areas with older or younger residents fairly. Deaths of unknown age "
+        "are left out of it.",
         f"Provisional: the latest {meta.provisional_months} months of data; counts rise as toxicology "
         "results come in.",
         f"Privacy: counts of 1–{meta.threshold - 1} are shown as <{meta.threshold}. " + SECONDARY_FOOTNOTE,
