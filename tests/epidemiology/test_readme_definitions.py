@@ -76,3 +76,14 @@ def test_readme_drug_table_names_every_flag():
     for flag, label in groups.items():
         assert flag in flags
         assert f"| {label} |" in table
+
+
+def test_readme_age_adjustment_matches_the_code():
+    """The standard population and the bands the README gives are the ones the code uses."""
+    from pipelines.defs.epidemiology.age_adjusted import STANDARD_POPULATION_2000
+
+    text = section("### Age-adjusted death rate", "### Period length")
+    bands = re.split(r",\s+", re.search(r"eight age bands `([^`]+)`", text).group(1))
+    assert bands == list(STANDARD_POPULATION_2000)
+    figures = re.search(r"per million: ([\d,· \n]+)\)", text).group(1)
+    assert [int(n.replace(",", "")) for n in re.findall(r"[\d,]+", figures)] == list(STANDARD_POPULATION_2000.values())
