@@ -81,7 +81,8 @@ st.markdown(
 The project README, section *Definitions*, gives every rule with its sources. Each rule is
 implemented once in the pipeline and reused by this dashboard:
 `pipelines/defs/epidemiology/classify.py` (which deaths are overdoses, and the drugs involved),
-`rates.py` (crude rates and intervals), `age_adjusted.py` (age-adjusted rates), `suppression.py` (small numbers) and `provisional.py`
-(provisional months), all in `pipelines/defs/epidemiology/`.
+`rates.py` (crude rates and intervals), `age_adjusted.py` (age-adjusted rates),
+`suppression.py` (small numbers) and `provisional.py` (provisional months), all in
+`pipelines/defs/epidemiology/`.
 """
 )

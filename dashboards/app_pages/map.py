@@ -1,9 +1,9 @@
 """Map page: where overdose deaths, hot spots, test-strip positivity, outreach and alerts are.
 
-Areas are coloured by one measure at a time (deaths, death rate — crude or age-adjusted, as the
-shared "Death rates" filter says —, Gi* hot spots, Local Moran clusters or test-strip positivity); hexagon counts or classes and alert markers go on top. The
-period, area and drug come from the shared filters (URL query string); clicking an area selects it
-for every page. Public mode draws suppressed aggregates only — counts of 1–9 never appear, and
+Areas are coloured by one measure at a time (deaths; death rate, crude or age-adjusted as the
+shared "Death rates" filter says; Gi* hot spots; Local Moran clusters; test-strip positivity);
+hexagon counts or classes and alert markers go on top. The period, area and drug come from the
+shared filters (URL query string); clicking an area selects it for every page. Public mode draws suppressed aggregates only — counts of 1–9 never appear, and
 hexagons below the threshold are not published at all. Member mode adds hexagon-level Gi*/Moran
 classes and alert detail. No layer ever shows a death as a point.
 """

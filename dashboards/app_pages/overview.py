@@ -1,8 +1,9 @@
 """Overview: is it getting worse? The headline numbers for the region (or the areas chosen).
 
 Deaths in the last complete month and the last 12 months against the prior period, the death
-rate (crude or age-adjusted, as the shared "Death rates" filter says) against Chicago's, fentanyl and xylazine involvement, the task force's naloxone and
-warm hand-off work, and how fresh each source is. Every count of 1–9 is shown as "<10"; the
+rate (crude or age-adjusted, as the shared "Death rates" filter says) against Chicago's,
+fentanyl and xylazine involvement, the task force's naloxone and warm hand-off work, and how
+fresh each source is. Every count of 1–9 is shown as "<10"; the
 numbers come from ``dashboards/components/overview_metrics.py`` (pure, tested functions).
 """
 
