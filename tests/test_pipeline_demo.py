@@ -141,6 +141,65 @@ def test_the_city_counts_every_chicago_death(demo_pipeline):
         assert rate == pytest.approx(city / population * 100_000 / (months / 12))
 
 
+def test_the_citys_crude_and_age_adjusted_rates_count_the_same_deaths(demo_pipeline):
+    """Chicago's age-adjusted rate counts every Chicago death, as its crude rate does: its deaths of
+    known age (by band) + its deaths of unknown age = its crude deaths, every year, and its rate is
+    the one those band deaths give. The 'Not placed in an area' row has deaths but no rate of
+    either kind, and no unknown-age count of its own."""
+    from pipelines.defs.epidemiology.age_adjusted import STANDARD_POPULATION_2000
+
+    standard = ", ".join(f"('{band}', {n / 1e6!r})" for band, n in STANDARD_POPULATION_2000.items())
+    rows = demo_pipeline.query(
+        f"""
+        WITH standard(age_band, share) AS (VALUES {standard}),
+        bands AS (
+            SELECT year(month) AS year, age_band, sum(deaths) AS deaths
+            FROM marts.overdose_deaths_by_age_band WHERE drug = 'all' GROUP BY ALL
+        ),
+        population AS (SELECT age_band, sum(population) AS population FROM marts.population_by_age_band GROUP BY 1),
+        recomputed AS (
+            SELECT b.year,
+                   sum(b.deaths) FILTER (WHERE b.age_band <> 'Unknown') AS known_age,
+                   coalesce(sum(b.deaths) FILTER (WHERE b.age_band = 'Unknown'), 0) AS unknown_age,
+                   sum(s.share * b.deaths / p.population) AS weighted
+            FROM bands AS b LEFT JOIN standard AS s USING (age_band) LEFT JOIN population AS p USING (age_band)
+            GROUP BY 1
+        )
+        SELECT r.year, r.deaths, r.deaths_suppressed, r.deaths_unknown_age, r.deaths_unknown_age_display,
+               r.age_adjusted_rate, r.months_covered, c.known_age, c.unknown_age, c.weighted
+        FROM marts.overdose_rates_annual AS r JOIN recomputed AS c USING (year)
+        WHERE r.geography_type = 'city' ORDER BY r.year
+        """
+    )
+    assert len(rows) == 11
+    for year, deaths, hidden, unknown, unknown_display, adjusted, months, known, unknown_all, weighted in rows:
+        if hidden:  # withheld by the city total's rule: neither rate is shown
+            assert deaths is None and adjusted is None and unknown is None, year
+            continue
+        assert known + unknown_all == deaths, year
+        assert adjusted == pytest.approx(weighted / (months / 12) * 100_000, rel=1e-9), year
+        if unknown is not None:
+            assert unknown == unknown_all, year
+        else:  # a small count (or withheld): the demo has few deaths of unknown age
+            assert unknown_display in ("<10", "*") and 1 <= unknown_all, year
+    # Deaths of unknown age exist, among them Chicago deaths not placed in an area: the sum is
+    # not trivially the placed deaths'.
+    assert sum(row[8] for row in rows) > 0
+    ((unplaced_unknown,),) = demo_pipeline.query(
+        """SELECT sum(deaths) FROM marts.overdose_deaths_by_age_band
+           WHERE drug = 'all' AND age_band = 'Unknown' AND community_area_number IS NULL"""
+    )
+    assert unplaced_unknown > 0
+    not_placed = demo_pipeline.query(
+        """SELECT deaths, population, rate, rate_lower, rate_upper, age_adjusted_rate, age_adjusted_lower,
+                  age_adjusted_upper, age_adjusted_unstable, deaths_unknown_age, deaths_unknown_age_display
+           FROM marts.overdose_rates_annual WHERE geography_type = 'not_placed'"""
+    )
+    assert len(not_placed) == 11
+    assert all(row[0] > 0 for row in not_placed)  # shown: 33-67 a year in the demo
+    assert all(row[1:] == (None,) * 10 for row in not_placed)
+
+
 def test_monthly_and_weekly_marts_call_every_chicago_death_chicago(demo_pipeline):
     """``place`` is 'Chicago' for every death that occurred in Chicago, placed in an area or not
     (an unplaced one used to be labelled 'Suburban Cook County')."""

@@ -60,10 +60,17 @@ st.markdown(
 - **{publication.region_label}** is community areas {publication.region_areas}; **Rest of
   Chicago** is the other community areas. **Chicago** is every death that occurred in the city,
   including those the archive gives no community area for: they are shown as **Not placed in an
-  area**, so the region, the rest of Chicago and that row add up to Chicago.
-- **Rates** are deaths per 100,000 residents per year (2020 Census population), with exact
+  area** (deaths only: no population, so no rate), so the region, the rest of Chicago and that
+  row add up to Chicago. Chicago's crude and age-adjusted rates both count every death in the city.
+- **Crude rates** are deaths per 100,000 residents per year (2020 Census population), with exact
   Poisson 95% confidence intervals. Rates from fewer than 20 deaths are marked *unstable* (NCHS).
   Monthly rates on the trend chart are scaled to a full year so months and periods compare.
+- **Age-adjusted rates** are the rates each place would have if its residents had the age
+  structure of the 2000 US standard population (eight age bands; each area's age shares from the
+  American Community Survey 2016–2020, CMAP), with Fay–Feuer 95% intervals — how the Chicago
+  Department of Public Health and CDC publish death rates, so places with older or younger
+  residents compare fairly. Deaths of unknown age are left out of them and counted in a footnote.
+  The sidebar's *Death rates* choice says which kind the cards, the map and the charts show.
 - **Small numbers:** counts from 1 to {threshold - 1} are shown as "<{threshold}", and a count
   that would let them be worked out by subtraction as "\\*". Zero is shown as 0.
 - **Provisional months:** the last {publication.provisional_months} months of data are
@@ -77,7 +84,8 @@ st.markdown(
 The project README, section *Definitions*, gives every rule with its sources. Each rule is
 implemented once in the pipeline and reused by this dashboard:
 `pipelines/defs/epidemiology/classify.py` (which deaths are overdoses, and the drugs involved),
-`rates.py` (rates and intervals), `suppression.py` (small numbers) and `provisional.py`
-(provisional months), all in `pipelines/defs/epidemiology/`.
+`rates.py` (crude rates and intervals), `age_adjusted.py` (age-adjusted rates),
+`suppression.py` (small numbers) and `provisional.py` (provisional months), all in
+`pipelines/defs/epidemiology/`.
 """
 )

@@ -1,9 +1,9 @@
 """Map page: where overdose deaths, hot spots, test-strip positivity, outreach and alerts are.
 
-Areas are coloured by one measure at a time (deaths, death rate, Gi* hot spots, Local Moran
-clusters or test-strip positivity); hexagon counts or classes and alert markers go on top. The
-period, area and drug come from the shared filters (URL query string); clicking an area selects it
-for every page. Public mode draws suppressed aggregates only — counts of 1–9 never appear, and
+Areas are coloured by one measure at a time (deaths; death rate, crude or age-adjusted as the
+shared "Death rates" filter says; Gi* hot spots; Local Moran clusters; test-strip positivity);
+hexagon counts or classes and alert markers go on top. The period, area and drug come from the
+shared filters (URL query string); clicking an area selects it for every page. Public mode draws suppressed aggregates only — counts of 1–9 never appear, and
 hexagons below the threshold are not published at all. Member mode adds hexagon-level Gi*/Moran
 classes and alert detail. No layer ever shows a death as a point.
 """
@@ -15,8 +15,10 @@ from datetime import date
 import polars as pl
 import streamlit as st
 
-from dashboards.components import charts, data, filters, map_layers
+from dashboards.components import adjusted_rates, charts, data, filters, map_layers
 from dashboards.components import trend_data as td
+from pipelines.defs.epidemiology import city_total as ct
+from pipelines.defs.epidemiology.rates import period_years
 from pipelines.defs.epidemiology.suppression import SECONDARY_FOOTNOTE, SECONDARY_MARK
 from pipelines.settings import load_settings
 
@@ -127,19 +129,38 @@ def death_totals(
     version: data.DbVersion, drug: str, start: date, end: date, threshold: int, label: str
 ) -> pl.DataFrame:
     """The region, the rest of Chicago, the deaths not placed in an area and Chicago over the
-    period, suppressed exactly as the Trends page shows them (cached)."""
-    selection = td.region_selection(data.load_community_areas(version), label)
-    return td.period_totals(load_drug_months(version, drug), selection, start, end, threshold=threshold)
+    period, suppressed exactly as the Trends page shows them, with the age-adjusted rates beside the
+    crude ones, computed and hidden the same way (none for the deaths not placed: no population)
+    (cached)."""
+    areas = data.load_community_areas(version)
+    selection = td.region_selection(areas, label)
+    totals = td.period_totals(load_drug_months(version, drug), selection, start, end, threshold=threshold)
+    every = set(areas.get_column("community_area_number").to_list())
+    groups = {label: selection.areas, td.REST_LABEL: sorted(every - set(selection.areas)), td.CITY_LABEL: None}
+    return adjusted_rates.with_group_adjusted(
+        totals, adjusted_rates.in_months(adjusted_rates.load_band_deaths(version, drug), start, end),
+        adjusted_rates.load_band_population(version), groups,
+        years=period_years(start, data.next_month(end)), threshold=threshold,
+        split={label: ct.SELECTION, td.REST_LABEL: ct.REST},
+    )  # fmt: skip
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def death_layer(
-    version: data.DbVersion, drug: str, start: date, end: date, metric: str, threshold: int, alpha: int
-) -> tuple[pl.DataFrame, list[dict], list[map_layers.LegendBin], bool]:
-    """Suppressed area metrics, features and legend of the deaths choropleth (cached)."""
+    version: data.DbVersion, drug: str, start: date, end: date, metric: str, rate_kind: str, threshold: int,
+    alpha: int,
+) -> tuple[pl.DataFrame, list[dict], list[map_layers.LegendBin], bool, str]:
+    """Suppressed area metrics (crude and age-adjusted), features and legend of the deaths
+    choropleth, and the deaths of unknown age the adjusted rates leave out (cached)."""
     areas = data.load_community_areas(version)
     metrics = map_layers.drug_area_metrics(load_drug_months(version, drug), areas, start, end, threshold=threshold)
-    value_col = "deaths" if metric == "count" else "rate"
+    band_deaths = adjusted_rates.in_months(adjusted_rates.load_band_deaths(version, drug), start, end)
+    metrics = adjusted_rates.with_area_adjusted(
+        metrics, band_deaths, adjusted_rates.load_band_population(version),
+        years=period_years(start, data.next_month(end)), threshold=threshold,
+    )  # fmt: skip
+    unknown = adjusted_rates.unknown_age_total(band_deaths, threshold=threshold)
+    value_col = "deaths" if metric == "count" else ("age_adjusted_rate" if rate_kind == "adjusted" else "rate")
     edges = map_layers.class_breaks(metrics.filter(~pl.col("deaths_suppressed")).get_column(value_col).to_list())
     features = map_layers.build_features(
         metrics, areas, value_col=value_col, edges=edges, threshold=threshold,
@@ -147,7 +168,7 @@ def death_layer(
     )  # fmt: skip
     secondary = bool(metrics.get_column("deaths_display").eq(SECONDARY_MARK).any())
     bins = map_layers.legend_bins(edges, integer=metric == "count", threshold=threshold, secondary=secondary)
-    return metrics, features, bins, secondary
+    return metrics, features, bins, secondary, unknown
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -277,10 +298,11 @@ if pick is not None:
     st.session_state[GENERATION_KEY] = generation
 
 view = filters.render_sidebar(
-    options, area_names=area_names, region_label=region, show=("period", "areas", "drug")
+    options, area_names=area_names, region_label=region, show=("period", "areas", "drug", "rate")
 )
 member = is_member()
 start, end, drug = view.start, view.end, view.drug
+rate_label = adjusted_rates.RATE_LABELS[view.rate]
 period_text = data.format_period(start, end)
 refreshed = data.format_refreshed(freshness.refreshed_at)
 me_source = data.source_text(freshness)
@@ -341,6 +363,8 @@ with side_col:
         help="One measure colours the areas; hexagons and alert markers go on top.",
     )
     measure = strip = None
+    if fill == "rate":
+        st.caption(f"{rate_label} (the *Death rates* choice in the sidebar).")
     if fill in ("gi", "moran"):
         measure = st.selectbox(
             "Hot-spot measure", options=list(HOTSPOT_MEASURES), format_func=HOTSPOT_MEASURES.get, key="map_measure"
@@ -373,13 +397,16 @@ area_metrics = None
 drug_label = filters.DRUG_LABELS.get(drug, drug)
 
 if fill in ("count", "rate"):
-    area_metrics, features, bins, secondary = death_layer(version, drug, start, end, fill, threshold, alpha)
+    area_metrics, features, bins, secondary, unknown_age = death_layer(
+        version, drug, start, end, fill, view.rate, threshold, alpha
+    )
     map_title = (
         f"{drug_label}: deaths by community area"
         if fill == "count"
-        else f"{drug_label}: deaths per 100,000 residents per year"
+        else f"{drug_label}: deaths per 100,000 residents per year, "
+        + ("age-adjusted" if view.rate == "adjusted" else "crude")
     )
-    legend_title = "Deaths" if fill == "count" else "Rate per 100,000/yr"
+    legend_title = "Deaths" if fill == "count" else f"{rate_label} per 100,000/yr"
     subtitle = charts.chart_subtitle(me_source, period_text, refreshed)
     csv_frames["areas"] = data.area_display_frame(
         area_metrics, region, death_totals(version, drug, start, end, threshold, region)
@@ -387,12 +414,17 @@ if fill in ("count", "rate"):
     notes.append(
         f"The table ends with the {region}, the rest of Chicago, the Chicago deaths that could not be "
         f"placed in an area (\u201c{td.NOT_PLACED_LABEL}\u201d, not on the map) and Chicago, which "
-        "is the sum of the three."
+        "is the sum of the three. Their crude and age-adjusted rates are computed as the areas' are; "
+        "the deaths not placed in an area have neither (no population)."
     )
     if secondary:
         notes.append(SECONDARY_FOOTNOTE)
     if fill == "rate":
         notes.append("Rates from fewer than 20 deaths are unstable (see the tooltip).")
+        if view.rate == "adjusted":
+            notes.append(adjusted_rates.ADJUSTED_NOTE)
+    # The table below shows both rates, so its footnote is always there.
+    notes.append(adjusted_rates.unknown_age_note(unknown_age, where=" in the community areas"))
 elif fill in ("gi", "moran"):
     built = class_layer(version, fill, measure, end, alpha)
     if built is None:
@@ -572,8 +604,8 @@ with side_col:
 if area_metrics is not None and view.areas:
     picked_rows = area_metrics.filter(pl.col("community_area_number").is_in(list(view.areas)))
     summary = "; ".join(
-        f"{row['community_area']}: {row['deaths_display']} deaths, rate {data.format_rate(row['rate'])} "
-        "per 100,000/yr"
+        f"{row['community_area']}: {row['deaths_display']} deaths, crude rate {data.format_rate(row['rate'])}, "
+        f"age-adjusted {data.format_rate(row['age_adjusted_rate'])} per 100,000/yr"
         for row in picked_rows.iter_rows(named=True)
     )
     st.markdown(f"**{drug_label}, {period_text}** — {summary}")
@@ -628,5 +660,14 @@ with st.container(horizontal=True, gap="small"):
         )
 
 data.expander_table(
-    "Community-area table (the numbers on the map)", csv_frames["areas"], key="map_area_table", width="stretch"
+    "Community-area table (the numbers on the map)",
+    csv_frames["areas"],
+    key="map_area_table",
+    width="stretch",
+    caption=(
+        "Crude rates: deaths per 100,000 residents (2020 census) per year, exact 95% CI. "
+        f"{adjusted_rates.ADJUSTED_NOTE} {adjusted_rates.unknown_age_note(unknown_age, where=' in the community areas')}"
+        if fill in ("count", "rate")
+        else ""
+    ),
 )

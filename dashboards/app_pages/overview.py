@@ -1,8 +1,9 @@
 """Overview: is it getting worse? The headline numbers for the region (or the areas chosen).
 
 Deaths in the last complete month and the last 12 months against the prior period, the death
-rate against Chicago's, fentanyl and xylazine involvement, the task force's naloxone and
-warm hand-off work, and how fresh each source is. Every count of 1–9 is shown as "<10"; the
+rate (crude or age-adjusted, as the shared "Death rates" filter says) against Chicago's,
+fentanyl and xylazine involvement, the task force's naloxone and warm hand-off work, and how
+fresh each source is. Every count of 1–9 is shown as "<10"; the
 numbers come from ``dashboards/components/overview_metrics.py`` (pure, tested functions).
 """
 
@@ -13,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 import polars as pl
 import streamlit as st
 
-from dashboards.components import access, data, filters
+from dashboards.components import access, adjusted_rates, data, filters
 from dashboards.components import overview_metrics as om
 from dashboards.components.selection import WITHHELD, WITHHELD_NOTE
 from pipelines.settings import load_settings
@@ -49,7 +50,7 @@ area_names = dict(
     )
 )
 view = filters.render_sidebar(
-    options, area_names=area_names, region_label=region, show=("areas", "drug")
+    options, area_names=area_names, region_label=region, show=("areas", "drug", "rate")
 )
 scope = filters.area_scope_label(view, area_names, region)
 drug_label = filters.DRUG_LABELS.get(view.drug, view.drug)
@@ -103,8 +104,24 @@ rates = om.rate_comparison(
     last_month,
     scope_label=scope,
     threshold=threshold,
+    band_deaths=adjusted_rates.load_band_deaths(version, view.drug),
+    band_population=adjusted_rates.load_band_population(version),
 )
 scope_rate, city_rate = rates.row(0, named=True), rates.row(1, named=True)
+# The card shows the kind the "Death rates" filter chose; its help and the caption name both.
+kind = "age_adjusted_rate" if view.rate == "adjusted" else "rate"
+low, high = ("age_adjusted_lower", "age_adjusted_upper") if view.rate == "adjusted" else ("rate_lower", "rate_upper")
+unstable = "age_adjusted_unstable" if view.rate == "adjusted" else "rate_unstable"
+rate_label = adjusted_rates.RATE_LABELS[view.rate]
+
+
+def both_rates(row: dict) -> str:
+    """Both rates of one card's row with their intervals, for its help text."""
+    crude = data.format_rate_ci(row["rate"], row["rate_lower"], row["rate_upper"])
+    aged = data.format_rate_ci(row["age_adjusted_rate"], row["age_adjusted_lower"], row["age_adjusted_upper"])
+    return f"crude {crude}; age-adjusted {aged}"
+
+
 year_text = data.format_period(year_start, last_month)
 prior_year_text = data.format_period(om.shift_months(last_month, -23), om.shift_months(last_month, -12))
 
@@ -128,43 +145,53 @@ cols[1].metric(
     border=True,
 )
 cols[2].metric(
-    f"Rate, {scope}",
-    data.format_rate(scope_rate["rate"]),
-    help="Deaths per 100,000 residents per year over the last 12 months (2020 census population), "
-    f"95% CI {data.format_rate_ci(scope_rate['rate'], scope_rate['rate_lower'], scope_rate['rate_upper'])}."
-    + (" Fewer than 20 deaths: the rate is unstable." if scope_rate["rate_unstable"] else ""),
+    f"{rate_label}, {scope}",
+    data.format_rate(scope_rate[kind]),
+    help="Deaths per 100,000 residents per year over the last 12 months (2020 census population): "
+    f"{both_rates(scope_rate)}. Age-adjusted: standardised to the 2000 US standard population."
+    + (" Fewer than 20 deaths: the rate is unstable." if scope_rate[unstable] else ""),
     border=True,
+)
+# Chicago's total (so both its rates) is withheld when exactly one of its parts is hidden.
+city_withheld = city_rate["deaths_display"] == WITHHELD
+CITY_WITHHELD_TEXT = (
+    f"not shown: with the figures published for the {region}, the rest of Chicago and the deaths "
+    f"not placed in an area it would give a count below {threshold} back"
 )
 cols[3].metric(
-    "Rate, Chicago",
-    data.format_rate(city_rate["rate"]),
+    f"{rate_label}, Chicago",
+    WITHHELD if city_withheld else data.format_rate(city_rate[kind]),
     help="Deaths per 100,000 residents per year over the same 12 months: every death that occurred "
-    "in Chicago, including those that could not be placed in a community area, "
-    f"95% CI {data.format_rate_ci(city_rate['rate'], city_rate['rate_lower'], city_rate['rate_upper'])}."
-    + (
-        " Not shown: with the figures published for its parts it would give a count below "
-        f"{threshold} back."
-        if city_rate["deaths_display"] == WITHHELD
-        else ""
-    ),
+    "in Chicago, including those that could not be placed in a community area (both rates count "
+    f"them): {CITY_WITHHELD_TEXT if city_withheld else both_rates(city_rate)}.",
     border=True,
 )
-if scope_rate["rate"] is not None and city_rate["rate"] is not None:
-    ratio = scope_rate["rate"] / city_rate["rate"] if city_rate["rate"] else None
-    overlap = scope_rate["rate_lower"] <= city_rate["rate_upper"] and city_rate["rate_lower"] <= scope_rate["rate_upper"]
+if scope_rate[kind] is not None and city_rate[kind] is not None:
+    ratio = scope_rate[kind] / city_rate[kind] if city_rate[kind] else None
+    overlap = scope_rate[low] <= city_rate[high] and city_rate[low] <= scope_rate[high]
     st.caption(
-        f"Rate per 100,000 per year, {year_text}: **{scope}** "
-        f"{data.format_rate_ci(scope_rate['rate'], scope_rate['rate_lower'], scope_rate['rate_upper'])} · "
-        f"**Chicago** {data.format_rate_ci(city_rate['rate'], city_rate['rate_lower'], city_rate['rate_upper'])}"
+        f"{rate_label} per 100,000 per year, {year_text}: **{scope}** "
+        f"{data.format_rate_ci(scope_rate[kind], scope_rate[low], scope_rate[high])} · "
+        f"**Chicago** {data.format_rate_ci(city_rate[kind], city_rate[low], city_rate[high])}"
         + (f" · {ratio:.1f}× the city rate" if ratio else "")
         + ("" if overlap else " (the intervals do not overlap)")
         + "."
+        + (
+            f" {adjusted_rates.ADJUSTED_NOTE} "
+            + adjusted_rates.unknown_age_note(scope_rate["deaths_unknown_age_display"], where=f" in {scope}")
+            if view.rate == "adjusted"
+            else " Crude rates: deaths ÷ residents; the age-adjusted rates (sidebar) compare places "
+            "with older or younger residents fairly."
+        )
     )
 elif scope_rate["deaths"] is None:
     st.caption(
         f"The {scope} rate is not shown: fewer than {threshold} deaths in {year_text}, "
         "and a rate would give the count back."
     )
+elif city_withheld:
+    # Escaped: a caption starting with "* " would render as a bullet list.
+    st.caption(f"\\{WITHHELD} Chicago's rate for {year_text} is {CITY_WITHHELD_TEXT}.")
 if provisional:
     so_far = om.period_total(
         deaths, view.areas, view.drug, provisional[0], provisional[-1], geography, threshold

@@ -13,9 +13,11 @@ import altair as alt
 import polars as pl
 import streamlit as st
 
-from dashboards.components import charts, data, filters
+from dashboards.components import adjusted_rates, charts, data, filters
 from dashboards.components import trend_charts as tc
 from dashboards.components import trend_data as td
+from pipelines.defs.epidemiology import city_total as ct
+from pipelines.defs.epidemiology.rates import period_years
 from pipelines.defs.epidemiology.suppression import SECONDARY_FOOTNOTE
 from pipelines.settings import load_settings
 
@@ -54,7 +56,7 @@ view = filters.render_sidebar(
     options,
     area_names=area_names,
     region_label=region,
-    show=("period", "areas", "drug", "demographics"),
+    show=("period", "areas", "drug", "demographics", "rate"),
 )
 scope = filters.area_scope_label(view, area_names, region)
 selection = td.make_selection(view, community_areas, scope)
@@ -73,10 +75,33 @@ series_order = [selection.label, td.REST_LABEL, td.CITY_LABEL]
 table_order = [selection.label, td.REST_LABEL, td.NOT_PLACED_LABEL, td.CITY_LABEL]
 HIDDEN_MARKS = (f"<{threshold}", "*")
 NOT_PLACED_NOTE = (
-    f"Chicago counts every death that occurred in the city; those that could not be placed in a "
-    f"community area are the \u201c{td.NOT_PLACED_LABEL}\u201d row (no rate: no population), so "
-    f"{selection.label}, {td.REST_LABEL} and that row add up to Chicago."
+    f"Chicago counts every death that occurred in the city, in its deaths and in both its rates; "
+    f"those that could not be placed in a community area are the \u201c{td.NOT_PLACED_LABEL}\u201d "
+    f"row (no rate, crude or age-adjusted: no population), so {selection.label}, {td.REST_LABEL} "
+    "and that row add up to Chicago."
 )
+# Crude or age-adjusted (the shared "Death rates" filter): which rate the cards and the annual chart show.
+adjusted = view.rate == "adjusted"
+rate_label = adjusted_rates.RATE_LABELS[view.rate]
+RATE_COLS = (
+    ("age_adjusted_rate", "age_adjusted_lower", "age_adjusted_upper", "age_adjusted_unstable")
+    if adjusted
+    else ("rate", "rate_lower", "rate_upper", "rate_unstable")
+)
+all_areas = community_areas.get_column("community_area_number").to_list()
+# Each series' areas, for the age-adjusted rates (grouped as the crude ones; None = the whole city:
+# every Chicago death, placed in an area or not). The deaths not placed in an area are no group:
+# they have no population, so no rate of either kind.
+series_areas = {
+    selection.label: selection.areas,
+    td.REST_LABEL: sorted(set(all_areas) - set(selection.areas)),
+    td.CITY_LABEL: None,
+}
+# The two groups that, with the deaths not placed in an area, split Chicago on this page.
+series_split = {selection.label: ct.SELECTION, td.REST_LABEL: ct.REST}
+if rates_ok:
+    band_deaths = adjusted_rates.load_band_deaths(version, view.drug)
+    band_population = adjusted_rates.load_band_population(version)
 
 
 def subtitle(period: str = period_text, filter_line: str = described) -> list[str]:
@@ -140,6 +165,11 @@ st.caption(
 rows = td.filter_rows(deaths, view)
 before_start, before_end = td.same_months_last_year(start, end)
 current = td.period_totals(rows, selection, start, end, threshold=threshold)
+if rates_ok:
+    current = adjusted_rates.with_group_adjusted(
+        current, adjusted_rates.in_months(band_deaths, start, end), band_population, series_areas,
+        years=period_years(start, data.next_month(end)), threshold=threshold, split=series_split,
+    )  # fmt: skip
 previous = td.period_totals(rows, selection, before_start, before_end, threshold=threshold)
 compared = td.compare_periods(current, previous)
 by_group = {row["group"]: row for row in compared.iter_rows(named=True)}
@@ -152,18 +182,21 @@ with kpi_deaths.container(border=True):
     st.caption(f"{drug_label} · {period_text}")
 with kpi_rate.container(border=True):
     if rates_ok:
-        st.metric("Rate per 100,000 per year", data.format_rate(sel_row["rate"]))
+        value, lower, upper, unstable = (sel_row[c] for c in RATE_COLS)
+        st.metric(f"{rate_label} per 100,000 per year", data.format_rate(value))
         rate_note = (
-            f"95% CI {sel_row['rate_lower']:,.1f}–{sel_row['rate_upper']:,.1f}"
-            if sel_row["rate"] is not None
-            else f"Not shown: fewer than {threshold} deaths"
+            f"95% CI {lower:,.1f}–{upper:,.1f}" if value is not None else f"Not shown: fewer than {threshold} deaths"
         )
-        if sel_row["rate"] is not None and sel_row["rate_unstable"]:
+        if value is not None and unstable:
             rate_note += " · unstable (<20 deaths)"
+        if adjusted and value is not None:
+            rate_note += f" · crude {data.format_rate(sel_row['rate'])}"
+        elif value is not None:
+            rate_note += f" · age-adjusted {data.format_rate(sel_row['age_adjusted_rate'])}"
         st.caption(rate_note)
     else:
         st.metric("Rate per 100,000 per year", "—")
-        st.caption("No rate with a demographic filter: no population by age, sex or race.")
+        st.caption("No rate with a demographic filter: no population by age group, sex or race.")
 # A period with provisional months is still filling in: a change against a closed year would
 # show a fall that is only pending toxicology, so none is shown (as on the Overview).
 period_is_provisional = any(start <= m <= end for m in provisional)
@@ -185,7 +218,7 @@ with kpi_yoy.container(border=True):
     )
 with kpi_rest.container(border=True):
     if rates_ok:
-        st.metric(f"{td.REST_LABEL}, rate", data.format_rate(rest_row["rate"]))
+        st.metric(f"{td.REST_LABEL}, {rate_label.lower()}", data.format_rate(rest_row[RATE_COLS[0]]))
         st.caption(f"{rest_row['deaths_display'] or '—'} deaths · per 100,000 per year")
     else:
         st.metric(f"{td.REST_LABEL}, deaths", rest_row["deaths_display"] or "—")
@@ -204,6 +237,11 @@ if suburbs and not view.areas:
     notes.append(
         f"The {region} also counts deaths in {', '.join(suburbs)}; they are not included here, "
         "where the region is compared with the rest of Chicago (population figures cover Chicago only)."
+    )
+if rates_ok and adjusted:
+    notes.append(
+        f"{adjusted_rates.ADJUSTED_NOTE} "
+        + adjusted_rates.unknown_age_note(sel_row["deaths_unknown_age_display"], where=f" in {selection.label}")
     )
 note(*notes)
 
@@ -227,7 +265,7 @@ with open_tab["Over time"]:
         metric = metric_col.segmented_control(
             "Measure",
             options=["count", "rate"] if rates_ok else ["count"],
-            format_func={"count": "Deaths", "rate": "Rate per 100,000 per year"}.get,
+            format_func={"count": "Deaths", "rate": "Crude rate per 100,000 per year"}.get,
             default="count",
             required=True,
             key="trends_metric",
@@ -255,7 +293,7 @@ with open_tab["Over time"]:
         title = [
             f"{drug_label} per {step_word}"
             if metric == "count"
-            else f"{drug_label} per 100,000 per year, by {step_word}",
+            else f"{drug_label} per 100,000 per year (crude), by {step_word}",
             f"{selection.label} vs {td.REST_LABEL}",
         ]
         plot = plot_rows(display, "period_start")
@@ -278,7 +316,7 @@ with open_tab["Over time"]:
             colours=tc.series_colours(series_order[:2], selection.label, td.REST_LABEL, td.CITY_LABEL),
             title=title,
             subtitle=subtitle(),
-            y_title=f"Deaths per {step_word}" if metric == "count" else "Rate per 100,000 per year",
+            y_title=f"Deaths per {step_word}" if metric == "count" else "Crude rate per 100,000 per year",
             y_format=",.0f" if metric == "count" else ",.1f",
             tooltip=tooltip,
             ci=("rate_95ci_lower", "rate_95ci_upper") if metric == "rate" else None,
@@ -300,8 +338,11 @@ with open_tab["Over time"]:
                 icon=":material/info:",
             )
         note(
-            "Rates are per 100,000 residents (2020 census) per year: a shorter period is scaled to "
+            "Crude rates are per 100,000 residents (2020 census) per year: a shorter period is scaled to "
             "a full year; the band is the exact 95% confidence interval." if metric == "rate" else "",
+            "Age-adjusted rates are given for the whole period (cards above) and per year (Year over "
+            "year): by month or week they would rest on a handful of deaths per age band."
+            if metric == "rate" and adjusted else "",
             "Weekly counts have no demographic breakdown; the week step is offered without a "
             "demographic filter." if not rates_ok else "",
             "Weeks run Monday–Sunday; the first and last week may be partial." if step == "week" else "",
@@ -322,7 +363,24 @@ with open_tab["Year over year"]:
             )
         else:
             annual = td.annual_series(rows, selection, data_months, provisional, threshold=threshold)
+            if rates_ok:
+                annual = adjusted_rates.with_group_adjusted(
+                    annual,
+                    band_deaths.with_columns(pl.col("month").dt.year().cast(pl.Int64).alias("year")),
+                    band_population,
+                    series_areas,
+                    years=annual.select("year", (pl.col("months_covered") / 12).alias("years")).unique(),
+                    threshold=threshold,
+                    key="geography",
+                    by=["year"],
+                    split=series_split,
+                )
         annual_table = td.annual_display(annual, table_order, with_rates=rates_ok)
+        rate_col, low_col, high_col = (
+            ("age_adjusted_rate_per_100k_per_year", "age_adjusted_95ci_lower", "age_adjusted_95ci_upper")
+            if adjusted
+            else ("rate_per_100k_per_year", "rate_95ci_lower", "rate_95ci_upper")
+        )
         first_year, last_year = annual_table.get_column("year").min(), annual_table.get_column("year").max()
         annual_period = f"{first_year}–{last_year} (every year of data)"
         # The deaths not placed in an area are in the table (they complete Chicago) but not drawn:
@@ -341,26 +399,31 @@ with open_tab["Year over year"]:
         ]
         if rates_ok:
             tooltip += [
-                alt.Tooltip("rate_per_100k_per_year:Q", title="Rate per 100,000/yr", format=",.1f"),
-                alt.Tooltip("rate_95ci_lower:Q", title="95% CI low", format=",.1f"),
-                alt.Tooltip("rate_95ci_upper:Q", title="95% CI high", format=",.1f"),
-                alt.Tooltip("rate_change_pct:Q", title="Change on previous year (%)", format="+.1f"),
+                alt.Tooltip(f"{rate_col}:Q", title=f"{rate_label} per 100,000/yr", format=",.1f"),
+                alt.Tooltip(f"{low_col}:Q", title="95% CI low", format=",.1f"),
+                alt.Tooltip(f"{high_col}:Q", title="95% CI high", format=",.1f"),
             ]
+            if adjusted:
+                tooltip.append(alt.Tooltip("rate_per_100k_per_year:Q", title="Crude rate per 100,000/yr", format=",.1f"))
+            else:
+                tooltip.append(alt.Tooltip("rate_change_pct:Q", title="Change on previous year (%)", format="+.1f"))
         chart = tc.line_chart(
             plot,
-            value_col="rate_per_100k_per_year" if rates_ok else "deaths_n",
+            value_col=rate_col if rates_ok else "deaths_n",
             step="year",
             series_order=series_order,
             colours=tc.series_colours(series_order, selection.label, td.REST_LABEL, td.CITY_LABEL),
             title=[
-                f"{drug_label} per 100,000 per year" if rates_ok else f"{drug_label} per year",
+                f"{drug_label} per 100,000 per year, {rate_label.lower().removesuffix(' rate')}"
+                if rates_ok
+                else f"{drug_label} per year",
                 f"{selection.label}, {td.REST_LABEL} and {td.CITY_LABEL}",
             ],
             subtitle=subtitle(annual_period, filters.describe(view, area_names, region)),
-            y_title="Rate per 100,000 per year" if rates_ok else "Deaths per year",
+            y_title=f"{rate_label} per 100,000 per year" if rates_ok else "Deaths per year",
             y_format=",.1f" if rates_ok else ",.0f",
             tooltip=tooltip,
-            ci=("rate_95ci_lower", "rate_95ci_upper") if rates_ok else None,
+            ci=(low_col, high_col) if rates_ok else None,
             height=430,
         )
         st.altair_chart(chart, width="stretch")
@@ -373,10 +436,14 @@ with open_tab["Year over year"]:
             f"Partial years ({', '.join(map(str, partial))}) are annualised over the months they cover."
             if partial and rates_ok
             else "",
-            "Change is the rate against the previous year; it is not shown next to a hidden count."
+            "Change is the crude rate against the previous year; it is not shown next to a hidden count."
             if rates_ok
-            else "Counts only: there is no population by age, sex or race/ethnicity.",
+            else "Counts only: there is no population by age group, sex or race/ethnicity.",
             NOT_PLACED_NOTE,
+            f"{adjusted_rates.ADJUSTED_NOTE} Deaths of unknown age are left out of them and counted "
+            "in the table's \u201cUnknown age\u201d column; the crude rates count them."
+            if rates_ok and adjusted
+            else "",
             hidden_caption(td.hidden_points(annual_table.with_columns(pl.col("year").cast(pl.String).alias("period")), threshold), "years"),
         )
         data.expander_table(
@@ -605,8 +672,8 @@ city = td.Selection(
 with open_tab["Age, sex, race"]:
     if open_tab["Age, sex, race"].open:
         st.caption(
-            "Counts and shares of deaths only: no population by age, sex or race/ethnicity is "
-            "published, so there are no rates for these groups. Small groups are hidden; the bars "
+            "Counts and shares of deaths only: no population by these age groups, sex or "
+            "race/ethnicity is published, so there are no rates for these groups. Small groups are hidden; the bars "
             "cover the whole period and the lines whole years, so that they carry information."
         )
         dimension = st.segmented_control(

@@ -326,11 +326,18 @@ COLUMN_LABELS: dict[str, str | dict] = {
     "year": "Year",
     "months_covered": "Months of data",
     "deaths": "Deaths",
-    "rate_per_100k_per_year": _one_decimal("Rate per 100,000/yr"),
-    "rate_95ci_lower": _one_decimal("95% CI low"),
-    "rate_95ci_upper": _one_decimal("95% CI high"),
-    "rate_change_pct": st.column_config.NumberColumn("Rate change (%)", format="%+.1f"),
-    "rate_unstable_under_20_deaths": "Unstable (<20 deaths)",
+    "rate_per_100k_per_year": _one_decimal("Crude rate per 100,000/yr"),
+    "rate_95ci_lower": _one_decimal("Crude 95% CI low"),
+    "rate_95ci_upper": _one_decimal("Crude 95% CI high"),
+    "rate_change_pct": st.column_config.NumberColumn("Crude rate change (%)", format="%+.1f"),
+    "rate_unstable_under_20_deaths": "Crude unstable (<20 deaths)",
+    "age_adjusted_rate_per_100k_per_year": _one_decimal("Age-adjusted rate per 100,000/yr"),
+    "age_adjusted_95ci_lower": _one_decimal("Age-adjusted 95% CI low"),
+    "age_adjusted_95ci_upper": _one_decimal("Age-adjusted 95% CI high"),
+    "age_adjusted_unstable_under_20_deaths": "Age-adjusted unstable (<20 deaths)",
+    "deaths_unknown_age": st.column_config.TextColumn(
+        "Unknown age", help="Deaths of unknown age: counted in the crude rate, left out of the age-adjusted rate."
+    ),
     "population_2020": "Population (2020)",
     "provisional": "Provisional",
     "measure": "Measure",
@@ -664,15 +671,31 @@ def region_share(groups: pl.DataFrame, region_label: str) -> float | None:
     return region / city
 
 
+def adjusted_display_columns(frame: pl.DataFrame) -> list[pl.Expr]:
+    """The age-adjusted columns of a display table (rounded, CSV names), when ``frame`` has them
+    (``dashboards.components.adjusted_rates``; already hidden where the crude count is)."""
+    if "age_adjusted_rate" not in frame.columns:
+        return []
+    return [
+        pl.col("age_adjusted_rate").round(1).alias("age_adjusted_rate_per_100k_per_year"),
+        pl.col("age_adjusted_lower").round(1).alias("age_adjusted_95ci_lower"),
+        pl.col("age_adjusted_upper").round(1).alias("age_adjusted_95ci_upper"),
+        pl.col("age_adjusted_unstable").alias("age_adjusted_unstable_under_20_deaths"),
+        pl.col("deaths_unknown_age_display").alias("deaths_unknown_age"),
+    ]
+
+
 def area_display_frame(
     metrics: pl.DataFrame, region_label: str, totals: pl.DataFrame | None = None
 ) -> pl.DataFrame:
-    """The community-area table as shown (and downloaded): display counts, rounded rates.
+    """The community-area table as shown (and downloaded): display counts, rounded crude rates
+    and, when ``metrics`` has them, the age-adjusted rates beside them.
 
     Suppressed areas carry their display mark ("<10" or "*") and empty rate cells. ``totals``
     (rows ``group``: region, rest of Chicago, not placed in an area, Chicago, as
     :func:`dashboards.components.trend_data.period_totals` gives them) are added below the areas,
-    without an area number: each part's areas add up to its row, and the three parts to Chicago.
+    without an area number: each part's areas add up to its row, and the three parts to Chicago;
+    with their age-adjusted rates when the areas have them (none for the deaths not placed).
     """
     table = metrics.sort("community_area_number").select(
         pl.col("community_area_number").alias("area_number"),
@@ -686,6 +709,7 @@ def area_display_frame(
         .then(None)
         .otherwise(pl.col("rate_unstable"))
         .alias("rate_unstable_under_20_deaths"),
+        *adjusted_display_columns(metrics),
         pl.col("population").alias("population_2020"),
     )
     if totals is None:
@@ -700,8 +724,11 @@ def area_display_frame(
         pl.col("rate_upper").round(1).alias("rate_95ci_upper"),
         pl.when(pl.col("rate").is_null()).then(None).otherwise(pl.col("rate_unstable"))
         .alias("rate_unstable_under_20_deaths"),
+        *adjusted_display_columns(totals),
         pl.col("population").cast(table.schema["population_2020"]).alias("population_2020"),
     )
+    if rows.columns != table.columns:
+        raise ValueError("the totals need the age-adjusted rates the areas have (adjusted_rates.with_group_adjusted)")
     return pl.concat([table, rows], how="vertical_relaxed")
 
 

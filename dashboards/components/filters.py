@@ -3,7 +3,7 @@
 One :class:`Filters` value describes the view. It lives in ``st.session_state`` (so it survives a
 page switch) and is mirrored into ``st.query_params`` (so a copied link reproduces the view):
 
-    ?from=2025-11&to=2026-10&areas=23,25&drug=fentanyl&sex=Male&age=25-34&race=NH+Black
+    ?from=2025-11&to=2026-10&areas=23,25&drug=fentanyl&sex=Male&age=25-34&race=NH+Black&rate=adjusted
 
 Parameters left at their default are not written, so the plain URL is the default view. Parsing
 is pure (:func:`parse_query_params`) and forgiving: a value that is not valid for the data being
@@ -45,6 +45,12 @@ DEMOGRAPHICS: dict[str, tuple[str, str, str]] = {
     "race_ethnicity": ("race", "race_ethnicity", "Race/ethnicity"),
 }
 
+#: Which death rate the pages show: key (the ``rate`` query parameter) -> label. Crude: deaths per
+#: population; age-adjusted: standardised to the 2000 US standard population (see README,
+#: Definitions). Tables show both; charts, the map and KPI cards show the chosen one.
+RATE_KINDS: dict[str, str] = {"crude": "Crude", "adjusted": "Age-adjusted"}
+CRUDE = "crude"
+
 ALL = "all"
 _STATE_KEY = "odw_filters"
 _WIDGET_PREFIX = "odw_filter_"
@@ -53,10 +59,12 @@ _PAGE_KEY = "odw_last_filter_page"  # outside _WIDGET_PREFIX: survives _forget_w
 
 @dataclass(frozen=True)
 class Filters:
-    """The dashboard's shared view: a month range, area selection, drug and demographic filters.
+    """The dashboard's shared view: a month range, area selection, drug and demographic filters,
+    and the kind of death rate shown.
 
     ``areas`` empty means "the configured region" (West Side by default); otherwise it is the
-    sorted community-area numbers chosen. Demographic values are ``"all"`` or one category.
+    sorted community-area numbers chosen. Demographic values are ``"all"`` or one category;
+    ``rate`` is a key of :data:`RATE_KINDS`.
     """
 
     start: date
@@ -66,6 +74,7 @@ class Filters:
     sex: str = ALL
     age_group: str = ALL
     race_ethnicity: str = ALL
+    rate: str = CRUDE
 
     def demographic(self, key: str) -> str:
         """The chosen value of demographic ``key`` (``"all"`` when not filtered)."""
@@ -184,6 +193,13 @@ def parse_query_params(
             values[key] = raw
         else:
             ignored.append(f"{param}={raw!r}: no such {label.lower()} in the data")
+
+    raw_rate = _first(params.get("rate"))
+    if raw_rate is not None:
+        if raw_rate in RATE_KINDS:
+            values["rate"] = raw_rate
+        else:
+            ignored.append(f"rate={raw_rate!r} is not one of {', '.join(RATE_KINDS)}")
     return ParsedFilters(replace(base, **values), tuple(ignored))  # type: ignore[arg-type]
 
 
@@ -201,6 +217,8 @@ def to_query_params(filters: Filters, defaults: Filters) -> dict[str, str]:
     for key, (param, _column, _label) in DEMOGRAPHICS.items():
         if filters.demographic(key) != ALL:
             params[param] = filters.demographic(key)
+    if filters.rate != defaults.rate:
+        params["rate"] = filters.rate
     return params
 
 
@@ -318,8 +336,8 @@ def render_sidebar(
 ) -> Filters:
     """Draw the filters named in ``show`` in the sidebar and return the (updated) view.
 
-    ``show`` items: ``period``, ``areas``, ``drug``, ``demographics``. Filters not shown keep
-    their value for the pages that do show them.
+    ``show`` items: ``period``, ``areas``, ``drug``, ``demographics``, ``rate``. Filters not shown
+    keep their value for the pages that do show them.
     """
     filters = current(options)
     if _page_changed():
@@ -373,6 +391,19 @@ def render_sidebar(
                     format_func=lambda v: "All" if v == ALL else v,
                     key=_widget(key),
                 )
+        if "rate" in shown:
+            _seed("rate", filters.rate, lambda v: v in RATE_KINDS)
+            values["rate"] = st.segmented_control(
+                "Death rates",
+                options=list(RATE_KINDS),
+                format_func=RATE_KINDS.get,
+                required=True,
+                key=_widget("rate"),
+                help="Crude: deaths per 100,000 residents. Age-adjusted: as if every place had the "
+                "age structure of the 2000 US standard population, so places with older or younger "
+                "residents compare fairly (how the Chicago Department of Public Health and CDC "
+                "publish death rates). Tables show both.",
+            ) or CRUDE
         notes = st.session_state.pop("odw_filter_notes", None)
         if notes:
             st.caption("Ignored in the link: " + "; ".join(notes))

@@ -3,7 +3,7 @@
 Nothing here touches Streamlit or the database, so every rule (binning, what a suppressed area
 shows, which hexagons a public view may draw) is unit-tested on plain inputs.
 
-Every pickable object carries the same five tooltip slots (``title``, ``line1``..``line3``,
+Every pickable object carries the same six tooltip slots (``title``, ``line1``..``line4``,
 ``note``) as *display strings*: one tooltip template serves every layer, and a suppressed count
 can never reach the browser as a number hidden in the map data.
 
@@ -105,10 +105,10 @@ METHOD_LABELS: dict[str, str] = {
 #: Empty slots are hidden by the page's CSS (``.deck-tooltip div:empty``).
 TOOLTIP_HTML = (
     '<div style="font-weight:600">{title}</div>'
-    "<div>{line1}</div><div>{line2}</div><div>{line3}</div>"
+    "<div>{line1}</div><div>{line2}</div><div>{line3}</div><div>{line4}</div>"
     '<div style="font-style:italic">{note}</div>'
 )
-TOOLTIP_SLOTS = ("title", "line1", "line2", "line3", "note")
+TOOLTIP_SLOTS = ("title", "line1", "line2", "line3", "line4", "note")
 
 
 @dataclass(frozen=True)
@@ -292,9 +292,9 @@ def legend_html(
 
 
 def _tooltip(title: str, lines: Sequence[str] = (), note: str = "") -> dict[str, str]:
-    """The tooltip slots: a title, up to three lines and an italic note (missing ones empty)."""
-    padded = [*lines, "", "", ""][:3]
-    return {"title": title, "line1": padded[0], "line2": padded[1], "line3": padded[2], "note": note}
+    """The tooltip slots: a title, up to four lines and an italic note (missing ones empty)."""
+    padded = [*lines, "", "", "", ""][:4]
+    return {"title": title, **{f"line{i + 1}": text for i, text in enumerate(padded)}, "note": note}
 
 
 def _area_feature(
@@ -312,15 +312,41 @@ def _area_feature(
     }
 
 
-def _rate_text(row: dict, threshold: int) -> str:
-    if row["deaths_suppressed"]:
-        return f"Rate: not shown (fewer than {threshold} deaths)"
-    if row["rate"] is None:
-        return "Rate: not available"
-    text = f"Rate: {row['rate']:,.1f} per 100,000 per year"
-    if row["rate_lower"] is not None and row["rate_upper"] is not None:
-        text += f" (95% CI {row['rate_lower']:,.1f}–{row['rate_upper']:,.1f})"
+#: The rates an area tooltip names: value column -> (label, lower, upper, unstable flag).
+RATE_FIELDS: dict[str, tuple[str, str, str, str]] = {
+    "rate": ("Crude rate", "rate_lower", "rate_upper", "rate_unstable"),
+    "age_adjusted_rate": ("Age-adjusted rate", "age_adjusted_lower", "age_adjusted_upper", "age_adjusted_unstable"),
+}
+
+
+def _rate_text(row: dict, column: str = "rate") -> str:
+    label, lower, upper, _unstable = RATE_FIELDS[column]
+    if row[column] is None:
+        return f"{label}: not available"
+    text = f"{label}: {row[column]:,.1f} per 100,000 per year"
+    if row[lower] is not None and row[upper] is not None:
+        text += f" (95% CI {row[lower]:,.1f}–{row[upper]:,.1f})"
     return text
+
+
+def _rate_lines(row: dict, threshold: int) -> list[str]:
+    """The crude rate, and the age-adjusted rate when the metrics carry it; one line when hidden."""
+    if row["deaths_suppressed"]:
+        return [f"Rates: not shown (fewer than {threshold} deaths)"]
+    return [_rate_text(row, column) for column in RATE_FIELDS if column in row]
+
+
+def _area_note(row: dict, value_col: str) -> str:
+    if row["deaths_suppressed"]:
+        return ""
+    notes = []
+    unstable = RATE_FIELDS.get(value_col, RATE_FIELDS["rate"])[3]
+    if row.get(unstable):
+        notes.append("Unstable rate: fewer than 20 deaths")
+    unknown = row.get("deaths_unknown_age_display")
+    if value_col == "age_adjusted_rate" and unknown not in (None, "0"):
+        notes.append(f"{unknown} deaths of unknown age not in the age-adjusted rate")
+    return "; ".join(notes)
 
 
 def _geometries(areas: pl.DataFrame) -> dict[int, str]:
@@ -341,9 +367,11 @@ def build_features(
 ) -> list[dict]:
     """GeoJSON features, one per community area, carrying display text and a fill colour.
 
-    ``metrics`` is :func:`dashboards.components.data.area_period_metrics` output; ``value_col`` is
-    ``"deaths"`` or ``"rate"``. Properties hold strings only (plus the area number and colour), so
-    a suppressed area's count or rate cannot leak through the map data sent to the browser.
+    ``metrics`` is :func:`dashboards.components.data.area_period_metrics` output, with the
+    age-adjusted columns of :func:`dashboards.components.adjusted_rates.with_area_adjusted` when
+    the tooltip should name both rates; ``value_col`` is ``"deaths"``, ``"rate"`` (crude) or
+    ``"age_adjusted_rate"``. Properties hold strings only (plus the area number and colour), so a
+    suppressed area's count or rate cannot leak through the map data sent to the browser.
     """
     colours = [hex_to_rgba(c, alpha) for c in class_colours(len(edges) - 1)] if len(edges) > 1 else []
     geometry = _geometries(areas)
@@ -357,7 +385,6 @@ def build_features(
             fill = colours[classify(row[value_col], edges)]
         else:
             fill = hex_to_rgba(NO_DEATHS_COLOUR, alpha)
-        unstable = bool(row["rate_unstable"]) and not row["deaths_suppressed"]
         features.append(
             _area_feature(
                 row["community_area_number"],
@@ -366,10 +393,10 @@ def build_features(
                 fill,
                 [
                     f"{count_label}: {row['deaths_display']}",
-                    _rate_text(row, threshold),
+                    *_rate_lines(row, threshold),
                     f"Population (2020): {row['population']:,}",
                 ],
-                "Unstable rate: fewer than 20 deaths" if unstable else "",
+                _area_note(row, value_col),
             )
         )
     return features

@@ -20,7 +20,7 @@ from datetime import date, datetime, timedelta
 import polars as pl
 import streamlit as st
 
-from dashboards.components import data
+from dashboards.components import adjusted_rates, data
 from dashboards.components.selection import SelectionTotal, hidden_areas, selection_total
 from pipelines.defs.epidemiology.city_total import city_withheld
 from pipelines.defs.epidemiology.rates import period_years, with_rates
@@ -271,14 +271,21 @@ def rate_comparison(
     *,
     scope_label: str,
     threshold: int,
+    band_deaths: pl.DataFrame | None = None,
+    band_population: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
-    """Annualised death rate per 100,000 (2020 population) with exact Poisson 95% CIs.
+    """Annualised death rate per 100,000 (2020 population) with exact Poisson 95% CIs, and the
+    age-adjusted rate beside it when ``band_deaths`` (``drug``'s deaths by month, area and age
+    band) and ``band_population`` are given.
 
     Rows ``group`` = ``scope_label`` and ``"Chicago"``; columns deaths (null when hidden),
     deaths_display, population, rate, rate_lower, rate_upper (null when the deaths are hidden:
-    rate × population gives the count back), rate_unstable (fewer than 20 deaths). Chicago counts
-    every death in the city, placed in an area or not, and is withheld ("*") by the city total's
-    rule, as on every page (:func:`pipelines.defs.epidemiology.city_total.city_withheld`).
+    rate × population gives the count back), rate_unstable (fewer than 20 deaths); with the
+    bands also the age-adjusted columns (:data:`adjusted_rates.ADJUSTED_COLUMNS`) and
+    deaths_unknown_age / deaths_unknown_age_display, hidden with the crude count. Chicago counts
+    every death in the city, placed in an area or not, in both rates, and is withheld ("*", both
+    rates hidden) by the city total's rule, as on every page
+    (:func:`pipelines.defs.epidemiology.city_total.city_withheld`).
     """
     geography = Geography.from_areas(community_areas)
     counts = area_counts(deaths, drug, start, end)
@@ -312,13 +319,24 @@ def rate_comparison(
     )
     frame = with_rates(frame, years_col="years")
     hidden = ~pl.col("shown")
-    return frame.select(
+    crude = frame.select(
         "group",
         pl.when(hidden).then(None).otherwise(pl.col("deaths")).alias("deaths"),
         "deaths_display",
         "population",
         *(pl.when(hidden).then(None).otherwise(pl.col(c)).alias(c) for c in ("rate", "rate_lower", "rate_upper")),
         "rate_unstable",
+    )
+    if band_deaths is None or band_population is None:
+        return crude
+    # Hidden with the crude rate, which is null wherever the count is hidden or withheld.
+    return adjusted_rates.with_group_adjusted(
+        crude,
+        adjusted_rates.in_months(band_deaths, start, end),
+        band_population,
+        {scope_label: sorted(chosen), data.CITY_LABEL: None},
+        years=period_years(start, data.next_month(end)),
+        threshold=threshold,
     )
 
 

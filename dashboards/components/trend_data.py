@@ -14,8 +14,10 @@ Definitions used throughout:
   death not placed in an area, in neither the selection nor the rest of Chicago.
 * **Rate** — deaths per 100,000 residents per year (2020 census population; a period shorter
   than a year is annualised), with the exact Poisson (Garwood) 95 % interval, from
-  :func:`pipelines.defs.epidemiology.rates.with_rates`. No population by age, sex or
-  race/ethnicity is available, so breakdowns by those are counts and shares only.
+  :func:`pipelines.defs.epidemiology.rates.with_rates` (the crude rate); the age-adjusted rate
+  beside it comes from :mod:`dashboards.components.adjusted_rates`. The population by age is in
+  the standard's eight bands only, and none is available by sex or race/ethnicity, so breakdowns
+  by those are counts and shares only.
 * **Suppression** — :func:`pipelines.defs.epidemiology.suppression.suppress`: counts of 1 to
   ``threshold - 1`` show as ``"<10"``; complementary cells as ``"*"`` wherever a shown total would
   let a single hidden count be worked out by subtraction (see each function for its totals).
@@ -33,7 +35,7 @@ from datetime import date, timedelta
 import polars as pl
 import streamlit as st
 
-from dashboards.components.data import DbVersion, next_month, read_frame
+from dashboards.components.data import DbVersion, adjusted_display_columns, next_month, read_frame
 from dashboards.components.filters import ALL, DEMOGRAPHICS, Filters
 from dashboards.components.selection import WITHHELD, hidden_areas, selection_total
 from pipelines.defs.epidemiology import city_total as ct
@@ -725,7 +727,8 @@ def annual_series(
 
 
 def annual_display(annual: pl.DataFrame, order: Sequence[str], *, with_rates: bool) -> pl.DataFrame:
-    """The annual table as shown and downloaded (one row per year and geography)."""
+    """The annual table as shown and downloaded (one row per year and geography); with rates, the
+    age-adjusted ones too when ``annual`` carries them."""
     columns = [
         pl.col("year"),
         pl.col("geography").alias("series"),
@@ -743,6 +746,7 @@ def annual_display(annual: pl.DataFrame, order: Sequence[str], *, with_rates: bo
             .then(None)
             .otherwise(pl.col("rate_unstable"))
             .alias("rate_unstable_under_20_deaths"),
+            *adjusted_display_columns(annual),
         ]
     columns.append(pl.col("is_provisional").alias("provisional"))
     rank = {name: i for i, name in enumerate(order)}

@@ -66,6 +66,7 @@ SELECT
     d.age_group,
     d.sex,
     d.race_ethnicity,
+    d.age_band,
     p.coordinates_valid,
     p.area_number AS community_area_number,
     -- Without coordinates, a named suburb still places the case outside Chicago.

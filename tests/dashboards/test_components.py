@@ -175,7 +175,7 @@ def test_features_carry_display_strings_and_no_suppressed_numbers(area_metrics: 
     assert by_name["Area 23"]["note"] == ""
     suppressed = by_name["Area 24"]
     assert suppressed["line1"] == "Overdose deaths: <10"
-    assert suppressed["line2"] == "Rate: not shown (fewer than 10 deaths)"
+    assert suppressed["line2"] == "Rates: not shown (fewer than 10 deaths)"
     assert suppressed["fill_color"] == map_layers.hex_to_rgba(map_layers.SUPPRESSED_COLOUR, 235)
     # The hidden count (4) must not reach the browser: only text, and no "4" in any of it.
     texts = {
@@ -458,6 +458,6 @@ def test_grids_show_readable_headers_and_a_table_can_override_them() -> None:
     config = data.table_column_config(["area_number", "community_area", "rate_per_100k_per_year", "odd"], {"area_number": "No."})
     assert config["area_number"] == "No."  # the table's own header wins
     assert config["community_area"] == "Community area"
-    assert config["rate_per_100k_per_year"]["label"] == "Rate per 100,000/yr"
+    assert config["rate_per_100k_per_year"]["label"] == "Crude rate per 100,000/yr"
     assert config["rate_per_100k_per_year"]["type_config"]["format"] == "%.1f"
     assert "odd" not in config  # a column the glossary does not name keeps its own name

@@ -30,12 +30,12 @@ def test_default_view_is_the_last_twelve_months_of_the_region():
 
 def test_a_link_reproduces_every_filter():
     params = {"from": "2024-03", "to": "2025-02", "areas": "29,23", "drug": "fentanyl", "sex": "Male",
-              "age": "25-34", "race": "NH Black"}
+              "age": "25-34", "race": "NH Black", "rate": "adjusted"}
     parsed = filters.parse_query_params(params, OPTIONS)
     assert parsed.ignored == ()
     assert parsed.filters == filters.Filters(
         start=date(2024, 3, 1), end=date(2025, 2, 1), areas=(23, 29), drug="fentanyl",
-        sex="Male", age_group="25-34", race_ethnicity="NH Black",
+        sex="Male", age_group="25-34", race_ethnicity="NH Black", rate="adjusted",
     )
     assert filters.to_query_params(parsed.filters, filters.default_filters(OPTIONS)) == {
         **params, "areas": "23,29"
@@ -44,14 +44,15 @@ def test_a_link_reproduces_every_filter():
 
 def test_bad_values_fall_back_with_a_note_and_months_snap_to_the_data():
     parsed = filters.parse_query_params(
-        {"from": "1999-01", "to": "banana", "areas": "23,99,x", "drug": "DROP TABLE", "sex": "Robot"},
+        {"from": "1999-01", "to": "banana", "areas": "23,99,x", "drug": "DROP TABLE", "sex": "Robot",
+         "rate": "smoothed"},
         OPTIONS,
     )
     assert parsed.filters.start == MONTHS[0]  # snapped to the first month of data
     assert parsed.filters.end == filters.default_filters(OPTIONS).end
     assert parsed.filters.areas == (23,)
-    assert parsed.filters.drug == "all" and parsed.filters.sex == "all"
-    assert len(parsed.ignored) == 4
+    assert parsed.filters.drug == "all" and parsed.filters.sex == "all" and parsed.filters.rate == "crude"
+    assert len(parsed.ignored) == 5
     assert any("'99'" in note and "'x'" in note for note in parsed.ignored)
 
 
@@ -76,9 +77,10 @@ def test_area_scope_label(areas, expected):
     areas=st.sets(st.integers(1, 77), max_size=6),
     drug=st.sampled_from(sorted(filters.DRUG_LABELS)),
     sex=st.sampled_from(("all", "Female", "Male")),
+    rate=st.sampled_from(sorted(filters.RATE_KINDS)),
 )
-def test_query_string_round_trip(start, end, areas, drug, sex):
+def test_query_string_round_trip(start, end, areas, drug, sex, rate):
     start, end = min(start, end), max(start, end)
-    view = filters.Filters(start=start, end=end, areas=tuple(sorted(areas)), drug=drug, sex=sex)
+    view = filters.Filters(start=start, end=end, areas=tuple(sorted(areas)), drug=drug, sex=sex, rate=rate)
     params = filters.to_query_params(view, filters.default_filters(OPTIONS))
     assert filters.parse_query_params(params, OPTIONS) == filters.ParsedFilters(view)

@@ -101,10 +101,14 @@ def test_area_table_is_drawn_once_its_expander_is_opened(demo_app_db: Path, monk
     # Readable headers on screen; the CSV keeps the machine-readable names.
     headers = {name: spec.get("label") for name, spec in json.loads(at.dataframe[0].proto.columns).items()}
     assert headers["community_area"] == "Community area"
-    assert headers["rate_per_100k_per_year"] == "Rate per 100,000/yr"
+    # Both rates, each named for what it is.
+    assert headers["rate_per_100k_per_year"] == "Crude rate per 100,000/yr"
+    assert headers["age_adjusted_rate_per_100k_per_year"] == "Age-adjusted rate per 100,000/yr"
     # The grid is drawn from the Areas CSV's frame, whose columns keep their names.
     assert list(at.dataframe[0].value.columns)[:2] == ["area_number", "community_area"]
-    assert "rate_per_100k_per_year" in at.dataframe[0].value.columns
+    assert {"rate_per_100k_per_year", "age_adjusted_rate_per_100k_per_year", "deaths_unknown_age"} <= set(
+        at.dataframe[0].value.columns
+    )
 
 
 @pytest.fixture
@@ -161,6 +165,40 @@ def test_area_table_ends_with_the_parts_of_chicago(app: AppTest, demo_app_db: Pa
     )
     assert totals[totals["community_area"] == "Not placed in an area"]["rate_per_100k_per_year"].isna().all()
     assert any("Not placed in an area" in c.value for c in app.caption)
+    # Their age-adjusted rates, computed as the areas' are; Chicago's over every Chicago death.
+    adjusted = totals.set_index("community_area")["age_adjusted_rate_per_100k_per_year"]
+    for name, deaths_where, population_where in (
+        (region_label, "community_area_number IS NOT NULL AND in_region", "in_region"),
+        ("Rest of Chicago", "community_area_number IS NOT NULL AND NOT in_region", "NOT in_region"),
+        ("Chicago", "TRUE", "TRUE"),
+    ):
+        expected = _adjusted_sql(demo_app_db, start, end, deaths_where, population_where)
+        assert adjusted[name] == pytest.approx(round(expected, 1)), name
+    assert adjusted["Chicago"] != pytest.approx(chicago["rate_per_100k_per_year"])
+    not_placed_row = totals[totals["community_area"] == "Not placed in an area"].iloc[0]
+    assert not_placed_row[["age_adjusted_rate_per_100k_per_year", "age_adjusted_95ci_lower",
+                           "deaths_unknown_age"]].isna().all()  # fmt: skip
+
+
+def _adjusted_sql(db: Path, start: date, end: date, deaths_where: str, population_where: str) -> float:
+    """Age-adjusted rate per 100,000 per year of the deaths ``deaths_where`` over the population of
+    the areas ``population_where``, by SQL from the published band tables."""
+    from pipelines.defs.epidemiology.age_adjusted import STANDARD_POPULATION_2000
+
+    standard = ", ".join(f"('{b}', {n / 1e6!r})" for b, n in STANDARD_POPULATION_2000.items())
+    years = ((end.year - start.year) * 12 + end.month - start.month + 1) / 12
+    ((rate,),) = _query(
+        db,
+        f"""WITH standard(age_band, share) AS (VALUES {standard}),
+            pop AS (SELECT age_band, sum(population) AS population FROM marts.population_by_age_band
+                    JOIN marts.community_areas USING (community_area_number) WHERE {population_where} GROUP BY 1),
+            deaths AS (SELECT age_band, sum(deaths) AS deaths FROM marts.overdose_deaths_by_age_band
+                       WHERE drug = 'all' AND month BETWEEN ? AND ? AND {deaths_where} GROUP BY 1)
+            SELECT sum(share * coalesce(deaths, 0) / (population * ?)) * 100000
+            FROM standard JOIN pop USING (age_band) LEFT JOIN deaths USING (age_band)""",
+        [start, end, years],
+    )
+    return rate
 
 
 def test_drug_filter_changes_the_counts(app: AppTest, demo_app_db: Path) -> None:
@@ -363,7 +401,7 @@ def test_unpublished_overlays_leave_the_map_working(
         con.execute("ATTACH ? AS src (READ_ONLY)", [str(demo_app_db)])
         con.execute("CREATE SCHEMA marts")
         for table in ("community_areas", "me_monthly_by_area", "overdose_deaths_monthly", "source_freshness",
-                      "publication"):  # fmt: skip
+                      "publication", "overdose_deaths_by_age_band", "population_by_age_band"):  # fmt: skip
             con.execute(f"CREATE TABLE marts.{table} AS SELECT * FROM src.marts.{table}")
         for schema, table in con.execute(
             "SELECT table_schema, table_name FROM information_schema.tables "
@@ -380,3 +418,39 @@ def test_unpublished_overlays_leave_the_map_working(
     assert not at.exception
     assert _layer(_spec(at), map_layers.HEX_LAYER_ID) is None
     assert any("No hexagon has" in c.value for c in at.caption)
+
+
+def test_rate_layer_shows_the_age_adjusted_rates_the_pipeline_publishes(
+    demo_app_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Calendar year 2024 on the map, age-adjusted: each shown area's rate is the annual mart's,
+    which the pipeline computes by its own path; the tooltip names both rates."""
+    monkeypatch.setenv("ODW_APP_DB", str(demo_app_db))
+    app = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    app.query_params.update({"from": "2024-01", "to": "2024-12"})  # a shared link to the year
+    app.session_state["map_area_table"] = True
+    app.run().switch_page(str(MAP_PAGE)).run()
+    assert app.select_slider(key="odw_filter_period").value == (date(2024, 1, 1), date(2024, 12, 1))
+    app.selectbox(key="map_fill").set_value("rate").run()
+    app.sidebar.segmented_control(key="odw_filter_rate").set_value("adjusted").run()
+    assert not app.exception
+    assert app.query_params["rate"] in ("adjusted", ["adjusted"])
+    assert any(m.value == "##### All overdose deaths: deaths per 100,000 residents per year, age-adjusted"
+               for m in app.markdown)
+    assert any("Age-adjusted rate per 100,000/yr" in h.value for h in app.get("html"))
+    published = dict(_query(
+        demo_app_db,
+        """SELECT geography, age_adjusted_rate FROM marts.overdose_rates_annual
+           WHERE year = 2024 AND geography_type = 'community_area' AND age_adjusted_rate IS NOT NULL""",
+    ))
+    props = _area_props(app)
+    assert len(published) > 20
+    for name, rate in published.items():
+        assert props[name]["line2"].startswith("Crude rate: "), name
+        assert props[name]["line3"].startswith(f"Age-adjusted rate: {rate:,.1f} per 100,000 per year (95% CI "), name
+    table = app.dataframe[0].value.set_index("community_area")
+    assert table.loc["Austin", "age_adjusted_rate_per_100k_per_year"] == pytest.approx(round(published["Austin"], 1))
+    # Hidden areas show neither rate (a rate would give the count back).
+    hidden = table[table["deaths"].isin(["<10", "*"])]
+    assert len(hidden) and hidden["age_adjusted_rate_per_100k_per_year"].isna().all()
+    assert any("2000 US standard population" in c.value and "of unknown age" in c.value for c in app.caption)

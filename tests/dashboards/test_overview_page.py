@@ -12,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from dashboards.components import overview_metrics as om
 from dashboards.components.selection import WITHHELD, hidden_areas, selection_total
+from pipelines.defs.epidemiology.age_adjusted import STANDARD_POPULATION_2000
 from pipelines.defs.epidemiology.suppression import display_count
 
 APP = Path(__file__).resolve().parents[2] / "dashboards" / "app.py"
@@ -66,7 +67,7 @@ def test_overview_is_the_default_page_with_every_kpi(overview: AppTest, demo_app
     labels = [m.label for m in overview.metric]
     last = _last_complete(demo_app_db)
     for label in (
-        f"Deaths, {last:%b %Y}", "Deaths, last 12 months", f"Rate, {region}", "Rate, Chicago",
+        f"Deaths, {last:%b %Y}", "Deaths, last 12 months", f"Crude rate, {region}", "Crude rate, Chicago",
         "Fentanyl involved", "Xylazine involved", "Naloxone kits distributed",
         "People trained in naloxone", "Reversals (naloxone given)", "Warm hand-offs",
     ):
@@ -95,7 +96,7 @@ def test_region_kpis_match_the_warehouse(overview: AppTest, demo_app_db: Path, t
     assert card.delta.startswith(f"{year - prior:+,}")
     ((population,),) = _query(demo_app_db, "SELECT sum(population_2020) FROM marts.community_areas WHERE in_region")
     region = _query(demo_app_db, "SELECT region_label FROM marts.publication")[0][0]
-    assert _metric(overview, f"Rate, {region}") == f"{year / population * 100_000:,.1f}"
+    assert _metric(overview, f"Crude rate, {region}") == f"{year / population * 100_000:,.1f}"
     fentanyl = _deaths(demo_app_db, _months_back(last, 11), last, drug="fentanyl")
     assert _metric(overview, "Fentanyl involved") == f"{fentanyl / year:.0%}"
     ((kits,),) = _query(
@@ -108,7 +109,8 @@ def test_region_kpis_match_the_warehouse(overview: AppTest, demo_app_db: Path, t
 
 
 def test_chicago_rate_counts_every_chicago_death(overview: AppTest, demo_app_db: Path) -> None:
-    """"Rate, Chicago" is every death that occurred in Chicago, the unplaced ones included."""
+    """"Crude rate, Chicago" is every death that occurred in Chicago, the unplaced ones included —
+    as the age-adjusted one is (``test_rate_cards_follow_the_death_rates_choice``)."""
     last = _last_complete(demo_app_db)
     ((chicago, placed),) = _query(
         demo_app_db,
@@ -119,7 +121,9 @@ def test_chicago_rate_counts_every_chicago_death(overview: AppTest, demo_app_db:
     )
     ((population,),) = _query(demo_app_db, "SELECT sum(population_2020) FROM marts.community_areas")
     assert chicago > placed  # the demo has Chicago deaths that could not be placed in an area
-    assert _metric(overview, "Rate, Chicago") == f"{chicago / population * 100_000:,.1f}"
+    assert _metric(overview, "Crude rate, Chicago") == f"{chicago / population * 100_000:,.1f}"
+    (card,) = [m for m in overview.metric if m.label == "Crude rate, Chicago"]
+    assert "including those that could not be placed in a community area (both rates count them)" in card.help
 
 
 def test_chicago_rate_is_withheld_when_one_part_of_the_city_is_hidden() -> None:
@@ -133,15 +137,68 @@ def test_chicago_rate_is_withheld_when_one_part_of_the_city_is_hidden() -> None:
             schema=["month", "community_area_number", "in_region", "drug", "deaths"], orient="row",
         )  # fmt: skip
 
-    shown = om.rate_comparison(rows(40, 80, 12), areas, (), "all", jan, jan, scope_label="Region", threshold=10)
-    city = shown.row(1, named=True)
+    def bands(region: int, rest: int, not_placed: int) -> pl.DataFrame:
+        """The same deaths by age band: all 35-49 but one of unknown age in the region."""
+        return pl.DataFrame(
+            [(jan, 1, True, "35-49", region - 1), (jan, 1, True, "Unknown", 1), (jan, 2, False, "35-49", rest),
+             (jan, None, False, "35-49", not_placed)],
+            schema=["month", "community_area_number", "in_region", "age_band", "deaths"], orient="row",
+        )  # fmt: skip
+
+    population = pl.DataFrame(  # both areas shaped like the standard
+        [(n, band, pop * share / 1e6) for n, pop in ((1, 100_000), (2, 200_000))
+         for band, share in STANDARD_POPULATION_2000.items()],
+        schema=["community_area_number", "age_band", "population"], orient="row",
+    )  # fmt: skip
+
+    def compare(region: int, rest: int, not_placed: int) -> pl.DataFrame:
+        return om.rate_comparison(
+            rows(region, rest, not_placed), areas, (), "all", jan, jan, scope_label="Region", threshold=10,
+            band_deaths=bands(region, rest, not_placed), band_population=population,
+        )  # fmt: skip
+
+    city = compare(40, 80, 12).row(1, named=True)
     assert (city["group"], city["deaths"], city["deaths_display"]) == ("Chicago", 132, "132")
     assert city["rate"] == pytest.approx(132 / 300_000 * 100_000 * 12)
+    # Both rates count the not-placed deaths: the adjusted one all but the one of unknown age.
+    assert city["age_adjusted_rate"] == pytest.approx(131 / 300_000 * 100_000 * 12)
     # 1-9 not placed: Chicago minus the region and the rest would give them back.
-    hidden = om.rate_comparison(rows(40, 80, 3), areas, (), "all", jan, jan, scope_label="Region", threshold=10)
+    hidden = compare(40, 80, 3)
     assert hidden.row(1, named=True)["deaths_display"] == WITHHELD
-    assert hidden.row(1, named=True)["rate"] is None
+    assert all(hidden.row(1, named=True)[c] is None for c in ("rate", "age_adjusted_rate", "age_adjusted_lower"))
     assert hidden.row(0, named=True)["deaths_display"] == "40"
+    assert hidden.row(0, named=True)["age_adjusted_rate"] == pytest.approx(39 / 100_000 * 100_000 * 12)
+
+
+def test_chicago_card_is_withheld_in_either_kind_when_the_city_rule_says_so(
+    overview: AppTest, demo_app_db: Path, threshold: int
+) -> None:
+    """A drug whose 12 months have 1-9 Chicago deaths not placed in an area (and the region and the
+    rest shown): Chicago's card shows "*" for the crude and the age-adjusted rate alike."""
+    last = _last_complete(demo_app_db)
+    drugs = _query(
+        demo_app_db,
+        """SELECT drug FROM marts.overdose_deaths_monthly
+           WHERE place = 'Chicago' AND month BETWEEN ? AND ?
+           GROUP BY drug
+           HAVING sum(deaths) FILTER (WHERE community_area_number IS NULL) BETWEEN 1 AND ? - 1
+              AND sum(deaths) FILTER (WHERE community_area_number IS NOT NULL AND in_region) >= ?
+              AND sum(deaths) FILTER (WHERE community_area_number IS NOT NULL AND NOT in_region) >= ?
+           ORDER BY drug""",
+        [_months_back(last, 11), last, threshold, threshold, threshold],
+    )
+    assert drugs, "the demo data should have a drug whose unplaced Chicago deaths are few"
+    overview.sidebar.selectbox(key="odw_filter_drug").set_value(drugs[0][0]).run()
+    assert not overview.exception
+    for kind, label in (("crude", "Crude rate"), ("adjusted", "Age-adjusted rate")):
+        overview.sidebar.segmented_control(key="odw_filter_rate").set_value(kind).run()
+        (card,) = [m for m in overview.metric if m.label == f"{label}, Chicago"]
+        assert card.value == WITHHELD
+        assert "not shown: with the figures published for the" in card.help
+        assert any(c.value.startswith("\\* Chicago's rate for") for c in overview.caption)
+        # The region's own rate is shown.
+        region_card = [m for m in overview.metric if m.label.startswith(f"{label}, ") and m.label != f"{label}, Chicago"]
+        assert region_card and region_card[0].value not in (WITHHELD, "—")
 
 
 def test_area_and_drug_filters_change_the_numbers(overview: AppTest, demo_app_db: Path, threshold: int) -> None:
@@ -165,12 +222,55 @@ def test_area_and_drug_filters_change_the_numbers(overview: AppTest, demo_app_db
     assert empty_note not in [c.value for c in overview.sidebar.caption]
     deaths = _deaths(demo_app_db, start, last, areas=[area])
     assert _metric(overview, "Deaths, last 12 months") == display_count(deaths, threshold) != region_value
-    assert _metric(overview, f"Rate, {name}") == f"{deaths / population * 100_000:,.1f}"
+    assert _metric(overview, f"Crude rate, {name}") == f"{deaths / population * 100_000:,.1f}"
     assert overview.query_params["areas"] in (str(area), [str(area)])
 
     overview.sidebar.selectbox(key="odw_filter_drug").set_value("fentanyl").run()
     fentanyl = _deaths(demo_app_db, start, last, areas=[area], drug="fentanyl")
     assert _metric(overview, "Deaths, last 12 months") == display_count(fentanyl, threshold)
+
+
+def _adjusted_rate(db: Path, start: date, end: date, areas_sql: str) -> float:
+    """Age-adjusted rate per 100,000 per year, computed in SQL from the published band tables:
+    Σ standard share × deaths of the band / (band population × years), ``areas_sql`` choosing
+    the areas (``TRUE`` for the city, whose deaths include those not placed in an area)."""
+    standard = ", ".join(f"('{b}', {n / 1e6!r})" for b, n in STANDARD_POPULATION_2000.items())
+    years = ((end.year - start.year) * 12 + end.month - start.month + 1) / 12
+    ((rate,),) = _query(
+        db,
+        f"""WITH standard(age_band, share) AS (VALUES {standard}),
+            pop AS (SELECT age_band, sum(population) AS population FROM marts.population_by_age_band
+                    WHERE {areas_sql} GROUP BY 1),
+            deaths AS (SELECT age_band, sum(deaths) AS deaths FROM marts.overdose_deaths_by_age_band
+                       WHERE drug = 'all' AND month BETWEEN ? AND ?
+                         AND coalesce({areas_sql}, false)
+                       GROUP BY 1)
+            SELECT sum(s.share * coalesce(d.deaths, 0) / (p.population * ?)) * 100000
+            FROM standard s JOIN pop p USING (age_band) LEFT JOIN deaths d USING (age_band)""",
+        [start, end, years],
+    )
+    return rate
+
+
+def test_rate_cards_follow_the_death_rates_choice(overview: AppTest, demo_app_db: Path) -> None:
+    last = _last_complete(demo_app_db)
+    start = _months_back(last, 11)
+    region = _query(demo_app_db, "SELECT region_label FROM marts.publication")[0][0]
+    crude = _metric(overview, f"Crude rate, {region}")
+    (card,) = [m for m in overview.metric if m.label == f"Crude rate, {region}"]
+    assert "crude " in card.help and "age-adjusted " in card.help  # the help names both
+    overview.sidebar.segmented_control(key="odw_filter_rate").set_value("adjusted").run()
+    assert not overview.exception
+    assert overview.query_params["rate"] in ("adjusted", ["adjusted"])
+    labels = [m.label for m in overview.metric]
+    assert f"Crude rate, {region}" not in labels
+    region_areas = "list_contains((SELECT list(community_area_number) FROM marts.community_areas WHERE in_region), community_area_number)"
+    assert _metric(overview, f"Age-adjusted rate, {region}") == f"{_adjusted_rate(demo_app_db, start, last, region_areas):,.1f}"
+    assert _metric(overview, "Age-adjusted rate, Chicago") == f"{_adjusted_rate(demo_app_db, start, last, 'TRUE'):,.1f}"
+    assert _metric(overview, f"Age-adjusted rate, {region}") != crude
+    caption = " ".join(c.value for c in overview.caption)
+    assert "Age-adjusted rate per 100,000 per year" in caption and "2000 US standard population" in caption
+    assert "of unknown age in " + region in caption
 
 
 def test_small_counts_are_suppressed_on_the_cards(overview: AppTest, demo_app_db: Path, threshold: int) -> None:

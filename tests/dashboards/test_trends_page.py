@@ -114,7 +114,7 @@ def test_default_kpis_match_sql(page: AppTest, db: Path, region: str, threshold:
     assert _metric(page, "Same months a year earlier") == display_count(before, threshold)
     ((population,),) = _q(db, "SELECT sum(population_2020) FROM marts.community_areas WHERE in_region")
     rate = _deaths(db, start, end) / population * 100_000  # twelve months: one year
-    assert _metric(page, "Rate per 100,000 per year") == f"{rate:,.1f}"
+    assert _metric(page, "Crude rate per 100,000 per year") == f"{rate:,.1f}"
 
 
 def test_drug_filter_changes_the_numbers(page: AppTest, db: Path, region: str, threshold: int) -> None:
@@ -285,3 +285,113 @@ def test_period_comparison_adds_up_to_chicago(page: AppTest, db: Path, region: s
     )
     assert _number(table["Chicago"]) == in_chicago
     assert sum(_number(table[s]) for s in (region, "Rest of Chicago", "Not placed in an area")) == in_chicago
+
+
+def _adjusted_sql(db: Path, start: date, end: date, areas: list[int] | None) -> float:
+    """The age-adjusted rate of ``areas`` (None: the region) from the published band tables."""
+    from pipelines.defs.epidemiology.age_adjusted import STANDARD_POPULATION_2000
+
+    standard = ", ".join(f"('{b}', {n / 1e6!r})" for b, n in STANDARD_POPULATION_2000.items())
+    chosen = "in_region" if areas is None else "list_contains($areas, community_area_number)"
+    years = ((end.year - start.year) * 12 + end.month - start.month + 1) / 12
+    ((rate,),) = _q(
+        db,
+        f"""WITH standard(age_band, share) AS (VALUES {standard}),
+            pop AS (SELECT age_band, sum(population) AS population
+                    FROM marts.population_by_age_band JOIN marts.community_areas USING (community_area_number)
+                    WHERE {chosen} GROUP BY 1),
+            deaths AS (SELECT age_band, sum(deaths) AS deaths FROM marts.overdose_deaths_by_age_band
+                       WHERE drug = 'all' AND month BETWEEN $start AND $end AND {chosen} GROUP BY 1)
+            SELECT sum(share * coalesce(deaths, 0) / (population * $years)) * 100000
+            FROM standard JOIN pop USING (age_band) LEFT JOIN deaths USING (age_band)""",
+        {"start": start, "end": end, "years": years} | ({} if areas is None else {"areas": areas}),
+    )
+    return rate
+
+
+def test_age_adjusted_choice_changes_the_rate_views(page: AppTest, db: Path, region: str) -> None:
+    start, end = _default_period(db)
+    page.sidebar.segmented_control(key="odw_filter_rate").set_value("adjusted").run()
+    assert not page.exception
+    assert page.query_params["rate"] in ("adjusted", ["adjusted"])
+    assert _metric(page, "Age-adjusted rate per 100,000 per year") == f"{_adjusted_sql(db, start, end, None):,.1f}"
+    assert "Rest of Chicago, age-adjusted rate" in [m.label for m in page.metric]
+    captions = " ".join(c.value for c in page.caption)
+    assert "2000 US standard population" in captions and f"of unknown age in {region}" in captions
+    # Year over year: the chart is the age-adjusted rate; the table shows both, as the mart has them.
+    at = _show_tab(page, "Year over year")
+    assert not at.exception
+    ((year, adjusted, crude, unknown),) = _q(
+        db,
+        """SELECT year, round(age_adjusted_rate, 1), round(rate, 1), deaths_unknown_age_display
+           FROM marts.overdose_rates_annual WHERE geography = ? AND NOT is_provisional ORDER BY year DESC LIMIT 1""",
+        [region],
+    )
+    annual = at.dataframe[0].value
+    row = annual[(annual["year"] == year) & (annual["series"] == region)].iloc[0]
+    assert row["age_adjusted_rate_per_100k_per_year"] == pytest.approx(adjusted)
+    assert row["rate_per_100k_per_year"] == pytest.approx(crude)
+    assert row["deaths_unknown_age"] == unknown
+    (chart,) = at.get("arrow_vega_lite_chart") or at.get("vega_lite_chart")
+    assert "per 100,000 per year, age-adjusted" in chart.proto.spec
+    assert "Age-adjusted rate per 100,000 per year" in chart.proto.spec
+
+
+def test_a_chosen_area_gets_the_age_adjusted_rates_the_pipeline_publishes(page: AppTest, db: Path) -> None:
+    """The page computes a chosen area's annual age-adjusted rates itself: they equal the mart's."""
+    ((area, name),) = _q(
+        db, "SELECT community_area_number, community_area FROM marts.community_areas WHERE community_area = 'Austin'"
+    )
+    page.sidebar.segmented_control(key="odw_filter_rate").set_value("adjusted").run()
+    page.multiselect(key="odw_filter_areas").set_value([area]).run()
+    at = _show_tab(page, "Year over year")
+    assert not at.exception
+    annual = at.dataframe[0].value
+    published = _q(
+        db,
+        """SELECT year, round(age_adjusted_rate, 1) FROM marts.overdose_rates_annual
+           WHERE geography = ? AND age_adjusted_rate IS NOT NULL""",
+        [name],
+    )
+    assert len(published) >= 5
+    shown = annual[annual["series"] == name].set_index("year")["age_adjusted_rate_per_100k_per_year"]
+    for year, rate in published:
+        assert shown[year] == pytest.approx(rate), year
+
+
+def test_a_chosen_areas_annual_table_rates_chicago_over_every_chicago_death(page: AppTest, db: Path) -> None:
+    """With an area chosen, the page computes the annual rates itself: Chicago's age-adjusted rate
+    (a group over every Chicago death, placed or not) equals the mart's, and the not-placed row has
+    no rate of either kind and no unknown-age count."""
+    ((area,),) = _q(db, "SELECT community_area_number FROM marts.community_areas WHERE community_area = 'Austin'")
+    page.sidebar.segmented_control(key="odw_filter_rate").set_value("adjusted").run()
+    page.multiselect(key="odw_filter_areas").set_value([area]).run()
+    at = _show_tab(page, "Year over year")
+    assert not at.exception
+    annual = at.dataframe[0].value
+    published = dict(_q(
+        db,
+        """SELECT year, round(age_adjusted_rate, 1) FROM marts.overdose_rates_annual
+           WHERE geography_type = 'city' AND age_adjusted_rate IS NOT NULL""",
+    ))  # fmt: skip
+    assert len(published) >= 5
+    chicago = annual[annual["series"] == "Chicago"].set_index("year")
+    for year, rate in published.items():
+        assert chicago.loc[year, "age_adjusted_rate_per_100k_per_year"] == pytest.approx(rate), year
+    not_placed = annual[annual["series"] == "Not placed in an area"]
+    assert len(not_placed) == annual["year"].nunique()
+    columns = ["rate_per_100k_per_year", "age_adjusted_rate_per_100k_per_year", "age_adjusted_95ci_lower",
+               "age_adjusted_95ci_upper", "deaths_unknown_age"]  # fmt: skip
+    assert not_placed[columns].isna().all().all()
+    assert not_placed["deaths"].notna().all()
+
+
+def test_default_annual_table_has_no_rates_for_the_deaths_not_placed(page: AppTest) -> None:
+    page.sidebar.segmented_control(key="odw_filter_rate").set_value("adjusted").run()
+    at = _show_tab(page, "Year over year")
+    annual = at.dataframe[0].value
+    not_placed = annual[annual["series"] == "Not placed in an area"]
+    assert len(not_placed) >= 10
+    assert not_placed[["rate_per_100k_per_year", "age_adjusted_rate_per_100k_per_year", "deaths_unknown_age"]].isna().all().all()
+    chicago = annual[annual["series"] == "Chicago"]
+    assert chicago["age_adjusted_rate_per_100k_per_year"].notna().sum() >= 5

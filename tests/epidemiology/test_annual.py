@@ -37,3 +37,48 @@ def test_rates_change_and_suppression():
     assert c2023["deaths_display"] == "*" and c2023["deaths"] is None
     region = out.filter(pl.col("geography") == "Region", pl.col("year") == 2023).row(0, named=True)
     assert region["deaths"] == 64 and region["rate"] == pytest.approx(64.0)
+
+
+def test_age_adjusted_rates_join_the_annual_rates_and_hide_with_the_count():
+    from pipelines.defs.epidemiology.age_adjusted import STANDARD_POPULATION_2000
+    from pipelines.defs.epidemiology.annual import with_age_adjusted
+
+    rates = annual_rates(frame(), threshold=10, provisional_from=date(2023, 11, 1))
+    bands = list(STANDARD_POPULATION_2000)
+    # Every geography shaped like the standard: the adjusted rate is then the crude rate of the
+    # deaths of known age (see test_age_adjusted.py).
+    populations = {"A": 50_000, "B": 20_000, "C": 30_000, "Region": 100_000}
+    types = {"A": "community_area", "B": "community_area", "C": "community_area", "Region": "region"}
+    population = pl.DataFrame(
+        [(types[g], g, band, pop * share / 1e6) for g, pop in populations.items()
+         for band, share in STANDARD_POPULATION_2000.items()],
+        schema=["geography_type", "geography", "age_band", "population"], orient="row",
+    )
+    # All of A's deaths are aged 35-49 except, in 2023, 3 of unknown age; B's are 20-34.
+    deaths = []
+    for year, a, b in [(2022, 30, 12), (2023, 45, 4)]:
+        unknown = 3 if year == 2023 else 0
+        deaths += [(year, "community_area", "A", "35-49", a - unknown), (year, "community_area", "B", "20-34", b),
+                   (year, "community_area", "C", "50-64", 15),
+                   (year, "region", "Region", "35-49", a - unknown), (year, "region", "Region", "20-34", b),
+                   (year, "region", "Region", "50-64", 15)]
+        if unknown:
+            deaths += [(year, "community_area", "A", "Unknown", unknown), (year, "region", "Region", "Unknown", unknown)]
+    deaths = pl.DataFrame(deaths, schema=["year", "geography_type", "geography", "age_band", "deaths"], orient="row")
+    out = with_age_adjusted(rates, deaths, population, threshold=10)
+    assert out.height == rates.height
+    row = {(r["geography"], r["year"]): r for r in out.iter_rows(named=True)}
+    assert row[("A", 2022)]["age_adjusted_rate"] == pytest.approx(60.0)  # = crude, no unknown age
+    assert row[("A", 2023)]["age_adjusted_rate"] == pytest.approx(42 / 50_000 * 100_000)
+    assert row[("A", 2023)]["deaths_unknown_age"] is None  # 3: a small count...
+    assert row[("A", 2023)]["deaths_unknown_age_display"] == "<10"  # ...shown as "<10"
+    # B (4 deaths) and C (its complement) are hidden in 2023: no adjusted rate, no footnote count.
+    for name in ("B", "C"):
+        assert row[(name, 2023)]["deaths_suppressed"]
+        assert row[(name, 2023)]["age_adjusted_rate"] is None and row[(name, 2023)]["age_adjusted_upper"] is None
+        assert row[(name, 2023)]["deaths_unknown_age_display"] is None
+    region = row[("Region", 2023)]
+    assert region["age_adjusted_rate"] == pytest.approx(61 / 100_000 * 100_000)
+    assert region["age_adjusted_lower"] < region["age_adjusted_rate"] < region["age_adjusted_upper"]
+    assert region["age_adjusted_unstable"] is False
+    assert row[("Region", 2022)]["deaths_unknown_age_display"] == "0"

@@ -195,3 +195,78 @@ def test_a_split_with_one_hidden_part_hides_the_rest_of_the_city() -> None:
     # The city already withheld, or two parts hidden: nothing more.
     assert split(120, 300, 4, city_shown=False).get_column("deaths_display").to_list() == ["120", "300", "<10"]
     assert split(6, 300, 4, city_shown=True).get_column("deaths_display").to_list() == ["<10", "300", "<10"]
+
+
+# ---- deaths of unknown age beside the age-adjusted rates ---------------------------------------
+
+
+def with_ages(per_area: dict[int, int], not_placed: int, unknown: tuple[int, int, int]) -> pl.DataFrame:
+    """2024 published with its age-adjusted rates: every geography shaped like the standard, known
+    ages all 35-49; ``unknown`` = deaths of unknown age in the region (area 1), the rest of Chicago
+    (area 4) and among the deaths not placed in an area."""
+    from pipelines.defs.epidemiology.age_adjusted import STANDARD_POPULATION_2000
+    from pipelines.defs.epidemiology.annual import with_age_adjusted
+
+    region_unknown, rest_unknown, np_unknown = unknown
+    unknown_of = {1: region_unknown, 4: rest_unknown}
+    everyone = {**REGION_AREAS, **REST_AREAS}
+    geographies = [("community_area", name, [n], pop) for n, (name, pop) in everyone.items()]
+    geographies += [
+        ("region", "Region", list(REGION_AREAS), sum(p for _, p in REGION_AREAS.values())),
+        ("region", "Rest of Chicago", list(REST_AREAS), sum(p for _, p in REST_AREAS.values())),
+        ("city", "Chicago", [*everyone, None], sum(p for _, p in everyone.values())),
+    ]
+    population = pl.DataFrame(
+        [(kind, name, band, pop * share / 1e6) for kind, name, _, pop in geographies
+         for band, share in STANDARD_POPULATION_2000.items()],
+        schema=["geography_type", "geography", "age_band", "population"], orient="row",
+    )  # fmt: skip
+    deaths = []
+    for kind, name, members, _ in geographies:
+        unknown_here = sum(np_unknown if n is None else unknown_of.get(n, 0) for n in members)
+        total = sum(not_placed if n is None else per_area[n] for n in members)
+        deaths += [(2024, kind, name, "35-49", total - unknown_here), (2024, kind, name, "Unknown", unknown_here)]
+    deaths_by_band = pl.DataFrame(deaths, schema=["year", "geography_type", "geography", "age_band", "deaths"],
+                                  orient="row")  # fmt: skip
+    return with_age_adjusted(publish(counts_frame({2024: (per_area, not_placed)})), deaths_by_band, population,
+                             threshold=THRESHOLD)  # fmt: skip
+
+
+def test_the_citys_age_adjusted_rate_counts_every_chicago_death() -> None:
+    published = with_ages(BUSY, 17, (0, 12, 15))
+    city, not_placed = row(published, 2024, "Chicago"), row(published, 2024, ct.NOT_PLACED_LABEL)
+    # Standard-shaped: the adjusted rate is the crude rate of the deaths of known age, all 299 less
+    # the 27 of unknown age, the not-placed ones included.
+    assert city["age_adjusted_rate"] == pytest.approx((299 - 27) / 300_000 * 100_000)
+    assert city["deaths_unknown_age"] == 27 and city["deaths_unknown_age_display"] == "27"
+    assert not any(not_placed[c] is not None for c in (
+        "rate", "age_adjusted_rate", "age_adjusted_lower", "age_adjusted_upper", "age_adjusted_unstable",
+        "deaths_unknown_age", "deaths_unknown_age_display",
+    ))  # fmt: skip
+    assert not_placed["deaths_display"] == "17"
+
+
+def test_the_citys_unknown_age_count_follows_the_city_total_rule() -> None:
+    def shown(unknown: tuple[int, int, int]) -> tuple[str, str, str]:
+        published = with_ages(BUSY, 17, unknown)
+        return tuple(row(published, 2024, g)["deaths_unknown_age_display"] for g in ("Region", "Rest of Chicago", "Chicago"))
+
+    # The region's 3 would be Chicago's 15 minus the rest's 12 (nothing unknown among the unplaced).
+    assert shown((3, 12, 0)) == ("<10", "12", "*")
+    # The 4 not placed (never shown) would be 16 minus 0 minus 12.
+    assert shown((0, 12, 4)) == ("0", "12", "*")
+    # Two small parts: two unknowns, one equation.
+    assert shown((3, 12, 4)) == ("<10", "12", "19")
+    # What Chicago gives back is not small.
+    assert shown((0, 12, 15)) == ("0", "12", "27")
+    # The adjusted rate itself stays: only the count is withheld.
+    assert row(with_ages(BUSY, 17, (3, 12, 0)), 2024, "Chicago")["age_adjusted_rate"] is not None
+
+
+def test_a_withheld_city_total_hides_the_age_adjusted_rate_too() -> None:
+    published = with_ages(BUSY, 4, (0, 12, 0))
+    city = row(published, 2024, "Chicago")
+    assert city["deaths_display"] == "*"
+    assert all(city[c] is None for c in ("rate", "age_adjusted_rate", "age_adjusted_lower", "age_adjusted_upper",
+                                         "deaths_unknown_age", "deaths_unknown_age_display"))  # fmt: skip
+    assert row(published, 2024, "Region")["age_adjusted_rate"] is not None

@@ -26,3 +26,20 @@ def test_groups():
         "NH Black", "NH White", "NH Asian", "Hispanic", "Other/unknown", "Other/unknown",
         "Other/unknown", "NH White", "NH Black", "Hispanic", "NH White",
     ]
+
+
+def test_age_bands_of_age_adjustment():
+    """Every boundary of the eight standard bands, both sides; unknown as for the age group."""
+    ages = [0, 4, 5, 19, 20, 34, 35, 49, 50, 64, 65, 74, 75, 84, 85, 120, 121, -1, None]
+    out = with_demographics(
+        pl.DataFrame(
+            {"age": ages, "gender": ["Male"] * len(ages), "race": ["Black"] * len(ages), "latino": [False] * len(ages)},
+            schema_overrides={"age": pl.Int32},
+        )
+    )
+    assert out["age_band"].to_list() == [
+        "0-4", "0-4", "5-19", "5-19", "20-34", "20-34", "35-49", "35-49", "50-64", "50-64",
+        "65-74", "65-74", "75-84", "75-84", "85+", "85+", "Unknown", "Unknown", "Unknown",
+    ]
+    # The band and the display group agree on which ages are unknown.
+    assert (out["age_band"] == "Unknown").to_list() == (out["age_group"] == "Unknown").to_list()

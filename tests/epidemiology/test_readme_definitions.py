@@ -123,3 +123,14 @@ def test_readme_continued_example(first, rest):
     assert joined == one_text
     # Read field by field, the first half would not be a poisoning: its heroin would be lost.
     assert not classify_primary([first])["is_overdose"].item()
+
+
+def test_readme_age_adjustment_matches_the_code():
+    """The standard population and the bands the README gives are the ones the code uses."""
+    from pipelines.defs.epidemiology.age_adjusted import STANDARD_POPULATION_2000
+
+    text = section("### Age-adjusted death rate", "### Period length")
+    bands = re.split(r",\s+", re.search(r"eight age bands `([^`]+)`", text).group(1))
+    assert bands == list(STANDARD_POPULATION_2000)
+    figures = re.search(r"per million: ([\d,· \n]+)\)", text).group(1)
+    assert [int(n.replace(",", "")) for n in re.findall(r"[\d,]+", figures)] == list(STANDARD_POPULATION_2000.values())

@@ -122,6 +122,43 @@ def test_headline_numbers_equal_the_marts(deck: Presentation, demo_app_db: Path)
     assert tiles["alerts"][1] == str(alerts) and alerts > 0
 
 
+def _adjusted(db: Path, in_region: bool) -> float:
+    """Age-adjusted rate of the region (or the rest of Chicago) over the 12-month window, from the
+    published band tables by SQL: Σ standard share × deaths / (band population × 1 year)."""
+    from pipelines.defs.epidemiology.age_adjusted import STANDARD_POPULATION_2000
+
+    standard = ", ".join(f"('{b}', {n / 1e6!r})" for b, n in STANDARD_POPULATION_2000.items())
+    ((rate,),) = _query(
+        db,
+        f"""WITH standard(age_band, share) AS (VALUES {standard}),
+            pop AS (SELECT age_band, sum(population) AS population FROM marts.population_by_age_band
+                    JOIN marts.community_areas USING (community_area_number) WHERE in_region = ? GROUP BY 1),
+            deaths AS (SELECT age_band, sum(deaths) AS deaths FROM marts.overdose_deaths_by_age_band
+                       WHERE drug = 'all' AND community_area_number IS NOT NULL AND in_region = ?
+                         AND month BETWEEN ? AND ? GROUP BY 1)
+            SELECT sum(share * coalesce(deaths, 0) / population) * 100000
+            FROM standard JOIN pop USING (age_band) LEFT JOIN deaths USING (age_band)""",
+        [in_region, in_region, *WINDOW],
+    )
+    return rate
+
+
+def test_headline_slide_names_both_rates(deck: Presentation, demo_app_db: Path) -> None:
+    tiles = _kpis(deck)
+    region_detail, rest_detail = tiles["window_deaths"][2], tiles["rest_rate"][2]
+    ci = r"\([\d.,]+–[\d.,]+\)"
+    for detail, in_region in ((region_detail, True), (rest_detail, False)):
+        assert re.fullmatch(rf"Crude rate [\d.,]+ {ci}; age-adjusted [\d.,]+ {ci}", detail), detail
+        assert f"age-adjusted {_adjusted(demo_app_db, in_region):,.1f} (" in detail
+    # The rest of Chicago's headline number is its crude rate, named so under it.
+    assert rest_detail.startswith(f"Crude rate {tiles['rest_rate'][1]} (")
+    (note,) = [s.text_frame.text for s in deck.slides[1].shapes
+               if s.has_text_frame and not s.name.startswith("KPI ") and s.text_frame.text.startswith("Provisional:")]
+    assert "per year, 95% CI in brackets; age-adjusted to the 2000 US standard population" in note
+    definitions = _slide_texts(deck)[-1]
+    assert "Crude rate:" in definitions and "Age-adjusted rate:" in definitions and "Fay–Feuer" in definitions
+
+
 def test_small_counts_never_appear(deck: Presentation, demo_app_db: Path, pack_pdf: Path) -> None:
     # Known small counts in the demo data: the region's September 2026 deaths, two areas' 12-month
     # deaths and nitazene-involved deaths. Each must appear only as "<10".

@@ -7,6 +7,7 @@ with complementary suppression among the areas of the region and among the other
 city in the same year, so that no hidden area count can be worked out from the region or city total
 published in the same table. The city's total is withheld when exactly one of its parts (region,
 rest of Chicago, deaths not placed in an area) is hidden (``city_total.withhold_city_total``).
+:func:`with_age_adjusted` adds the age-adjusted rate beside the crude one, hidden with it.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from datetime import date
 
 import polars as pl
 
-from pipelines.defs.epidemiology.city_total import NOT_PLACED_TYPE, withhold_city_total
+from pipelines.defs.epidemiology.age_adjusted import with_age_adjusted_rates
+from pipelines.defs.epidemiology.city_total import NOT_PLACED_TYPE, withhold_city_total, withhold_city_unknown_age
 from pipelines.defs.epidemiology.rates import with_rates
 from pipelines.defs.epidemiology.suppression import suppress
 
@@ -77,3 +79,83 @@ def annual_rates(counts: pl.DataFrame, *, threshold: int, provisional_from: date
         )
         .sort("year", "geography_type", "geography")
     )
+
+
+#: Geography types whose rows have a population by age band (suburbs named in the region and the
+#: Chicago deaths not placed in an area do not).
+AGE_ADJUSTED_GEOGRAPHIES = ("community_area", "region", "city")
+_ADJUSTED = ("age_adjusted_rate", "age_adjusted_lower", "age_adjusted_upper", "age_adjusted_unstable")
+
+
+def with_age_adjusted(
+    rates: pl.DataFrame, deaths_by_band: pl.DataFrame, population_by_band: pl.DataFrame, *, threshold: int
+) -> pl.DataFrame:
+    """Add the age-adjusted rate (:mod:`.age_adjusted`) to the published annual rates, suppressed.
+
+    ``rates`` is :func:`annual_rates` output; ``deaths_by_band`` has ``year``, ``geography_type``,
+    ``geography``, ``age_band``, ``deaths`` (``sql/marts/age_band_deaths_annual.sql``) and
+    ``population_by_band`` ``geography_type``, ``geography``, ``age_band``, ``population``
+    (``sql/marts/age_band_population_by_geography.sql``). Rates are annualised over
+    ``years_covered`` like the crude rate.
+
+    Adds ``age_adjusted_rate``, ``age_adjusted_lower``, ``age_adjusted_upper`` (per 100,000 per
+    year), ``age_adjusted_unstable`` (fewer than 20 deaths of known age) and
+    ``deaths_unknown_age`` (left out of the adjusted rate) with ``deaths_unknown_age_display`` and
+    ``deaths_unknown_age_suppressed``. Suppression: the adjusted rate and the unknown-age count are
+    hidden wherever the crude count is hidden; the unknown-age count is itself a count, suppressed
+    like the deaths (1–9 as "<10", complementary among the areas of the region and of the rest of
+    the city; the city's by the city total's rule, :func:`.city_total.withhold_city_unknown_age`).
+    Rows without a population by age (suburbs, the deaths not placed in an area) get nulls. The
+    city's row counts every Chicago death (``in_chicago``), as its crude count does, and its
+    adjusted rate is hidden when the city total is withheld (:func:`annual_rates`).
+    """
+    keys = ["year", "geography_type", "geography"]
+    groups = rates.filter(pl.col("geography_type").is_in(AGE_ADJUSTED_GEOGRAPHIES)).select(*keys, "years_covered")
+    adjusted = with_age_adjusted_rates(
+        groups,
+        deaths_by_band,
+        population_by_band,
+        keys=keys,
+        population_keys=["geography_type", "geography"],
+        years_col="years_covered",
+    ).select(*keys, "deaths_unknown_age", *_ADJUSTED)
+    joined = rates.join(adjusted, on=keys, how="left", maintain_order="left")
+    areas = suppress(
+        joined.filter(pl.col("geography_type") == "community_area"),
+        "deaths_unknown_age",
+        threshold=threshold,
+        complementary_by=["year", "in_region"],
+    ).drop("deaths_unknown_age_group_total_suppressed")
+    others = suppress(
+        joined.filter(pl.col("geography_type") != "community_area"), "deaths_unknown_age", threshold=threshold
+    )
+    # Never a rate from a hidden count: rate × population would give the count back.
+    hidden = pl.col("deaths_suppressed")
+    published = pl.concat([areas, others], how="diagonal_relaxed").with_columns(
+        *(pl.when(hidden).then(None).otherwise(pl.col(c)).alias(c) for c in _ADJUSTED),
+        *(
+            pl.when(hidden).then(None).otherwise(pl.col(c)).alias(c)
+            for c in ("deaths_unknown_age", "deaths_unknown_age_display")
+        ),
+        (pl.col("deaths_unknown_age_suppressed") | hidden).alias("deaths_unknown_age_suppressed"),
+    )
+    # The city's unknown-age count = the region's + the rest's + the not-placed deaths' (never
+    # shown): withheld by the city total's rule on those raw counts.
+    unknown = pl.col("deaths_unknown_age").fill_null(0)
+    part = pl.col("geography_type") == "region"
+    parts = joined.group_by("year").agg(
+        unknown.filter(part & pl.col("in_region")).sum().alias("__region"),
+        unknown.filter(part & ~pl.col("in_region")).sum().alias("__rest"),
+        (
+            unknown.filter(pl.col("geography_type") == "city").sum() - unknown.filter(part).sum()
+        ).alias("__not_placed"),
+    )
+    published = withhold_city_unknown_age(
+        published.join(parts, on="year", how="left"),
+        city=pl.col("geography_type") == "city",
+        region=pl.col("__region"),
+        rest=pl.col("__rest"),
+        not_placed=pl.col("__not_placed"),
+        threshold=threshold,
+    )
+    return published.drop("__region", "__rest", "__not_placed").sort("year", "geography_type", "geography")

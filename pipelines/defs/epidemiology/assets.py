@@ -6,7 +6,7 @@ import dagster as dg
 import polars as pl
 from dagster_duckdb import DuckDBResource
 
-from pipelines.defs.epidemiology.annual import annual_rates
+from pipelines.defs.epidemiology.annual import annual_rates, with_age_adjusted
 from pipelines.defs.epidemiology.city_total import NOT_PLACED_LABEL
 from pipelines.defs.epidemiology.provisional import provisional_start
 from pipelines.defs.epidemiology.suppression import suppress
@@ -16,6 +16,8 @@ from pipelines.warehouse import fetch_row, query_sql_file, run_sql_file
 
 ME_CASES = dg.AssetKey(["staging", "me_cases"])
 COMMUNITY_AREAS = dg.AssetKey(["staging", "community_areas"])
+POPULATION_BY_AGE_BAND = dg.AssetKey(["marts", "population_by_age_band"])
+DEATHS_BY_AGE_BAND = dg.AssetKey(["marts", "overdose_deaths_by_age_band"])
 
 
 def _last_month(con) -> date:
@@ -71,14 +73,38 @@ def overdose_deaths_weekly(duckdb: DuckDBResource, settings: SettingsResource) -
 
 
 @dg.asset(
+    key=DEATHS_BY_AGE_BAND.path,
+    deps=[ME_CASES],
+    group_name="epidemiology",
+    kinds={"duckdb"},
+    description="Overdose deaths in Chicago by month × community area (null: not placed) × drug × "
+    "age band of age adjustment (not suppressed: the deaths of the age-adjusted rates).",
+)
+def overdose_deaths_by_age_band(duckdb: DuckDBResource, settings: SettingsResource) -> dg.MaterializeResult:
+    cfg = settings.get()
+    with warehouse(duckdb, cfg) as con:
+        run_sql_file(con, "marts/overdose_deaths_by_age_band.sql", region_params(cfg))
+        rows, deaths, unknown = fetch_row(
+            con,
+            """SELECT count(*), sum(deaths) FILTER (WHERE drug = 'all'),
+                      sum(deaths) FILTER (WHERE drug = 'all' AND age_band = 'Unknown')
+               FROM marts.overdose_deaths_by_age_band""",
+        )
+    return dg.MaterializeResult(
+        metadata={"rows": rows, "chicago_overdose_deaths": int(deaths or 0), "unknown_age": int(unknown or 0)}
+    )
+
+
+@dg.asset(
     key=["marts", "overdose_rates_annual"],
-    deps=[ME_CASES, COMMUNITY_AREAS],
+    deps=[ME_CASES, COMMUNITY_AREAS, DEATHS_BY_AGE_BAND, POPULATION_BY_AGE_BAND],
     group_name="epidemiology",
     kinds={"duckdb", "polars"},
     description="Annual overdose deaths and crude rates per 100,000 (exact Poisson 95% CI, "
     "annualised for partial years, unstable below 20) by community area, region and city (every "
-    "death in Chicago), Chicago deaths not placed in an area (deaths only), year-over-year change, "
-    "provisional and suppression flags.",
+    "death in Chicago), Chicago deaths not placed in an area (deaths only), beside age-adjusted "
+    "rates (2000 US standard, Fay-Feuer 95% CI, deaths of unknown age counted apart), "
+    "year-over-year change, provisional and suppression flags.",
 )
 def overdose_rates_annual(
     context: dg.AssetExecutionContext, duckdb: DuckDBResource, settings: SettingsResource
@@ -93,6 +119,13 @@ def overdose_rates_annual(
         ).pl()
         first_provisional = provisional_start(_last_month(con), cfg.provisional_months)
         rates = annual_rates(counts, threshold=cfg.suppress_below, provisional_from=first_provisional)
+        params = region_params(cfg)
+        rates = with_age_adjusted(
+            rates,
+            query_sql_file(con, "marts/age_band_deaths_annual.sql", params).pl(),
+            query_sql_file(con, "marts/age_band_population_by_geography.sql", params).pl(),
+            threshold=cfg.suppress_below,
+        )
         _replace_table(con, "marts.overdose_rates_annual", rates)
     region = rates.filter(pl.col("geography") == label, ~pl.col("is_provisional")).sort("year")
     latest = region.row(-1, named=True) if region.height else None
@@ -102,6 +135,11 @@ def overdose_rates_annual(
             f"{latest['rate']:.1f} (95% CI {latest['rate_lower']:.1f}–{latest['rate_upper']:.1f}; "
             f"{latest['deaths_display']} deaths)"
         )
+        if latest["age_adjusted_rate"] is not None:
+            metadata[f"{label} age-adjusted rate per 100k, {latest['year']}"] = (
+                f"{latest['age_adjusted_rate']:.1f} (95% CI {latest['age_adjusted_lower']:.1f}–"
+                f"{latest['age_adjusted_upper']:.1f}; {latest['deaths_unknown_age_display']} deaths of unknown age left out)"
+            )
     for key, value in metadata.items():
         context.log.info("%s: %s", key, value)
     return dg.MaterializeResult(metadata=metadata)

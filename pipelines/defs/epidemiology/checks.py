@@ -106,3 +106,44 @@ def population_join_complete(duckdb: DuckDBResource, settings: SettingsResource)
         passed=missing == 0 and bad_years == 0,
         metadata={"rows_without_population": missing, "years_without_77_areas": bad_years},
     )
+
+
+@dg.asset_check(
+    asset=RATES,
+    blocking=True,
+    description="Age-adjusted rates: every area's age bands add up to its 2020 population, no "
+    "adjusted rate or unknown-age count is shown where the crude count is hidden, and none on a row "
+    "without a population (suburbs, the Chicago deaths not placed in an area).",
+)
+def age_adjusted_rates_consistent(duckdb: DuckDBResource, settings: SettingsResource) -> dg.AssetCheckResult:
+    with warehouse(duckdb, settings.get()) as con:
+        areas_off, shown_when_hidden, missing, without_population = fetch_row(
+            con,
+            """
+            SELECT
+                (SELECT count(*) FROM (
+                    SELECT a.community_area_number
+                    FROM staging.community_areas AS a
+                    LEFT JOIN marts.population_by_age_band AS p USING (community_area_number)
+                    GROUP BY a.community_area_number, a.population_2020
+                    HAVING count(p.age_band) <> 8
+                        OR abs(coalesce(sum(p.population), 0) - a.population_2020) > 1e-6)),
+                count(*) FILTER (WHERE deaths_suppressed AND (age_adjusted_rate IS NOT NULL
+                                 OR deaths_unknown_age IS NOT NULL)),
+                count(*) FILTER (WHERE NOT deaths_suppressed
+                                 AND geography_type NOT IN ('municipality', 'not_placed')
+                                 AND age_adjusted_rate IS NULL),
+                count(*) FILTER (WHERE geography_type IN ('municipality', 'not_placed')
+                                 AND (age_adjusted_rate IS NOT NULL OR deaths_unknown_age IS NOT NULL))
+            FROM marts.overdose_rates_annual
+            """,
+        )
+    return dg.AssetCheckResult(
+        passed=areas_off == 0 and shown_when_hidden == 0 and missing == 0 and without_population == 0,
+        metadata={
+            "areas_whose_bands_miss_the_population": areas_off,
+            "adjusted_shown_with_hidden_count": shown_when_hidden,
+            "rows_without_adjusted_rate": missing,
+            "adjusted_rate_without_population": without_population,
+        },
+    )

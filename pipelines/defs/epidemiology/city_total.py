@@ -23,6 +23,13 @@ first (no other page shows it for that selection), else the selection — never 
 count, which every page shows alike. (On Trends the per-area check of a chosen set of areas,
 ``trend_data.revealing_periods``, usually withholds both parts first; this is the safety net.)
 
+**Deaths of unknown age** (left out of the age-adjusted rates and counted beside them,
+:mod:`.age_adjusted`) add up the same way: the city's count is the region's + the rest of
+Chicago's + that of the deaths not placed in an area, the last never shown. The same rule applies
+to them (:func:`withhold_city_unknown_age`): the city's count is withheld ("*") when exactly one of
+those three counts is 1 to ``threshold - 1``, on every page alike; a page showing another split of
+the city hides one more part of it when needed (:func:`hide_split_complement` on those counts).
+
 Limits, as for :mod:`.suppression`: a city total published under two filters (e.g. all deaths and
 one sex) can still be differenced across them; that is not modelled here either.
 """
@@ -70,6 +77,24 @@ def city_withheld(region: int, rest: int, not_placed: int, *, threshold: int) ->
             city_withheld_expr(pl.col("region"), pl.col("rest"), pl.col("not_placed"), threshold=threshold)
         ).item()
     )
+
+
+def withhold_city_unknown_age(
+    frame: pl.DataFrame,
+    *,
+    city: pl.Expr,
+    region: pl.Expr,
+    rest: pl.Expr,
+    not_placed: pl.Expr,
+    threshold: int,
+    count_col: str = "deaths_unknown_age",
+) -> pl.DataFrame:
+    """Withhold the ``city`` rows' count of deaths of unknown age (already suppressed:
+    ``{count}_suppressed``, ``{count}_display``) where :func:`city_withheld_expr` says so for the
+    raw unknown-age counts of the configured region, the rest of Chicago and the deaths not placed
+    in an area (the last is never shown, so the city minus the others would give it back)."""
+    withheld = city.fill_null(False) & city_withheld_expr(region, rest, not_placed, threshold=threshold)
+    return withhold(frame, withheld, count_col=count_col, rate_cols=())
 
 
 def withhold(

@@ -21,6 +21,8 @@ PUBLISHED_TABLES = [
     "marts.overdose_deaths_monthly",
     "marts.overdose_deaths_weekly",
     "marts.overdose_rates_annual",
+    "marts.overdose_deaths_by_age_band",
+    "marts.population_by_age_band",
     "marts.drug_involvement_annual",
     "marts.data_quality",
     "marts.source_freshness",

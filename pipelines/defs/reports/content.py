@@ -20,6 +20,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from pipelines.defs.epidemiology.age_adjusted import age_adjusted_rates
 from pipelines.defs.epidemiology.rates import period_years, with_rates
 from pipelines.defs.epidemiology.suppression import display_count, suppress
 from pipelines.defs.field_data.metrics import suppress_proportion
@@ -105,6 +106,23 @@ def format_rate(rate: float | None, lower: float | None = None, upper: float | N
     return f"{rate:,.1f} (95% CI {lower:,.1f}–{upper:,.1f})"
 
 
+def _with_ci(rate: float | None, lower: float | None, upper: float | None) -> str:
+    if rate is None:
+        return "—"
+    return f"{rate:,.1f}" if lower is None or upper is None else f"{rate:,.1f} ({lower:,.1f}–{upper:,.1f})"
+
+
+def both_rates(row: dict | None) -> str:
+    """``"Crude rate 45.2 (38.1–53.3); age-adjusted 47.0 (40.0–55.0)"`` (per 100,000 per year, 95%
+    CIs) for a part's row (:func:`_parts_metrics`); an em dash when the count is hidden."""
+    if row is None or row["rate"] is None:
+        return "—"
+    return (
+        f"Crude rate {_with_ci(row['rate'], row['rate_lower'], row['rate_upper'])}; age-adjusted "
+        f"{_with_ci(row['age_adjusted_rate'], row['age_adjusted_lower'], row['age_adjusted_upper'])}"
+    )
+
+
 # ---- Content -----------------------------------------------------------------------------------
 
 
@@ -177,6 +195,9 @@ class PackContent:
     hot_spots: tuple[str, ...]
     hot_spot_window: str | None
     headline: dict[str, str] = field(default_factory=dict)
+    #: The region's deaths of unknown age in the window, left out of its age-adjusted rate
+    #: (suppressed display; None when the region's count is hidden).
+    region_unknown_age: str | None = None
 
     @property
     def provisional_from(self) -> date:
@@ -296,6 +317,27 @@ def _parts_metrics(monthly: pl.DataFrame, start: date, end: date, threshold: int
     parts = with_rates(parts, count_col="deaths", population_col="population", years_col="years")
     parts = suppress(parts, "deaths", threshold=threshold, rate_cols=["rate"], complementary_by=[])
     return {row["in_region"]: row for row in parts.iter_rows(named=True)}
+
+
+def _with_age_adjusted(parts: dict[bool, dict], cells: pl.DataFrame, years: float, threshold: int) -> dict[bool, dict]:
+    """Each part's age-adjusted rate (``cells``: ``sql/reports/age_band_cells.sql``) added to its
+    :func:`_parts_metrics` row: hidden when the part's count is, and its deaths of unknown age
+    (left out of the adjusted rate) as a suppressed count in ``deaths_unknown_age_display``."""
+    adjusted = age_adjusted_rates(cells.with_columns(pl.lit(years).alias("years")), keys=["in_region"], years_col="years")
+    adjusted = suppress(adjusted, "deaths_unknown_age", threshold=threshold)
+    out = {}
+    for in_region, row in parts.items():
+        extra = adjusted.filter(pl.col("in_region") == in_region).row(0, named=True)
+        hidden = bool(row["deaths_suppressed"])
+        out[in_region] = {
+            **row,
+            **{
+                key: None if hidden else extra[key]
+                for key in ("age_adjusted_rate", "age_adjusted_lower", "age_adjusted_upper",
+                            "age_adjusted_unstable", "deaths_unknown_age_display")
+            },
+        }
+    return out
 
 
 def area_frame(con: duckdb.DuckDBPyConnection, start: date, end: date, threshold: int) -> pl.DataFrame:
@@ -456,7 +498,12 @@ def build_pack_content(con: duckdb.DuckDBPyConnection, month: date | None = None
     window_start = add_months(month, -(WINDOW_MONTHS - 1))
     monthly = _region_monthly(con)
     trend = trend_frame(monthly, month, threshold)
-    parts = _parts_metrics(monthly, window_start, month, threshold)
+    parts = _with_age_adjusted(
+        _parts_metrics(monthly, window_start, month, threshold),
+        _rows(con, "age_band_cells", {"start_month": window_start, "end_month": month}),
+        period_years(window_start, add_months(month, 1)),
+        threshold,
+    )
     region, rest = parts.get(True), parts.get(False)
     year_ago = add_months(month, -12)
     this_month = trend.filter(pl.col("month") == month).row(0, named=True)
@@ -481,15 +528,11 @@ def build_pack_content(con: duckdb.DuckDBPyConnection, month: date | None = None
         *_last_final_kpi(trend, meta.region_label),
         Kpi("window_deaths", f"Overdose deaths, {meta.region_label}, {window}",
             region["deaths_display"] if region else "—",
-            f"Rate per 100,000 per year: {format_rate(region['rate'], region['rate_lower'], region['rate_upper'])}"
-            if region else "—",
+            both_rates(region),
             month >= add_months(meta.data_to, -(meta.provisional_months - 1))),
         Kpi("rest_rate", f"Rest of Chicago, {window}",
             format_rate(rest["rate"]) if rest else "—",
-            "Rate per 100,000 per year" + (
-                f" (95% CI {rest['rate_lower']:,.1f}–{rest['rate_upper']:,.1f})"
-                if rest and rest["rate_lower"] is not None else ""
-            )),
+            both_rates(rest)),
         Kpi("fentanyl_share", f"Deaths involving fentanyl, {window}",
             format_pct(fentanyl["share"]), f"{fentanyl['deaths_display']} of {drug_total} overdose deaths"),
         *_field_kpis(strips, outreach, month, threshold),
@@ -502,6 +545,7 @@ def build_pack_content(con: duckdb.DuckDBPyConnection, month: date | None = None
         areas=area_frame(con, window_start, month, threshold), drugs=drugs,
         drug_total_display=drug_total, strips=strips, outreach=outreach, alerts=alerts,
         hot_spots=spots, hot_spot_window=spot_window, headline=headline,
+        region_unknown_age=region["deaths_unknown_age_display"] if region else None,
     )
 
 

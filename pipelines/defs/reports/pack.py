@@ -88,6 +88,8 @@ class Slide:
     table: tuple[tuple[str, ...], ...] = ()
     cover: tuple[str, ...] = ()
     note: str = ""
+    #: Font size of the bullets of a text-only slide (the definitions need the smaller 18 pt to fit).
+    bullet_pt: float = BODY_PT
 
 
 @dataclass(frozen=True)
@@ -125,11 +127,15 @@ def pack_slides(content: PackContent) -> Pack:
         cover += ("SYNTHETIC DEMO DATA — these numbers describe no real person.",)
     slides.append(Slide(SLIDE_TITLES[0], cover=cover))
 
+    unknown = content.region_unknown_age
     slides.append(Slide(
         SLIDE_TITLES[1], kpis=content.kpis,
         note=f"Provisional: {format_period(provisional_from, meta.data_to.replace(day=1))} "
              f"(toxicology pending; counts will rise). Counts of 1–{threshold - 1} are shown as "
-             f"<{threshold}. Rates are annualised, per 100,000 residents (2020 Census).",
+             f"<{threshold}. Rates per 100,000 residents (2020 Census) per year, 95% CI in brackets; "
+             "age-adjusted to the 2000 US standard population"
+             + (f" ({unknown} {meta.region_label} deaths of unknown age left out)." if unknown not in (None, "0")
+                else "."),
     ))
 
     region = content.areas.filter(content.areas.get_column("in_region"))
@@ -182,7 +188,7 @@ def pack_slides(content: PackContent) -> Pack:
     slides.append(_strips_slide(content))
     slides.append(_outreach_slide(content))
     slides.append(_alerts_slide(content))
-    slides.append(Slide(SLIDE_TITLES[8], bullets=definitions(content)))
+    slides.append(Slide(SLIDE_TITLES[8], bullets=definitions(content), bullet_pt=18))
     return Pack(
         slides=tuple(slides),
         footer=f"West Side Overdose Watch · Meeting pack {month}"
@@ -260,14 +266,17 @@ def definitions(content: PackContent) -> tuple[str, ...]:
     meta = content.meta
     lines = [
         f"Overdose death: a death the Medical Examiner attributes to drug poisoning (any intent), by "
-        f"community area of occurrence. {meta.region_label}: community areas of the task-force region; "
+        f"community area of occurrence. {meta.region_label}: the task-force region's areas; "
         "rest of Chicago: the other areas; Chicago: every death in the city, placed in an area or not.",
-        "Rate: deaths per 100,000 residents per year (2020 Census), with an exact Poisson 95% CI; "
-        "fewer than 20 deaths make a rate unreliable.",
+        "Crude rate: deaths per 100,000 residents per year (2020 Census), exact Poisson 95% CI; "
+        "unreliable below 20 deaths.",
+        "Age-adjusted rate: as if the area had the ages of the 2000 US standard population (eight "
+        "bands; ACS 2016–2020 shares), Fay–Feuer 95% CI: compares areas with older or younger "
+        "residents fairly. Deaths of unknown age are left out of it.",
         f"Provisional: the latest {meta.provisional_months} months of data; counts rise as toxicology "
         "results come in.",
         f"Privacy: counts of 1–{meta.threshold - 1} are shown as <{meta.threshold}. " + SECONDARY_FOOTNOTE,
-        "Test-strip positivity: positive / strips read (invalid strips excluded), Wilson 95% CI.",
+        "Test-strip positivity: positive / strips read (invalid ones excluded), Wilson 95% CI.",
         f"Sources: {meta.source} (refreshed {meta.refreshed})"
         + (f"; {meta.field_source} (refreshed {meta.field_refreshed})" if meta.field_source else "")
         + ". Dashboard: West Side Overdose Watch.",
@@ -394,7 +403,7 @@ def _layout_body(slide, spec: Slide) -> None:
         top += height + 0.25
     if spec.bullets:
         _textbox(slide, MARGIN, top, SLIDE_W - 2 * MARGIN, BODY_TOP + BODY_H - top,
-                 [(b, BODY_PT if not spec.table else 18, False, INK) for b in spec.bullets], bullets=True)
+                 [(b, spec.bullet_pt if not spec.table else 18, False, INK) for b in spec.bullets], bullets=True)
 
 
 def _table_widths(cols: int) -> list[float]:
@@ -500,7 +509,7 @@ def _pdf_body(fig, spec: Slide) -> None:
         top += 0.52 * len(spec.table) + 0.25
     if spec.bullets:
         _pdf_text(fig, MARGIN, top, SLIDE_W - 2 * MARGIN,
-                  [(b, BODY_PT if not spec.table else 18, False, INK) for b in spec.bullets], bullets=True)
+                  [(b, spec.bullet_pt if not spec.table else 18, False, INK) for b in spec.bullets], bullets=True)
 
 
 # ---- Files --------------------------------------------------------------------------------------
