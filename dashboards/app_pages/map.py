@@ -3,9 +3,10 @@
 Areas are coloured by one measure at a time (deaths; death rate, crude or age-adjusted as the
 shared "Death rates" filter says; Gi* hot spots; Local Moran clusters; test-strip positivity);
 hexagon counts or classes and alert markers go on top. The period, area and drug come from the
-shared filters (URL query string); clicking an area selects it for every page. Public mode draws suppressed aggregates only — counts of 1–9 never appear, and
-hexagons below the threshold are not published at all. Member mode adds hexagon-level Gi*/Moran
-classes and alert detail. No layer ever shows a death as a point.
+shared filters (URL query string); clicking an area selects it for every page. Public mode draws
+suppressed aggregates only — counts of 1–9 never appear, and hexagons below the threshold are not
+published at all. Member mode adds hexagon-level Gi*/Moran classes and alert detail. No layer
+ever shows a death as a point.
 """
 
 from __future__ import annotations
@@ -666,7 +667,8 @@ data.expander_table(
     width="stretch",
     caption=(
         "Crude rates: deaths per 100,000 residents (2020 census) per year, exact 95% CI. "
-        f"{adjusted_rates.ADJUSTED_NOTE} {adjusted_rates.unknown_age_note(unknown_age, where=' in the community areas')}"
+        f"{adjusted_rates.ADJUSTED_NOTE} "
+        f"{adjusted_rates.unknown_age_note(unknown_age, where=' in the community areas')}"
         if fill in ("count", "rate")
         else ""
     ),
