@@ -128,3 +128,18 @@ def test_any_text_gives_a_clean_address_or_none_and_normalising_twice_changes_no
     assert re.fullmatch(r"[1-9]\d{0,5}( [A-Z0-9'\-]+)+", street), street
     assert street == street.strip() and "  " not in street
     assert normalise_street(street) == street
+
+
+def test_the_readmes_examples_hold():
+    from pipelines.settings import PROJECT_ROOT
+
+    readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+    begin = readme.index("#### Geocoding address-only Chicago deaths")
+    text = readme[begin : readme.index("- **Once, ever:**", begin)]
+    pairs = re.findall(r"`([^`]+)` → `([^`]+)`", text)
+    assert len(pairs) == 4
+    for raw, expected in pairs:
+        assert normalise_street(raw) == expected, raw
+    refused = re.findall(r"`([^`]+)`", text[text.index("**Not sent**") :])
+    assert len(refused) == 8
+    assert [normalise_street(t) for t in refused] == [None] * len(refused)

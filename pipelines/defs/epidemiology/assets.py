@@ -15,6 +15,7 @@ from pipelines.warehouse import fetch_row, query_sql_file, run_sql_file
 
 ME_CASES = dg.AssetKey(["staging", "me_cases"])
 COMMUNITY_AREAS = dg.AssetKey(["staging", "community_areas"])
+ME_GEOCODES = dg.AssetKey(["staging", "me_geocodes"])
 
 
 def _last_month(con) -> date:
@@ -145,10 +146,10 @@ def drug_involvement_annual(
 
 @dg.asset(
     key=["marts", "data_quality"],
-    deps=[ME_CASES],
+    deps=[ME_CASES, ME_GEOCODES],
     group_name="epidemiology",
     kinds={"duckdb"},
-    description="Data-quality figures: unplaced share, opioid-flag agreement, quarantined share.",
+    description="Data-quality figures: unplaced and geocoded shares, opioid-flag agreement, quarantined share.",
 )
 def data_quality(
     context: dg.AssetExecutionContext, duckdb: DuckDBResource, settings: SettingsResource

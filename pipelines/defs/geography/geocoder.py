@@ -93,8 +93,9 @@ def _optional(fields: list[str], index: int) -> str | None:
 def parse_batch_answer(body: bytes, sent: Sequence[Address]) -> list[GeocodeAnswer]:
     """The answers to ``sent`` (in the order sent) from a batch answer body.
 
-    Raises ValueError unless the body answers every address sent exactly once with a known status
-    and, for a match, a ``"lon,lat"`` point: a truncated or garbled answer is never half-used.
+    Raises ValueError (or ``csv.Error``) unless the body answers every address sent exactly once
+    with a known status and, for a match, a ``"lon,lat"`` point: a truncated or garbled answer is
+    never half-used.
     """
     text = body.decode("utf-8")  # a UnicodeDecodeError is a ValueError too
     answers: dict[int, GeocodeAnswer] = {}

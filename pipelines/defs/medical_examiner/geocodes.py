@@ -94,7 +94,10 @@ def candidate_addresses(candidates: pl.DataFrame) -> tuple[dict[Address, int], i
 
 
 @dataclass
-class _Answered:
+class AnsweredAddresses:
+    """What :func:`answer_addresses` found: every answer known now (cache and new), how many of the
+    addresses asked about the cache answered, how many were sent, and a transient failure, if any."""
+
     answers: dict[Address, CachedAnswer]
     cache_hits: int
     sent: int
@@ -106,7 +109,7 @@ def answer_addresses(
     cache: GeocodeCache,
     geocoder: CensusGeocoder,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
-) -> _Answered:
+) -> AnsweredAddresses:
     """Answer ``addresses`` from ``cache``, sending only the others to ``geocoder``.
 
     The cache is saved after every answered batch, so a later failure loses nothing already
@@ -127,7 +130,7 @@ def answer_addresses(
         if not exc.transient:
             raise
         error = str(exc)
-    return _Answered(answers, cache_hits=len(addresses) - len(missing), sent=sent, error=error)
+    return AnsweredAddresses(answers, cache_hits=len(addresses) - len(missing), sent=sent, error=error)
 
 
 def geocode_table(addresses: dict[Address, int], answers: dict[Address, CachedAnswer]) -> pl.DataFrame:
@@ -163,7 +166,7 @@ def build_me_geocodes(
         candidates = geocode_candidates(con)
     addresses, not_an_address = candidate_addresses(candidates)
     if geocoder is None:
-        answered = _Answered({}, cache_hits=0, sent=0, error=None)
+        answered = AnsweredAddresses({}, cache_hits=0, sent=0, error=None)
     else:
         answered = answer_addresses(list(addresses), cache, geocoder)
     table = geocode_table(addresses, answered.answers)
