@@ -71,6 +71,7 @@ KNOWN_ANSWERS = [
     ("530 WEST GRACE STREET", "530 WEST GRACE STREET"),
     ("1234 1/2 W MADISON ST", "1234 W MADISON ST"),  # constructed: a half house number
     ("3210-12 W ARTHINGTON", "3210 W ARTHINGTON"),  # constructed: a house-number range
+    ("0123 W MADISON ST", "123 W MADISON ST"),  # constructed: a leading zero
 ]
 
 NOT_ADDRESSES = [

@@ -180,7 +180,9 @@ def archive(con, tmp_path):
     path = tmp_path / "archive.json"
     write_me_demo(path, n=2000, seed=5, end_month=date(2026, 10, 1))
     merge_files(con, [path], pull_id="generated", mode="full", checksum=None, watermark=None)
-    streets = con.sql("SELECT DISTINCT incident_street FROM raw.me_records WHERE incident_street IS NOT NULL").fetchall()
+    streets = con.sql(
+        "SELECT DISTINCT incident_street FROM raw.me_records WHERE incident_street IS NOT NULL"
+    ).fetchall()
     known = {}
     for (street,) in streets:
         normalised = normalise_street(street)

@@ -21,15 +21,17 @@ The rules, in order:
    ``FLOOR``, ``3RD FLR``/``3FL`` (a floor), ``BASEMENT``, ``BSMT``, ``LOT``, ``REAR``, ``GARAGE``,
    ``PORCH``, ``HALLWAY``, ``LOBBY``, ``STAIRWELL``, ``ALLEY``, ``CTA``, and ``AND``/``AT``/``&``
    (a cross street added to an address).
-5. A house-number range keeps its first number (``3210-12 W`` → ``3210 W``); periods and any
-   character but letters, digits, spaces, ``'`` and ``-`` are removed; spaces are collapsed; a
-   bare number left at the end after a street name is a unit (``723 W GRAND 305`` → ``723 W
-   GRAND``), unless only a direction precedes it (``1419 W 90``).
+5. A house-number range keeps its first number (``3210-12 W`` → ``3210 W``); a letter after the
+   number (``135A N``, ``2938 A NORTH``) and leading zeros are dropped; ``107 TH`` becomes
+   ``107TH`` (not ``RD``/``ST``, which are also Road and Street); periods and any character but
+   letters, digits, spaces, ``'`` and ``-`` are removed; spaces are collapsed; a bare number left
+   at the end after a street name is a unit (``723 W GRAND 305`` → ``723 W GRAND``), unless only
+   a direction precedes it (``1419 W 90``).
 
 Not an address (None): no house number followed by a street (``UNKNOWN``, ``UNK ADDRESS``,
 ``CURRENTLY UNKNOWN, PENDING RECORDS RECEIPT``, ``somewhere in chicago``, ``Red Line``, a CTA
-platform or an intersection without a number such as ``97TH AND STATE``); a house number of 0; a
-street of directions only; and a **block** (``3200 Block Touhy Ave.``, ``3200 BLK``): a block
+platform or an intersection without a number such as ``97TH AND STATE``); a house number of 0 or
+followed by another number; a street of directions only; and a **block** (``3200 Block Touhy Ave.``, ``3200 BLK``): a block
 names a stretch of both sides of a street, and streets are often the lines between community
 areas (and between Chicago and its suburbs — Touhy Avenue is one), so the side, and with it the
 area, is unknown. Geocoding the block's first number would invent a precision the record lacks.
@@ -118,8 +120,10 @@ def normalise_street(text: str | None) -> str | None:
         t not in _DIRECTIONS for t in tokens[1:-1]
     ):
         tokens = tokens[:-1]
-    if len(tokens) < 2 or not tokens[0].isdigit() or int(tokens[0]) == 0:
+    # As _HOUSE requires: a house number, then a word that is not a number itself.
+    if len(tokens) < 2 or not tokens[0].isdigit() or int(tokens[0]) == 0 or tokens[1].isdigit():
         return None
+    tokens[0] = str(int(tokens[0]))  # "0123 W MADISON" is house number 123
     rest = tokens[1:]
     if _BLOCK_WORDS & set(rest) or all(t in _DIRECTIONS or t.isdigit() for t in rest):
         return None

@@ -75,7 +75,8 @@ class CachedAnswer:
             tigerline_id=entry.get("tigerline_id"),
             side=entry.get("side"),
         )
-        return cls(answer, str(entry["benchmark"]), str(entry["geocoder"]), datetime.fromisoformat(entry["geocoded_at"]))
+        when = datetime.fromisoformat(entry["geocoded_at"])
+        return cls(answer, str(entry["benchmark"]), str(entry["geocoder"]), when)
 
 
 class GeocodeCache:

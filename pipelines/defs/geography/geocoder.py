@@ -161,7 +161,9 @@ class CensusGeocoder:
         session: requests.Session | None = None,
     ) -> None:
         if not 1 <= batch_size <= MAX_BATCH:
-            raise ValueError(f"batch_size must be between 1 and {MAX_BATCH} (the batch service's limit), got {batch_size}")
+            raise ValueError(
+                f"batch_size must be between 1 and {MAX_BATCH} (the batch service's limit), got {batch_size}"
+            )
         if timeout <= 0:
             raise ValueError(f"timeout must be > 0, got {timeout}")
         if not benchmark.strip():

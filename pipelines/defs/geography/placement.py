@@ -100,7 +100,9 @@ def geocoded_areas(cases: pl.DataFrame, geocodes: pl.DataFrame, areas: pl.DataFr
     case whose address is no address, was not matched, or whose point lies outside every area.
     """
     schema = {"_row": pl.UInt32, "_from_geocode": pl.Int32}
-    matched = geocodes.filter(pl.col("status") == "Match").select("street", "city", "state", "zip", "latitude", "longitude")
+    matched = geocodes.filter(pl.col("status") == "Match").select(
+        "street", "city", "state", "zip", "latitude", "longitude"
+    )
     if matched.is_empty() or cases.is_empty():
         return pl.DataFrame(schema=schema)
     streets = cases.select(pl.col("incident_street").unique().drop_nulls())
@@ -139,7 +141,11 @@ def place_cases(cases: pl.DataFrame, areas: pl.DataFrame, geocodes: pl.DataFrame
     """
     known_city = known_city_expr()
     # Where the city is missing or UNKNOWN, the ZIP code names it (see zip_cities).
-    counts = cases.filter(known_city & pl.col("incident_zip").is_not_null()).group_by("incident_zip", "incident_city").len()
+    counts = (
+        cases.filter(known_city & pl.col("incident_zip").is_not_null())
+        .group_by("incident_zip", "incident_city")
+        .len()
+    )
     zip_city = zip_cities(counts).rename({"zip_city": "_zip_city"})
     cases = cases.with_columns(valid_coordinates_expr().alias("coordinates_valid"))
     needs_lookup = pl.col("commarea_from_archive").is_null() & pl.col("coordinates_valid")
