@@ -330,7 +330,7 @@ if tab := _open(SECTIONS[1]):
         data.show_small_table(placement_table, right=placement_table.columns[1:])
         st.caption(
             "Deaths in Chicago or of unknown place, by year of death (the cases of the unplaced share). "
-            "*Placed by the archive*: its community area or its coordinates; *placed by geocoding*: the "
+            "*By archive*: placed by its community area or its coordinates; *geocoded*: placed by the "
             "point the US Census Bureau's geocoder gave the street address (only with ODW_GEOCODER=census); "
             f"*unplaced*: neither. Counts from 1 to {threshold - 1} are shown as “<{threshold}” with no "
             "share; “*” hides another count so that it cannot be worked out from the year's total."

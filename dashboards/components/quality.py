@@ -318,8 +318,8 @@ def quality_metric(
 
 #: The columns of ``marts.me_placement_annual`` the page shows, with their headers.
 PLACEMENT_COLUMNS = {
-    "placed": "Placed by the archive",
-    "geocoded": "Placed by geocoding",
+    "placed": "By archive",
+    "geocoded": "Geocoded",
     "unplaced": "Unplaced",
 }
 

@@ -120,9 +120,9 @@ def test_every_other_tab_draws_without_error(demo_pipeline, section: str) -> Non
         rows = [{k: v.replace("\\", "") for k, v in row.items()} for row in _markdown_rows(page, "| Year | Cases |")]
         assert [(r["Year"], r["Cases"]) for r in rows] == [(str(y), f"{n:,}") for y, n, _, _ in by_year]
         for row, (_, cases, placed, unplaced) in zip(rows, by_year, strict=True):
-            assert row["Placed by the archive"] == f"{placed:,} ({placed / cases:.1%})"
+            assert row["By archive"] == f"{placed:,} ({placed / cases:.1%})"
             assert row["Unplaced"] == f"{unplaced:,} ({unplaced / cases:.1%})"
-            assert row["Placed by geocoding"] == "0 (0.0%)"  # the demo runs with ODW_GEOCODER=off
+            assert row["Geocoded"] == "0 (0.0%)"  # the demo runs with ODW_GEOCODER=off
         headings = [m.value for m in page.main.markdown if m.value.startswith("#####")]
         assert "##### Medical Examiner: how deaths in Chicago were placed, by year" in headings
         assert any("Source: Cook County Medical Examiner" in c.value and "Data refreshed" in c.value

@@ -248,7 +248,7 @@ def test_placement_by_year_suppresses_small_counts_and_what_would_reveal_them() 
         }
     )
     shown = quality.placement_by_year(annual, threshold=10)
-    assert shown.columns == ["Year", "Cases", "Placed by the archive", "Placed by geocoding", "Unplaced"]
+    assert shown.columns == ["Year", "Cases", "By archive", "Geocoded", "Unplaced"]
     assert shown.rows() == [
         ("2016", "1,000", "930 (93.0%)", "55 (5.5%)", "15 (1.5%)"),
         # 5 geocoded is hidden, and so is the smallest other count: 1,200 − 1,100 would give it back.
