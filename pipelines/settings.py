@@ -21,6 +21,8 @@ ME_DATASET_ID = "cjeq-bs86"
 DEFAULT_SOCRATA_BASE_URL = "https://datacatalog.cookcountyil.gov"
 DEFAULT_BOUNDARIES_URL = "https://data.cityofchicago.org/resource/igwz-8jzy.geojson"
 DEFAULT_REGION = "23-31"
+DEFAULT_GEOCODER_URL = "https://geocoding.geo.census.gov/geocoder"
+DEFAULT_GEOCODER_BENCHMARK = "Public_AR_Current"
 
 
 def parse_area_list(spec: str) -> tuple[int, ...]:
@@ -101,6 +103,14 @@ def _webhook_url(value: str | None, name: str = "ODW_ALERT_WEBHOOK_URL") -> str 
     if not re.match(r"https?://[^\s/]+", url):
         raise ValueError(f"{name} must be an http:// or https:// URL, got {url!r}")
     return url
+
+
+def _http_url(value: str, name: str) -> str:
+    """A required http(s) base URL, without a trailing slash."""
+    url = _webhook_url(value, name)
+    if url is None:
+        raise ValueError(f"{name} must be an http:// or https:// URL, got {value!r}")
+    return url.rstrip("/")
 
 
 def _memory_size(name: str, value: str) -> str:
@@ -220,6 +230,23 @@ class Settings:
     #: DuckDB's memory limit in every pipeline step (e.g. ``700MB``): larger work spills to a temporary
     #: folder beside the warehouse instead of growing the process (issue #8: rebuild peak ≤ 1.5 GB).
     warehouse_memory_limit: str = "700MB"
+    # --- Geocoding address-only Chicago deaths (pipelines/defs/geography/geocoder.py; README) ------
+    #: ``off``: nothing is sent anywhere; ``census``: street, city, state and ZIP of Chicago deaths
+    #: without coordinates or area go to the US Census Bureau's batch geocoder.
+    geocoder: str = "off"
+    geocoder_url: str = DEFAULT_GEOCODER_URL
+    geocoder_benchmark: str = DEFAULT_GEOCODER_BENCHMARK
+    #: Addresses per batch request (the Census batch service takes at most 10,000).
+    geocoder_batch_size: int = 1000
+    #: Seconds to wait for one batch answer (the service can take minutes for a large batch).
+    geocoder_timeout_seconds: float = 300.0
+    #: Retries per batch request (429, 5xx, time-outs, garbled answers), with backoff and jitter.
+    geocoder_max_retries: int = 6
+
+    @property
+    def geocoder_dir(self) -> Path:
+        """Where every geocoder answer is kept (survives a rebuild of the warehouse)."""
+        return self.raw_dir / "geocoder"
 
     @property
     def me_raw_dir(self) -> Path:
@@ -321,4 +348,14 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         warehouse_memory_limit=_memory_size(
             "ODW_WAREHOUSE_MEMORY_LIMIT", env("ODW_WAREHOUSE_MEMORY_LIMIT", "700MB")
         ),
+        geocoder=_choice("ODW_GEOCODER", env("ODW_GEOCODER", "off"), ("off", "census")),
+        geocoder_url=_http_url(env("ODW_GEOCODER_URL", DEFAULT_GEOCODER_URL), "ODW_GEOCODER_URL"),
+        geocoder_benchmark=(env("ODW_GEOCODER_BENCHMARK") or "").strip() or DEFAULT_GEOCODER_BENCHMARK,
+        geocoder_batch_size=_bounded_int(
+            "ODW_GEOCODER_BATCH_SIZE", env("ODW_GEOCODER_BATCH_SIZE", "1000"), 1, 10_000
+        ),
+        geocoder_timeout_seconds=_fraction(
+            "ODW_GEOCODER_TIMEOUT_SECONDS", env("ODW_GEOCODER_TIMEOUT_SECONDS", "300"), high=3600.0
+        ),
+        geocoder_max_retries=_bounded_int("ODW_GEOCODER_MAX_RETRIES", env("ODW_GEOCODER_MAX_RETRIES", "6"), 0, 20),
     )

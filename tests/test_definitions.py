@@ -12,6 +12,7 @@ from pipelines.settings import PROJECT_ROOT
 EXPECTED_ASSETS = {
     "staging/community_areas",
     "raw/me_records",
+    "staging/me_geocodes",
     "staging/me_cases",
     "marts/community_areas",
     "marts/me_monthly_by_area",
@@ -20,6 +21,7 @@ EXPECTED_ASSETS = {
     "marts/overdose_rates_annual",
     "marts/drug_involvement_annual",
     "marts/data_quality",
+    "marts/me_placement_annual",
     "marts/source_freshness",
     "app/published_db",
 }
@@ -35,7 +37,11 @@ def test_asset_graph_and_lineage():
     parents = {
         key.to_user_string() for key in graph.get(dg.AssetKey(["staging", "me_cases"])).parent_keys
     }
-    assert parents == {"raw/me_records", "staging/community_areas"}
+    assert parents == {"raw/me_records", "staging/community_areas", "staging/me_geocodes"}
+    geocode_parents = {
+        key.to_user_string() for key in graph.get(dg.AssetKey(["staging", "me_geocodes"])).parent_keys
+    }
+    assert geocode_parents == {"raw/me_records", "staging/community_areas"}
     published_parents = graph.get(dg.AssetKey(["app", "published_db"])).parent_keys
     assert dg.AssetKey(["marts", "overdose_rates_annual"]) in published_parents
     assert repo.has_job("overdose_watch_job")

@@ -48,11 +48,26 @@ def test_environment_overrides(tmp_path):
         ({"ODW_REGION_AREAS": "0-3"}, "1-77"),
         ({"ODW_REGION_AREAS": "west"}, "bad community-area list"),
         *(({"ODW_WAREHOUSE_MEMORY_LIMIT": bad}, "ODW_WAREHOUSE_MEMORY_LIMIT") for bad in ("lots", "2GBs", "-1GB", "50MB")),
+        ({"ODW_GEOCODER": "google"}, "ODW_GEOCODER must be one of off, census"),
+        ({"ODW_GEOCODER_URL": "ftp://geocoder"}, "ODW_GEOCODER_URL must be an http"),
+        ({"ODW_GEOCODER_BATCH_SIZE": "10001"}, "ODW_GEOCODER_BATCH_SIZE must be a whole number from 1 to 10000"),
+        ({"ODW_GEOCODER_TIMEOUT_SECONDS": "0"}, "ODW_GEOCODER_TIMEOUT_SECONDS"),
     ],
 )
 def test_bad_values_fail_with_a_clear_message(env, message):
     with pytest.raises(ValueError, match=message):
         load_settings(env)
+
+
+def test_geocoder_is_off_unless_asked_for_and_keeps_its_answers_beside_the_raw_pulls(tmp_path):
+    s = load_settings({"ODW_RAW_DIR": str(tmp_path)})
+    assert s.geocoder == "off"
+    assert s.geocoder_url == "https://geocoding.geo.census.gov/geocoder"
+    assert s.geocoder_benchmark == "Public_AR_Current"
+    assert (s.geocoder_batch_size, s.geocoder_timeout_seconds, s.geocoder_max_retries) == (1000, 300.0, 6)
+    assert s.geocoder_dir == tmp_path / "geocoder"
+    on = load_settings({"ODW_GEOCODER": " Census ", "ODW_GEOCODER_URL": "http://127.0.0.1:9/geocoder/"})
+    assert on.geocoder == "census" and on.geocoder_url == "http://127.0.0.1:9/geocoder"
 
 
 def test_parse_area_list():

@@ -28,7 +28,9 @@ from pipelines.settings import load_settings
 PAGE_TITLE = "Data quality"
 CHECKS_SOURCE = "Dagster run history (asset checks)"
 #: Published tables this page needs beyond those every publication has.
-QUALITY_TABLES = ("asset_checks", "ingest_log", "me_quarantine", "field_data_files", "field_data_quarantine")
+QUALITY_TABLES = (
+    "asset_checks", "ingest_log", "me_quarantine", "me_placement_annual", "field_data_files", "field_data_quarantine"
+)
 FIELD_NAMES = tuple(sorted({column.name for spec in SPECS.values() for column in spec.columns}))
 #: Colour-blind-safe categorical colours for the sources (Okabe–Ito).
 SOURCE_COLOURS = {
@@ -72,6 +74,7 @@ def load_quality_tables(version: data.DbVersion) -> dict[str, pl.DataFrame] | No
         "field_quarantine": read("SELECT * FROM marts.field_data_quarantine"),
         "field_files": read("SELECT * FROM marts.field_data_files ORDER BY source, file"),
         "data_quality": read("SELECT * FROM marts.data_quality"),
+        "placement_annual": read("SELECT * FROM marts.me_placement_annual ORDER BY year"),
         "sources": read(
             """SELECT source, label, is_synthetic, data_from, data_to, refreshed_at, row_count
                FROM marts.source_freshness
@@ -149,8 +152,8 @@ if tables is None:
     st.title(PAGE_TITLE, anchor=False)
     st.warning(
         f"The published database `{settings.app_db}` predates the data-quality tables "
-        "(ingest log, quarantine, check catalogue). Run `make pipeline` to publish them, then "
-        "reload this page.",
+        "(ingest log, quarantine, placement by year, check catalogue). Run `make pipeline` to publish "
+        "them, then reload this page.",
         icon=":material/update:",
     )
     st.stop()
@@ -317,6 +320,26 @@ if tab := _open(SECTIONS[1]):
             metrics_table,
             file_name="me_quality_metrics.csv",
             key="dq_download_metrics",
+        )
+
+        _section(
+            "Medical Examiner: how deaths in Chicago were placed, by year",
+            [f"Source: {me_source}", f"Period: {me_period}", f"Data refreshed {me_refreshed}"],
+        )
+        placement_table = quality.placement_by_year(tables["placement_annual"], threshold)
+        data.show_small_table(placement_table, right=placement_table.columns[1:])
+        st.caption(
+            "Deaths in Chicago or of unknown place, by year of death (the cases of the unplaced share). "
+            "*By archive*: placed by its community area or its coordinates; *geocoded*: placed by the "
+            "point the US Census Bureau's geocoder gave the street address (only with ODW_GEOCODER=census); "
+            f"*unplaced*: neither. Counts from 1 to {threshold - 1} are shown as “<{threshold}” with no "
+            "share; “*” hides another count so that it cannot be worked out from the year's total."
+        )
+        data.csv_download(
+            "Download placement by year (CSV)",
+            placement_table,
+            file_name="me_placement_by_year.csv",
+            key="dq_download_placement",
         )
 
 # ---- Quarantined rows ---------------------------------------------------------------------------

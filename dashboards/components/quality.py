@@ -21,6 +21,7 @@ from pathlib import Path
 
 import polars as pl
 
+from pipelines.defs.epidemiology.suppression import suppress
 from pipelines.formatting import format_day, format_refreshed
 
 #: Source keys -> names shown on the page.
@@ -312,6 +313,44 @@ def quality_metric(
         value=row["value"],
         minimum=minimum,
         higher_is_better=higher_is_better,
+    )
+
+
+#: The columns of ``marts.me_placement_annual`` the page shows, with their headers.
+PLACEMENT_COLUMNS = {
+    "placed": "By archive",
+    "geocoded": "Geocoded",
+    "unplaced": "Unplaced",
+}
+
+
+def placement_by_year(annual: pl.DataFrame, threshold: int) -> pl.DataFrame:
+    """``marts.me_placement_annual`` as the page shows it: per year, the cases in Chicago (or of
+    unknown place) and each way they were placed as ``"count (share)"``.
+
+    Small counts are suppressed within each year (``suppression.suppress``): 1 to ``threshold - 1``
+    as ``"<10"`` with no share, and, where one cell of a year is hidden, another as ``"*"`` so that
+    it cannot be worked out from the year's total (or the total withheld). Columns: Year,
+    Cases, then one per :data:`PLACEMENT_COLUMNS`; oldest year first.
+    """
+    headers = ["Year", "Cases", *PLACEMENT_COLUMNS.values()]
+    if annual.is_empty():
+        return pl.DataFrame(schema=dict.fromkeys(headers, pl.String))
+    cells = (
+        annual.unpivot(index=["year", "cases"], on=list(PLACEMENT_COLUMNS), variable_name="how", value_name="count")
+        .with_columns((pl.col("count") / pl.col("cases")).alias("share"))
+    )
+    hidden = suppress(
+        cells, "count", threshold=threshold, rate_cols=["share"], complementary_by=["year"], total_col="cases"
+    )
+    # Shares as the page's cards show them (f"{share:.1%}").
+    shares = hidden.get_column("share").map_elements(lambda v: f" ({v:.1%})", return_dtype=pl.String)
+    shown = hidden.with_columns(pl.concat_str(pl.col("count_display"), shares.fill_null("")).alias("text"))
+    wide = shown.pivot(on="how", index=["year", "cases_display"], values="text").sort("year")
+    return wide.select(
+        pl.col("year").cast(pl.String).alias("Year"),
+        pl.col("cases_display").alias("Cases"),
+        *(pl.col(key).alias(label) for key, label in PLACEMENT_COLUMNS.items()),
     )
 
 

@@ -59,7 +59,11 @@ records also repeat a single-line cause in ``primarycause_linea``.
 
 Quirks reproduced.  ``opioids`` is true on ~96 % of opioid overdoses (false or absent on the
 rest) and also on some non-overdose deaths (e.g. natural deaths with secondary cause
-"RECENT HEROIN USE"); ~8 % of cases have no coordinates (nor location, area or ward);
+"RECENT HEROIN USE"); ~8 % of cases have no coordinates (nor location, area or ward) — of
+the Chicago ones about two thirds (~5 % of Chicago cases) keep a street address on the city's
+grid (``3001 W JACKSON BLVD``; now and then with a unit, ``#217``, ``- 2ND FLR.``, or a hotel or
+shop name, ``SUNRISE MOTEL, 3001 W. JACKSON BLVD``), ``CHICAGO`` and a ZIP of their area, the
+rest mostly no street or ``UNKNOWN`` (:func:`grid_point` says where a grid address lies);
 ``chi_commarea`` is absent on ~10 % of geocoded Chicago cases; ``chi_ward`` reads "20.0";
 ~0.5 % of incident dates lie years before the death (delayed deaths from old injuries);
 ``incident_city`` is "UNKNOWN" on some ungeocoded cases; ``residence_city`` comes in mixed case
@@ -368,6 +372,17 @@ _SUBURB_STREETS: tuple[str, ...] = (
     "GOLF RD", "ALGONQUIN RD", "159TH ST", "SIBLEY BLVD", "LINCOLN HWY", "17TH AVE", "25TH AVE",
     "MANNHEIM RD", "GRAND AVE", "NORTH AVE", "DES PLAINES AVE", "HALSTED ST", "WOLF RD",
 )
+#: Share of Chicago cases without coordinates that keep a street address and ZIP (address-only).
+_P_ADDRESS_ONLY = 0.65
+#: Hand-typed noise around address-only streets, as the archive has it (names invented).
+_ADDRESS_PREFIXES: tuple[str, ...] = (
+    "SUNRISE MOTEL, ", "(LAKESIDE HOTEL) ", "Corner Food Mart, ", "ST. JAMES HOTEL ", "Green Line, ",
+    "RIVERVIEW INN/",
+)
+_ADDRESS_SUFFIXES: tuple[str, ...] = (
+    " #2", " #217", " APT 3F", ", UNIT# 3A", " - 2ND FLR.", "/basement", " Rm 901", ", ROOM# 220",
+    " (REAR)", " BSMT",
+)
 
 # --------------------------------------------------------------------------------------------
 # Drugs and cause-of-death texts
@@ -653,6 +668,29 @@ def _community_areas() -> _Areas:
 def community_area_names() -> dict[int, str]:
     """Area number -> upper-case name as the archive spells it (e.g. 76 -> ``"OHARE"``)."""
     return {i + 1: name for i, name in enumerate(_community_areas().names)}
+
+
+def grid_point(street: str) -> tuple[float, float] | None:
+    """Where the demo's street grid puts a Chicago address as the generator writes it, without
+    unit or name (``"3001 W JACKSON BLVD"``, any case): ``(latitude, longitude)``, or None.
+
+    The inverse of how addresses are drawn: 800 house numbers a mile from State St (east/west)
+    and Madison St (north/south), on the named grid street. Used as the demo's truth about where
+    its synthetic addresses lie (e.g. by the tests' stand-in geocoder).
+    """
+    match = re.fullmatch(r"(\d+) ([NSEW]) (.+)", " ".join(street.upper().split()))
+    if not match:
+        return None
+    house, direction, name = int(match.group(1)), match.group(2), match.group(3)
+    east_west = dict((n, g) for g, n in _EW_STREETS)
+    north_south = dict((n, g) for g, n in _NS_STREETS)
+    if direction in "EW" and name in east_west:
+        north, east = east_west[name], house if direction == "E" else -house
+    elif direction in "NS" and name in north_south:
+        north, east = (house if direction == "N" else -house), north_south[name]
+    else:
+        return None
+    return _GRID_LAT0 + north * _GRID_DEG_LAT, _GRID_LON0 + east * _GRID_DEG_LON
 
 
 def _sample_in_polygon(rng: np.random.Generator, areas: _Areas, index: int, k: int
@@ -1178,6 +1216,27 @@ def generate_me_frame(*, n: int = DEFAULT_N, seed: int = DEFAULT_SEED, start: da
     base = np.maximum.accumulate(np.where(year_first, cum - steps, 0))
     seq = cum - base
 
+    # ---- address-only Chicago deaths ----------------------------------------------------------
+    # Most Chicago cases without coordinates keep their street address (house number on the
+    # street grid nearest the drawn point, now and then with a unit or a hotel name), the city
+    # and a ZIP of their area. Drawn from a stream of their own, so every other field of every
+    # record is what it was before they were added.
+    extra = np.random.default_rng([seed, 1])
+    address_only = is_chi & ~has_coord & (extra.random(total) < _P_ADDRESS_ONLY)
+    no_street &= ~address_only
+    unknown_street &= ~address_only
+    inc_city = np.where(address_only, np.where(city_title, vocab.id("Chicago"), vocab.id("CHICAGO")), inc_city)
+    inc_zip = np.where(address_only, zip_ids[_pick_in_group(extra, zip_offsets, zip_counts, place)], inc_zip)
+    prefix_pick = extra.integers(0, len(_ADDRESS_PREFIXES), total)
+    suffix_pick = extra.integers(0, len(_ADDRESS_SUFFIXES), total)
+    street_prefix = np.where(address_only & (extra.random(total) < 0.08),
+                             vocab.ids(_ADDRESS_PREFIXES)[prefix_pick], -1)
+    street_suffix = np.where(address_only & (extra.random(total) < 0.25),
+                             vocab.ids(_ADDRESS_SUFFIXES)[suffix_pick], -1)
+    dotted = address_only & (extra.random(total) < 0.15)  # "3001 W. JACKSON BLVD"
+    dotted_dirs = vocab.ids(["N.", "S.", "E.", "W."])
+    dir_id = np.where(dotted, dotted_dirs[np.argmax(dir_id[:, None] == directions[None, :], axis=1)], dir_id)
+
     # ---- assemble ----------------------------------------------------------------------------
     frame = pl.DataFrame({
         "year": year, "seq": seq, "death": death.astype("datetime64[ms]"),
@@ -1199,6 +1258,8 @@ def generate_me_frame(*, n: int = DEFAULT_N, seed: int = DEFAULT_SEED, start: da
         "secondarycause": vocab.column(secondary, "secondarycause"),
         "street_name": vocab.column(street_id, "street_name"),
         "street_dir": vocab.column(dir_id, "street_dir"),
+        "street_prefix": vocab.column(street_prefix, "street_prefix"),
+        "street_suffix": vocab.column(street_suffix, "street_suffix"),
         "incident_city": vocab.column(inc_city, "incident_city"),
         "incident_zip": vocab.column(inc_zip, "incident_zip"),
         "residence_city": vocab.column(res_city, "residence_city"),
@@ -1273,7 +1334,8 @@ def _to_soda_frame(work: pl.DataFrame) -> pl.DataFrame:
         .then(pl.col("cat") == COVID),
         incident_street=pl.when(pl.col("no_street")).then(None)
         .when(pl.col("unknown_street")).then(pl.lit("UNKNOWN"))
-        .otherwise(street),
+        .otherwise(pl.concat_str([pl.col("street_prefix").fill_null(""), street,
+                                  pl.col("street_suffix").fill_null("")])),
         incident_city=pl.col("incident_city"),
         incident_zip=pl.col("incident_zip"),
         residence_city=pl.col("residence_city"),

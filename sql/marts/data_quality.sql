@@ -5,17 +5,35 @@ SELECT
     'medical_examiner' AS source,
     'unplaced_share' AS metric,
     'Cases in Chicago or of unknown place that could not be placed in a community area '
-        || '(no usable chi_commarea and no coordinates inside Chicago)' AS description,
+        || '(no usable chi_commarea, no coordinates inside Chicago, no geocoded address inside an area)'
+        AS description,
     count(*) FILTER (WHERE placement = 'unplaced') AS numerator,
-    count(*) FILTER (WHERE placement IN ('archive', 'coordinates', 'unplaced')) AS denominator
+    count(*) FILTER (WHERE placement IN ('archive', 'coordinates', 'geocoded', 'unplaced')) AS denominator
 FROM c
 UNION ALL
 SELECT
     'medical_examiner', 'placed_by_coordinates_share',
-    'Chicago cases placed by point-in-polygon because the archive gave no community area',
+    'Chicago cases placed in an area that were placed by point-in-polygon on the archive''s '
+        || 'coordinates because it gave no community area',
     count(*) FILTER (WHERE placement = 'coordinates'),
-    count(*) FILTER (WHERE placement IN ('archive', 'coordinates'))
+    count(*) FILTER (WHERE placement IN ('archive', 'coordinates', 'geocoded'))
 FROM c
+UNION ALL
+SELECT
+    'medical_examiner', 'geocoded_share',
+    'Cases in Chicago or of unknown place placed in an area by geocoding their street address '
+        || '(no chi_commarea, no coordinates; ODW_GEOCODER=census)',
+    count(*) FILTER (WHERE placement = 'geocoded'),
+    count(*) FILTER (WHERE placement IN ('archive', 'coordinates', 'geocoded', 'unplaced'))
+FROM c
+UNION ALL
+SELECT
+    'medical_examiner', 'geocoder_match_share',
+    'Cases whose street address the geocoder answered that it matched to a point (Match, not '
+        || 'No_Match or Tie); the point may still lie outside every area',
+    coalesce(sum(cases) FILTER (WHERE status = 'Match'), 0),
+    coalesce(sum(cases), 0)
+FROM staging.me_geocodes
 UNION ALL
 SELECT
     'medical_examiner', 'opioid_flag_agreement_overdoses',

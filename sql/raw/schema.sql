@@ -41,3 +41,25 @@ CREATE TABLE IF NOT EXISTS staging.ingest_log (
     watermark VARCHAR,
     ingested_at TIMESTAMP NOT NULL
 );
+
+-- The geocoder's answers for the street addresses of Chicago deaths without coordinates or area
+-- (written by staging/me_geocodes; empty while ODW_GEOCODER=off). One row per normalised address
+-- (street, city, state, zip; zip '' when none). Addresses only: never a case number.
+CREATE TABLE IF NOT EXISTS staging.me_geocodes (
+    street VARCHAR NOT NULL,
+    city VARCHAR NOT NULL,
+    state VARCHAR NOT NULL,
+    zip VARCHAR NOT NULL,
+    status VARCHAR NOT NULL,
+    match_type VARCHAR,
+    matched_address VARCHAR,
+    latitude DOUBLE,
+    longitude DOUBLE,
+    tigerline_id VARCHAR,
+    side VARCHAR,
+    benchmark VARCHAR NOT NULL,
+    geocoder VARCHAR NOT NULL,
+    geocoded_at TIMESTAMP NOT NULL,
+    cases BIGINT NOT NULL,
+    PRIMARY KEY (street, city, state, zip)
+);

@@ -1,6 +1,7 @@
 -- One batch of staging.me_cases: the cases whose casenumber is in ($after, $upto], sorted, from the
 -- typed rows (view me_typed, from me_cases_typed.sql) and the per-rule look-ups computed in Polars
--- on distinct inputs (registered frames, see pipelines/defs/medical_examiner/staging.py). Same
+-- on distinct inputs (registered frames, see pipelines/defs/medical_examiner/staging.py; the
+-- geocoded areas of address-only Chicago cases in me_geocode_lookup). Same
 -- rows and columns, in the same order, as stage_cases() builds in Polars; the placement rules
 -- mirror geography/placement.py::place_cases. Batches in casenumber order, each sorted, give a
 -- table sorted by casenumber without sorting the whole archive at once.
@@ -20,21 +21,29 @@ located AS (
         k.*,
         -- Only cases without an area from the archive were looked up; -1 means outside every area.
         CASE WHEN g.area > 0 THEN g.area END AS from_coordinates,
+        -- Only geocoding candidates (sql/staging/me_geocode_candidates.sql) placed in an area are in it.
+        gc.area AS from_geocode,
         CASE WHEN k.known_city THEN k.incident_city ELSE z.zip_city END AS city
     FROM kept AS k
     LEFT JOIN me_coordinate_lookup AS g
         ON k.commarea_from_archive IS NULL AND k.coordinates_valid
         AND g.latitude = k.latitude AND g.longitude = k.longitude
+    LEFT JOIN me_geocode_lookup AS gc
+        ON k.commarea_from_archive IS NULL AND NOT k.coordinates_valid
+        AND gc.incident_street = k.incident_street
+        AND gc.incident_city IS NOT DISTINCT FROM k.incident_city
+        AND gc.incident_zip IS NOT DISTINCT FROM k.incident_zip
     LEFT JOIN me_zip_lookup AS z ON z.incident_zip = k.incident_zip
 ),
 placed AS (
     SELECT
         l.*,
-        coalesce(l.commarea_from_archive, l.from_coordinates)::INTEGER AS area_number,
+        coalesce(l.commarea_from_archive, l.from_coordinates, l.from_geocode)::INTEGER AS area_number,
         CASE
             WHEN l.commarea_from_archive IS NOT NULL THEN 'archive'
             WHEN l.from_coordinates IS NOT NULL THEN 'coordinates'
             WHEN l.coordinates_valid THEN 'outside_chicago'
+            WHEN l.from_geocode IS NOT NULL THEN 'geocoded'
             ELSE 'unplaced'
         END AS first_placement,
         l.city IS NOT NULL AND l.city <> 'CHICAGO' AS suburban
@@ -42,8 +51,8 @@ placed AS (
 )
 SELECT
     p.* EXCLUDE (
-        commarea_from_archive, reject_reason, coordinates_valid, known_city, from_coordinates, city,
-        area_number, first_placement, suburban
+        commarea_from_archive, reject_reason, coordinates_valid, known_city, from_coordinates, from_geocode,
+        city, area_number, first_placement, suburban
     ) REPLACE (r.staged_city AS residence_city),
     p.incident_date::DATE AS incident_day,
     p.death_date::DATE AS death_day,

@@ -68,6 +68,13 @@ def test_desktop_view(server: str, browser, demo_pipeline) -> None:
         assert page.get_by_test_id("stDataFrame").count() == 0
         assert page.get_by_test_id("stVegaLiteChart").count() == 0
         page.screenshot(path=ARTIFACTS / "data-quality-1280x720.png")
+        # The Medical Examiner tab: two cards and the placement-by-year table (Markdown, no grid).
+        page.get_by_role("tab", name="Medical Examiner").click()
+        page.get_by_text("how deaths in Chicago were placed, by year").wait_for(timeout=60_000)
+        placement = page.get_by_test_id("stMarkdown").locator("table").filter(has_text="Geocoded")
+        assert placement.locator("tbody tr").count() == 11  # 2016–2026
+        assert page.get_by_test_id("stDataFrame").count() == 0
+        full_screenshot(page, ARTIFACTS / "data-quality-medical-examiner-1280x720-full.png")
         page.get_by_role("tab", name="Quarantined rows").click()
         page.locator("[data-testid='stVegaLiteChart'] canvas, [data-testid='stVegaLiteChart'] svg").first.wait_for(
             state="attached", timeout=60_000
@@ -98,6 +105,16 @@ def test_phone_view(server: str, browser) -> None:
         assert overflow <= 1, f"page is {overflow}px wider than the phone"
         page.screenshot(path=ARTIFACTS / "data-quality-390x844.png")
         full_screenshot(page, ARTIFACTS / "data-quality-390x844-full.png")
+        if page.get_by_test_id("stSidebar").get_attribute("data-collapsed") == "false":
+            # The sidebar opened to reach the page still covers it on a phone: close it, as a user would.
+            page.get_by_test_id("stSidebarCollapseButton").locator("button").click()
+            page.wait_for_timeout(500)
+        page.get_by_role("tab", name="Medical Examiner").click()
+        page.get_by_text("how deaths in Chicago were placed, by year").wait_for(timeout=60_000)
+        page.wait_for_timeout(1_000)
+        overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 1, f"the Medical Examiner tab is {overflow}px wider than the phone"
+        full_screenshot(page, ARTIFACTS / "data-quality-medical-examiner-390x844-full.png")
         assert_clean(page, errors, external)
     finally:
         page.close()

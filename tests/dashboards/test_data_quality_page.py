@@ -109,11 +109,29 @@ def test_every_other_tab_draws_without_error(demo_pipeline, section: str) -> Non
         # Both shares meet their thresholds on the demo data: two green verdicts, no red one.
         verdicts = [m.value for m in page.main.markdown if "-badge[" in m.value and "threshold" in m.value]
         assert len(verdicts) == 2 and all(v.startswith(":green-badge[") for v in verdicts), verdicts
+        # Placement by year: counted from staging.me_cases here, shown with its source line.
+        by_year = demo_pipeline.query(
+            """SELECT year(death_date), count(*), count(*) FILTER (WHERE placement IN ('archive', 'coordinates')),
+                      count(*) FILTER (WHERE placement = 'unplaced')
+               FROM staging.me_cases WHERE placement IN ('archive', 'coordinates', 'geocoded', 'unplaced')
+               GROUP BY ALL ORDER BY 1"""
+        )
+        # Markdown escapes the "." of a share ("91\\.3%"); compare the text a reader sees.
+        rows = [{k: v.replace("\\", "") for k, v in row.items()} for row in _markdown_rows(page, "| Year | Cases |")]
+        assert [(r["Year"], r["Cases"]) for r in rows] == [(str(y), f"{n:,}") for y, n, _, _ in by_year]
+        for row, (_, cases, placed, unplaced) in zip(rows, by_year, strict=True):
+            assert row["By archive"] == f"{placed:,} ({placed / cases:.1%})"
+            assert row["Unplaced"] == f"{unplaced:,} ({unplaced / cases:.1%})"
+            assert row["Geocoded"] == "0 (0.0%)"  # the demo runs with ODW_GEOCODER=off
+        headings = [m.value for m in page.main.markdown if m.value.startswith("#####")]
+        assert "##### Medical Examiner: how deaths in Chicago were placed, by year" in headings
+        assert any("Source: Cook County Medical Examiner" in c.value and "Data refreshed" in c.value
+                   for c in page.caption)  # fmt: skip
         # The metric table is drawn only when its expander is opened.
         assert not page.dataframe
         page.session_state["dq_metrics_table"] = True
         metrics = _frame_with(page.run(), "share_pct")
-        assert "unplaced_share" in set(metrics["metric"])
+        assert {"unplaced_share", "geocoded_share", "geocoder_match_share"} <= set(metrics["metric"])
     else:
         (log,) = [f.value for f in page.dataframe if "data_through" in f.value.columns]
         ((entries,),) = _query(demo_pipeline.app_db, "SELECT count(*) FROM marts.ingest_log")

@@ -237,6 +237,28 @@ def _result(asset: str, name: str, outcome: str, severity: str | None, **metadat
     return quality.CheckResult(asset, name, outcome, severity, T0, "run-1", metadata=dict(metadata))
 
 
+def test_placement_by_year_suppresses_small_counts_and_what_would_reveal_them() -> None:
+    annual = pl.DataFrame(
+        {
+            "year": [2016, 2017, 2018, 2019],
+            "cases": [1000, 1200, 3, 40],
+            "placed": [930, 1100, 3, 40],
+            "geocoded": [55, 5, 0, 0],
+            "unplaced": [15, 95, 0, 0],
+        }
+    )
+    shown = quality.placement_by_year(annual, threshold=10)
+    assert shown.columns == ["Year", "Cases", "By archive", "Geocoded", "Unplaced"]
+    assert shown.rows() == [
+        ("2016", "1,000", "930 (93.0%)", "55 (5.5%)", "15 (1.5%)"),
+        # 5 geocoded is hidden, and so is the smallest other count: 1,200 − 1,100 would give it back.
+        ("2017", "1,200", "1,100 (91.7%)", "<10", "*"),
+        ("2018", "<10", "<10", "0 (0.0%)", "0 (0.0%)"),
+        ("2019", "40", "40 (100.0%)", "0 (0.0%)", "0 (0.0%)"),
+    ]
+    assert quality.placement_by_year(annual.clear(), threshold=10).columns == shown.columns
+
+
 def test_check_status_puts_failures_first_errors_before_warnings() -> None:
     history = quality.CheckHistory(
         available=True,

@@ -15,6 +15,7 @@ import pytest
 import shapely
 
 from pipelines.demo import medical_examiner as me
+from pipelines.defs.geography.addresses import normalise_street
 from pipelines.demo.medical_examiner import (
     BOOL_FIELDS,
     FIELDS,
@@ -22,6 +23,7 @@ from pipelines.demo.medical_examiner import (
     default_end_month,
     generate_me_frame,
     generate_me_records,
+    grid_point,
     main,
     write_me_demo,
 )
@@ -162,6 +164,33 @@ def test_chicago_cases_lie_inside_their_community_area(records, areas):
     suburbs = Counter(r["incident_city"].upper() for r in outside if "incident_city" in r)
     assert "CHICAGO" not in suburbs
     assert {"CICERO", "OAK PARK", "MAYWOOD", "BERWYN"} <= set(suburbs)
+
+
+def test_about_five_percent_of_chicago_deaths_have_only_a_street_address(records, areas):
+    chicago = [r for r in records if r.get("incident_city", "").upper() == "CHICAGO" or "chi_commarea" in r]
+    address_only = [
+        r for r in chicago
+        if "latitude" not in r and "chi_commarea" not in r and r.get("incident_street", "UNKNOWN") != "UNKNOWN"
+    ]  # fmt: skip
+    assert 0.035 <= len(address_only) / len(chicago) <= 0.07
+    chicago_zips = {z for zips in me._CA_ZIPS.values() for z in zips}
+    assert all(r["incident_zip"] in chicago_zips for r in address_only if "incident_zip" in r)
+    assert np.mean(["incident_zip" in r for r in address_only]) > 0.85  # a few have lost their ZIP
+    streets = [r["incident_street"] for r in address_only]
+    # Real grid style, sometimes with a unit or a name; every one normalises to a grid address.
+    points = [grid_point(normalise_street(s) or "") for s in streets]
+    assert None not in points
+    assert any("#" in s or "APT" in s or "FLR" in s or "Rm " in s for s in streets)
+    assert any(s.startswith(("SUNRISE", "(LAKESIDE", "Corner", "ST. JAMES", "Green Line", "RIVERVIEW")) for s in streets)
+    assert any(re.match(r"\d+ [NSEW]\. ", s) for s in streets)  # "3001 W. JACKSON BLVD"
+    # Most grid addresses lie in Chicago (a street snapped from a point near the city limit or the
+    # lake may not).
+    city = shapely.union_all(areas.geometry.values)
+    inside = shapely.contains_xy(city, [lon for _, lon in points], [lat for lat, _ in points])
+    assert inside.mean() > 0.9
+    # The other Chicago deaths without coordinates: no street, or UNKNOWN.
+    assert any(r.get("incident_street") == "UNKNOWN" for r in chicago if "latitude" not in r)
+    assert any("incident_street" not in r for r in chicago if "latitude" not in r)
 
 
 def test_west_side_carries_far_more_than_its_population_share_of_overdoses(records):

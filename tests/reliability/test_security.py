@@ -145,8 +145,11 @@ def test_every_csv_writer_goes_through_the_escaping_export() -> None:
             text = path.read_text(encoding="utf-8")
             if "csv.writer(" in text or "csv.DictWriter(" in text or ".write_csv(" in text:
                 writers.add(str(path.relative_to(PROJECT_ROOT)))
-    # The demo ME generator writes its synthetic *input* file (JSON lines), not a CSV export.
-    assert writers - {"pipelines/demo/medical_examiner.py"} <= CSV_WRITERS
+    # The demo ME generator writes its synthetic *input* file (JSON lines), not a CSV export. The
+    # geocoder client writes the batch file it sends to the geocoding service: read by a machine,
+    # never opened in a spreadsheet, and every street in it starts with a house number (escaping
+    # would only alter the addresses).
+    assert writers - {"pipelines/demo/medical_examiner.py", "pipelines/defs/geography/geocoder.py"} <= CSV_WRITERS
 
 
 @pytest.mark.parametrize(

@@ -18,6 +18,7 @@ ME_CASES = dg.AssetKey(["staging", "me_cases"])
 COMMUNITY_AREAS = dg.AssetKey(["staging", "community_areas"])
 POPULATION_BY_AGE_BAND = dg.AssetKey(["marts", "population_by_age_band"])
 DEATHS_BY_AGE_BAND = dg.AssetKey(["marts", "overdose_deaths_by_age_band"])
+ME_GEOCODES = dg.AssetKey(["staging", "me_geocodes"])
 
 
 def _last_month(con) -> date:
@@ -185,10 +186,10 @@ def drug_involvement_annual(
 
 @dg.asset(
     key=["marts", "data_quality"],
-    deps=[ME_CASES],
+    deps=[ME_CASES, ME_GEOCODES],
     group_name="epidemiology",
     kinds={"duckdb"},
-    description="Data-quality figures: unplaced share, opioid-flag agreement, quarantined share.",
+    description="Data-quality figures: unplaced and geocoded shares, opioid-flag agreement, quarantined share.",
 )
 def data_quality(
     context: dg.AssetExecutionContext, duckdb: DuckDBResource, settings: SettingsResource

@@ -7,6 +7,8 @@ import numpy as np
 import polars as pl
 import shapely
 
+from pipelines.defs.geography.addresses import CITY, STATE, normalise_street
+
 # Cook County's extent with a small margin (EPSG:4326). Coordinates outside it are treated as
 # errors in the archive and not used for placement.
 COOK_COUNTY_BOUNDS = {"lat": (41.46, 42.16), "lon": (-88.27, -87.52)}
@@ -72,45 +74,71 @@ def zip_cities(counts: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def place_cases(cases: pl.DataFrame, areas: pl.DataFrame) -> pl.DataFrame:
+def geocode_candidate_expr(city: pl.Expr) -> pl.Expr:
+    """True for a case only an address can place: no area from the archive, no valid coordinates,
+    and in Chicago by its ``incident_city`` — or, with the city missing or unknown, by its ZIP's
+    city (``city``, see :func:`zip_cities`), or with no ZIP at all.
+
+    Needs ``commarea_from_archive``, ``coordinates_valid``, ``incident_city`` and ``incident_zip``.
+    The SQL twin is ``sql/staging/me_geocode_candidates.sql``.
+    """
+    in_chicago = (
+        pl.when(known_city_expr())
+        .then(pl.col("incident_city") == CITY)
+        .otherwise(pl.col("incident_zip").is_null() | (city == CITY))
+    )
+    return (pl.col("commarea_from_archive").is_null() & ~pl.col("coordinates_valid") & in_chicago).fill_null(False)
+
+
+def geocoded_areas(cases: pl.DataFrame, geocodes: pl.DataFrame, areas: pl.DataFrame) -> pl.DataFrame:
+    """Community area of each case the geocoder matched to a point inside an area: ``_row``, ``_from_geocode``.
+
+    ``cases`` holds the geocoding candidates with their row number ``_row``, ``incident_street`` and
+    ``incident_zip``; ``geocodes`` is ``staging.me_geocodes``. A case's address is its normalised
+    street (:func:`~pipelines.defs.geography.addresses.normalise_street`), Chicago, Illinois and its
+    ZIP (``""`` when none); a ``Match`` is placed by :func:`point_in_area` like coordinates. No row for a
+    case whose address is no address, was not matched, or whose point lies outside every area.
+    """
+    schema = {"_row": pl.UInt32, "_from_geocode": pl.Int32}
+    matched = geocodes.filter(pl.col("status") == "Match").select(
+        "street", "city", "state", "zip", "latitude", "longitude"
+    )
+    if matched.is_empty() or cases.is_empty():
+        return pl.DataFrame(schema=schema)
+    streets = cases.select(pl.col("incident_street").unique().drop_nulls())
+    streets = streets.with_columns(
+        pl.col("incident_street").map_elements(normalise_street, return_dtype=pl.String).alias("street")
+    )
+    located = (
+        cases.select("_row", "incident_street", "incident_zip")
+        .join(streets, on="incident_street", how="inner")
+        .with_columns(
+            pl.lit(CITY).alias("city"), pl.lit(STATE).alias("state"), pl.col("incident_zip").fill_null("").alias("zip")
+        )
+        .join(matched, on=["street", "city", "state", "zip"], how="inner")
+    )
+    area = point_in_area(located["latitude"].to_numpy(), located["longitude"].to_numpy(), areas)
+    return (
+        located.select(pl.col("_row").cast(pl.UInt32), pl.Series("_from_geocode", area, dtype=pl.Int32))
+        .filter(pl.col("_from_geocode") > 0)
+    )
+
+
+def place_cases(cases: pl.DataFrame, areas: pl.DataFrame, geocodes: pl.DataFrame | None = None) -> pl.DataFrame:
     """Add ``community_area_number``, ``community_area``, ``placement``, ``municipality`` and ``in_chicago``.
 
     The archive's own ``chi_commarea`` (already matched to ``commarea_from_archive``) wins; cases
-    without it but with valid coordinates are placed by point-in-polygon. ``placement`` says how:
-    ``archive``, ``coordinates``, ``outside_chicago`` (valid coordinates outside every area, or
-    no coordinates but a suburban ``incident_city``) or ``unplaced`` (a Chicago or unknown place
-    without a usable area name or coordinates). Suburban cases keep a normalised municipality
-    from ``incident_city``, or, when that is missing or ``UNKNOWN``, from ``incident_zip`` (the
-    city most often recorded with that ZIP in the same archive).
+    without it but with valid coordinates are placed by point-in-polygon; Chicago cases with
+    neither (:func:`geocode_candidate_expr`) are placed by the point the geocoder gave their
+    street address (``geocodes``: ``staging.me_geocodes``; none when it is None or empty).
+    ``placement`` says how: ``archive``, ``coordinates``, ``geocoded``, ``outside_chicago`` (valid
+    coordinates outside every area, or no coordinates but a suburban ``incident_city``) or
+    ``unplaced`` (a Chicago or unknown place without a usable area name, coordinates or geocoded
+    point inside an area — a geocoded point outside every area places nothing). Suburban cases
+    keep a normalised municipality from ``incident_city``, or, when that is missing or
+    ``UNKNOWN``, from ``incident_zip`` (the city most often recorded with that ZIP in the same
+    archive).
     """
-    cases = cases.with_columns(valid_coordinates_expr().alias("coordinates_valid"))
-    needs_lookup = pl.col("commarea_from_archive").is_null() & pl.col("coordinates_valid")
-    lookup = cases.with_row_index("_row").filter(needs_lookup).select("_row", "latitude", "longitude")
-    found = point_in_area(lookup["latitude"].to_numpy(), lookup["longitude"].to_numpy(), areas)
-    placed = pl.DataFrame(
-        {"_row": lookup["_row"], "_from_coordinates": found},
-        schema={"_row": pl.UInt32, "_from_coordinates": pl.Int32},
-    ).with_columns(pl.when(pl.col("_from_coordinates") > 0).then(pl.col("_from_coordinates")))
-    names = areas.select("community_area_number", "community_area")
-    cases = (
-        cases.with_row_index("_row")
-        .join(placed, on="_row", how="left")
-        .with_columns(
-            pl.coalesce("commarea_from_archive", "_from_coordinates")
-            .cast(pl.Int32)
-            .alias("community_area_number"),
-            pl.when(pl.col("commarea_from_archive").is_not_null())
-            .then(pl.lit("archive"))
-            .when(pl.col("_from_coordinates").is_not_null())
-            .then(pl.lit("coordinates"))
-            .when(pl.col("coordinates_valid"))
-            .then(pl.lit("outside_chicago"))
-            .otherwise(pl.lit("unplaced"))
-            .alias("placement"),
-        )
-        .join(names, on="community_area_number", how="left")
-        .drop("_row", "_from_coordinates")
-    )
     known_city = known_city_expr()
     # Where the city is missing or UNKNOWN, the ZIP code names it (see zip_cities).
     counts = (
@@ -119,9 +147,43 @@ def place_cases(cases: pl.DataFrame, areas: pl.DataFrame) -> pl.DataFrame:
         .len()
     )
     zip_city = zip_cities(counts).rename({"zip_city": "_zip_city"})
-    cases = cases.join(zip_city, on="incident_zip", how="left")
+    cases = cases.with_columns(valid_coordinates_expr().alias("coordinates_valid"))
+    needs_lookup = pl.col("commarea_from_archive").is_null() & pl.col("coordinates_valid")
+    lookup = cases.with_row_index("_row").filter(needs_lookup).select("_row", "latitude", "longitude")
+    found = point_in_area(lookup["latitude"].to_numpy(), lookup["longitude"].to_numpy(), areas)
+    placed = pl.DataFrame(
+        {"_row": lookup["_row"], "_from_coordinates": found},
+        schema={"_row": pl.UInt32, "_from_coordinates": pl.Int32},
+    ).with_columns(pl.when(pl.col("_from_coordinates") > 0).then(pl.col("_from_coordinates")))
+    cases = cases.with_row_index("_row").join(zip_city, on="incident_zip", how="left")
     city = pl.when(known_city).then(pl.col("incident_city")).otherwise(pl.col("_zip_city"))
-    suburban = city.is_not_null() & (city != "CHICAGO")
+    if geocodes is None or geocodes.is_empty():
+        geocoded = pl.DataFrame(schema={"_row": pl.UInt32, "_from_geocode": pl.Int32})
+    else:
+        geocoded = geocoded_areas(cases.filter(geocode_candidate_expr(city)), geocodes, areas)
+    names = areas.select("community_area_number", "community_area")
+    cases = (
+        cases.join(placed, on="_row", how="left")
+        .join(geocoded, on="_row", how="left")
+        .with_columns(
+            pl.coalesce("commarea_from_archive", "_from_coordinates", "_from_geocode")
+            .cast(pl.Int32)
+            .alias("community_area_number"),
+            pl.when(pl.col("commarea_from_archive").is_not_null())
+            .then(pl.lit("archive"))
+            .when(pl.col("_from_coordinates").is_not_null())
+            .then(pl.lit("coordinates"))
+            .when(pl.col("coordinates_valid"))
+            .then(pl.lit("outside_chicago"))
+            .when(pl.col("_from_geocode").is_not_null())
+            .then(pl.lit("geocoded"))
+            .otherwise(pl.lit("unplaced"))
+            .alias("placement"),
+        )
+        .join(names, on="community_area_number", how="left")
+        .drop("_row", "_from_coordinates", "_from_geocode")
+    )
+    suburban = city.is_not_null() & (city != CITY)
     municipality = (
         pl.when(pl.col("community_area_number").is_not_null())
         .then(pl.lit("Chicago"))

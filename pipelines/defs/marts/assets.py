@@ -25,6 +25,7 @@ PUBLISHED_TABLES = [
     "marts.population_by_age_band",
     "marts.drug_involvement_annual",
     "marts.data_quality",
+    "marts.me_placement_annual",
     "marts.source_freshness",
     "marts.publication",
     "marts.ingest_log",
@@ -70,6 +71,29 @@ def me_monthly_by_area(duckdb: DuckDBResource, settings: SettingsResource) -> dg
             con, "SELECT count(*), sum(overdose_deaths) FROM marts.me_monthly_by_area"
         )
     return dg.MaterializeResult(metadata={"rows": rows, "overdose_deaths_in_areas": int(deaths or 0)})
+
+
+@dg.asset(
+    key=["marts", "me_placement_annual"],
+    deps=[me_cases],
+    group_name="marts",
+    kinds={"duckdb"},
+    description="Per death year, the deaths in Chicago (or of unknown place): how many were placed "
+    "in a community area by the archive (area or coordinates), by a geocoded street address, or "
+    "not at all; counts and shares (not suppressed: the Data quality page suppresses).",
+)
+def me_placement_annual(duckdb: DuckDBResource, settings: SettingsResource) -> dg.MaterializeResult:
+    with warehouse(duckdb, settings.get()) as con:
+        run_sql_file(con, "marts/me_placement_annual.sql")
+        rows = con.execute("SELECT year, cases, placed, geocoded, unplaced FROM marts.me_placement_annual").fetchall()
+    return dg.MaterializeResult(
+        metadata={
+            "years": len(rows),
+            "placed / geocoded / unplaced (all years)": " / ".join(
+                f"{sum(r[i] for r in rows):,}" for i in (2, 3, 4)
+            ),
+        }
+    )
 
 
 @dg.asset(

@@ -1,4 +1,4 @@
-"""Medical Examiner assets: raw records (pulled or demo), typed and classified cases."""
+"""Medical Examiner assets: raw records (pulled or demo), geocoded addresses, typed and classified cases."""
 
 
 from datetime import UTC, datetime, timedelta
@@ -7,7 +7,10 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from pipelines.defs.geography.assets import community_areas
+from pipelines.defs.geography.geocode_cache import GeocodeCache
+from pipelines.defs.geography.geocoder import CensusGeocoder
 from pipelines.defs.medical_examiner.client import SocrataClient, SocrataError
+from pipelines.defs.medical_examiner.geocodes import build_me_geocodes
 from pipelines.defs.medical_examiner.ingest import SOURCE, ingest_demo, ingest_live
 from pipelines.defs.medical_examiner.staging import MIN_DEATH_DATE, stage_cases_in_warehouse
 from pipelines.defs.resources import SettingsResource, warehouse
@@ -25,6 +28,24 @@ def socrata_client(settings: Settings) -> SocrataClient:
         page_size=settings.socrata_page_size,
         max_retries=settings.socrata_max_retries,
     )
+
+
+def census_geocoder(settings: Settings) -> CensusGeocoder | None:
+    """The Census batch geocoder configured from settings, or None when ``ODW_GEOCODER=off``."""
+    if settings.geocoder != "census":
+        return None
+    return CensusGeocoder(
+        settings.geocoder_url,
+        settings.geocoder_benchmark,
+        batch_size=settings.geocoder_batch_size,
+        timeout=settings.geocoder_timeout_seconds,
+        max_retries=settings.geocoder_max_retries,
+    )
+
+
+def _death_date_range() -> tuple[datetime, datetime]:
+    """The plausible death dates: from MIN_DEATH_DATE to a day from now (later is an error in the record)."""
+    return MIN_DEATH_DATE, datetime.now(UTC).replace(tzinfo=None) + timedelta(days=1)
 
 
 @dg.asset(
@@ -69,8 +90,51 @@ def me_records(
 
 
 @dg.asset(
-    key=["staging", "me_cases"],
+    key=["staging", "me_geocodes"],
     deps=[me_records, community_areas],
+    group_name="medical_examiner",
+    kinds={"duckdb", "census_geocoder"},
+    description="A point for the street address of each Chicago death without coordinates or "
+    "community area: normalised address, Match/No_Match/Tie, latitude/longitude, benchmark and "
+    "time. Answers come from the cache under ODW_RAW_DIR/geocoder; only with ODW_GEOCODER=census "
+    "are addresses never asked about sent to the US Census Bureau's geocoder (street, city, state "
+    "and ZIP only). Empty when ODW_GEOCODER=off (the default).",
+)
+def me_geocodes(
+    context: dg.AssetExecutionContext, duckdb: DuckDBResource, settings: SettingsResource
+) -> dg.MaterializeResult:
+    cfg = settings.get()
+    first, last = _death_date_range()
+    geocoder = census_geocoder(cfg)
+    try:
+        with warehouse(duckdb, cfg) as con:
+            report = build_me_geocodes(
+                con,
+                cache=GeocodeCache(cfg.geocoder_dir),
+                geocoder=geocoder,
+                min_death_date=first,
+                max_death_date=last,
+            )
+    finally:
+        if geocoder is not None:
+            geocoder.close()
+    context.log.info(
+        "geocoder %s: %d candidate cases (%d without an address), %d addresses: %d cache hits, %d sent; "
+        "%d matched, %d no match, %d tie, %d unanswered",
+        report.geocoder, report.candidates, report.not_an_address, report.addresses, report.cache_hits,
+        report.sent, report.matched, report.no_match, report.tie, report.unanswered,
+    )
+    if report.error:
+        context.log.warning(
+            "the geocoder failed after its retries; %d addresses stay unplaced until the next run: %s",
+            report.unanswered, report.error,
+        )
+    return dg.MaterializeResult(metadata=report.metadata())
+
+
+@dg.asset(
+    key=["staging", "me_cases"],
+    deps=[me_records, community_areas, me_geocodes],
     group_name="medical_examiner",
     kinds={"duckdb", "polars", "geopandas"},
     description="One typed row per Medical Examiner case with the overdose case definition, drug "
@@ -80,19 +144,19 @@ def me_cases(
     context: dg.AssetExecutionContext, duckdb: DuckDBResource, settings: SettingsResource
 ) -> dg.MaterializeResult:
     cfg = settings.get()
+    first, last = _death_date_range()
     with warehouse(duckdb, cfg) as con:
-        # A death date more than a day in the future is an error in the record.
-        latest = datetime.now(UTC).replace(tzinfo=None) + timedelta(days=1)
         report = stage_cases_in_warehouse(
             con,
-            min_death_date=MIN_DEATH_DATE,
-            max_death_date=latest,
+            min_death_date=first,
+            max_death_date=last,
             now=datetime.now(UTC).replace(tzinfo=None),
             source=SOURCE,
         )
     context.log.info(
-        "%d distinct cause combinations classified, %d points placed by coordinates",
-        report.distinct_causes, report.points_looked_up,
+        "%d distinct cause combinations classified, %d points placed by coordinates, "
+        "%d candidate addresses placed by their geocoded point",
+        report.distinct_causes, report.points_looked_up, report.addresses_placed,
     )
     return dg.MaterializeResult(
         metadata={

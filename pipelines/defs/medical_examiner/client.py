@@ -7,7 +7,8 @@ cannot be completed raises :class:`SocrataError`, which leaves the last good dat
 
 Transient failures (HTTP 429, 5xx, time-outs, dropped connections, truncated or malformed JSON) are
 retried with exponential backoff and full jitter; other 4xx answers fail at once because repeating
-the same request cannot fix them.
+the same request cannot fix them (the rule is :mod:`pipelines.defs.http_retries`, shared with the
+geocoder client).
 """
 
 from __future__ import annotations
@@ -20,10 +21,19 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from importlib import metadata
 
 import requests
+
+from pipelines.defs.http_retries import (
+    TRANSIENT_EXCEPTIONS,
+    Backoff,
+    Counters,
+    Failure,
+    RequestFailed,
+    call_with_retries,
+    status_failure,
+)
 
 log = logging.getLogger(__name__)
 
@@ -50,26 +60,14 @@ USER_AGENT = (
 # refused before it is pasted into a SoQL literal, so a bad watermark can never alter the query.
 _TIMESTAMP_RE = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:?\d{2})?")
 
-# Failures of the transport that a fresh attempt may cure. ChunkedEncodingError covers a body cut
-# short against its Content-Length; ContentDecodingError a corrupt gzip stream.
-_TRANSIENT_EXCEPTIONS = (
-    requests.Timeout,
-    requests.ConnectionError,
-    requests.exceptions.ChunkedEncodingError,
-    requests.exceptions.ContentDecodingError,
-)
 
 
-class SocrataError(RuntimeError):
+class SocrataError(RequestFailed):
     """A SODA request failed for good (a non-retryable answer, or retries exhausted).
 
     ``transient`` is true when the client gave up on failures a later attempt may cure (timeouts,
     5xx, 429, dropped connections): the pipeline then retries the whole pull after a pause.
     """
-
-    def __init__(self, message: str, *, transient: bool = False) -> None:
-        super().__init__(message)
-        self.transient = transient
 
 
 @dataclass(frozen=True)
@@ -106,22 +104,6 @@ class PullResult:
         return sum(len(page.records) for page in self.pages)
 
 
-@dataclass
-class _Counters:
-    requests: int = 0
-    retries: int = 0
-
-
-@dataclass
-class _Failure:
-    """Why an attempt failed, kept for the retry log line and the final error."""
-
-    reason: str
-    status: int | None = None
-    retry_after: float | None = None
-    retryable: bool = True
-
-
 def parse_timestamp(value: str) -> datetime:
     """Parse a SODA ``:updated_at`` value (ISO 8601, ``Z`` suffix allowed) into an aware UTC datetime.
 
@@ -148,24 +130,6 @@ def max_timestamp(values: list[str | None]) -> str | None:
         if best_key is None or key > best_key:
             best, best_key = value, key
     return best
-
-
-def _parse_retry_after(value: str | None) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header (delta-seconds or HTTP-date); None if absent/bad."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
 def _parse_records(body: bytes) -> list[dict]:
@@ -213,8 +177,6 @@ class SocrataClient:
     ) -> None:
         if not 1 <= page_size <= MAX_PAGE_SIZE:
             raise ValueError(f"page_size must be between 1 and {MAX_PAGE_SIZE} (the SODA 2.1 maximum), got {page_size}")
-        if max_retries < 0:
-            raise ValueError(f"max_retries must be >= 0, got {max_retries}")
         if timeout <= 0:
             raise ValueError(f"timeout must be > 0, got {timeout}")
         if not re.fullmatch(r"[a-z0-9]{4}-[a-z0-9]{4}", dataset_id):
@@ -223,11 +185,13 @@ class SocrataClient:
         self.dataset_id = dataset_id
         self.page_size = page_size
         self.timeout = timeout
-        self.max_retries = max_retries
-        self.backoff_base = backoff_base
-        self.backoff_max = backoff_max
-        self.sleep = sleep
-        self.rng = rng if rng is not None else random.Random()
+        self.backoff = Backoff(
+            max_retries=max_retries,
+            base=backoff_base,
+            ceiling=backoff_max,
+            sleep=sleep,
+            rng=rng if rng is not None else random.Random(),
+        )
         self._app_token = app_token or None
         self._owns_session = session is None
         self.session = session if session is not None else requests.Session()
@@ -282,7 +246,7 @@ class SocrataClient:
         """
         # Checked here, not in the generator, so a bad watermark fails at the call, before any request.
         self._check_since(updated_since)
-        return self._iter_pages(updated_since, _Counters())
+        return self._iter_pages(updated_since, Counters())
 
     def pull(self, updated_since: str | None = None) -> PullResult:
         """Fetch every page (see :meth:`iter_pages`) and return them with request statistics.
@@ -290,7 +254,7 @@ class SocrataClient:
         Raises :class:`SocrataError` without returning anything if any page fails for good.
         """
         self._check_since(updated_since)
-        counters = _Counters()
+        counters = Counters()
         started_at = datetime.now(UTC)
         pages = list(self._iter_pages(updated_since, counters))
         finished_at = datetime.now(UTC)
@@ -318,7 +282,7 @@ class SocrataClient:
         if updated_since is not None and not _TIMESTAMP_RE.fullmatch(updated_since):
             raise ValueError(f"updated_since must be an ISO timestamp as returned in :updated_at, got {updated_since!r}")
 
-    def _iter_pages(self, updated_since: str | None, counters: _Counters) -> Iterator[Page]:
+    def _iter_pages(self, updated_since: str | None, counters: Counters) -> Iterator[Page]:
         offset = 0
         number = 1
         while True:
@@ -334,72 +298,30 @@ class SocrataClient:
             offset += len(records)
             number += 1
 
-    def _fetch(self, url: str, counters: _Counters) -> tuple[bytes, list[dict]]:
+    def _fetch(self, url: str, counters: Counters) -> tuple[bytes, list[dict]]:
         """GET ``url`` with retries; return the raw body and its decoded records."""
-        attempt = 0
-        while True:
-            counters.requests += 1
-            outcome = self._attempt(url)
-            if not isinstance(outcome, _Failure):
-                return outcome
-            failure = outcome
-            attempts = attempt + 1
-            if not failure.retryable:
-                raise SocrataError(
-                    f"{url} answered HTTP {failure.status} ({failure.reason}) on attempt {attempts}; "
-                    "this answer is not retried"
-                )
-            if attempt >= self.max_retries:
-                status = f"HTTP {failure.status}" if failure.status is not None else "no HTTP status"
-                raise SocrataError(
-                    f"giving up on {url} after {attempts} attempts; last failure: {status}: {failure.reason}",
-                    transient=True,
-                )
-            if failure.retry_after is not None:
-                # The server said how long to wait; honour it, but never beyond our own ceiling.
-                delay = min(self.backoff_max, failure.retry_after)
-            else:
-                # Full jitter spreads retries of many clients instead of synchronising them.
-                delay = self.rng.uniform(0, min(self.backoff_max, self.backoff_base * 2**attempt))
-            log.warning(
-                "attempt %d/%d for %s failed (%s%s); retrying in %.2f s",
-                attempts,
-                self.max_retries + 1,
-                url,
-                f"HTTP {failure.status}: " if failure.status is not None else "",
-                failure.reason,
-                delay,
-            )
-            counters.retries += 1
-            self.sleep(delay)
-            attempt += 1
+        return call_with_retries(
+            lambda: self._attempt(url), what=url, backoff=self.backoff, counters=counters, error=SocrataError, log=log
+        )
 
-    def _attempt(self, url: str) -> tuple[bytes, list[dict]] | _Failure:
+    def _attempt(self, url: str) -> tuple[bytes, list[dict]] | Failure:
         """One HTTP attempt: the body and its records, or why it failed."""
         try:
             response = self.session.get(url, headers=self.headers, timeout=self.timeout)
             # Without stream=True get() has already read the body, so a connection dropped mid-body
             # raises inside this try as well.
             body = response.content
-        except _TRANSIENT_EXCEPTIONS as exc:
-            return _Failure(reason=f"{type(exc).__name__}: {exc}")
+        except TRANSIENT_EXCEPTIONS as exc:
+            return Failure(reason=f"{type(exc).__name__}: {exc}")
         status = response.status_code
         if 200 <= status < 300 and status != 202:
             try:
                 return body, _parse_records(body)
             except ValueError as exc:
                 # Truncated or garbled bodies (often an HTML error page from a proxy) are transient.
-                return _Failure(reason=f"invalid JSON body ({len(body)} bytes): {exc}", status=status)
-        detail = _error_detail(response)
-        reason = f"{response.reason or 'no reason'}: {detail}" if detail else (response.reason or "no reason")
+                return Failure(reason=f"invalid JSON body ({len(body)} bytes): {exc}", status=status)
+        failure = status_failure(response, _error_detail(response))
         if status == 202:
             # SODA's documented "still processing, ask again" answer.
-            return _Failure(reason=reason, status=status)
-        if status == 429:
-            return _Failure(
-                reason=reason, status=status, retry_after=_parse_retry_after(response.headers.get("Retry-After"))
-            )
-        if status >= 500:
-            return _Failure(reason=reason, status=status)
-        # Any other 4xx (bad query, unknown dataset, refused token) would fail the same way again.
-        return _Failure(reason=reason, status=status, retryable=False)
+            failure.retryable = True
+        return failure

@@ -6,8 +6,9 @@ Two ways to the same table:
   used by the tests and by the benchmark's pandas comparison.
 - :func:`stage_cases_in_warehouse` is what the pipeline runs. The typed rows stay in DuckDB;
   Polars only sees the *distinct* inputs of each per-row rule (cause texts with manner and flag,
-  age/sex/race combinations, city names, and coordinates that need a point-in-polygon look-up),
-  runs the same functions on them, and DuckDB joins the answers back in one ``CREATE TABLE``.
+  age/sex/race combinations, city names, coordinates that need a point-in-polygon look-up, and
+  the street addresses of the geocoding candidates), runs the same functions on them, and DuckDB
+  joins the answers back in one ``CREATE TABLE``.
   Every rule is a function of its own row's inputs (the ZIP → city table is built from counts
   over all rows, as :func:`~pipelines.defs.geography.placement.place_cases` does), so both give
   identical rows, while the archive never has to fit in Python's memory.
@@ -15,6 +16,8 @@ Two ways to the same table:
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -27,6 +30,7 @@ from pipelines.defs.epidemiology.demographics import with_demographics
 from pipelines.defs.geography.placement import (
     COOK_COUNTY_BOUNDS,
     UNKNOWN_CITY,
+    geocoded_areas,
     municipality_name_expr,
     place_cases,
     point_in_area,
@@ -60,10 +64,13 @@ def split_rejects(typed: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     return typed.filter(~rejected).drop("reject_reason"), typed.filter(rejected).select(REJECT_COLUMNS)
 
 
-def stage_cases(typed: pl.DataFrame, areas: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+def stage_cases(
+    typed: pl.DataFrame, areas: pl.DataFrame, geocodes: pl.DataFrame | None = None
+) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Build the ``staging.me_cases`` frame and the quarantine rows from the typed SQL result.
 
-    ``areas`` is ``staging.community_areas`` (number, name, WKT geometry). Returns
+    ``areas`` is ``staging.community_areas`` (number, name, WKT geometry); ``geocodes`` is
+    ``staging.me_geocodes`` (none: no case is placed by a geocoded address). Returns
     ``(cases, rejects)``; every typed row is in exactly one of them.
     """
     keep, rejects = split_rejects(typed)
@@ -72,7 +79,7 @@ def stage_cases(typed: pl.DataFrame, areas: pl.DataFrame) -> tuple[pl.DataFrame,
         pl.col("incident_date").dt.date().alias("incident_day"),
         pl.col("death_date").dt.date().alias("death_day"),
     )
-    cases = place_cases(with_demographics(classify_cases(keep)), areas).drop("commarea_from_archive")
+    cases = place_cases(with_demographics(classify_cases(keep)), areas, geocodes).drop("commarea_from_archive")
     return cases.sort("casenumber"), rejects
 
 
@@ -119,6 +126,20 @@ def coordinate_lookup(points: pl.DataFrame, areas: pl.DataFrame, chunk: int = PO
     return points.select("latitude", "longitude").with_columns(pl.Series("area", area, dtype=pl.Int32))
 
 
+def geocode_lookup(candidates: pl.DataFrame, geocodes: pl.DataFrame, areas: pl.DataFrame) -> pl.DataFrame:
+    """Community area (``area``) per candidate (``incident_street``, ``incident_city``, ``incident_zip``)
+    whose address the geocoder matched to a point inside an area; other candidates have no row.
+
+    ``candidates`` are the distinct inputs from ``sql/staging/me_geocode_candidates.sql``,
+    ``geocodes`` is ``staging.me_geocodes``; the rule is :func:`~pipelines.defs.geography.placement.geocoded_areas`.
+    """
+    keyed = candidates.select("incident_street", "incident_city", "incident_zip").with_row_index("_row")
+    found = geocoded_areas(keyed, geocodes, areas)
+    return keyed.join(found, on="_row", how="inner").select(
+        "incident_street", "incident_city", "incident_zip", pl.col("_from_geocode").alias("area")
+    )
+
+
 @dataclass(frozen=True)
 class StagingReport:
     """What one build of ``staging.me_cases`` did."""
@@ -132,6 +153,7 @@ class StagingReport:
     last_death: datetime | None
     distinct_causes: int
     points_looked_up: int
+    addresses_placed: int
 
 
 def casenumber_batches(con: duckdb.DuckDBPyConnection, batch_rows: int) -> list[tuple[str, str]]:
@@ -173,10 +195,47 @@ _POINTS_TO_PLACE = """
     SELECT DISTINCT latitude, longitude FROM me_typed
     WHERE reject_reason IS NULL AND commarea_from_archive IS NULL
         AND latitude BETWEEN $lat_lo AND $lat_hi AND longitude BETWEEN $lon_lo AND $lon_hi"""
+_GEOCODES = "SELECT * FROM staging.me_geocodes"
 
 
 def _frame(con: duckdb.DuckDBPyConnection, sql: str, params: dict | None = None) -> pl.DataFrame:
     return con.sql(sql, params=params).pl()
+
+
+def _bounds() -> dict[str, float]:
+    (lat_lo, lat_hi), (lon_lo, lon_hi) = COOK_COUNTY_BOUNDS["lat"], COOK_COUNTY_BOUNDS["lon"]
+    return {"lat_lo": lat_lo, "lat_hi": lat_hi, "lon_lo": lon_lo, "lon_hi": lon_hi}
+
+
+@contextmanager
+def typed_archive(
+    con: duckdb.DuckDBPyConnection, *, min_death_date: datetime, max_death_date: datetime
+) -> Iterator[None]:
+    """Register the view ``me_typed`` (``sql/staging/me_cases_typed.sql``) and the ZIP → city
+    look-up ``me_zip_lookup`` for the duration of the block."""
+    # A view, not a table: each query computes only the typed columns it reads, and the typed
+    # archive is never held in memory as a whole.
+    typed = query_sql_file(
+        con, "staging/me_cases_typed.sql", {"min_death_date": min_death_date, "max_death_date": max_death_date}
+    )
+    con.register("me_typed", typed)
+    try:
+        zips = zip_cities(_frame(con, _ZIP_CITY_COUNTS, {"unknown_city": UNKNOWN_CITY}))
+        con.register("me_zip_lookup", zips.to_arrow())
+        try:
+            yield
+        finally:
+            con.unregister("me_zip_lookup")
+    finally:
+        con.unregister("me_typed")
+
+
+def geocode_candidates(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """The distinct (``incident_street``, ``incident_city``, ``incident_zip``) of the cases only an
+    address can place, with their number of ``cases`` (inside :func:`typed_archive`)."""
+    return query_sql_file(
+        con, "staging/me_geocode_candidates.sql", {**_bounds(), "unknown_city": UNKNOWN_CITY}
+    ).pl()
 
 
 def stage_cases_in_warehouse(
@@ -195,47 +254,40 @@ def stage_cases_in_warehouse(
     about ``batch_rows`` cases, each sorted on its own; the table and the quarantine are replaced
     in one transaction.
     """
-    # A view, not a table: each query below computes only the typed columns it reads, and the
-    # typed archive is never held in memory as a whole.
-    typed = query_sql_file(
-        con, "staging/me_cases_typed.sql", {"min_death_date": min_death_date, "max_death_date": max_death_date}
-    )
-    con.register("me_typed", typed)
-    (lat_lo, lat_hi), (lon_lo, lon_hi) = COOK_COUNTY_BOUNDS["lat"], COOK_COUNTY_BOUNDS["lon"]
-    bounds = {"lat_lo": lat_lo, "lat_hi": lat_hi, "lon_lo": lon_lo, "lon_hi": lon_hi}
-    lookups = {
-        "me_cause_lookup": cause_lookup(_frame(con, _CAUSES)),
-        "me_demographic_lookup": demographic_lookup(_frame(con, _PEOPLE)),
-        "me_residence_lookup": residence_city_lookup(_frame(con, _RESIDENCE_CITIES)),
-        "me_municipality_lookup": municipality_lookup(_frame(con, _INCIDENT_CITIES)),
-        "me_zip_lookup": zip_cities(_frame(con, _ZIP_CITY_COUNTS, {"unknown_city": UNKNOWN_CITY})),
-    }
-    points = _frame(con, _POINTS_TO_PLACE, bounds)
-    areas = _frame(con, "SELECT community_area_number, community_area, geometry_wkt FROM staging.community_areas")
-    lookups["me_coordinate_lookup"] = coordinate_lookup(points, areas)
-    for name, frame in lookups.items():
-        con.register(name, frame.to_arrow())
-    try:
-        con.execute("BEGIN TRANSACTION")
-        con.execute("DROP TABLE IF EXISTS staging.me_cases")
-        for number, (after, upto) in enumerate(casenumber_batches(con, batch_rows)):
-            batch = query_sql_file(
-                con, "staging/me_cases.sql", {**bounds, "unknown_city": UNKNOWN_CITY, "after": after, "upto": upto}
-            )
-            # The first batch creates the table (its columns and types), the others append in order.
-            if number == 0:
-                batch.create("staging.me_cases")
-            else:
-                batch.insert_into("staging.me_cases")
-        run_sql_file(con, "staging/me_quarantine.sql", {"source": source, "now": now})
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
-    finally:
-        for name in lookups:
-            con.unregister(name)
-    con.unregister("me_typed")
+    bounds = _bounds()
+    with typed_archive(con, min_death_date=min_death_date, max_death_date=max_death_date):
+        lookups = {
+            "me_cause_lookup": cause_lookup(_frame(con, _CAUSES)),
+            "me_demographic_lookup": demographic_lookup(_frame(con, _PEOPLE)),
+            "me_residence_lookup": residence_city_lookup(_frame(con, _RESIDENCE_CITIES)),
+            "me_municipality_lookup": municipality_lookup(_frame(con, _INCIDENT_CITIES)),
+        }
+        points = _frame(con, _POINTS_TO_PLACE, bounds)
+        areas = _frame(con, "SELECT community_area_number, community_area, geometry_wkt FROM staging.community_areas")
+        lookups["me_coordinate_lookup"] = coordinate_lookup(points, areas)
+        lookups["me_geocode_lookup"] = geocode_lookup(geocode_candidates(con), _frame(con, _GEOCODES), areas)
+        for name, frame in lookups.items():
+            con.register(name, frame.to_arrow())
+        try:
+            con.execute("BEGIN TRANSACTION")
+            con.execute("DROP TABLE IF EXISTS staging.me_cases")
+            for number, (after, upto) in enumerate(casenumber_batches(con, batch_rows)):
+                batch = query_sql_file(
+                    con, "staging/me_cases.sql", {**bounds, "unknown_city": UNKNOWN_CITY, "after": after, "upto": upto}
+                )
+                # The first batch creates the table (its columns and types), the others append in order.
+                if number == 0:
+                    batch.create("staging.me_cases")
+                else:
+                    batch.insert_into("staging.me_cases")
+            run_sql_file(con, "staging/me_quarantine.sql", {"source": source, "now": now})
+            con.execute("COMMIT")
+        except Exception:
+            con.execute("ROLLBACK")
+            raise
+        finally:
+            for name in lookups:
+                con.unregister(name)
     # Counted from the stored tables, not the ``me_typed`` view: counting the view would type the
     # whole archive a third time. Every raw record is typed once (the area join is on a unique key).
     rows_in, quarantined = fetch_row(
@@ -260,4 +312,5 @@ def stage_cases_in_warehouse(
         last_death=last,
         distinct_causes=lookups["me_cause_lookup"].height,
         points_looked_up=points.height,
+        addresses_placed=lookups["me_geocode_lookup"].height,
     )
