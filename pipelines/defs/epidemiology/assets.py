@@ -131,7 +131,8 @@ def overdose_rates_annual(
     region = rates.filter(pl.col("geography") == label, ~pl.col("is_provisional")).sort("year")
     latest = region.row(-1, named=True) if region.height else None
     metadata: dict[str, object] = {"rows": rates.height}
-    if latest:
+    # A region with no population-based rate (e.g. a hidden count) gives no headline figure.
+    if latest and latest["rate"] is not None:
         metadata[f"{label} rate per 100k, {latest['year']}"] = (
             f"{latest['rate']:.1f} (95% CI {latest['rate_lower']:.1f}–{latest['rate_upper']:.1f}; "
             f"{latest['deaths_display']} deaths)"
