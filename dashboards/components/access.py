@@ -42,6 +42,26 @@ LOCKOUT_SECONDS = 60.0
 #: PBKDF2 iterations for newly generated hashes (verification reads the count from the hash).
 PBKDF2_ITERATIONS = 200_000
 
+#: The Streamlit secrets member access uses, for the configuration reference: ``(section, key,
+#: meaning, is a secret)``. A test checks that :func:`config_from_secrets` reads no other key.
+SECRETS_REFERENCE: tuple[tuple[str, str, str, bool], ...] = (
+    ("members", "password_hash", "PBKDF2 hash of the shared member password (never the password itself); "
+     "make one with `python -m dashboards.components.access`.", True),
+    ("members", "password_sha256", "Alternative to `password_hash`: the SHA-256 of the password (weaker: "
+     "unsalted).", True),
+    ("members", "allowed_emails", "With single sign-on: only these e-mail addresses are members (a list).", False),
+    ("members", "allowed_domains", "With single sign-on: only addresses at these domains are members (a list). "
+     "Without either list, everyone the identity provider signs in is a member.", False),
+    ("auth", "redirect_uri", "Single sign-on (OpenID Connect, `st.login`): the dashboard's "
+     "`…/oauth2callback` address.", False),
+    ("auth", "cookie_secret", "Single sign-on: a long random string that signs the login cookie.", True),
+    ("auth", "client_id", "Single sign-on: the client id registered with the identity provider (or put "
+     "`client_id`, `client_secret` and `server_metadata_url` in a named `[auth.<provider>]` section).", False),
+    ("auth", "client_secret", "Single sign-on: the client secret from the identity provider.", True),
+    ("auth", "server_metadata_url", "Single sign-on: the provider's `/.well-known/openid-configuration` "
+     "address.", False),
+)
+
 _MEMBER_KEY = "odw_member"
 _FAILURES_KEY = "odw_member_failures"
 _LOCKED_UNTIL_KEY = "odw_member_locked_until"
