@@ -667,6 +667,7 @@ city = td.Selection(
     population=selection.city_population,
     city_population=selection.city_population,
     not_placed=True,
+    config_region=frozenset(community_areas.filter(pl.col("in_region")).get_column("community_area_number").to_list()),
 )
 
 with open_tab["Age, sex, race"]:
