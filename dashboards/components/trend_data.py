@@ -157,7 +157,9 @@ def _region_of(selection: Selection) -> frozenset[int]:
     return selection.config_region if selection.config_region is not None else frozenset(selection.areas)
 
 
-def _gives_an_area_back(counts: Mapping[int, int], hidden: frozenset[int], selection: Selection, threshold: int) -> bool:
+def _gives_an_area_back(
+    counts: Mapping[int, int], hidden: frozenset[int], selection: Selection, threshold: int
+) -> bool:
     """Whether the chosen areas' total or the rest's gives a hidden area back
     (:func:`dashboards.components.selection.selection_total`)."""
     assert selection.region_areas is not None and selection.city_areas is not None
@@ -189,6 +191,29 @@ def revealing_periods(rows: pl.DataFrame, selection: Selection, *, period_col: s
     return withheld
 
 
+def _hidden_areas_by_period(
+    rows: pl.DataFrame, region: frozenset[int], *, period_col: str, threshold: int
+) -> dict[object, frozenset[int]]:
+    """Per period, the areas the Map hides (:func:`dashboards.components.selection.hidden_areas`,
+    all periods in one pass: complementary within the region and the rest of each period, areas in
+    number order)."""
+    area = pl.col("community_area_number")
+    per_area = (
+        rows.filter(area.is_not_null())
+        .group_by(period_col, "community_area_number")
+        .agg(pl.col("deaths").sum().cast(pl.Int64))
+        .with_columns(area.is_in(list(region)).alias("__in_region"))
+        .sort(period_col, "community_area_number")
+    )
+    hidden = suppress(per_area, "deaths", threshold=threshold, complementary_by=[period_col, "__in_region"]).filter(
+        pl.col("deaths_suppressed")
+    )
+    out: dict[object, set[int]] = {}
+    for period, number in hidden.select(period_col, "community_area_number").iter_rows():
+        out.setdefault(period, set()).add(int(number))
+    return {period: frozenset(areas) for period, areas in out.items()}
+
+
 def split_decisions(
     rows: pl.DataFrame, selection: Selection, *, period_col: str, threshold: int
 ) -> dict[object, ct.SplitDecision]:
@@ -201,11 +226,13 @@ def split_decisions(
     without rows has nothing hidden (absent from the result)."""
     region = _region_of(selection)
     custom = selection.region_areas is not None and selection.city_areas is not None
+    hidden_by_period = _hidden_areas_by_period(rows, region, period_col=period_col, threshold=threshold)
     out = {}
     for period, (counts, not_placed) in _area_counts_by_period(rows, period_col).items():
         full = {a: counts.get(a, 0) for a in (selection.city_areas or ())} | counts
-        hidden = hidden_areas(full, {a: a in region for a in full}, threshold)
-        both = frozenset((ct.SELECTION, ct.REST)) if custom and _gives_an_area_back(full, hidden, selection, threshold) else frozenset()
+        hidden = hidden_by_period.get(period, frozenset())
+        gives_back = custom and _gives_an_area_back(full, hidden, selection, threshold)
+        both = frozenset((ct.SELECTION, ct.REST)) if gives_back else frozenset()
         decision = ct.protect_split(
             full, hidden, region=region, not_placed=not_placed, threshold=threshold,
             selection=selection.areas, hidden_totals=both,
@@ -1013,7 +1040,9 @@ def drug_period(
 
     def hidden(drug: str) -> bool:
         return bool(
-            selection_hidden(in_period.filter(pl.col("drug") == drug), selection, period_col="whole", threshold=threshold)
+            selection_hidden(
+                in_period.filter(pl.col("drug") == drug), selection, period_col="whole", threshold=threshold
+            )
         )
 
     withheld = {drug for drug in drugs if hidden(drug)}
@@ -1054,7 +1083,8 @@ def drug_by_year(
     by_year = rows.with_columns(pl.col("month").dt.year().cast(pl.Int64).alias("year"))
 
     def hidden_years(drug: str) -> set:
-        return selection_hidden(by_year.filter(pl.col("drug") == drug), selection, period_col="year", threshold=threshold)
+        of_drug = by_year.filter(pl.col("drug") == drug)
+        return selection_hidden(of_drug, selection, period_col="year", threshold=threshold)
 
     withheld = {(year, drug) for drug in drugs for year in hidden_years(drug)}
     total_hidden = list(hidden_years(ALL))

@@ -482,9 +482,8 @@ def test_the_city_and_the_rest_are_shown_alike_on_the_map_trends_and_overview(de
         trend_rows, td.month_periods(months, [], "month"), region_selection, time_col="month", step="month",
         within=(months[0], data.next_month(months[-1])), threshold=threshold,
     )  # fmt: skip
-    series_rest = {
-        r["period"]: r["deaths_display"] for r in monthly_series.filter(pl.col("series") == td.REST_LABEL).iter_rows(named=True)
-    }
+    rest_points = monthly_series.filter(pl.col("series") == td.REST_LABEL)
+    series_rest = dict(rest_points.select("period", "deaths_display").iter_rows())
     annual = {(r["year"], r["geography"]): r["deaths_display"] for r in demo["annual"].iter_rows(named=True)}
     years = sorted({m.year for m in months if date(m.year, 1, 1) in months and date(m.year, 12, 1) in months})
     periods = [(m, m) for m in months] + [(date(y, 1, 1), date(y, 12, 1)) for y in years] + [(months[-12], months[-1])]

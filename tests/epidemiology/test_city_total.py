@@ -231,7 +231,8 @@ def test_no_hidden_count_is_derivable_in_random_tables() -> None:
         raw = counts_frame({2024: (per_area, draw())})
         published = publish(raw)
         # No small count can be worked out (a hidden "*" of 10 or more may be: it reveals no small count).
-        assert not set(derivable_hidden_cells(published, 2024)) & small_hidden(published, 2024, raw), (per_area, published)
+        found = set(derivable_hidden_cells(published, 2024)) & small_hidden(published, 2024, raw)
+        assert not found, (per_area, published)
         shown = published.get_column("deaths_display").to_list()
         assert not [s for s in shown if s is not None and s.isdigit() and 1 <= int(s) < THRESHOLD]
         city, rest = row(published, 2024, "Chicago"), row(published, 2024, "Rest of Chicago")
@@ -433,10 +434,13 @@ def test_the_citys_age_adjusted_rate_counts_every_chicago_death() -> None:
     assert not_placed["deaths_display"] == "17"
 
 
+PARTS = ("Region", "Rest of Chicago", "Chicago")
+
+
 def test_the_citys_unknown_age_count_follows_the_city_total_rule() -> None:
     def shown(unknown: tuple[int, int, int]) -> tuple[str, str, str]:
         published = with_ages(BUSY, 17, unknown)
-        return tuple(row(published, 2024, g)["deaths_unknown_age_display"] for g in ("Region", "Rest of Chicago", "Chicago"))
+        return tuple(row(published, 2024, g)["deaths_unknown_age_display"] for g in PARTS)
 
     # The region's 3 would be Chicago's 15 minus the rest's 12 (nothing unknown among the unplaced).
     assert shown((3, 12, 0)) == ("<10", "12", "*")
@@ -456,7 +460,7 @@ def test_a_hidden_rest_area_lets_the_rest_hide_the_unplaced_unknown_age_count() 
     # is shown.
     published = with_ages(BUSY, 17, (0, 15, 4), rest_split={4: 12, 5: 3})
     assert [row(published, 2024, a)["deaths_unknown_age_display"] for a in "DEFG"] == ["*", "<10", "0", "0"]
-    shown = tuple(row(published, 2024, g)["deaths_unknown_age_display"] for g in ("Region", "Rest of Chicago", "Chicago"))
+    shown = tuple(row(published, 2024, g)["deaths_unknown_age_display"] for g in PARTS)
     assert shown == ("0", "*", "19")
     rest = row(published, 2024, "Rest of Chicago")
     assert rest["deaths_unknown_age"] is None and rest["age_adjusted_rate"] is not None
