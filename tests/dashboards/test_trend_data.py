@@ -517,3 +517,20 @@ def test_the_city_and_the_rest_are_shown_alike_on_the_map_trends_and_overview(de
     # months (the not-placed count is 1-9 in nearly every month).
     assert counted["city shown"] == len(periods)
     assert counted["rest hidden"] > len(months) // 2
+
+
+def test_all_of_chicagos_breakdown_is_hidden_where_chicago_is_withheld() -> None:
+    """All of Chicago's intent groups add up to Chicago's total: where the city total's rule
+    withholds it (4 not placed, every rest area shown), the groups are hidden too."""
+    jan = date(2026, 1, 1)
+    city = td.Selection(label=td.CITY_LABEL, areas=(1, 2, 3, 4), population=100_000, city_population=100_000,
+                        not_placed=True, config_region=frozenset({1, 2}))  # fmt: skip
+
+    def accidents(not_placed: int, rest_area: int) -> str:
+        rows = _rows([(jan, 1, 30), (jan, 3, 40), (jan, 4, rest_area), (jan, None, not_placed)])
+        frame = td.breakdown_period(rows, city, "intent", jan, jan, threshold=THRESHOLD)
+        return frame.filter(pl.col("category") == "accident").get_column("deaths_display").item()
+
+    assert accidents(4, 20) == "*"  # Chicago withheld: 94 - 30 - 60 would give the 4 back
+    assert accidents(4, 5) == "79"  # area 4 is hidden on the Map: the rest is hidden instead
+    assert accidents(12, 20) == "102"
