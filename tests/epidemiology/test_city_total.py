@@ -476,3 +476,23 @@ def test_a_withheld_city_total_hides_the_age_adjusted_rate_too() -> None:
     assert all(city[c] is None for c in ("rate", "age_adjusted_rate", "age_adjusted_lower", "age_adjusted_upper",
                                          "deaths_unknown_age", "deaths_unknown_age_display"))  # fmt: skip
     assert row(published, 2024, "Region")["age_adjusted_rate"] is not None
+
+
+def test_a_chosen_total_holding_every_hidden_area_is_hidden_beside_the_city() -> None:
+    """The region is 5 (area A alone) and the not placed 4: two parts hidden, so Chicago (309) is
+    shown. A scope {A, D, E} holds every hidden area (A; D = 3 and E = 20 in the rest): its
+    total 28 minus the rest's hidden 23 (the rest, 300, is shown) would give the region's 5, and
+    Chicago - 5 - 300 the 4. The per-area check alone (two hidden areas or more, not small) lets
+    it through; the split's check hides it, on the Overview (no "rest" shown) as on Trends."""
+    counts = {1: 5, 2: 0, 3: 0, 4: 3, 5: 20, 6: 150, 7: 127}
+    assert area_hidden(counts) == {1, 4, 5}
+    scope = frozenset({1, 4, 5})
+    naive = ct.SplitDecision(False, False, frozenset({ct.REST}))
+    assert leaks(counts, 4, scope, naive) == ["area 1", "not placed", "region"]
+    overview = ct.protect_split(
+        counts, area_hidden(counts), region=REGION_AREAS, not_placed=4, threshold=THRESHOLD, selection=scope,
+        show_rest=False,
+    )  # fmt: skip
+    assert not overview.city_withheld and ct.SELECTION in overview.hide
+    trends = decide(counts, 4, scope)
+    assert trends.hide == {ct.SELECTION} and leaks(counts, 4, scope, trends) == []
