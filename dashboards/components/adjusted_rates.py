@@ -23,6 +23,7 @@ import polars as pl
 import streamlit as st
 
 from dashboards.components.data import DbVersion, read_frame
+from dashboards.components.selection import hidden_areas
 from pipelines.defs.epidemiology import city_total as ct
 from pipelines.defs.epidemiology.age_adjusted import STANDARD_NAME, with_age_adjusted_rates
 from pipelines.defs.epidemiology.demographics import UNKNOWN_AGE
@@ -215,12 +216,13 @@ def with_group_adjusted(
     both hidden wherever the crude rate is (null). Arguments as :func:`adjusted_by_group`.
 
     A ``frame`` row with no group (the deaths not placed in an area: no population) gets none.
-    The city's (a group mapped to ``None``) unknown-age count is withheld by the city total's rule
-    (:func:`~pipelines.defs.epidemiology.city_total.withhold_city_unknown_age`, from the
-    configured region's split in ``band_deaths.in_region``); ``split`` (group -> ``city_total``
-    role, ``SELECTION`` or ``REST``) names the groups that split the city on this page with the
-    deaths not placed, so that one more of them is hidden when exactly one is
-    (:func:`~pipelines.defs.epidemiology.city_total.hide_split_complement`)."""
+    The city's (a group mapped to ``None``) unknown-age count follows the city total's rule
+    (:mod:`pipelines.defs.epidemiology.city_total`) on the unknown-age counts of the configured
+    region (``band_deaths.in_region``), the rest of Chicago and the deaths not placed in an area,
+    with the per-area unknown-age counts the Map publishes for the same period. ``split`` (group
+    -> ``city_total`` role, ``SELECTION`` or ``REST``) names the groups this page shows beside
+    the city: their unknown-age counts are hidden as "*" where, with those figures, one would give
+    a hidden count back (:func:`~pipelines.defs.epidemiology.city_total.protect_split`)."""
     by = list(by)
     adjusted = adjusted_by_group(band_deaths, band_population, groups, years=years, by=by).select(
         *by, pl.col("group").alias(key), "deaths_unknown_age", *ADJUSTED_COLUMNS
@@ -239,86 +241,101 @@ def with_group_adjusted(
     cities = [label for label, areas in groups.items() if areas is None]
     if cities:
         joined = _protect_city_unknown_age(
-            joined, band_deaths, cities, key=key, by=by, threshold=threshold, split=split or {}
+            joined, band_deaths, groups, key=key, by=by, threshold=threshold, split=split or {}
         )
     return joined.drop("deaths_unknown_age_suppressed")
+
+
+def _split_of_period(
+    rows: pl.DataFrame,
+    shown: Mapping[str, bool],
+    *,
+    selection: Iterable[int] | None,
+    show_rest: bool,
+    threshold: int,
+) -> ct.SplitDecision:
+    """:func:`~pipelines.defs.epidemiology.city_total.protect_split` on the unknown-age counts of one
+    period's ``rows`` (``band_deaths`` rows). ``shown``: whether each of this page's parts
+    (``SELECTION``, ``REST``, the city) has its crude count shown; a hidden crude count hides its
+    unknown-age count, as do the city table's parts the crude rule hides."""
+    area = pl.col("community_area_number")
+    unknown = pl.col("age_band") == UNKNOWN_AGE
+    placed = rows.filter(area.is_not_null())
+    per_area = placed.group_by("community_area_number", "in_region").agg(
+        pl.col("deaths").sum().cast(pl.Int64).alias("crude"),
+        pl.col("deaths").filter(unknown).sum().cast(pl.Int64).alias("unknown"),
+    )
+    region = frozenset(per_area.filter(pl.col("in_region")).get_column("community_area_number").to_list())
+    crude = dict(zip(per_area.get_column("community_area_number"), per_area.get_column("crude"), strict=True))
+    unknowns = dict(zip(per_area.get_column("community_area_number"), per_area.get_column("unknown"), strict=True))
+    groups = {a: a in region for a in crude}
+    crude_hidden = hidden_areas(crude, groups, threshold)
+    unplaced = rows.filter(area.is_null())
+    crude_rule = ct.protect_split(
+        crude, crude_hidden, region=region, not_placed=int(unplaced.get_column("deaths").sum()), threshold=threshold
+    )
+    region_crude = sum(v for a, v in crude.items() if a in region)
+    rest_crude = sum(v for a, v in crude.items() if a not in region)
+    hidden_totals = {name for name, is_shown in shown.items() if not is_shown}
+    if 1 <= region_crude < threshold:
+        hidden_totals.add(ct.REGION_TOTAL)
+    if 1 <= rest_crude < threshold or crude_rule.rest_of_city_withheld:
+        hidden_totals.add(ct.REST_OF_CITY_TOTAL)
+    if crude_rule.city_withheld:
+        hidden_totals.add(ct.CITY_TOTAL)
+    return ct.protect_split(
+        unknowns,
+        hidden_areas(unknowns, groups, threshold) | crude_hidden,
+        region=region,
+        not_placed=int(unplaced.filter(unknown).get_column("deaths").sum()),
+        threshold=threshold,
+        selection=selection,
+        show_rest=show_rest,
+        hidden_totals=hidden_totals,
+        not_placed_shown=False,
+    )
 
 
 def _protect_city_unknown_age(
     joined: pl.DataFrame,
     band_deaths: pl.DataFrame,
-    cities: Sequence[str],
+    groups: Mapping[str, Iterable[int] | None],
     *,
     key: str,
     by: list[str],
     threshold: int,
     split: Mapping[str, str],
 ) -> pl.DataFrame:
-    """The city total's rule on the unknown-age counts (see :func:`with_group_adjusted`)."""
-    area = pl.col("community_area_number")
-    unknown = pl.col("age_band") == UNKNOWN_AGE
-    deaths = pl.col("deaths").cast(pl.Int64)
-    aggregations = [
-        deaths.filter(unknown & area.is_not_null() & pl.col("in_region")).sum().alias("__region"),
-        deaths.filter(unknown & area.is_not_null() & ~pl.col("in_region")).sum().alias("__rest"),
-        deaths.filter(unknown & area.is_null()).sum().alias("__not_placed"),
-    ]
-    raw = band_deaths.select("age_band", "deaths", "community_area_number", "in_region", *by)
-    parts = raw.group_by(by).agg(aggregations) if by else raw.select(aggregations)
-    if by:
-        parts = parts.with_columns(pl.col(c).cast(joined.schema[c]) for c in by)
-        work = joined.join(parts, on=by, how="left", maintain_order="left")
-    else:
-        work = joined.join(parts, how="cross")
-    work = work.with_columns(pl.col(c).fill_null(0) for c in ("__region", "__rest", "__not_placed"))
-    is_city = pl.col(key).is_in(list(cities))
-    work = ct.withhold_city_unknown_age(
-        work, city=is_city, region=pl.col("__region"), rest=pl.col("__rest"),
-        not_placed=pl.col("__not_placed"), threshold=threshold,
-    )  # fmt: skip
-    if split:
-        work = _hide_unknown_age_complement(work, key=key, by=by, is_city=is_city, split=split, threshold=threshold)
-    return work.drop("__region", "__rest", "__not_placed")
-
-
-def _hide_unknown_age_complement(
-    work: pl.DataFrame, *, key: str, by: list[str], is_city: pl.Expr, split: Mapping[str, str], threshold: int
-) -> pl.DataFrame:
-    """This page's split of the city (``split`` groups and the deaths not placed, whose unknown-age
-    count is never shown: hidden when small) with the city's count shown and exactly one part
-    hidden: one more part hidden, else the city's count withheld."""
-    count = "deaths_unknown_age"
-    row = "__row"
-    work = work.with_columns(pl.int_range(pl.len()).alias(row))
-    city_shown = work.filter(is_city).select(*by, (~pl.col(f"{count}_suppressed")).alias("__city_shown"))
-    if city_shown.height == 0:
-        return work.drop(row)
-    members = pl.col(key).replace_strict(dict(split), default=None, return_dtype=pl.String)
-    placed = work.filter(members.is_not_null()).select(
-        row, *by, members.alias("part"), count, f"{count}_suppressed", f"{count}_display"
-    )
-    unplaced = (
-        work.filter(is_city)
-        .select(
-            pl.lit(None, dtype=pl.Int64).alias(row),
-            *by,
-            pl.lit(ct.NOT_PLACED).alias("part"),
-            pl.col("__not_placed").cast(placed.schema[count]).alias(count),
-            pl.col("__not_placed").is_between(1, threshold - 1).alias(f"{count}_suppressed"),
-            pl.lit(None, dtype=pl.String).alias(f"{count}_display"),
+    """The city total's rule, and this page's split, on the unknown-age counts (see
+    :func:`with_group_adjusted`), one period (``by`` values) at a time."""
+    cities = [label for label, areas in groups.items() if areas is None]
+    label_of = {part: label for label, part in split.items()}
+    selection = groups.get(label_of[ct.SELECTION]) if ct.SELECTION in label_of else None
+    hide: list[tuple[tuple, str]] = []
+    periods = joined.select(by).unique().iter_rows() if by else [()]
+    for period in periods:
+        here = pl.all_horizontal(pl.col(c) == v for c, v in zip(by, period, strict=True)) if by else pl.lit(True)
+        rows = joined.filter(here)
+        has_rate = dict(zip(rows.get_column(key), rows.get_column("rate").is_not_null(), strict=True))
+        shown = {part: has_rate.get(label, False) for part, label in label_of.items()}
+        shown[ct.CITY_TOTAL] = all(has_rate.get(c, False) for c in cities)
+        period_rows = band_deaths.filter(
+            pl.all_horizontal(pl.col(c).cast(joined.schema[c]) == v for c, v in zip(by, period, strict=True))
+            if by
+            else pl.lit(True)
         )
+        decision = _split_of_period(
+            period_rows, shown, selection=selection, show_rest=ct.REST in label_of, threshold=threshold
+        )
+        labels = [label_of[part] for part in decision.hide if part in label_of]
+        labels += cities if decision.city_withheld else []
+        hide += [(tuple(period), label) for label in labels]
+    if not hide:
+        return joined
+    marks = pl.DataFrame(
+        [(*period, label, True) for period, label in hide],
+        schema={**{c: joined.schema[c] for c in by}, key: joined.schema[key], "__hide": pl.Boolean},
+        orient="row",
     )
-    parts = pl.concat([placed, unplaced], how="vertical_relaxed")
-    parts = parts.join(city_shown, on=by, how="left") if by else parts.join(city_shown, how="cross")
-    out = ct.hide_split_complement(
-        parts, by=by, city_shown=pl.col("__city_shown"), count_col=count, rate_cols=()
-    ).filter(pl.col(row).is_not_null())
-    updated = out.select(row, count, f"{count}_suppressed", f"{count}_display")
-    work = work.update(updated, on=row, include_nulls=True)
-    fallback = out.filter(pl.col("city_withheld") & pl.col("__city_shown")).select(*by).unique()
-    if fallback.height:
-        flagged = fallback.with_columns(pl.lit(True).alias("__fallback"))
-        work = work.join(flagged, on=by, how="left") if by else work.join(flagged, how="cross")
-        work = ct.withhold(work, is_city & pl.col("__fallback").fill_null(False), count_col=count, rate_cols=())
-        work = work.drop("__fallback")
-    return work.drop(row)
+    work = joined.join(marks, on=[*by, key], how="left", maintain_order="left")
+    return ct.withhold(work, pl.col("__hide"), count_col="deaths_unknown_age", rate_cols=()).drop("__hide")

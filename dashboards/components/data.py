@@ -562,8 +562,9 @@ def group_period_metrics(
 
     One row per ``group`` (region label, "Rest of Chicago", "Not placed in an area", "Chicago"),
     suppressed. ``not_placed`` is :func:`load_not_placed_monthly` (month and the count columns of
-    ``monthly``). The three parts add up to the city: its total is withheld when exactly one of
-    them is hidden (:mod:`pipelines.defs.epidemiology.city_total`).
+    ``monthly``). The three parts add up to the city: its total, or the rest of the city, is
+    hidden by the city total's rule, which reads the areas' counts of the same period
+    (:func:`pipelines.defs.epidemiology.city_total.city_rule`).
     """
     count_col = DRUGS[drug][1]
     years = period_years(start, next_month(end))
@@ -597,8 +598,20 @@ def group_period_metrics(
         pl.concat([parts, city]), count_col="deaths", population_col="population", years_col="years"
     )
     table = suppress(table, "deaths", threshold=threshold, rate_cols=("rate",))
-    is_city = pl.col("group") == CITY_LABEL
-    table = ct.withhold_city_total(table, by=[], part=~is_city, city=is_city)
+    rest_areas = period.filter(~pl.col("in_region")).group_by("community_area_number").agg(pl.col(count_col).sum())
+    counts = dict(zip(parts.get_column("group"), parts.get_column("deaths"), strict=True))
+    rule = ct.city_rule(
+        counts[region_label],
+        counts[REST_LABEL],
+        unplaced,
+        rest_has_hidden_area=ct.rest_has_hidden_area(rest_areas.get_column(count_col).to_list(), threshold=threshold),
+        threshold=threshold,
+    )
+    group = pl.col("group")
+    table = ct.withhold(
+        table,
+        ((group == CITY_LABEL) & pl.lit(rule.city_withheld)) | ((group == REST_LABEL) & pl.lit(rule.rest_withheld)),
+    )
     return table.select(
         "group",
         "population",

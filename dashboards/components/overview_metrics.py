@@ -21,8 +21,8 @@ import polars as pl
 import streamlit as st
 
 from dashboards.components import adjusted_rates, data
-from dashboards.components.selection import SelectionTotal, hidden_areas, selection_total
-from pipelines.defs.epidemiology.city_total import city_withheld
+from dashboards.components.selection import WITHHELD, SelectionTotal, hidden_areas, selection_total
+from pipelines.defs.epidemiology.city_total import SELECTION, protect_split
 from pipelines.defs.epidemiology.rates import period_years, with_rates
 from pipelines.defs.epidemiology.suppression import SECONDARY_MARK, display_count
 
@@ -168,21 +168,39 @@ class Geography:
         return cls(frozenset(region), frozenset(numbers))
 
 
-def scope_total(counts: dict[int, int], areas: Sequence[int], geography: Geography, threshold: int) -> SelectionTotal:
+def scope_total(
+    counts: dict[int, int],
+    areas: Sequence[int],
+    geography: Geography,
+    threshold: int,
+    *,
+    not_placed: int | None = None,
+) -> SelectionTotal:
     """The scope's total of per-area ``counts`` (area -> count), suppressed so that neither it nor
     the areas left out of the region/city totals give an area hidden on the map away
-    (see :mod:`dashboards.components.selection`)."""
-    if not areas:
-        return selection_total(counts, geography.region, threshold)
+    (see :mod:`dashboards.components.selection`).
+
+    For deaths, ``not_placed`` (the Chicago deaths not placed in an area, same period and drug)
+    adds the city's table: Chicago's total, shown on every page by the city total's rule, and the
+    parts of the city it hides. The scope's total is then withheld too when, beside them, it would
+    give the not-placed count (or another hidden count) back — a scope that is exactly the rest of
+    Chicago the rule hid, for one (:func:`pipelines.defs.epidemiology.city_total.protect_split`)."""
     groups = {a: a in geography.region for a in geography.city}
     full = {a: int(counts.get(a, 0)) for a in geography.city}
-    return selection_total(
-        full,
-        areas,
-        threshold,
-        hidden=hidden_areas(full, groups, threshold),
-        wholes=(geography.region, geography.city),
-    )
+    hidden = hidden_areas(full, groups, threshold)
+    if not areas:
+        total = selection_total(counts, geography.region, threshold)
+    else:
+        total = selection_total(full, areas, threshold, hidden=hidden, wholes=(geography.region, geography.city))
+    if not_placed is None or not total.shown:
+        return total
+    split = protect_split(
+        full, hidden, region=geography.region, not_placed=not_placed, threshold=threshold,
+        selection=areas or geography.region, show_rest=False,
+    )  # fmt: skip
+    if SELECTION in split.hide:
+        return SelectionTotal(total.value, WITHHELD, False)
+    return total
 
 
 def area_counts(deaths: pl.DataFrame, drug: str, start: date, end: date) -> dict[int, int]:
@@ -233,7 +251,10 @@ def period_total(
     deaths: pl.DataFrame, areas: Sequence[int], drug: str, start: date, end: date, geography: Geography, threshold: int
 ) -> SelectionTotal:
     """Suppressed deaths involving ``drug`` in the scope over ``start``..``end``."""
-    return scope_total(area_counts(deaths, drug, start, end), areas, geography, threshold)
+    return scope_total(
+        area_counts(deaths, drug, start, end), areas, geography, threshold,
+        not_placed=not_placed_deaths(deaths, drug, start, end),
+    )  # fmt: skip
 
 
 def deaths_changes(
@@ -285,16 +306,22 @@ def rate_comparison(
     deaths_unknown_age / deaths_unknown_age_display, hidden with the crude count. Chicago counts
     every death in the city, placed in an area or not, in both rates, and is withheld ("*", both
     rates hidden) by the city total's rule, as on every page
-    (:func:`pipelines.defs.epidemiology.city_total.city_withheld`).
+    (:func:`pipelines.defs.epidemiology.city_total.city_rule`).
     """
     geography = Geography.from_areas(community_areas)
     counts = area_counts(deaths, drug, start, end)
-    scope = scope_total(counts, areas, geography, threshold)
     unplaced = not_placed_deaths(deaths, drug, start, end)
-    region = sum(int(counts.get(a, 0)) for a in geography.region)
-    rest = sum(int(counts.get(a, 0)) for a in geography.city - geography.region)
-    city_deaths = region + rest + unplaced
-    if city_withheld(region, rest, unplaced, threshold=threshold):
+    scope = scope_total(counts, areas, geography, threshold, not_placed=unplaced)
+    full = {a: int(counts.get(a, 0)) for a in geography.city}
+    rule = protect_split(
+        full,
+        hidden_areas(full, {a: a in geography.region for a in geography.city}, threshold),
+        region=geography.region,
+        not_placed=unplaced,
+        threshold=threshold,
+    )
+    city_deaths = sum(full.values()) + unplaced
+    if rule.city_withheld:
         city = SelectionTotal(city_deaths, SECONDARY_MARK, False)
     else:
         display = display_count(city_deaths, threshold)
@@ -337,6 +364,7 @@ def rate_comparison(
         {scope_label: sorted(chosen), data.CITY_LABEL: None},
         years=period_years(start, data.next_month(end)),
         threshold=threshold,
+        split={scope_label: SELECTION},
     )
 
 
@@ -369,9 +397,11 @@ def involvement_share(
     all_counts = area_counts(deaths, "all", start, end)
     drug_counts = area_counts(deaths, drug, start, end)
     without_counts = {a: all_counts.get(a, 0) - drug_counts.get(a, 0) for a in all_counts}
-    total = scope_total(all_counts, areas, geography, threshold)
-    involved = scope_total(drug_counts, areas, geography, threshold)
-    without = scope_total(without_counts, areas, geography, threshold)
+    all_unplaced = not_placed_deaths(deaths, "all", start, end)
+    drug_unplaced = not_placed_deaths(deaths, drug, start, end)
+    total = scope_total(all_counts, areas, geography, threshold, not_placed=all_unplaced)
+    involved = scope_total(drug_counts, areas, geography, threshold, not_placed=drug_unplaced)
+    without = scope_total(without_counts, areas, geography, threshold, not_placed=all_unplaced - drug_unplaced)
     if total.value == 0:
         return Share(drug, involved.value, 0, None, HIDDEN_SHARE, "No overdose deaths in this period")
     if not (total.shown and involved.shown and without.shown):

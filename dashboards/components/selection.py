@@ -44,11 +44,13 @@ def hidden_areas(
     group (``groups``: area -> group key, e.g. in the region or not)."""
     if not counts:
         return frozenset()
+    # In area-number order, as the Map's table: a tie for the complementary cell goes to the same area.
+    areas = sorted(counts)
     frame = pl.DataFrame(
         {
-            "area": list(counts),
-            "count": [int(v) for v in counts.values()],
-            "group": [str(groups.get(a)) for a in counts],
+            "area": areas,
+            "count": [int(counts[a]) for a in areas],
+            "group": [str(groups.get(a)) for a in areas],
         },
         schema={"area": pl.Int64, "count": pl.Int64, "group": pl.String},
     )

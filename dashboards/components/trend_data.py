@@ -29,7 +29,7 @@ else is pure.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 import polars as pl
@@ -91,6 +91,9 @@ class Selection:
     region_population: int | None = None
     #: Whether the Chicago deaths not placed in an area belong to the selection (all of Chicago).
     not_placed: bool = False
+    #: The configured region's areas when the selection is neither the region nor a chosen set
+    #: (all of Chicago): the city total's rule reads the region's parts.
+    config_region: frozenset[int] | None = None
 
     @property
     def rest_population(self) -> int:
@@ -134,6 +137,40 @@ def region_selection(areas: pl.DataFrame, label: str) -> Selection:
     return make_selection(Filters(start=date.min, end=date.min), areas, label)
 
 
+def _area_counts_by_period(rows: pl.DataFrame, period_col: str) -> dict[object, tuple[dict[int, int], int]]:
+    """Per ``period_col`` value: deaths per community area and deaths not placed in an area."""
+    per_area = rows.group_by(period_col, "community_area_number").agg(pl.col("deaths").sum())
+    out: dict[object, tuple[dict[int, int], int]] = {}
+    for period, area, deaths in per_area.iter_rows():
+        counts, not_placed = out.setdefault(period, ({}, 0))
+        if area is None:
+            out[period] = (counts, not_placed + int(deaths))
+        else:
+            counts[int(area)] = counts.get(int(area), 0) + int(deaths)
+    return out
+
+
+def _region_of(selection: Selection) -> frozenset[int]:
+    """The configured region's areas (the selection's own when it is the region)."""
+    if selection.region_areas is not None:
+        return selection.region_areas
+    return selection.config_region if selection.config_region is not None else frozenset(selection.areas)
+
+
+def _gives_an_area_back(
+    counts: Mapping[int, int], hidden: frozenset[int], selection: Selection, threshold: int
+) -> bool:
+    """Whether the chosen areas' total or the rest's gives a hidden area back
+    (:func:`dashboards.components.selection.selection_total`)."""
+    assert selection.region_areas is not None and selection.city_areas is not None
+    city, region = selection.city_areas, selection.region_areas
+    chosen = set(selection.areas)
+    full = {a: counts.get(a, 0) for a in city}
+    own = selection_total(full, chosen, threshold, hidden=hidden, wholes=(region, city))
+    rest = selection_total(full, city - chosen, threshold, hidden=hidden, wholes=(city,))
+    return WITHHELD in (own.display, rest.display)
+
+
 def revealing_periods(rows: pl.DataFrame, selection: Selection, *, period_col: str, threshold: int) -> set:
     """Periods in which the totals of a user-chosen selection (and of the rest of Chicago) must be
     withheld because, with the per-area counts the Map publishes for the same months, they would
@@ -145,26 +182,79 @@ def revealing_periods(rows: pl.DataFrame, selection: Selection, *, period_col: s
     """
     if selection.region_areas is None or selection.city_areas is None:
         return set()
-    city, region = selection.city_areas, selection.region_areas
-    chosen = set(selection.areas)
-    groups = {a: a in region for a in city}
-    per_area = (
-        rows.filter(pl.col("community_area_number").is_not_null())
-        .group_by(period_col, "community_area_number")
-        .agg(pl.col("deaths").sum())
-    )
-    counts_by_period: dict = {}
-    for period, area, deaths in per_area.iter_rows():
-        counts_by_period.setdefault(period, {})[int(area)] = int(deaths)
+    groups = {a: a in selection.region_areas for a in selection.city_areas}
     withheld = set()
-    for period, counts in counts_by_period.items():
-        full = {a: counts.get(a, 0) for a in city}
-        hidden = hidden_areas(full, groups, threshold)
-        own = selection_total(full, chosen, threshold, hidden=hidden, wholes=(region, city))
-        rest = selection_total(full, city - chosen, threshold, hidden=hidden, wholes=(city,))
-        if WITHHELD in (own.display, rest.display):
+    for period, (counts, _) in _area_counts_by_period(rows, period_col).items():
+        full = {a: counts.get(a, 0) for a in selection.city_areas}
+        if _gives_an_area_back(full, hidden_areas(full, groups, threshold), selection, threshold):
             withheld.add(period)
     return withheld
+
+
+def _hidden_areas_by_period(
+    rows: pl.DataFrame, region: frozenset[int], *, period_col: str, threshold: int
+) -> dict[object, frozenset[int]]:
+    """Per period, the areas the Map hides (:func:`dashboards.components.selection.hidden_areas`,
+    all periods in one pass: complementary within the region and the rest of each period, areas in
+    number order)."""
+    area = pl.col("community_area_number")
+    per_area = (
+        rows.filter(area.is_not_null())
+        .group_by(period_col, "community_area_number")
+        .agg(pl.col("deaths").sum().cast(pl.Int64))
+        .with_columns(area.is_in(list(region)).alias("__in_region"))
+        .sort(period_col, "community_area_number")
+    )
+    hidden = suppress(per_area, "deaths", threshold=threshold, complementary_by=[period_col, "__in_region"]).filter(
+        pl.col("deaths_suppressed")
+    )
+    out: dict[object, set[int]] = {}
+    for period, number in hidden.select(period_col, "community_area_number").iter_rows():
+        out.setdefault(period, set()).add(int(number))
+    return {period: frozenset(areas) for period, areas in out.items()}
+
+
+def split_decisions(
+    rows: pl.DataFrame, selection: Selection, *, period_col: str, threshold: int
+) -> dict[object, ct.SplitDecision]:
+    """Per period of ``rows`` (``period_col``, ``community_area_number`` — null for the deaths not
+    placed in an area — and ``deaths``): the city total's rule and the parts of this page's split
+    (the selection and the rest of Chicago) to hide as "*"
+    (:func:`pipelines.defs.epidemiology.city_total.protect_split`), with the per-area suppression
+    the Map applies to the same months. For a chosen set of areas, both parts are hidden in the
+    periods where they would give a hidden area back (:func:`revealing_periods`). A period
+    without rows has nothing hidden (absent from the result)."""
+    region = _region_of(selection)
+    custom = selection.region_areas is not None and selection.city_areas is not None
+    hidden_by_period = _hidden_areas_by_period(rows, region, period_col=period_col, threshold=threshold)
+    out = {}
+    for period, (counts, not_placed) in _area_counts_by_period(rows, period_col).items():
+        full = {a: counts.get(a, 0) for a in (selection.city_areas or ())} | counts
+        hidden = hidden_by_period.get(period, frozenset())
+        gives_back = custom and _gives_an_area_back(full, hidden, selection, threshold)
+        both = frozenset((ct.SELECTION, ct.REST)) if gives_back else frozenset()
+        decision = ct.protect_split(
+            full, hidden, region=region, not_placed=not_placed, threshold=threshold,
+            selection=selection.areas, hidden_totals=both,
+        )  # fmt: skip
+        out[period] = replace(decision, hide=decision.hide | both)
+    return out
+
+
+def _periods_hiding(decisions: Mapping[object, ct.SplitDecision], part: str) -> list:
+    """The periods whose decision hides ``part`` (:data:`ct.SELECTION` or :data:`ct.REST`)."""
+    return [period for period, decision in decisions.items() if part in decision.hide]
+
+
+def selection_hidden(rows: pl.DataFrame, selection: Selection, *, period_col: str, threshold: int) -> set:
+    """Periods in which the selection's own total over ``rows`` is hidden, so that its breakdowns
+    (which add up to it, or divide by it) are hidden too: where :func:`split_decisions` hides the
+    selection (a chosen set of areas), or, for all of Chicago, where the city total's rule
+    withholds Chicago."""
+    decisions = split_decisions(rows, selection, period_col=period_col, threshold=threshold)
+    if selection.not_placed:
+        return {period for period, decision in decisions.items() if decision.city_withheld}
+    return set(_periods_hiding(decisions, ct.SELECTION))
 
 
 def _hide_rows(frame: pl.DataFrame, hide: pl.Expr, value_cols: Sequence[str]) -> pl.DataFrame:
@@ -371,7 +461,10 @@ def time_series(
     or year holds only the chosen months).
     Suppression is complementary within each series and ``nest`` period (see
     :func:`month_periods`), because the coarser periods and the period total are shown too: a
-    quarter minus its two visible months must not give the hidden one.
+    quarter minus its two visible months must not give the hidden one. A month, quarter or year is
+    a period the Map shows with Chicago's total, so a point is hidden ("*") where the city total's
+    rule or this split hides its part for that period (:func:`split_decisions`) — for the
+    configured region, the rest of Chicago wherever it protects the not-placed count.
 
     Columns: period, label, series, is_provisional, population, years, deaths (null when hidden),
     deaths_display, deaths_suppressed, rate, rate_lower, rate_upper, rate_unstable.
@@ -402,9 +495,10 @@ def time_series(
         .sort(pl.col("series") != selection.label, "period")
     )
     frame = with_rates(frame, count_col="deaths", population_col="population", years_col="years")
-    # Month-based periods are periods the Map can show per area; weeks are not.
-    withheld = (
-        revealing_periods(
+    # Month-based periods are periods the Map can show per area (with the city's total); weeks
+    # are not. Where the city total's rule or this split hides a part, so does its point.
+    decisions = (
+        split_decisions(
             rows.filter(pl.col(time_col).is_between(within[0], within[1], closed="left")).with_columns(
                 period.alias("period")
             ),
@@ -413,11 +507,13 @@ def time_series(
             threshold=threshold,
         )
         if step != "week"
-        else set()
+        else {}
     )
+    hidden = (pl.col("series") == selection.label) & pl.col("period").is_in(_periods_hiding(decisions, ct.SELECTION))
+    hidden |= (pl.col("series") == REST_LABEL) & pl.col("period").is_in(_periods_hiding(decisions, ct.REST))
     frame = _suppress_with_withheld(
         frame,
-        pl.col("period").is_in(list(withheld)),
+        hidden,
         threshold=threshold,
         complementary_by=["series", "nest"],
     )
@@ -471,39 +567,30 @@ def hidden_points(display: pl.DataFrame, threshold: int) -> list[str]:
 # --------------------------------------------------------------------------------------------
 
 
-def _split_counts(rows: pl.DataFrame, selection: Selection) -> dict[str, int]:
-    """Raw deaths in the selection, the rest of Chicago and not placed in an area (the page's
-    split of Chicago), and in the configured region and the rest of Chicago outside it (the split
-    the city total's rule uses, :func:`ct.city_withheld`)."""
-    area = pl.col("community_area_number")
-    chosen = list(selection.areas)
-    region = list(selection.region_areas if selection.region_areas is not None else selection.areas)
-    deaths = pl.col("deaths").cast(pl.Int64)
-    return rows.select(
-        deaths.filter(area.is_in(chosen)).sum().alias("selection"),
-        deaths.filter(area.is_not_null() & ~area.is_in(chosen)).sum().alias("rest"),
-        deaths.filter(area.is_null()).sum().alias("not_placed"),
-        deaths.filter(area.is_in(region)).sum().alias("region"),
-        deaths.filter(area.is_not_null() & ~area.is_in(region)).sum().alias("outside_region"),
-    ).row(0, named=True)
-
-
 def period_totals(
     rows: pl.DataFrame, selection: Selection, start: date, end: date, *, threshold: int
 ) -> pl.DataFrame:
     """Deaths and annualised rate over ``start``..``end`` for the selection, the rest of Chicago,
     the Chicago deaths not placed in an area (deaths only: no population) and Chicago.
 
-    The three parts add up to Chicago, which is shown too. Chicago's total is withheld when exactly
-    one of the configured region's parts is hidden (:mod:`pipelines.defs.epidemiology.city_total`,
-    the same on every page); when it is shown and exactly one part of this split is hidden, the rest
-    of Chicago (else the selection) is hidden too, so no part is Chicago minus the others.
+    The three parts add up to Chicago, which is shown too. Chicago's total follows the city total's
+    rule (:mod:`pipelines.defs.epidemiology.city_total`, the same on every page), and the parts
+    are hidden as "*" where the rule or this split needs it (:func:`split_decisions`): for the
+    configured region, the rest of Chicago where it protects the not-placed count; for a chosen
+    set of areas, whichever part would otherwise let a hidden count be worked out.
     Columns: group, population, deaths, deaths_display, deaths_suppressed, rate, rate_lower,
     rate_upper, rate_unstable.
     """
     years = period_years(start, next_month(end))
     in_period = rows.filter(pl.col("month").is_between(start, end))
-    row = _split_counts(in_period, selection)
+    area = pl.col("community_area_number")
+    chosen = list(selection.areas)
+    deaths = pl.col("deaths").cast(pl.Int64)
+    row = in_period.select(
+        deaths.filter(area.is_in(chosen)).sum().alias("selection"),
+        deaths.filter(area.is_not_null() & ~area.is_in(chosen)).sum().alias("rest"),
+        deaths.filter(area.is_null()).sum().alias("not_placed"),
+    ).row(0, named=True)
     parts = pl.DataFrame(
         {
             "group": [selection.label, REST_LABEL, NOT_PLACED_LABEL],
@@ -528,18 +615,14 @@ def period_totals(
         population_col="population",
         years_col="years",
     )
-    withheld = bool(
-        revealing_periods(
-            in_period.with_columns(pl.lit(0).alias("whole")), selection, period_col="whole", threshold=threshold
-        )
-    )
+    decision = split_decisions(
+        in_period.with_columns(pl.lit(0).alias("whole")), selection, period_col="whole", threshold=threshold
+    ).get(0, ct.SplitDecision(False, False, frozenset()))
     shown = _suppress_with_withheld(
-        parts, pl.lit(withheld) & (pl.col("part") != ct.NOT_PLACED), threshold=threshold, complementary_by=None
+        parts, pl.col("part").is_in(list(decision.hide)), threshold=threshold, complementary_by=None
     )
-    city_shown = not ct.city_withheld(row["region"], row["outside_region"], row["not_placed"], threshold=threshold)
-    shown = ct.hide_split_complement(shown, by=[], city_shown=pl.lit(city_shown))
     city = suppress(city, "deaths", threshold=threshold, rate_cols=("rate",))
-    city = ct.withhold(city, pl.lit(bool(shown.get_column("city_withheld")[0])))
+    city = ct.withhold(city, pl.lit(decision.city_withheld))
     columns = [
         "group",
         "population",
@@ -606,8 +689,10 @@ def annual_counts(
     rows: pl.DataFrame, selection: Selection, data_months: Sequence[date]
 ) -> pl.DataFrame:
     """Counts per calendar year for the selection, the rest, the deaths not placed in an area and
-    Chicago, shaped like ``sql/marts/overdose_counts_annual.sql`` (region, not-placed and city rows)
-    for :func:`pipelines.defs.epidemiology.annual.annual_rates`."""
+    Chicago, shaped like ``sql/marts/overdose_counts_annual.sql`` for
+    :func:`pipelines.defs.epidemiology.annual.annual_rates`: region, not-placed and city rows, and
+    a row per community area with deaths (``in_region`` of the configured region, no population),
+    which the city total's rule reads."""
     months_covered: dict[int, int] = {}
     for month in data_months:
         months_covered[month.year] = months_covered.get(month.year, 0) + 1
@@ -646,12 +731,28 @@ def annual_counts(
         pl.col("deaths").sum(),
         pl.lit("city").alias("geography_type"),
     )
-    columns = ["year", "months_covered", "geography_type", "geography", "in_region", "population", "deaths"]
-    return (
-        pl.concat([parts.select(columns), city.select(columns)], how="vertical_relaxed")
-        .with_columns(pl.lit(None, dtype=pl.Int32).alias("community_area_number"))
-        .sort("year", "geography")
+    region = list(_region_of(selection))
+    area_rows = (
+        rows.filter(pl.col("community_area_number").is_not_null())
+        .group_by(pl.col("month").dt.year().cast(pl.Int64).alias("year"), "community_area_number")
+        .agg(pl.col("deaths").sum().cast(pl.Int64))
+        .join(years, on="year", how="inner")
+        .select(
+            "year",
+            "months_covered",
+            pl.lit("community_area").alias("geography_type"),
+            pl.format("Area {}", pl.col("community_area_number")).alias("geography"),
+            pl.col("community_area_number").is_in(region).alias("in_region"),
+            pl.lit(None, dtype=pl.Int64).alias("population"),
+            "deaths",
+            pl.col("community_area_number").cast(pl.Int32),
+        )
     )
+    columns = ["year", "months_covered", "geography_type", "geography", "in_region", "population", "deaths"]
+    totals = pl.concat([parts.select(columns), city.select(columns)], how="vertical_relaxed").with_columns(
+        pl.lit(None, dtype=pl.Int32).alias("community_area_number")
+    )
+    return pl.concat([totals, area_rows], how="vertical_relaxed").sort("year", "geography")
 
 
 def _region_selection(selection: Selection) -> Selection:
@@ -678,45 +779,37 @@ def annual_series(
     ``marts.overdose_rates_annual``.
 
     For a chosen set of areas, Chicago's row is the one the pipeline would publish (its rule looks
-    at the configured region's parts), the years :func:`revealing_periods` names are hidden for the
-    selection and the rest, and a year with Chicago shown and one part hidden gets a complement
-    (:func:`pipelines.defs.epidemiology.city_total.hide_split_complement`)."""
+    at the configured region's parts), and the selection and the rest are hidden in the years
+    where :func:`split_decisions` says so (they would give a hidden area, or the not-placed count,
+    back). Community-area rows, which the rule reads, are not returned."""
     counts = annual_counts(rows, selection, data_months)
     first_provisional = min(provisional) if provisional else next_month(max(data_months))
+    not_area = pl.col("geography_type") != "community_area"
     if selection.is_region:
-        return annual_rates(counts, threshold=threshold, provisional_from=first_provisional)
+        return annual_rates(counts, threshold=threshold, provisional_from=first_provisional).filter(not_area)
     city = annual_rates(
         annual_counts(rows, _region_selection(selection), data_months),
         threshold=threshold,
         provisional_from=first_provisional,
     ).filter(pl.col("geography_type") == "city")
+    # The chosen split is not the region's: no area rows, so the rule hides nothing in it here.
     annual = annual_rates(
-        counts.filter(pl.col("geography_type") != "city"), threshold=threshold, provisional_from=first_provisional
+        counts.filter(not_area & (pl.col("geography_type") != "city")),
+        threshold=threshold,
+        provisional_from=first_provisional,
     )
-    withheld = revealing_periods(
+    decisions = split_decisions(
         rows.with_columns(pl.col("month").dt.year().cast(pl.Int64).alias("year")),
         selection,
         period_col="year",
         threshold=threshold,
     )
-    parts = pl.col("geography").is_in([selection.label, REST_LABEL])
-    annual = _hide_rows(
-        annual, parts & pl.col("year").is_in(list(withheld)), ("rate", "rate_lower", "rate_upper")
-    )
-    role = pl.col("geography").replace_strict(
-        {selection.label: ct.SELECTION, REST_LABEL: ct.REST, NOT_PLACED_LABEL: ct.NOT_PLACED}, default=None
-    )
-    city_shown = city.select("year", (~pl.col("deaths_suppressed")).alias("__city_shown"))
-    annual = ct.hide_split_complement(
-        annual.with_columns(role.alias("part")).join(city_shown, on="year", how="left"),
-        by=["year"],
-        city_shown=pl.col("__city_shown"),
-    )
-    fallback = annual.filter(pl.col("city_withheld")).get_column("year").unique().to_list()
-    city = ct.withhold(city, pl.col("year").is_in(fallback))
-    annual = pl.concat(
-        [annual.drop("part", "__city_shown", "city_withheld"), city], how="diagonal_relaxed"
-    )
+    hide = (pl.col("geography") == selection.label) & pl.col("year").is_in(_periods_hiding(decisions, ct.SELECTION))
+    hide |= (pl.col("geography") == REST_LABEL) & pl.col("year").is_in(_periods_hiding(decisions, ct.REST))
+    annual = _hide_rows(annual, hide, ("rate", "rate_lower", "rate_upper"))
+    withheld_years = [year for year, decision in decisions.items() if decision.city_withheld]
+    city = ct.withhold(city, pl.col("year").is_in(withheld_years))
+    annual = pl.concat([annual, city], how="diagonal_relaxed")
     # A change from or to a hidden year would give its rate back.
     hidden = pl.col("deaths_suppressed")
     hidden_before = hidden.shift(1).over("geography", order_by="year").fill_null(False)
@@ -841,7 +934,7 @@ def breakdown_period(
         frame, "deaths", threshold=threshold, rate_cols=("share",), complementary_by=[], total_col="total"
     )
     # The parts add up to the selection's total: where that total is withheld, so are they.
-    withheld = revealing_periods(
+    withheld = selection_hidden(
         rows.filter(pl.col("month").is_between(start, end)).with_columns(pl.lit(0).alias("whole")),
         selection,
         period_col="whole",
@@ -880,7 +973,7 @@ def breakdown_by_year(
         .sort("year", pl.col("category").replace_strict({c: i for i, c in enumerate(categories)}))
     )
     shown = suppress_two_way(frame, row_key="year", col_key="category", threshold=threshold)
-    withheld = revealing_periods(
+    withheld = selection_hidden(
         rows.with_columns(pl.col("month").dt.year().cast(pl.Int64).alias("year")),
         selection,
         period_col="year",
@@ -943,21 +1036,21 @@ def drug_period(
         .with_columns(pl.col("deaths").fill_null(0), pl.lit(total, dtype=pl.Int64).alias("total"))
         .with_columns(pl.when(pl.col("total") > 0).then(pl.col("deaths") / pl.col("total")).alias("share"))
     )
-    withheld = {
-        drug
-        for drug in drugs
-        if revealing_periods(
-            rows.filter((pl.col("drug") == drug) & pl.col("month").is_between(start, end)).with_columns(
-                pl.lit(0).alias("whole")
-            ),
-            selection,
-            period_col="whole",
-            threshold=threshold,
+    in_period = rows.filter(pl.col("month").is_between(start, end)).with_columns(pl.lit(0).alias("whole"))
+
+    def hidden(drug: str) -> bool:
+        return bool(
+            selection_hidden(
+                in_period.filter(pl.col("drug") == drug), selection, period_col="whole", threshold=threshold
+            )
         )
-    }
+
+    withheld = {drug for drug in drugs if hidden(drug)}
     shown = _suppress_with_withheld(
         frame, pl.col("drug").is_in(list(withheld)), threshold=threshold, complementary_by=None, rate_cols=("share",)
     )
+    # A share beside its count gives the total back: none where the total is hidden.
+    shown = shown.with_columns(pl.when(pl.lit(hidden(ALL))).then(None).otherwise(pl.col("share")).alias("share"))
     return shown.select("drug", "deaths", "deaths_display", "deaths_suppressed", "share", "total")
 
 
@@ -987,16 +1080,14 @@ def drug_by_year(
         .with_columns(pl.when(pl.col("total") > 0).then(pl.col("deaths") / pl.col("total")).alias("share"))
         .sort("drug", "year")
     )
-    withheld = {
-        (year, drug)
-        for drug in drugs
-        for year in revealing_periods(
-            rows.filter(pl.col("drug") == drug).with_columns(pl.col("month").dt.year().cast(pl.Int64).alias("year")),
-            selection,
-            period_col="year",
-            threshold=threshold,
-        )
-    }
+    by_year = rows.with_columns(pl.col("month").dt.year().cast(pl.Int64).alias("year"))
+
+    def hidden_years(drug: str) -> set:
+        of_drug = by_year.filter(pl.col("drug") == drug)
+        return selection_hidden(of_drug, selection, period_col="year", threshold=threshold)
+
+    withheld = {(year, drug) for drug in drugs for year in hidden_years(drug)}
+    total_hidden = list(hidden_years(ALL))
     key = pl.concat_str(pl.col("year").cast(pl.String), pl.col("drug"), separator="|")
     shown = _suppress_with_withheld(
         frame,
@@ -1004,6 +1095,10 @@ def drug_by_year(
         threshold=threshold,
         complementary_by=["drug"],
         rate_cols=("share",),
+    )
+    # A share beside its count gives the year's total back: none where that total is hidden.
+    shown = shown.with_columns(
+        pl.when(pl.col("year").is_in(total_hidden)).then(None).otherwise(pl.col("share")).alias("share")
     )
     return shown.select(
         "year",

@@ -106,10 +106,10 @@ def test_groups_follow_the_crude_grouping_and_the_city_counts_every_chicago_deat
     assert hidden.filter(pl.col("group") == "Chicago").get_column("age_adjusted_rate")[0] is not None
 
 
-def _unknown_ages(unknown: dict[int | None, int]) -> pl.DataFrame:
-    """Band deaths of areas 23, 24 (the region) and 25 (the rest of Chicago) and the deaths not
-    placed (None): 20 of known age each, and ``unknown`` of unknown age."""
-    rows = [(date(2024, 1, 1), n, n in (23, 24), band, deaths) for n in (23, 24, 25, None)
+def _unknown_ages(unknown: dict[int | None, int], areas: tuple[int, ...] = (23, 24, 25)) -> pl.DataFrame:
+    """Band deaths of areas 23, 24 (the region) and 25 (the rest of Chicago; or ``areas``) and the
+    deaths not placed (None): 20 of known age each, and ``unknown`` of unknown age."""
+    rows = [(date(2024, 1, 1), n, n in (23, 24), band, deaths) for n in (*areas, None)
             for band, deaths in (("35-49", 20), ("Unknown", unknown.get(n, 0)))]  # fmt: skip
     return pl.DataFrame(
         rows,
@@ -158,3 +158,25 @@ def test_the_deaths_not_placed_get_no_rate_and_chicago_counts_them() -> None:
     # 80 deaths (20 of them not placed) over three standard-shaped areas of 50,000.
     assert rows["Chicago"]["age_adjusted_rate"] == pytest.approx(80 / 150_000 * 100_000)
     assert rows["Region"]["age_adjusted_rate"] == pytest.approx(40 / 100_000 * 100_000)
+
+
+def test_a_hidden_rest_area_lets_the_rest_hide_the_unplaced_unknown_age_count() -> None:
+    """The Map's split: region 23-24, rest 25-26. Of unknown age: 12 in 23, 12 in 25, 3 in 26 (the
+    Map hides 26, "<10", and 25 beside it), 4 not placed. The rest's 15 is then no sum of shown
+    areas: hiding it protects the 4, and Chicago's 31 is shown. With the 3 in 25 instead (every
+    rest area's count shown) Chicago's is withheld."""
+    groups = {"Region": [23, 24], "Rest of Chicago": [25, 26], "Chicago": None}
+    split = {"Region": ct.SELECTION, "Rest of Chicago": ct.REST}
+    frame = pl.DataFrame({"group": [*groups, ct.NOT_PLACED_LABEL], "rate": [1.0, 1.0, 1.0, None]})
+    population = _standard_population([23, 24, 25, 26])
+
+    def shown(unknown: dict[int | None, int]) -> dict[str, str | None]:
+        out = adjusted_rates.with_group_adjusted(
+            frame, _unknown_ages(unknown, (23, 24, 25, 26)), population, groups, years=1.0, threshold=10, split=split
+        )
+        return dict(zip(out["group"], out["deaths_unknown_age_display"], strict=True))
+
+    assert shown({23: 12, 25: 12, 26: 3, None: 4}) == {
+        "Region": "12", "Rest of Chicago": "*", "Chicago": "31", ct.NOT_PLACED_LABEL: None}  # fmt: skip
+    assert shown({23: 12, 25: 15, None: 4}) == {
+        "Region": "12", "Rest of Chicago": "15", "Chicago": "*", ct.NOT_PLACED_LABEL: None}  # fmt: skip

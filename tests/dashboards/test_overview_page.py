@@ -168,37 +168,56 @@ def test_chicago_rate_is_withheld_when_one_part_of_the_city_is_hidden() -> None:
     assert all(hidden.row(1, named=True)[c] is None for c in ("rate", "age_adjusted_rate", "age_adjusted_lower"))
     assert hidden.row(0, named=True)["deaths_display"] == "40"
     assert hidden.row(0, named=True)["age_adjusted_rate"] == pytest.approx(39 / 100_000 * 100_000 * 12)
+    # With the rest split over two areas, one of them 1-9 (hidden on the Map), the rest of Chicago
+    # is hidden instead and Chicago is shown: 40 + 75 + 5 + 3.
+    three = pl.concat([areas, pl.DataFrame({"community_area_number": [3], "population_2020": [50_000],
+                                            "in_region": [False]})])  # fmt: skip
+    split_rows = pl.concat([rows(40, 75, 3), pl.DataFrame([(jan, 3, False, "all", 5)], schema=rows(0, 0, 0).schema,
+                                                          orient="row")])  # fmt: skip
+    shown = om.rate_comparison(split_rows, three, (), "all", jan, jan, scope_label="Region", threshold=10)
+    assert shown.get_column("deaths_display").to_list() == ["40", "123"]
 
 
-def test_chicago_card_is_withheld_in_either_kind_when_the_city_rule_says_so(
+def test_chicago_card_is_shown_when_the_rest_of_chicago_hides_the_unplaced_deaths(
     overview: AppTest, demo_app_db: Path, threshold: int
 ) -> None:
-    """A drug whose 12 months have 1-9 Chicago deaths not placed in an area (and the region and the
-    rest shown): Chicago's card shows "*" for the crude and the age-adjusted rate alike."""
+    """A drug whose 12 months have 1-9 Chicago deaths not placed in an area (the region and the
+    rest shown) and a rest-of-Chicago area of 1-9: the city total's rule hides the rest of
+    Chicago instead of Chicago, so Chicago's card shows its rate in either kind. (With every rest
+    area shown it is withheld: ``test_chicago_rate_is_withheld_when_one_part_of_the_city_is_hidden``.)"""
     last = _last_complete(demo_app_db)
     drugs = _query(
         demo_app_db,
-        """SELECT drug FROM marts.overdose_deaths_monthly
-           WHERE place = 'Chicago' AND month BETWEEN ? AND ?
+        """WITH period AS (
+               SELECT * FROM marts.overdose_deaths_monthly
+               WHERE place = 'Chicago' AND month BETWEEN $start AND $end
+           ), rest_areas AS (
+               SELECT drug, bool_or(deaths BETWEEN 1 AND $small) AS small_area
+               FROM (SELECT drug, community_area_number, sum(deaths) AS deaths FROM period
+                     WHERE community_area_number IS NOT NULL AND NOT in_region GROUP BY ALL)
+               GROUP BY drug
+           )
+           SELECT drug, sum(deaths) AS chicago FROM period JOIN rest_areas USING (drug)
+           WHERE small_area
            GROUP BY drug
-           HAVING sum(deaths) FILTER (WHERE community_area_number IS NULL) BETWEEN 1 AND ? - 1
-              AND sum(deaths) FILTER (WHERE community_area_number IS NOT NULL AND in_region) >= ?
-              AND sum(deaths) FILTER (WHERE community_area_number IS NOT NULL AND NOT in_region) >= ?
+           HAVING sum(deaths) FILTER (WHERE community_area_number IS NULL) BETWEEN 1 AND $small
+              AND sum(deaths) FILTER (WHERE community_area_number IS NOT NULL AND in_region) > $small
+              AND sum(deaths) FILTER (WHERE community_area_number IS NOT NULL AND NOT in_region) > $small
            ORDER BY drug""",
-        [_months_back(last, 11), last, threshold, threshold, threshold],
+        {"start": _months_back(last, 11), "end": last, "small": threshold - 1},
     )
     assert drugs, "the demo data should have a drug whose unplaced Chicago deaths are few"
-    overview.sidebar.selectbox(key="odw_filter_drug").set_value(drugs[0][0]).run()
+    drug, chicago = drugs[0]
+    ((population,),) = _query(demo_app_db, "SELECT sum(population_2020) FROM marts.community_areas")
+    overview.sidebar.selectbox(key="odw_filter_drug").set_value(drug).run()
     assert not overview.exception
     for kind, label in (("crude", "Crude rate"), ("adjusted", "Age-adjusted rate")):
         overview.sidebar.segmented_control(key="odw_filter_rate").set_value(kind).run()
         (card,) = [m for m in overview.metric if m.label == f"{label}, Chicago"]
-        assert card.value == WITHHELD
-        assert "not shown: with the figures published for the" in card.help
-        assert any(c.value.startswith("\\* Chicago's rate for") for c in overview.caption)
-        # The region's own rate is shown.
-        region_card = [m for m in overview.metric if m.label.startswith(f"{label}, ") and m.label != f"{label}, Chicago"]
-        assert region_card and region_card[0].value not in (WITHHELD, "—")
+        assert card.value not in (WITHHELD, "—"), kind
+        assert not any(c.value.startswith("\\* Chicago's rate for") for c in overview.caption)
+    overview.sidebar.segmented_control(key="odw_filter_rate").set_value("crude").run()
+    assert _metric(overview, "Crude rate, Chicago") == f"{chicago / population * 100_000:,.1f}"
 
 
 def test_area_and_drug_filters_change_the_numbers(overview: AppTest, demo_app_db: Path, threshold: int) -> None:

@@ -354,7 +354,7 @@ def test_a_chosen_split_with_chicago_shown_hides_no_part_alone() -> None:
     second hidden part (the region, 6), so Chicago is shown — on every page alike. This split may
     then not show both the selection and the rest (Chicago minus them would give the 4 back): here
     the per-area figures of the Map already withhold both, leaving three hidden parts.
-    (When they do not, ``city_total.hide_split_complement`` hides the rest: tests/epidemiology.)"""
+    (When they do not, ``city_total.protect_split`` hides what is needed: tests/epidemiology.)"""
     jan = date(2026, 1, 1)
     rows = _rows([(jan, 1, 6), (jan, 3, 40), (jan, 4, 50), (jan, None, 4)])
     chosen = td.make_selection(Filters(start=jan, end=jan, areas=(3,)), AREAS_1_TO_4, "Area 3")
@@ -402,3 +402,135 @@ def test_all_of_chicago_includes_the_deaths_not_placed() -> None:
     areas_only = td.breakdown_period(rows, SELECTION, "intent", jan, jan, threshold=THRESHOLD)
     shown = dict(zip(areas_only["category"], areas_only["deaths_display"], strict=True))
     assert shown == {"accident": "30", "suicide": "0"}
+
+
+# ---- the city total's rule: the rest of Chicago hides the not-placed count -----------------------
+
+
+def test_a_small_not_placed_count_beside_a_hidden_rest_area_hides_the_rest_everywhere() -> None:
+    """Region 36, rest 75 (area 3 is 5: hidden on the Map, with area 4 beside it), 4 not placed.
+    Chicago (115) is shown and the rest is hidden ("*") in the period table, and the month's point
+    of the rest is hidden in the chart; with area 3 at 25 (every rest area shown) Chicago is
+    withheld instead and the rest shown."""
+    jan, feb = date(2026, 1, 1), date(2026, 2, 1)
+    rows = _rows([(jan, 1, 16), (jan, 2, 20), (jan, 3, 5), (jan, 4, 70), (jan, None, 4),
+                  (feb, 1, 16), (feb, 2, 20), (feb, 3, 25), (feb, 4, 70), (feb, None, 4)])  # fmt: skip
+    assert td.period_totals(rows, SELECTION, jan, jan, threshold=THRESHOLD).get_column(
+        "deaths_display"
+    ).to_list() == ["36", "*", "<10", "115"]
+    feb_totals = td.period_totals(rows, SELECTION, feb, feb, threshold=THRESHOLD)
+    assert feb_totals.get_column("deaths_display").to_list() == ["36", "95", "<10", "*"]
+    rest = td.period_totals(rows, SELECTION, jan, jan, threshold=THRESHOLD).row(1, named=True)
+    assert rest["deaths"] is None and rest["rate"] is None
+    periods = td.month_periods([jan, feb], [], "month")
+    series = td.time_series(
+        rows, periods, SELECTION, time_col="month", step="month", within=(jan, date(2026, 3, 1)), threshold=THRESHOLD
+    )
+    shown = {(r["series"], r["period"]): r["deaths_display"] for r in series.iter_rows(named=True)}
+    # January's rest is hidden by the rule; February's beside it (complementary within the quarter).
+    assert shown == {("Region", jan): "36", ("Region", feb): "36", (td.REST_LABEL, jan): "*", (td.REST_LABEL, feb): "*"}
+
+
+def test_a_chosen_set_that_is_the_hidden_rest_is_hidden_itself() -> None:
+    """Choosing exactly the rest of Chicago's areas would publish the rest the rule hid: the page's
+    "rest" here is the region, which the Map shows anyway, so the choice itself is hidden."""
+    jan = date(2026, 1, 1)
+    rows = _rows([(jan, 1, 16), (jan, 2, 20), (jan, 3, 5), (jan, 4, 70), (jan, 5, 40), (jan, None, 4)])
+    chosen = td.make_selection(Filters(start=jan, end=jan, areas=(3, 4, 5)), AREAS_1_TO_5, "Areas 3-5")
+    totals = td.period_totals(rows, chosen, jan, jan, threshold=THRESHOLD)
+    assert totals.get_column("deaths_display").to_list() == ["*", "36", "<10", "155"]
+    annual = td.annual_series(rows, chosen, [jan], [], threshold=THRESHOLD)
+    shown = dict(zip(annual.get_column("geography"), annual.get_column("deaths_display"), strict=True))
+    assert shown == {"Areas 3-5": "*", td.REST_LABEL: "36", td.NOT_PLACED_LABEL: "<10", td.CITY_LABEL: "155"}
+    # Its breakdowns add up to it: hidden with it.
+    intent = td.breakdown_period(rows, chosen, "intent", jan, jan, threshold=THRESHOLD)
+    assert intent.get_column("deaths_display").to_list() == ["*"]
+
+
+AREAS_1_TO_5 = pl.DataFrame(
+    {
+        "community_area_number": [1, 2, 3, 4, 5],
+        "in_region": [True, True, False, False, False],
+        "population_2020": [10_000, 20_000, 30_000, 40_000, 50_000],
+    }
+)
+
+
+def _map_rows(db: Path) -> pl.DataFrame:
+    """The Map's monthly counts per area (``map.load_drug_months`` for all drugs)."""
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.sql(
+            """SELECT month, community_area_number, sum(deaths)::BIGINT AS deaths
+               FROM marts.overdose_deaths_monthly WHERE drug = 'all' AND place = 'Chicago'
+               GROUP BY month, community_area_number"""
+        ).pl()
+
+
+def test_the_city_and_the_rest_are_shown_alike_on_the_map_trends_and_overview(demo) -> None:
+    """For every month, every whole year and the last twelve months of the demo: the Map's table
+    (its areas and its four totals), Trends' period table and chart, the Overview's Chicago card
+    and, for whole years, the annual mart show or hide Chicago and the rest of Chicago alike."""
+    from dashboards.components import data, map_layers
+    from dashboards.components import overview_metrics as om
+
+    db, threshold, months = demo["db"], demo["threshold"], demo["months"]
+    map_rows = _map_rows(db)
+    region_selection = td.region_selection(demo["areas"], demo["region"])
+    trend_rows = td.filter_rows(demo["deaths"], Filters(start=months[0], end=months[-1]))
+    overview_deaths = om.load_area_deaths(data.db_version(db))
+    monthly_series = td.time_series(
+        trend_rows, td.month_periods(months, [], "month"), region_selection, time_col="month", step="month",
+        within=(months[0], data.next_month(months[-1])), threshold=threshold,
+    )  # fmt: skip
+    rest_points = monthly_series.filter(pl.col("series") == td.REST_LABEL)
+    series_rest = dict(rest_points.select("period", "deaths_display").iter_rows())
+    annual = {(r["year"], r["geography"]): r["deaths_display"] for r in demo["annual"].iter_rows(named=True)}
+    years = sorted({m.year for m in months if date(m.year, 1, 1) in months and date(m.year, 12, 1) in months})
+    periods = [(m, m) for m in months] + [(date(y, 1, 1), date(y, 12, 1)) for y in years] + [(months[-12], months[-1])]
+    counted = {"city shown": 0, "rest hidden": 0}
+    for start, end in periods:
+        shown_map = dict(td.period_totals(map_rows, region_selection, start, end, threshold=threshold)
+                         .select("group", "deaths_display").iter_rows())  # fmt: skip
+        shown_trends = dict(td.period_totals(trend_rows, region_selection, start, end, threshold=threshold)
+                            .select("group", "deaths_display").iter_rows())  # fmt: skip
+        assert shown_map == shown_trends, (start, end)
+        city, rest = shown_map[td.CITY_LABEL], shown_map[td.REST_LABEL]
+        counted["city shown"] += city != "*"
+        counted["rest hidden"] += rest == "*"
+        # The rest is hidden only where the Map's own table hides one of its areas.
+        areas = map_layers.drug_area_metrics(map_rows, demo["areas"], start, end, threshold=threshold)
+        rest_area_hidden = areas.filter(~pl.col("in_region") & pl.col("deaths_suppressed")).height > 0
+        if rest == "*":
+            assert rest_area_hidden and city != "*", (start, end)
+        if start == end:
+            assert (series_rest[start] == "*") >= (rest == "*"), start  # the chart hides it too
+        if (start.month, end.month) == (1, 12) and start.year == end.year:
+            assert annual[(start.year, td.CITY_LABEL)] == city, start.year
+            assert annual[(start.year, td.REST_LABEL)] == rest, start.year
+        if (start, end) == (months[-12], months[-1]):
+            card = om.rate_comparison(
+                overview_deaths.filter(pl.col("drug") == "all"), demo["areas"], [], "all", start, end,
+                scope_label=demo["region"], threshold=threshold,
+            ).row(1, named=True)  # fmt: skip
+            assert card["deaths_display"] == city
+    # The rule's point: on the demo, Chicago is shown in every period; the rest is hidden in most
+    # months (the not-placed count is 1-9 in nearly every month).
+    assert counted["city shown"] == len(periods)
+    assert counted["rest hidden"] > len(months) // 2
+
+
+def test_all_of_chicagos_breakdown_is_hidden_where_chicago_is_withheld() -> None:
+    """All of Chicago's intent groups add up to Chicago's total: where the city total's rule
+    withholds it (4 not placed, every rest area shown), the groups are hidden too."""
+    jan = date(2026, 1, 1)
+    city = td.Selection(label=td.CITY_LABEL, areas=(1, 2, 3, 4), population=100_000, city_population=100_000,
+                        not_placed=True, config_region=frozenset({1, 2}))  # fmt: skip
+
+    def accidents(not_placed: int, rest_area: int) -> str:
+        rows = _rows([(jan, 1, 30), (jan, 3, 40), (jan, 4, rest_area), (jan, None, not_placed)])
+        frame = td.breakdown_period(rows, city, "intent", jan, jan, threshold=THRESHOLD)
+        return frame.filter(pl.col("category") == "accident").get_column("deaths_display").item()
+
+    assert accidents(4, 20) == "*"  # Chicago withheld: 94 - 30 - 60 would give the 4 back
+    assert accidents(4, 5) == "79"  # area 4 is hidden on the Map: the rest is hidden instead
+    assert accidents(12, 20) == "102"

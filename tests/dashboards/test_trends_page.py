@@ -395,3 +395,60 @@ def test_default_annual_table_has_no_rates_for_the_deaths_not_placed(page: AppTe
     assert not_placed[["rate_per_100k_per_year", "age_adjusted_rate_per_100k_per_year", "deaths_unknown_age"]].isna().all().all()
     chicago = annual[annual["series"] == "Chicago"]
     assert chicago["age_adjusted_rate_per_100k_per_year"].notna().sum() >= 5
+
+
+def test_the_map_and_trends_show_chicago_and_the_rest_alike_for_a_month(
+    db: Path, region: str, threshold: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A month with 1-9 Chicago deaths not placed in an area and a rest-of-Chicago area of 1-9
+    (the region and the rest 10 or more): on the Map's table and on Trends' period table and
+    chart, Chicago shows its count and the rest of Chicago is hidden ("*") — the same figures."""
+    ((month, chicago),) = _q(
+        db,
+        """WITH m AS (SELECT * FROM marts.overdose_deaths_monthly WHERE place = 'Chicago' AND drug = 'all'),
+           rest_areas AS (
+               SELECT month, bool_or(n BETWEEN 1 AND $small) AS small_area
+               FROM (SELECT month, community_area_number, sum(deaths) AS n FROM m
+                     WHERE community_area_number IS NOT NULL AND NOT in_region GROUP BY ALL)
+               GROUP BY month)
+           SELECT month, sum(deaths) FROM m JOIN rest_areas USING (month) WHERE small_area AND NOT is_provisional
+           GROUP BY month
+           HAVING sum(deaths) FILTER (WHERE community_area_number IS NULL) BETWEEN 1 AND $small
+              AND sum(deaths) FILTER (WHERE community_area_number IS NOT NULL AND in_region) > $small
+              AND sum(deaths) FILTER (WHERE community_area_number IS NOT NULL AND NOT in_region) > $small
+           ORDER BY month DESC LIMIT 1""",
+        {"small": threshold - 1},
+    )
+    monkeypatch.setenv("ODW_APP_DB", str(db))
+    link = {"from": f"{month:%Y-%m}", "to": f"{month:%Y-%m}"}
+    trends = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    trends.query_params.update(link)
+    _open_tables(trends.run()).switch_page(PAGE).run()
+    assert not trends.exception
+    chart_table = trends.dataframe[0].value.set_index("series")["deaths"]
+    assert chart_table["Rest of Chicago"] == "*" and chart_table[region] != "*"
+    at = _show_tab(trends, "Year over year")
+    on_trends = at.dataframe[1].value.set_index("area")["deaths"].to_dict()
+    the_map = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    the_map.query_params.update(link)
+    the_map.run()
+    the_map.session_state["map_area_table"] = True
+    the_map.switch_page("app_pages/map.py").run()
+    assert not the_map.exception
+    table = the_map.dataframe[0].value
+    on_map = table[table["area_number"].isna()].set_index("community_area")["deaths"].to_dict()
+    assert on_map == on_trends
+    assert on_map["Chicago"] == f"{chicago:,}" and on_map["Rest of Chicago"] == "*"
+    assert on_map["Not placed in an area"] == f"<{threshold}"
+    # The Map's own area table hides a rest-of-Chicago area: the rest is no sum of shown areas.
+    rest_areas = table[(table["area_number"].notna()) & (table["part_of_city"] == "Rest of Chicago")]
+    assert rest_areas["deaths"].isin([f"<{threshold}", "*"]).any()
+
+
+def test_the_chart_says_why_the_rest_of_chicago_is_mostly_hidden_by_month(page: AppTest) -> None:
+    """On the demo the deaths not placed in an area are 1-9 in most months, beside a hidden rest
+    area: the rest of Chicago's monthly points are hidden, and the page says why."""
+    table = page.dataframe[0].value
+    rest = table[table["series"] == "Rest of Chicago"]
+    assert (rest["deaths"] == "*").sum() * 2 > len(rest)
+    assert any("Most months of the rest of Chicago are hidden" in i.value for i in page.info)

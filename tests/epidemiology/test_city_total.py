@@ -63,7 +63,8 @@ def test_the_city_counts_every_death_and_the_areas_do_not_change() -> None:
     assert published.filter(kept).sort("geography").equals(without.filter(kept).sort("geography"))
 
 
-def test_a_small_not_placed_count_is_hidden_and_so_is_the_city() -> None:
+def test_a_small_not_placed_count_with_every_rest_area_shown_withholds_the_city() -> None:
+    # The rest's areas are 60, 44, 12 and 70: all shown, so the rest is their sum, whatever is hidden.
     published = publish(counts_frame({2023: (BUSY, 20), 2024: (BUSY, 4), 2025: (BUSY, 15)}))
     assert row(published, 2024, ct.NOT_PLACED_LABEL)["deaths_display"] == "<10"
     assert row(published, 2024, ct.NOT_PLACED_LABEL)["deaths"] is None
@@ -75,13 +76,55 @@ def test_a_small_not_placed_count_is_hidden_and_so_is_the_city() -> None:
     # The change from the withheld year would give it back too.
     assert row(published, 2025, "Chicago")["rate_change_pct"] is None
     assert row(published, 2023, "Chicago")["deaths_display"] == "302"
-    # The region and the rest are not hidden to protect it.
+    # Hiding the rest would hide nothing: it is the sum of its four shown areas.
     assert row(published, 2024, "Region")["deaths_display"] == "96"
     assert row(published, 2024, "Rest of Chicago")["deaths_display"] == "186"
     # Zero not placed: shown as 0, the city total shown.
     zero = publish(counts_frame({2024: (BUSY, 0)}))
     assert row(zero, 2024, ct.NOT_PLACED_LABEL)["deaths_display"] == "0"
     assert row(zero, 2024, "Chicago")["deaths_display"] == "282"
+
+
+#: BUSY with a rest-of-Chicago area of 5 (area F): the map hides it ("<10") and, beside it, E (44).
+REST_HIDDEN = {**BUSY, 6: 5}
+
+
+def test_a_small_not_placed_count_beside_a_hidden_rest_area_hides_the_rest_and_shows_the_city() -> None:
+    published = publish(counts_frame({2023: (REST_HIDDEN, 20), 2024: (REST_HIDDEN, 4), 2025: (REST_HIDDEN, 15)}))
+    assert [row(published, 2024, a)["deaths_display"] for a in "DEFG"] == ["60", "*", "<10", "70"]
+    # Chicago = 96 + 179 + 4 is shown, with its rate; the rest is hidden instead ("*", no rate):
+    # it is 60 + 70 + two hidden areas, so 279 - 96 - rest has two unknowns.
+    city = row(published, 2024, "Chicago")
+    assert city["deaths"] == 279 and city["deaths_display"] == "279" and not city["deaths_suppressed"]
+    assert city["rate"] == pytest.approx(279 / 300_000 * 100_000)
+    rest = row(published, 2024, "Rest of Chicago")
+    assert rest["deaths_display"] == "*" and rest["deaths"] is None and rest["deaths_suppressed"]
+    assert rest["rate"] is None and rest["rate_lower"] is None and rest["rate_change_pct"] is None
+    assert row(published, 2024, "Region")["deaths_display"] == "96"
+    assert row(published, 2024, ct.NOT_PLACED_LABEL)["deaths_display"] == "<10"
+    # The change of the rest from the hidden year would give it back; the city's changes are shown.
+    assert row(published, 2025, "Rest of Chicago")["rate_change_pct"] is None
+    assert row(published, 2025, "Rest of Chicago")["deaths_display"] == "179"
+    assert row(published, 2024, "Chicago")["rate_change_pct"] is not None
+    assert row(published, 2025, "Chicago")["rate_change_pct"] is not None
+    # Years whose not-placed count is shown hide nothing.
+    assert row(published, 2023, "Rest of Chicago")["deaths_display"] == "179"
+    assert row(published, 2023, "Chicago")["deaths_display"] == "295"
+
+
+def test_a_small_region_or_rest_alone_withholds_the_city() -> None:
+    # The region alone hidden (5), though the rest has a hidden area: the city is withheld.
+    quiet_region = {**REST_HIDDEN, 1: 3, 2: 2, 3: 0}
+    published = publish(counts_frame({2024: (quiet_region, 17)}))
+    assert row(published, 2024, "Region")["deaths_display"] == "<10"
+    assert row(published, 2024, "Rest of Chicago")["deaths_display"] == "179"
+    assert row(published, 2024, "Chicago")["deaths_display"] == "*"
+    # The rest alone hidden (5).
+    quiet_rest = {**BUSY, 4: 3, 5: 2, 6: 0, 7: 0}
+    published = publish(counts_frame({2024: (quiet_rest, 17)}))
+    assert row(published, 2024, "Rest of Chicago")["deaths_display"] == "<10"
+    assert row(published, 2024, "Region")["deaths_display"] == "96"
+    assert row(published, 2024, "Chicago")["deaths_display"] == "*"
 
 
 def test_two_hidden_parts_leave_the_city_total_shown() -> None:
@@ -91,15 +134,40 @@ def test_two_hidden_parts_leave_the_city_total_shown() -> None:
     assert row(published, 2024, ct.NOT_PLACED_LABEL)["deaths_display"] == "<10"
     # Region + not placed = 197 - 186 = 11: two unknowns, neither found.
     assert row(published, 2024, "Chicago")["deaths_display"] == "197"
+    assert row(published, 2024, "Rest of Chicago")["deaths_display"] == "186"
 
 
-def test_the_rule_on_raw_counts() -> None:
-    assert ct.city_withheld(96, 186, 4, threshold=10)
-    assert ct.city_withheld(5, 186, 40, threshold=10)
-    assert not ct.city_withheld(5, 186, 4, threshold=10)
-    assert not ct.city_withheld(96, 186, 0, threshold=10)
-    assert not ct.city_withheld(96, 186, 10, threshold=10)
-    assert ct.city_withheld(0, 0, 3, threshold=10)  # and the total (3) is "<10" on its own
+@pytest.mark.parametrize(
+    ("region", "rest", "not_placed", "rest_has_hidden_area", "city_withheld", "rest_withheld"),
+    [
+        (96, 186, 4, True, False, True),  # the not placed alone, the rest can hide it
+        (96, 186, 4, False, True, False),  # ... every rest area shown: the city instead
+        (5, 186, 40, True, True, False),  # the region alone
+        (96, 5, 40, True, True, False),  # the rest alone
+        (5, 186, 4, True, False, False),  # two hidden
+        (5, 5, 4, True, False, False),  # three hidden
+        (96, 186, 0, True, False, False),  # none hidden
+        (96, 186, 10, False, False, False),
+        (0, 0, 3, False, True, False),  # and the total (3) is "<10" on its own
+    ],
+)
+def test_the_rule_on_raw_counts(region, rest, not_placed, rest_has_hidden_area, city_withheld, rest_withheld) -> None:
+    rule = ct.city_rule(region, rest, not_placed, rest_has_hidden_area=rest_has_hidden_area, threshold=THRESHOLD)
+    assert (rule.city_withheld, rule.rest_withheld) == (city_withheld, rest_withheld)
+    assert ct.city_withheld(
+        region, rest, not_placed, rest_has_hidden_area=rest_has_hidden_area, threshold=THRESHOLD
+    ) == city_withheld
+    frame = pl.DataFrame({"r": [region], "s": [rest], "n": [not_placed], "h": [rest_has_hidden_area]})
+    kwargs = {"rest_has_hidden_area": pl.col("h"), "threshold": THRESHOLD}
+    exprs = (ct.city_withheld_expr(pl.col("r"), pl.col("s"), pl.col("n"), **kwargs),
+             ct.rest_withheld_expr(pl.col("r"), pl.col("s"), pl.col("n"), **kwargs))  # fmt: skip
+    assert frame.select(*(e.alias(str(i)) for i, e in enumerate(exprs))).row(0) == (city_withheld, rest_withheld)
+
+
+def test_a_rest_area_is_hidden_exactly_when_one_is_small() -> None:
+    assert ct.rest_has_hidden_area([60, 44, 5, 70], threshold=THRESHOLD)
+    assert not ct.rest_has_hidden_area([60, 44, 0, 70, 10], threshold=THRESHOLD)
+    assert not ct.rest_has_hidden_area([], threshold=THRESHOLD)
 
 
 # ---- no hidden count can be worked out --------------------------------------------------------
@@ -107,7 +175,8 @@ def test_the_rule_on_raw_counts() -> None:
 
 def derivable_hidden_cells(published: pl.DataFrame, year: int) -> list[str]:
     """Hidden cells of ``year`` that the shown cells determine, through the table's own sums:
-    each part of the city is the sum of its areas, and the city is region + rest + not placed.
+    each part of the city is the sum of its areas (every area row is published, shown or hidden),
+    and the city is region + rest + not placed.
 
     A hidden cell is determined exactly when its unit vector lies in the row space of the
     equations restricted to the hidden cells (the shown cells only move to the right-hand side).
@@ -123,6 +192,7 @@ def derivable_hidden_cells(published: pl.DataFrame, year: int) -> list[str]:
             assert shown["deaths"] is None and shown["rate"] is None, name
     region_areas = [name for name, _ in REGION_AREAS.values()]
     rest_areas = [name for name, _ in REST_AREAS.values()]
+    assert set(region_areas + rest_areas) <= set(cells)  # the area rows are part of the system
     equations = [
         {"Region": 1, **{a: -1 for a in region_areas}},
         {"Rest of Chicago": 1, **{a: -1 for a in rest_areas}},
@@ -142,21 +212,34 @@ def derivable_hidden_cells(published: pl.DataFrame, year: int) -> list[str]:
     return found
 
 
+def small_hidden(published: pl.DataFrame, year: int, raw: pl.DataFrame) -> set[str]:
+    """The hidden cells of ``year`` whose true count is 1-9 (the ones that must stay unknown)."""
+    true = dict(raw.filter(pl.col("year") == year).select("geography", "deaths").iter_rows())
+    hidden = published.filter(pl.col("year") == year, pl.col("deaths_suppressed")).get_column("geography")
+    return {name for name in hidden if 1 <= true[name] < THRESHOLD}
+
+
 def test_no_hidden_count_is_derivable_in_random_tables() -> None:
     rng = np.random.default_rng(20261208)
-    scenarios = 0
+    city_withheld = rest_hides_it = 0
     for _ in range(400):
         def draw() -> int:
             kind = rng.choice(3, p=[0.25, 0.4, 0.35])
             return 0 if kind == 0 else int(rng.integers(1, 10)) if kind == 1 else int(rng.integers(10, 80))
 
         per_area = {n: draw() for n in (*REGION_AREAS, *REST_AREAS)}
-        published = publish(counts_frame({2024: (per_area, draw())}))
-        assert derivable_hidden_cells(published, 2024) == [], (per_area, published)
+        raw = counts_frame({2024: (per_area, draw())})
+        published = publish(raw)
+        # No small count can be worked out (a hidden "*" of 10 or more may be: it reveals no small count).
+        found = set(derivable_hidden_cells(published, 2024)) & small_hidden(published, 2024, raw)
+        assert not found, (per_area, published)
         shown = published.get_column("deaths_display").to_list()
         assert not [s for s in shown if s is not None and s.isdigit() and 1 <= int(s) < THRESHOLD]
-        scenarios += bool(published.filter(pl.col("geography") == "Chicago", pl.col("deaths_suppressed")).height)
-    assert scenarios > 20  # the rule was exercised, not only the easy cases
+        city, rest = row(published, 2024, "Chicago"), row(published, 2024, "Rest of Chicago")
+        city_withheld += city["deaths_display"] == "*"
+        rest_hides_it += rest["deaths_display"] == "*" and not city["deaths_suppressed"]
+    # Both branches of the rule were exercised, not only the easy cases.
+    assert city_withheld > 10 and rest_hides_it > 10, (city_withheld, rest_hides_it)
 
 
 def test_the_checker_finds_a_leak() -> None:
@@ -167,48 +250,153 @@ def test_the_checker_finds_a_leak() -> None:
     assert derivable_hidden_cells(leaky, 2024) == [ct.NOT_PLACED_LABEL]
 
 
-# ---- a split by another set of areas --------------------------------------------------------
+def test_hiding_a_rest_whose_areas_are_all_shown_protects_nothing() -> None:
+    """Why the rule withholds the city when every rest area is shown: hiding the rest instead
+    would leave it the sum of its areas, and the not-placed count the city minus the parts."""
+    frame = counts_frame({2024: (BUSY, 4)})
+    leaky = suppress(frame, "deaths", threshold=THRESHOLD, rate_cols=[]).with_columns(pl.lit(None).alias("rate"))
+    leaky = ct.withhold(leaky, pl.col("geography") == "Rest of Chicago", rate_cols=())
+    assert derivable_hidden_cells(leaky, 2024) == [ct.NOT_PLACED_LABEL, "Rest of Chicago"]
+    # With a hidden rest area (F = 5, E beside it) the same move protects it: the rule's choice.
+    published = publish(counts_frame({2024: (REST_HIDDEN, 4)}))
+    assert derivable_hidden_cells(published, 2024) == []
 
 
-def split(selection: int, rest: int, not_placed: int, *, city_shown: bool) -> pl.DataFrame:
-    parts = pl.DataFrame(
-        {"part": [ct.SELECTION, ct.REST, ct.NOT_PLACED], "deaths": [selection, rest, not_placed],
-         "rate": [1.0, 1.0, None]}  # fmt: skip
+# ---- a page's own split of the city -------------------------------------------------------------
+
+CITY = {**REGION_AREAS, **REST_AREAS}
+
+
+def area_hidden(counts: dict[int, int]) -> frozenset[int]:
+    """Areas the Map hides: primary and complementary within the region and within the rest."""
+    frame = pl.DataFrame(
+        {"area": sorted(counts), "count": [counts[a] for a in sorted(counts)],
+         "in_region": [a in REGION_AREAS for a in sorted(counts)]}  # fmt: skip
     )
-    parts = suppress(parts, "deaths", threshold=THRESHOLD, rate_cols=["rate"])
-    return ct.hide_split_complement(parts, by=[], city_shown=pl.lit(city_shown))
+    out = suppress(frame, "count", threshold=THRESHOLD, complementary_by=["in_region"])
+    return frozenset(out.filter(pl.col("count_suppressed")).get_column("area").to_list())
 
 
-def test_a_split_with_one_hidden_part_hides_the_rest_of_the_city() -> None:
-    # The not placed (4) are hidden everywhere; the city is shown (the region's own split has a
-    # second hidden part), so this split hides the rest of the city as well.
-    out = split(120, 300, 4, city_shown=True)
-    assert out.get_column("deaths_display").to_list() == ["120", "*", "<10"]
-    assert out.get_column("rate").to_list() == [1.0, None, None]
-    assert not out.get_column("city_withheld").any()
-    # A selection that is the hidden part: the rest goes too.
-    assert split(6, 300, 40, city_shown=True).get_column("deaths_display").to_list() == ["<10", "*", "40"]
-    # No rest to hide: the selection, never the not placed (every page shows them alike).
-    assert split(120, 0, 4, city_shown=True).get_column("deaths_display").to_list() == ["*", "0", "<10"]
-    # Nothing left to hide: the city total must be withheld after all.
-    assert split(6, 0, 40, city_shown=True).get_column("city_withheld").all()
-    # The city already withheld, or two parts hidden: nothing more.
-    assert split(120, 300, 4, city_shown=False).get_column("deaths_display").to_list() == ["120", "300", "<10"]
-    assert split(6, 300, 4, city_shown=True).get_column("deaths_display").to_list() == ["<10", "300", "<10"]
+def leaks(counts: dict[int, int], not_placed: int, selection: frozenset[int], decision: ct.SplitDecision) -> list[str]:
+    """Small hidden counts that the figures a page and the Map publish for one period determine:
+    every area (shown or hidden), region, rest of Chicago, not placed, Chicago as the decision shows
+    them, and the page's selection and the rest of the city. Independent of ``city_total``'s own
+    algebra: one unknown per hidden cell, numpy ranks."""
+    hidden = area_hidden(counts)
+    small = lambda v: 1 <= v < THRESHOLD  # noqa: E731
+    region, rest = frozenset(REGION_AREAS), frozenset(REST_AREAS)
+    others = frozenset(CITY) - selection
+    total = lambda cells: sum(counts[a] for a in cells)  # noqa: E731
+    unknowns = [*sorted(hidden), *(["N"] if small(not_placed) else [])]
+    sums = {  # name -> (cells, value, shown)
+        "region": (region, total(region), not small(total(region))),
+        "rest of Chicago": (rest, total(rest), not small(total(rest)) and not decision.rest_of_city_withheld),
+        "Chicago": (frozenset(CITY) | {"N"}, total(CITY) + not_placed,
+                    not small(total(CITY) + not_placed) and not decision.city_withheld),
+        "selection": (selection, total(selection), not small(total(selection)) and ct.SELECTION not in decision.hide),
+        "rest of the city": (others, total(others), not small(total(others)) and ct.REST not in decision.hide),
+    }  # fmt: skip
+    rows = [[1.0 if u in cells else 0.0 for u in unknowns] for cells, _, shown in sums.values() if shown]
+    matrix = np.array(rows or [[0.0] * len(unknowns)])
+    rank = np.linalg.matrix_rank(matrix)
+    targets = {f"area {a}": [1.0 if u == a else 0.0 for u in unknowns] for a in hidden if small(counts[a])}
+    if small(not_placed):
+        targets["not placed"] = [1.0 if u == "N" else 0.0 for u in unknowns]
+    for name, (cells, value, shown) in sums.items():
+        if small(value) and not shown:
+            targets[name] = [1.0 if u in cells else 0.0 for u in unknowns]
+    return [
+        name for name, target in targets.items()
+        if not unknowns or np.linalg.matrix_rank(np.vstack([matrix, target])) == rank
+    ]  # fmt: skip
+
+
+def decide(counts: dict[int, int], not_placed: int, selection: frozenset[int]) -> ct.SplitDecision:
+    return ct.protect_split(
+        counts, area_hidden(counts), region=REGION_AREAS, not_placed=not_placed, threshold=THRESHOLD,
+        selection=selection,
+    )  # fmt: skip
+
+
+def test_a_selection_that_is_exactly_the_hidden_rest_is_hidden_itself() -> None:
+    """The rule hid the rest of Chicago (179) to protect the 4 not placed. A page comparing the
+    rest's four areas with everything else would publish it again, and hiding that page's own
+    "rest" — here the region, 59 — protects nothing, since the Map shows the region: so the
+    selection is hidden. The region holds hidden areas (A = 3, B beside it), so the rule "hide
+    the other part when it holds a hidden area" would have chosen it, and leaked."""
+    counts = {**REST_HIDDEN, 1: 3}
+    assert area_hidden(counts) == {1, 2, 5, 6}
+    rest = frozenset(REST_AREAS)
+    decision = decide(counts, 4, rest)
+    assert not decision.city_withheld and decision.rest_of_city_withheld
+    assert decision.hide == {ct.SELECTION}
+    assert leaks(counts, 4, rest, decision) == []
+    naive = ct.SplitDecision(False, True, frozenset({ct.REST}))
+    assert leaks(counts, 4, rest, naive) == ["not placed"]
+
+
+def test_the_region_split_hides_the_rest_exactly_as_the_rule_says() -> None:
+    region = frozenset(REGION_AREAS)
+    assert decide(REST_HIDDEN, 4, region).hide == {ct.REST}
+    assert decide(BUSY, 4, region) == ct.SplitDecision(True, False, frozenset())
+    assert decide(BUSY, 17, region) == ct.SplitDecision(False, False, frozenset())
+
+
+def test_a_chosen_split_hides_as_little_as_it_can() -> None:
+    # Areas A and D against the rest: with the rest of Chicago hidden by the rule, one part must go.
+    chosen = frozenset({1, 4})
+    decision = decide(REST_HIDDEN, 4, chosen)
+    assert decision.hide == {ct.REST} and leaks(REST_HIDDEN, 4, chosen, decision) == []
+    # Nothing small to protect: both parts shown.
+    assert decide(BUSY, 17, chosen).hide == frozenset()
+    # The city withheld by the rule: the split adds no equation with the not placed in it.
+    assert decide(BUSY, 4, chosen) == ct.SplitDecision(True, False, frozenset())
+
+
+def test_no_hidden_count_is_derivable_from_a_page_split_in_random_tables() -> None:
+    rng = np.random.default_rng(20260417)
+    hid = {frozenset(h): 0 for h in ((), (ct.REST,), (ct.SELECTION,), (ct.SELECTION, ct.REST))}
+    for _ in range(600):
+        def draw() -> int:
+            kind = rng.choice(3, p=[0.25, 0.4, 0.35])
+            return 0 if kind == 0 else int(rng.integers(1, 10)) if kind == 1 else int(rng.integers(10, 80))
+
+        counts = {n: draw() for n in CITY}
+        not_placed = draw()
+        chosen = rng.choice(3)
+        selection = (
+            frozenset(REST_AREAS) if chosen == 0
+            else frozenset(REGION_AREAS) if chosen == 1
+            else frozenset(int(a) for a in rng.choice(list(CITY), size=int(rng.integers(1, len(CITY))), replace=False))
+        )  # fmt: skip
+        decision = decide(counts, not_placed, selection)
+        assert leaks(counts, not_placed, selection, decision) == [], (counts, not_placed, selection, decision)
+        # The city follows the rule alone, whatever the page's split.
+        rule = ct.city_rule(
+            sum(counts[a] for a in REGION_AREAS), sum(counts[a] for a in REST_AREAS), not_placed,
+            rest_has_hidden_area=bool(area_hidden(counts) & set(REST_AREAS)), threshold=THRESHOLD,
+        )  # fmt: skip
+        assert (decision.city_withheld, decision.rest_of_city_withheld) == (rule.city_withheld, rule.rest_withheld)
+        hid[decision.hide] += 1
+    assert min(hid.values()) > 5, hid  # every choice was needed somewhere
 
 
 # ---- deaths of unknown age beside the age-adjusted rates ---------------------------------------
 
 
-def with_ages(per_area: dict[int, int], not_placed: int, unknown: tuple[int, int, int]) -> pl.DataFrame:
+def with_ages(
+    per_area: dict[int, int], not_placed: int, unknown: tuple[int, int, int], rest_split: dict[int, int] | None = None
+) -> pl.DataFrame:
     """2024 published with its age-adjusted rates: every geography shaped like the standard, known
     ages all 35-49; ``unknown`` = deaths of unknown age in the region (area 1), the rest of Chicago
-    (area 4) and among the deaths not placed in an area."""
+    (area 4, or as ``rest_split`` spreads them over the rest's areas) and among the deaths not
+    placed in an area."""
     from pipelines.defs.epidemiology.age_adjusted import STANDARD_POPULATION_2000
     from pipelines.defs.epidemiology.annual import with_age_adjusted
 
     region_unknown, rest_unknown, np_unknown = unknown
-    unknown_of = {1: region_unknown, 4: rest_unknown}
+    unknown_of = {1: region_unknown, **(rest_split or {4: rest_unknown})}
+    assert sum(v for a, v in unknown_of.items() if a in REST_AREAS) == rest_unknown
     everyone = {**REGION_AREAS, **REST_AREAS}
     geographies = [("community_area", name, [n], pop) for n, (name, pop) in everyone.items()]
     geographies += [
@@ -246,10 +434,13 @@ def test_the_citys_age_adjusted_rate_counts_every_chicago_death() -> None:
     assert not_placed["deaths_display"] == "17"
 
 
+PARTS = ("Region", "Rest of Chicago", "Chicago")
+
+
 def test_the_citys_unknown_age_count_follows_the_city_total_rule() -> None:
     def shown(unknown: tuple[int, int, int]) -> tuple[str, str, str]:
         published = with_ages(BUSY, 17, unknown)
-        return tuple(row(published, 2024, g)["deaths_unknown_age_display"] for g in ("Region", "Rest of Chicago", "Chicago"))
+        return tuple(row(published, 2024, g)["deaths_unknown_age_display"] for g in PARTS)
 
     # The region's 3 would be Chicago's 15 minus the rest's 12 (nothing unknown among the unplaced).
     assert shown((3, 12, 0)) == ("<10", "12", "*")
@@ -263,6 +454,21 @@ def test_the_citys_unknown_age_count_follows_the_city_total_rule() -> None:
     assert row(with_ages(BUSY, 17, (3, 12, 0)), 2024, "Chicago")["age_adjusted_rate"] is not None
 
 
+def test_a_hidden_rest_area_lets_the_rest_hide_the_unplaced_unknown_age_count() -> None:
+    # The rest's 15 of unknown age: 12 in area D, 3 in area E — E is "<10", D "*" beside it, so
+    # the rest's 15 is no longer their sum: hiding it protects the 4 not placed, and Chicago's 19
+    # is shown.
+    published = with_ages(BUSY, 17, (0, 15, 4), rest_split={4: 12, 5: 3})
+    assert [row(published, 2024, a)["deaths_unknown_age_display"] for a in "DEFG"] == ["*", "<10", "0", "0"]
+    shown = tuple(row(published, 2024, g)["deaths_unknown_age_display"] for g in PARTS)
+    assert shown == ("0", "*", "19")
+    rest = row(published, 2024, "Rest of Chicago")
+    assert rest["deaths_unknown_age"] is None and rest["age_adjusted_rate"] is not None
+    # Every rest area shown (15 in D alone): Chicago's count is withheld instead.
+    alone = with_ages(BUSY, 17, (0, 15, 4), rest_split={4: 15})
+    assert [row(alone, 2024, g)["deaths_unknown_age_display"] for g in ("Rest of Chicago", "Chicago")] == ["15", "*"]
+
+
 def test_a_withheld_city_total_hides_the_age_adjusted_rate_too() -> None:
     published = with_ages(BUSY, 4, (0, 12, 0))
     city = row(published, 2024, "Chicago")
@@ -270,3 +476,23 @@ def test_a_withheld_city_total_hides_the_age_adjusted_rate_too() -> None:
     assert all(city[c] is None for c in ("rate", "age_adjusted_rate", "age_adjusted_lower", "age_adjusted_upper",
                                          "deaths_unknown_age", "deaths_unknown_age_display"))  # fmt: skip
     assert row(published, 2024, "Region")["age_adjusted_rate"] is not None
+
+
+def test_a_chosen_total_holding_every_hidden_area_is_hidden_beside_the_city() -> None:
+    """The region is 5 (area A alone) and the not placed 4: two parts hidden, so Chicago (309) is
+    shown. A scope {A, D, E} holds every hidden area (A; D = 3 and E = 20 in the rest): its
+    total 28 minus the rest's hidden 23 (the rest, 300, is shown) would give the region's 5, and
+    Chicago - 5 - 300 the 4. The per-area check alone (two hidden areas or more, not small) lets
+    it through; the split's check hides it, on the Overview (no "rest" shown) as on Trends."""
+    counts = {1: 5, 2: 0, 3: 0, 4: 3, 5: 20, 6: 150, 7: 127}
+    assert area_hidden(counts) == {1, 4, 5}
+    scope = frozenset({1, 4, 5})
+    naive = ct.SplitDecision(False, False, frozenset({ct.REST}))
+    assert leaks(counts, 4, scope, naive) == ["area 1", "not placed", "region"]
+    overview = ct.protect_split(
+        counts, area_hidden(counts), region=REGION_AREAS, not_placed=4, threshold=THRESHOLD, selection=scope,
+        show_rest=False,
+    )  # fmt: skip
+    assert not overview.city_withheld and ct.SELECTION in overview.hide
+    trends = decide(counts, 4, scope)
+    assert trends.hide == {ct.SELECTION} and leaks(counts, 4, scope, trends) == []

@@ -259,3 +259,36 @@ def test_report_assets_follow_the_publication_in_the_main_job() -> None:
         assert node.parent_keys == {dg.AssetKey(["app", "published_db"])}
         assert node.group_name == "reports"
         assert dg.AssetKey(name) in job_keys
+
+
+def test_the_rest_of_chicago_follows_the_city_total_rule_as_on_the_map(demo_app_db: Path) -> None:
+    """The pack shows the rest of Chicago's rates over a window: it is hidden exactly where the Map
+    hides it for the same months (the city total's rule), so no page's Chicago total minus the
+    region and this rest gives the deaths not placed in an area back. Checked month by month on
+    the demo (hidden in most months) and for the pack's own window."""
+    import polars as pl
+
+    from dashboards.components import trend_data as td
+
+    with duckdb.connect(str(demo_app_db), read_only=True) as con:
+        ((threshold,),) = con.execute("SELECT suppress_below FROM marts.publication").fetchall()
+        areas = con.sql("SELECT community_area_number, in_region, population_2020 FROM marts.community_areas").pl()
+        rows = con.sql(
+            """SELECT month, community_area_number, sum(deaths)::BIGINT AS deaths FROM marts.overdose_deaths_monthly
+               WHERE drug = 'all' AND place = 'Chicago' GROUP BY ALL"""
+        ).pl()
+        region = td.region_selection(areas, "Region")
+        months = sorted(rows.get_column("month").unique().to_list())
+        hidden = 0
+        for start, end in [(m, m) for m in months] + [WINDOW]:
+            on_map = td.period_totals(rows, region, start, end, threshold=threshold)
+            rest_on_map = on_map.filter(pl.col("group") == td.REST_LABEL).get_column("deaths_display").item()
+            withheld = report_content._rest_withheld(con, start, end, threshold)
+            assert withheld == (rest_on_map == "*"), (start, end)
+            hidden += withheld
+        assert hidden > len(months) // 2
+    row = {"rate": 40.0, "rate_lower": 30.0, "rate_upper": 50.0, "age_adjusted_rate": 41.0, "deaths": 120,
+           "deaths_display": "120", "deaths_suppressed": False, "in_region": False}  # fmt: skip
+    hidden_row = report_content._withheld(row)
+    assert report_content.both_rates(hidden_row) == "—" and hidden_row["deaths_display"] == "*"
+    assert hidden_row["deaths"] is None and hidden_row["in_region"] is False

@@ -5,8 +5,9 @@ CI and the NCHS "unstable" flag (``rates.with_rates``); the change of the annual
 the previous year; the provisional flag; and small-number suppression (``suppression.suppress``),
 with complementary suppression among the areas of the region and among the other areas of the
 city in the same year, so that no hidden area count can be worked out from the region or city total
-published in the same table. The city's total is withheld when exactly one of its parts (region,
-rest of Chicago, deaths not placed in an area) is hidden (``city_total.withhold_city_total``).
+published in the same table. The city's total and its parts (region, rest of Chicago, deaths not
+placed in an area) follow the city total's rule (``city_total.city_rule``), which reads the area
+rows of the same year.
 :func:`with_age_adjusted` adds the age-adjusted rate beside the crude one, hidden with it.
 """
 
@@ -43,8 +44,10 @@ def annual_rates(counts: pl.DataFrame, *, threshold: int, provisional_from: date
         .alias("rate_change_pct"),
         (pl.col("year") >= provisional_from.year).alias("is_provisional"),
     )
+    # Areas in number order, as the Map suppresses them, so that a tie for the complementary cell
+    # goes to the same area on every page.
     areas = suppress(
-        frame.filter(pl.col("geography_type") == "community_area"),
+        frame.filter(pl.col("geography_type") == "community_area").sort("year", "community_area_number"),
         "deaths",
         threshold=threshold,
         rate_cols=["rate"],
@@ -57,10 +60,15 @@ def annual_rates(counts: pl.DataFrame, *, threshold: int, provisional_from: date
         rate_cols=["rate"],
     )
     geography_type = pl.col("geography_type")
-    totals = withhold_city_total(
-        totals, by=["year"], part=geography_type.is_in(["region", NOT_PLACED_TYPE]), city=geography_type == "city"
+    published = withhold_city_total(
+        pl.concat([areas, totals], how="diagonal_relaxed"),
+        by=["year"],
+        region=(geography_type == "region") & pl.col("in_region"),
+        rest=(geography_type == "region") & ~pl.col("in_region"),
+        not_placed=geography_type == NOT_PLACED_TYPE,
+        city=geography_type == "city",
+        rest_area=(geography_type == "community_area") & ~pl.col("in_region"),
     )
-    published = pl.concat([areas, totals], how="diagonal_relaxed")
     # A change computed from a hidden count would reveal it: hide the change with the count.
     hidden_before = (
         pl.col("deaths_suppressed").shift(1).over("geography_type", "geography").fill_null(False)
@@ -104,7 +112,8 @@ def with_age_adjusted(
     ``deaths_unknown_age_suppressed``. Suppression: the adjusted rate and the unknown-age count are
     hidden wherever the crude count is hidden; the unknown-age count is itself a count, suppressed
     like the deaths (1–9 as "<10", complementary among the areas of the region and of the rest of
-    the city; the city's by the city total's rule, :func:`.city_total.withhold_city_unknown_age`).
+    the city; the city's and the rest of Chicago's by the city total's rule,
+    :func:`.city_total.withhold_city_unknown_age`).
     Rows without a population by age (suburbs, the deaths not placed in an area) get nulls. The
     city's row counts every Chicago death (``in_chicago``), as its crude count does, and its
     adjusted rate is hidden when the city total is withheld (:func:`annual_rates`).
@@ -121,7 +130,7 @@ def with_age_adjusted(
     ).select(*keys, "deaths_unknown_age", *_ADJUSTED)
     joined = rates.join(adjusted, on=keys, how="left", maintain_order="left")
     areas = suppress(
-        joined.filter(pl.col("geography_type") == "community_area"),
+        joined.filter(pl.col("geography_type") == "community_area").sort("year", "community_area_number"),
         "deaths_unknown_age",
         threshold=threshold,
         complementary_by=["year", "in_region"],
@@ -140,9 +149,13 @@ def with_age_adjusted(
         (pl.col("deaths_unknown_age_suppressed") | hidden).alias("deaths_unknown_age_suppressed"),
     )
     # The city's unknown-age count = the region's + the rest's + the not-placed deaths' (never
-    # shown): withheld by the city total's rule on those raw counts.
+    # shown): the city total's rule on those raw counts, with the rest's areas as published.
     unknown = pl.col("deaths_unknown_age").fill_null(0)
     part = pl.col("geography_type") == "region"
+    rest_area = (pl.col("geography_type") == "community_area") & ~pl.col("in_region")
+    hidden_rest_area = published.group_by("year").agg(
+        (rest_area & pl.col("deaths_unknown_age_suppressed")).any().alias("__rest_area_hidden")
+    )
     parts = joined.group_by("year").agg(
         unknown.filter(part & pl.col("in_region")).sum().alias("__region"),
         unknown.filter(part & ~pl.col("in_region")).sum().alias("__rest"),
@@ -151,11 +164,15 @@ def with_age_adjusted(
         ).alias("__not_placed"),
     )
     published = withhold_city_unknown_age(
-        published.join(parts, on="year", how="left"),
+        published.join(parts, on="year", how="left").join(hidden_rest_area, on="year", how="left"),
         city=pl.col("geography_type") == "city",
+        rest_row=part & ~pl.col("in_region"),
         region=pl.col("__region"),
         rest=pl.col("__rest"),
         not_placed=pl.col("__not_placed"),
+        rest_has_hidden_area=pl.col("__rest_area_hidden"),
         threshold=threshold,
     )
-    return published.drop("__region", "__rest", "__not_placed").sort("year", "geography_type", "geography")
+    return published.drop("__region", "__rest", "__not_placed", "__rest_area_hidden").sort(
+        "year", "geography_type", "geography"
+    )

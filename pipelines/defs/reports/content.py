@@ -20,6 +20,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from pipelines.defs.epidemiology import city_total
 from pipelines.defs.epidemiology.age_adjusted import age_adjusted_rates
 from pipelines.defs.epidemiology.rates import period_years, with_rates
 from pipelines.defs.epidemiology.suppression import display_count, suppress
@@ -340,6 +341,29 @@ def _with_age_adjusted(parts: dict[bool, dict], cells: pl.DataFrame, years: floa
     return out
 
 
+def _rest_withheld(con: duckdb.DuckDBPyConnection, start: date, end: date, threshold: int) -> bool:
+    """Whether the city total's rule hides the rest of Chicago over ``start``..``end``
+    (:func:`pipelines.defs.epidemiology.city_total.city_rule`): the Map shows Chicago's total for
+    the same months, so a rest shown here would give the deaths not placed in an area back."""
+    areas = _rows(con, "area_period", {"start_month": start, "end_month": end})
+    not_placed = int(_rows(con, "not_placed_period", {"start_month": start, "end_month": end}).item())
+    rest_areas = areas.filter(~pl.col("in_region")).get_column("deaths")
+    rule = city_total.city_rule(
+        int(areas.filter(pl.col("in_region")).get_column("deaths").sum()),
+        int(rest_areas.sum()),
+        not_placed,
+        rest_has_hidden_area=city_total.rest_has_hidden_area(rest_areas.to_list(), threshold=threshold),
+        threshold=threshold,
+    )
+    return rule.rest_withheld
+
+
+def _withheld(row: dict) -> dict:
+    """A part's :func:`_with_age_adjusted` row hidden ("*"): its count and every rate."""
+    hidden = {key: None for key in row if key.startswith(("rate", "age_adjusted", "deaths"))}
+    return {**row, **hidden, "deaths_display": "*", "deaths_suppressed": True}
+
+
 def area_frame(con: duckdb.DuckDBPyConnection, start: date, end: date, threshold: int) -> pl.DataFrame:
     """Deaths and annualised rate per community area over ``start``..``end``, suppressed.
 
@@ -505,6 +529,8 @@ def build_pack_content(con: duckdb.DuckDBPyConnection, month: date | None = None
         threshold,
     )
     region, rest = parts.get(True), parts.get(False)
+    if rest is not None and _rest_withheld(con, window_start, month, threshold):
+        rest = _withheld(rest)
     year_ago = add_months(month, -12)
     this_month = trend.filter(pl.col("month") == month).row(0, named=True)
     year_ago_rows = trend.filter(pl.col("month") == year_ago)
