@@ -60,16 +60,17 @@ def _field_roles_pandas(series, vocab, drug_terms):
     import pandas as pd
 
     from pipelines.defs.epidemiology import classify as c
+    from pipelines.defs.epidemiology.cause_text import DELIMITER_RUN, JUNK_RUN
 
-    clauses = series.str.upper().str.replace(c._JUNK_RUN, " ", regex=True)
-    normal = clauses.str.replace(c._DELIMITER_RUN, " ", regex=True).str.strip()
+    clauses = series.str.upper().str.replace(JUNK_RUN, " ", regex=True)
+    normal = clauses.str.replace(DELIMITER_RUN, " ", regex=True).str.strip()
     normal = normal.where(normal != "")
     candidate = normal.str.contains(_python_regex(vocab.candidate_re), regex=True).fillna(False).astype(bool)
     text = clauses.where(candidate)
     text = (
         text.str.replace(_python_regex(vocab.clause_re), " ", regex=True)
-        .str.replace(_python_regex(vocab.nondrug_re), c._NONDRUG_MASK, regex=True)
-        .str.replace(c._DELIMITER_RUN, " ", regex=True)
+        .str.replace(_python_regex(vocab.nondrug_re), c.NONDRUG_MASK, regex=True)
+        .str.replace(DELIMITER_RUN, " ", regex=True)
         .str.replace(_python_regex(vocab.use_re), " ", regex=True)
     )
 
@@ -101,9 +102,10 @@ def pandas_monthly_mart(typed, areas):
     import shapely
 
     from pipelines.defs.epidemiology import classify as c
+    from pipelines.defs.epidemiology.drug_dictionary import DrugVocabulary, load_drug_terms
 
     cases = typed[typed["reject_reason"].isna()].reset_index(drop=True)
-    vocab = c._Vocabulary.build(c.load_drug_terms())
+    vocab = DrugVocabulary.build(load_drug_terms())
     drug_terms = list(vocab.drugs.select("pattern", "drug_class").iter_rows())
     roles = {f: _field_roles_pandas(cases[f].astype("object"), vocab, drug_terms) for f in c.CAUSE_FIELDS}
     false = pd.Series(False, index=cases.index)
