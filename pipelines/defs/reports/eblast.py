@@ -26,9 +26,11 @@ from pathlib import Path
 
 from pipelines.defs.epidemiology.suppression import SECONDARY_FOOTNOTE, SECONDARY_MARK
 from pipelines.defs.reports import figures
-from pipelines.defs.reports.content import EblastContent, format_month, format_short_month, format_week
+from pipelines.defs.reports.content import EblastContent
 from pipelines.defs.reports.links import RESOURCES
 from pipelines.defs.reports.pack import write_atomic
+from pipelines.defs.reports.wording import format_month, format_week
+from pipelines.formatting import format_short_month
 from pipelines.settings import Settings
 
 #: Seconds to wait for the mail server.
