@@ -1,24 +1,31 @@
 """The benchmark's reference point: the same transforms written the straightforward pandas way.
 
-``make bench`` compares the pipeline's vectorised transforms with this module, on the same
-typed Medical Examiner cases, in separate processes (so each has its own peak memory):
+``make bench`` compares the pipeline's staging transforms with this module, each in its own
+process (so each has its own peak memory):
 
-* **polars** — what the pipeline runs: :func:`pipelines.defs.medical_examiner.staging.stage_cases`
-  (case definition and drug classification as Polars expressions, demographics, community-area
-  placement) and the monthly counts of ``marts.me_monthly_by_area``.
-* **pandas** — the same case definition from the same dictionary (``drug_terms.csv``, the same
-  regular expressions), written as one would in pandas: every cause field of every row goes
-  through ``Series.str.replace`` / ``Series.str.contains``, drug classes are found with one
-  ``str.contains`` per drug term, the placement is a GeoPandas spatial join, the monthly mart a
-  ``groupby``. No work is shared across repeated texts — that is the difference measured.
+* **pipeline** — what the pipeline runs, on a copy of the warehouse:
+  :func:`~pipelines.defs.medical_examiner.staging.stage_cases_in_warehouse` (typing in DuckDB; the
+  case definition, demographics and point-in-polygon once per distinct input; placement in SQL)
+  and ``sql/marts/me_monthly_by_area.sql``. It starts from ``raw.me_records``, so its time
+  includes the typing that the pandas side is given ready-made.
+* **pandas** — from the typed cases (``sql/staging/me_cases_typed.sql``), the same case definition
+  from the same dictionary (``drug_terms.csv``, the same regular expressions), written as one would
+  in pandas: every cause field of every row goes through ``Series.str.replace`` /
+  ``Series.str.contains``, drug classes are found with one ``str.contains`` per drug term, the
+  placement is a GeoPandas spatial join, the monthly mart a ``groupby``. No work is shared across
+  repeated texts — that is the difference measured. It is a second implementation on purpose, a
+  benchmark's comparator: :mod:`bench.run_bench` asserts both marts are equal before it reports a
+  speed ratio.
 
 Both write the monthly mart (month × community area: overdose, opioid and fentanyl deaths, all
-cases) so :mod:`bench.run_bench` can assert they are equal before it reports a speed ratio.
+cases).
 
 Command line (used by ``bench/run_bench.py``)::
 
-    python bench/pandas_baseline.py --engine pandas|polars --typed typed.parquet \
-        --areas areas.parquet --out mart.parquet --json result.json
+    python bench/pandas_baseline.py --engine pandas --typed typed.parquet --areas areas.parquet \
+        --out mart.parquet --json result.json
+    python bench/pandas_baseline.py --engine pipeline --warehouse copy.duckdb \
+        --out mart.parquet --json result.json
 """
 
 from __future__ import annotations
@@ -29,6 +36,7 @@ import resource
 import sys
 import time
 from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import polars as pl
@@ -52,16 +60,17 @@ def _field_roles_pandas(series, vocab, drug_terms):
     import pandas as pd
 
     from pipelines.defs.epidemiology import classify as c
+    from pipelines.defs.epidemiology.cause_text import DELIMITER_RUN, JUNK_RUN
 
-    clauses = series.str.upper().str.replace(c._JUNK_RUN, " ", regex=True)
-    normal = clauses.str.replace(c._DELIMITER_RUN, " ", regex=True).str.strip()
+    clauses = series.str.upper().str.replace(JUNK_RUN, " ", regex=True)
+    normal = clauses.str.replace(DELIMITER_RUN, " ", regex=True).str.strip()
     normal = normal.where(normal != "")
     candidate = normal.str.contains(_python_regex(vocab.candidate_re), regex=True).fillna(False).astype(bool)
     text = clauses.where(candidate)
     text = (
         text.str.replace(_python_regex(vocab.clause_re), " ", regex=True)
-        .str.replace(_python_regex(vocab.nondrug_re), c._NONDRUG_MASK, regex=True)
-        .str.replace(c._DELIMITER_RUN, " ", regex=True)
+        .str.replace(_python_regex(vocab.nondrug_re), c.NONDRUG_MASK, regex=True)
+        .str.replace(DELIMITER_RUN, " ", regex=True)
         .str.replace(_python_regex(vocab.use_re), " ", regex=True)
     )
 
@@ -93,10 +102,10 @@ def pandas_monthly_mart(typed, areas):
     import shapely
 
     from pipelines.defs.epidemiology import classify as c
-    from pipelines.defs.geography.placement import COOK_COUNTY_BOUNDS
+    from pipelines.defs.epidemiology.drug_dictionary import DrugVocabulary, load_drug_terms
 
     cases = typed[typed["reject_reason"].isna()].reset_index(drop=True)
-    vocab = c._Vocabulary.build(c.load_drug_terms())
+    vocab = DrugVocabulary.build(load_drug_terms())
     drug_terms = list(vocab.drugs.select("pattern", "drug_class").iter_rows())
     roles = {f: _field_roles_pandas(cases[f].astype("object"), vocab, drug_terms) for f in c.CAUSE_FIELDS}
     false = pd.Series(False, index=cases.index)
@@ -113,10 +122,9 @@ def pandas_monthly_mart(typed, areas):
         for opioid_class in c.OPIOID_CLASSES:
             any_opioid |= involved & field_classes.get(opioid_class, false)
 
-    # Placement: the archive's community area wins, else a point-in-polygon join.
-    (lat_lo, lat_hi), (lon_lo, lon_hi) = COOK_COUNTY_BOUNDS["lat"], COOK_COUNTY_BOUNDS["lon"]
-    valid = cases["latitude"].between(lat_lo, lat_hi) & cases["longitude"].between(lon_lo, lon_hi)
-    lookup = cases[cases["commarea_from_archive"].isna() & valid.fillna(False)]
+    # Placement: the archive's community area wins, else a point-in-polygon join (the typed rows
+    # say which coordinates are valid).
+    lookup = cases[cases["commarea_from_archive"].isna() & cases["coordinates_valid"]]
     polygons = gpd.GeoDataFrame(
         {"community_area_number": areas["community_area_number"].to_numpy()},
         geometry=shapely.from_wkt(areas["geometry_wkt"].to_numpy()),
@@ -146,22 +154,21 @@ def pandas_monthly_mart(typed, areas):
     return mart.sort_values(["month", "community_area_number"]).reset_index(drop=True)
 
 
-def polars_monthly_mart(typed: pl.DataFrame, areas: pl.DataFrame) -> pl.DataFrame:
-    """The monthly mart from typed cases with the pipeline's own staging code (Polars)."""
-    from pipelines.defs.medical_examiner.staging import stage_cases
+def pipeline_monthly_mart(con) -> pl.DataFrame:
+    """The monthly mart as the pipeline builds it, on ``con`` (a warehouse holding ``raw.me_records``,
+    ``staging.community_areas`` and ``staging.me_geocodes``): ``staging.me_cases`` rebuilt by
+    ``stage_cases_in_warehouse``, then ``marts/me_monthly_by_area.sql``. Its rows with cases."""
+    from pipelines.defs.marts.regions import region_params
+    from pipelines.defs.medical_examiner.staging import MIN_DEATH_DATE, stage_cases_in_warehouse
+    from pipelines.settings import load_settings
+    from pipelines.warehouse import run_sql_file
 
-    cases, _rejects = stage_cases(typed, areas)
-    return (
-        cases.filter(pl.col("community_area_number").is_not_null())
-        .group_by(pl.col("death_date").dt.truncate("1mo").dt.date().alias("month"), "community_area_number")
-        .agg(
-            pl.col("is_overdose").sum().alias("overdose_deaths"),
-            (pl.col("is_overdose") & pl.col("any_opioid")).sum().alias("opioid_deaths"),
-            (pl.col("is_overdose") & pl.col("fentanyl")).sum().alias("fentanyl_deaths"),
-            pl.len().alias("all_me_cases"),
-        )
-        .sort("month", "community_area_number")
+    now = datetime.now(UTC).replace(tzinfo=None)
+    stage_cases_in_warehouse(
+        con, min_death_date=MIN_DEATH_DATE, max_death_date=now + timedelta(days=1), now=now, source="medical_examiner"
     )
+    run_sql_file(con, "marts/me_monthly_by_area.sql", region_params(load_settings()))
+    return con.sql(f"SELECT {', '.join(MART_COLUMNS)} FROM marts.me_monthly_by_area WHERE all_me_cases > 0").pl()
 
 
 def normalise_mart(frame: pl.DataFrame) -> pl.DataFrame:
@@ -178,9 +185,15 @@ def peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def run(engine: str, typed_path: Path, areas_path: Path, out: Path) -> dict:
-    """Run one engine on the typed cases; write its mart to ``out``; return timings and memory."""
+def run(engine: str, out: Path, *, typed_path: Path | None = None, areas_path: Path | None = None,
+        warehouse: Path | None = None) -> dict:
+    """Run one engine; write its mart to ``out``; return its rows, timings and memory.
+
+    ``pandas`` reads ``typed_path`` and ``areas_path``; ``pipeline`` works in ``warehouse`` (a copy:
+    it rewrites ``staging.me_cases`` and the marts there).
+    """
     # Imports happen before the clock starts: both engines pay the same library start-up.
+    import duckdb
     import geopandas  # noqa: F401
     import pandas  # noqa: F401
 
@@ -193,19 +206,19 @@ def run(engine: str, typed_path: Path, areas_path: Path, out: Path) -> dict:
         areas = pd.read_parquet(areas_path)
         loaded = time.perf_counter()
         mart = pl.from_pandas(pandas_monthly_mart(typed, areas))
-    elif engine == "polars":
-        started = time.perf_counter()
-        typed = pl.read_parquet(typed_path)
-        areas = pl.read_parquet(areas_path)
-        loaded = time.perf_counter()
-        mart = polars_monthly_mart(typed, areas)
+        rows = typed.shape[0]
+    elif engine == "pipeline":
+        with duckdb.connect(str(warehouse)) as con:
+            rows = con.execute("SELECT count(*) FROM raw.me_records").fetchall()[0][0]
+            started = loaded = time.perf_counter()
+            mart = pipeline_monthly_mart(con)
     else:
-        raise ValueError(f"engine must be pandas or polars, got {engine!r}")
+        raise ValueError(f"engine must be pandas or pipeline, got {engine!r}")
     finished = time.perf_counter()
     normalise_mart(mart).write_parquet(out)
     return {
         "engine": engine,
-        "rows": typed.shape[0],
+        "rows": rows,
         "read_s": loaded - started,
         "transform_s": finished - loaded,
         "peak_rss_mib": peak_rss_mib(),
@@ -215,13 +228,18 @@ def run(engine: str, typed_path: Path, areas_path: Path, out: Path) -> dict:
 def main(argv: Sequence[str] | None = None) -> int:
     """Command-line entry point (see the module docstring)."""
     parser = argparse.ArgumentParser(prog="python bench/pandas_baseline.py", description=__doc__.splitlines()[0])
-    parser.add_argument("--engine", choices=("pandas", "polars"), required=True)
-    parser.add_argument("--typed", type=Path, required=True, help="typed cases (parquet)")
-    parser.add_argument("--areas", type=Path, required=True, help="community areas (parquet)")
+    parser.add_argument("--engine", choices=("pandas", "pipeline"), required=True)
+    parser.add_argument("--typed", type=Path, help="typed cases (parquet), for pandas")
+    parser.add_argument("--areas", type=Path, help="community areas (parquet), for pandas")
+    parser.add_argument("--warehouse", type=Path, help="a copy of the warehouse, for the pipeline")
     parser.add_argument("--out", type=Path, required=True, help="where to write the monthly mart")
     parser.add_argument("--json", type=Path, required=True, help="where to write timings")
     args = parser.parse_args(argv)
-    result = run(args.engine, args.typed, args.areas, args.out)
+    if args.engine == "pandas" and not (args.typed and args.areas):
+        parser.error("--engine pandas needs --typed and --areas")
+    if args.engine == "pipeline" and not args.warehouse:
+        parser.error("--engine pipeline needs --warehouse")
+    result = run(args.engine, args.out, typed_path=args.typed, areas_path=args.areas, warehouse=args.warehouse)
     args.json.write_text(json.dumps(result, indent=2))
     return 0
 

@@ -39,7 +39,7 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from pipelines.defs.resources import SettingsResource, warehouse
-from pipelines.demo.medical_examiner import default_end_month
+from pipelines.demo.months import default_end_month
 from pipelines.settings import Settings
 from pipelines.warehouse import query_sql_file
 

@@ -50,7 +50,7 @@ from openpyxl import Workbook
 
 from pipelines.defs.field_data.schema import OUTREACH, SYNTHETIC_PREFIX, TEST_STRIPS
 from pipelines.defs.field_data.writing import csv_bytes, workbook_bytes
-from pipelines.demo.medical_examiner import default_end_month
+from pipelines.demo.months import default_end_month, parse_month
 from pipelines.settings import load_settings
 
 DEFAULT_SEED = 20260314
@@ -404,14 +404,6 @@ def write_field_demo(
     return counts
 
 
-def _parse_month(text: str) -> date:
-    try:
-        year, month = (int(p) for p in text.split("-")[:2])
-        return date(year, month, 1)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"expected YYYY-MM, got {text!r}") from exc
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Command-line entry point: write the synthetic field-data files and report the counts."""
     settings = load_settings()
@@ -420,7 +412,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         description="Write a year of SYNTHETIC test-strip, outreach and hot-spot files (deterministic).",
     )
     parser.add_argument("--raw-dir", type=Path, default=settings.raw_dir, help="default: ODW_RAW_DIR")
-    parser.add_argument("--end-month", type=_parse_month, default=settings.demo_end_month,
+    parser.add_argument("--end-month", type=parse_month, default=settings.demo_end_month,
                         help="last month, YYYY-MM (default: ODW_DEMO_END_MONTH or last month)")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     parser.add_argument("--scale", type=float, default=1.0,

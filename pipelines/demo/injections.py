@@ -48,6 +48,7 @@ from pipelines.demo.medical_examiner import (
     frame_to_records,
     generate_me_frame,
 )
+from pipelines.demo.months import default_end_month, parse_month
 
 DEFAULT_SEED = 5
 #: The spike size the documentation promises ≥ 90 % detection for: 3 + 5·√(usual count per period).
@@ -344,19 +345,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--out", type=Path, default=None, help="output JSON (default: the pipeline's demo input)"
     )
-    parser.add_argument("--end-month", default=None, help="last month, YYYY-MM (default: ODW_DEMO_END_MONTH)")
+    parser.add_argument("--end-month", type=parse_month, default=None,
+                        help="last month, YYYY-MM (default: ODW_DEMO_END_MONTH)")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     args = parser.parse_args(argv)
-    from pipelines.demo.medical_examiner import default_end_month
     from pipelines.settings import load_settings
 
     settings = load_settings()
     out = args.out or settings.demo_dir / "medical_examiner" / f"{settings.me_dataset_id}.json"
-    if args.end_month:
-        year, month = (int(p) for p in args.end_month.split("-")[:2])
-        end_month = date(year, month, 1)
-    else:
-        end_month = settings.demo_end_month or default_end_month()
+    end_month = args.end_month or settings.demo_end_month or default_end_month()
     truth = write_injected_demo(out, end_month=end_month, seed=args.seed)
     print(f"wrote {out} with {truth.height} injections:", file=sys.stderr)
     for row in truth.iter_rows(named=True):

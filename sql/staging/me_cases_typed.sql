@@ -2,7 +2,11 @@
 -- Numbers arrive as strings ("20.0" for a ward), booleans as 'true'/'false', timestamps as
 -- floating Chicago local time; anything unparseable becomes NULL, except a missing or
 -- unparseable death_date, which sends the row to quarantine (reject_reason).
--- Parameters: $min_death_date, $max_death_date (plausible range of death dates).
+-- Also what placement reads of each case: the archive's own community area (commarea_from_archive),
+-- whether its coordinates can place it (coordinates_valid: inside Cook County's extent; others are
+-- errors in the archive) and whether incident_city names a place (known_city).
+-- Parameters: $min_death_date, $max_death_date (plausible range of death dates); $lat_lo, $lat_hi,
+-- $lon_lo, $lon_hi (Cook County's extent); $unknown_city (incident_city values that name no place).
 WITH typed AS (
     SELECT
         r.casenumber,
@@ -42,6 +46,9 @@ WITH typed AS (
 SELECT
     t.*,
     ca.community_area_number AS commarea_from_archive,
+    coalesce(t.latitude BETWEEN $lat_lo AND $lat_hi AND t.longitude BETWEEN $lon_lo AND $lon_hi, false)
+        AS coordinates_valid,
+    t.incident_city IS NOT NULL AND NOT list_contains($unknown_city, t.incident_city) AS known_city,
     CASE
         WHEN t.death_date IS NULL THEN 'death_date missing or unparseable'
         WHEN t.death_date < $min_death_date OR t.death_date > $max_death_date

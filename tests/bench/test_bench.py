@@ -16,14 +16,13 @@ from bench.pandas_baseline import (
     _python_regex,
     normalise_mart,
     pandas_monthly_mart,
-    polars_monthly_mart,
+    pipeline_monthly_mart,
 )
-from bench.run_bench import (
+from bench.pipeline_runs import day_batch_size, parse_max_rss_kib
+from bench.results import (
     ScaleResult,
-    day_batch_size,
     growth_exponent,
     mark,
-    parse_max_rss_kib,
     percentile,
     results_markdown,
     steps_table,
@@ -31,9 +30,9 @@ from bench.run_bench import (
     targets_table,
     write_results,
 )
-from pipelines.defs.medical_examiner.staging import MIN_DEATH_DATE
+from pipelines.defs.medical_examiner.staging import MIN_DEATH_DATE, typed_cases
 from pipelines.demo.field_data import write_field_demo
-from pipelines.warehouse import query_sql_file
+from pipelines.warehouse import run_sql_file
 
 
 def test_percentile_interpolates_like_numpy():
@@ -69,9 +68,9 @@ def test_day_batch_is_one_day_of_the_archive():
 
 def test_marks_and_tables_show_the_figures():
     assert mark(19.9, 20) == "✔" and mark(20.1, 20) == "✘" and mark(None, 20) == "–"
-    small = ScaleResult(1, me_records=25_000, rebuild_s=30.0, rebuild_peak_mib=700, polars_s=0.5, pandas_s=12.0,
+    small = ScaleResult(1, me_records=25_000, rebuild_s=30.0, rebuild_peak_mib=700, pipeline_s=0.5, pandas_s=12.0,
                         query_p95_ms=40.0, incremental_s=8.0, steps_ms={"hotspots": 5000.0, "raw__me_records": 1000.0})
-    big = ScaleResult(100, me_records=2_500_000, rebuild_s=80.0, rebuild_peak_mib=1400, polars_s=5.0,
+    big = ScaleResult(100, me_records=2_500_000, rebuild_s=80.0, rebuild_peak_mib=1400, pipeline_s=5.0,
                       pandas_s=None, query_p95_ms=60.0, incremental_s=9.0,
                       steps_ms={f"step_{i}": float(i) for i in range(20)})
     assert small.ratio == pytest.approx(24.0) and big.ratio is None
@@ -104,26 +103,35 @@ def test_python_regex_keeps_word_boundaries():
     assert _python_regex(r"(?-u:\b)(?:FENTANYL)(?-u:\b)") == r"\b(?:FENTANYL)\b"
 
 
-def test_pandas_baseline_equals_the_pipeline_mart(demo_pipeline):
-    """The pandas reference and the pipeline's Polars code give the same monthly numbers.
+def _warehouse_slice(source: duckdb.DuckDBPyConnection, casenumbers: list[str]) -> duckdb.DuckDBPyConnection:
+    """An in-memory warehouse holding ``casenumbers`` of ``source``'s raw records, its areas and geocodes."""
+    con = duckdb.connect()
+    run_sql_file(con, "raw/schema.sql")
+    for table in ("staging.community_areas", "staging.me_geocodes"):
+        con.register("part", source.sql(f"SELECT * FROM {table}").arrow())
+        con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM part")
+        con.unregister("part")
+    records = source.sql("SELECT * FROM raw.me_records WHERE list_contains($cases, casenumber)", params={"cases": casenumbers})
+    con.register("part", records.arrow())
+    con.execute("INSERT INTO raw.me_records SELECT * FROM part")
+    return con
 
-    On a slice of the real demo archive (pandas is slow by design), both against each other; the
-    Polars side on the whole archive against ``marts.me_monthly_by_area`` as published.
+
+def test_pandas_baseline_equals_the_pipeline_mart(demo_pipeline):
+    """The pandas reference and the pipeline's own staging give the same monthly numbers.
+
+    On a slice of the real demo archive (pandas is slow by design): the pipeline's staging and
+    monthly mart run on the slice's raw records, pandas on the same records typed.
     """
     latest = datetime.now(UTC).replace(tzinfo=None) + timedelta(days=1)
-    with duckdb.connect(str(demo_pipeline.warehouse), read_only=True) as con:
-        typed = query_sql_file(
-            con, "staging/me_cases_typed.sql", {"min_death_date": MIN_DEATH_DATE, "max_death_date": latest}
-        ).pl()
-        areas = con.sql("SELECT community_area_number, community_area, geometry_wkt FROM staging.community_areas").pl()
-        published = con.sql(
-            "SELECT month, community_area_number, overdose_deaths, opioid_deaths, fentanyl_deaths, all_me_cases "
-            "FROM marts.me_monthly_by_area WHERE all_me_cases > 0"
-        ).pl()
-    assert normalise_mart(polars_monthly_mart(typed, areas)).equals(normalise_mart(published))
-    part = typed.slice(0, 3000)
-    ours = normalise_mart(polars_monthly_mart(part, areas))
-    theirs = normalise_mart(pl.from_pandas(pandas_monthly_mart(part.to_pandas(), areas.to_pandas())))
+    with duckdb.connect(str(demo_pipeline.warehouse), read_only=True) as source:
+        typed = typed_cases(source, min_death_date=MIN_DEATH_DATE, max_death_date=latest).pl().slice(0, 3000)
+        areas = source.sql("SELECT community_area_number, community_area, geometry_wkt FROM staging.community_areas").pl()
+        con = _warehouse_slice(source, typed["casenumber"].to_list())
+    with con:
+        ours = normalise_mart(pipeline_monthly_mart(con))
+        assert con.execute("SELECT count(*) FROM staging.me_cases").fetchall() == [(3000,)]
+    theirs = normalise_mart(pl.from_pandas(pandas_monthly_mart(typed.to_pandas(), areas.to_pandas())))
     assert ours.height > 100 and ours["overdose_deaths"].sum() > 0 and ours["fentanyl_deaths"].sum() > 0
     assert theirs.equals(ours)
 

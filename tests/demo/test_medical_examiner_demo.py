@@ -11,10 +11,10 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
+import polars as pl
 import pytest
 import shapely
 
-from pipelines.demo import medical_examiner as me
 from pipelines.defs.geography.addresses import normalise_street
 from pipelines.demo.medical_examiner import (
     BOOL_FIELDS,
@@ -27,6 +27,7 @@ from pipelines.demo.medical_examiner import (
     main,
     write_me_demo,
 )
+from pipelines.demo.medical_examiner.places import CA_POPULATION, CA_ZIPS, chicago77_path
 
 END = date(2026, 10, 1)
 N = 3000
@@ -54,7 +55,7 @@ def records() -> list[dict]:
 
 @pytest.fixture(scope="module")
 def areas() -> gpd.GeoDataFrame:
-    frame = gpd.read_file(me.chicago77_path()).set_crs(3435, allow_override=True).to_crs(4326)
+    frame = gpd.read_file(chicago77_path()).set_crs(3435, allow_override=True).to_crs(4326)
     frame["name"] = frame["COMMUNITY"].str.strip().str.upper()
     frame["number"] = frame["AREA_NUMBE"].astype(int)
     return frame
@@ -173,7 +174,7 @@ def test_about_five_percent_of_chicago_deaths_have_only_a_street_address(records
         if "latitude" not in r and "chi_commarea" not in r and r.get("incident_street", "UNKNOWN") != "UNKNOWN"
     ]  # fmt: skip
     assert 0.035 <= len(address_only) / len(chicago) <= 0.07
-    chicago_zips = {z for zips in me._CA_ZIPS.values() for z in zips}
+    chicago_zips = {z for zips in CA_ZIPS.values() for z in zips}
     assert all(r["incident_zip"] in chicago_zips for r in address_only if "incident_zip" in r)
     assert np.mean(["incident_zip" in r for r in address_only]) > 0.85  # a few have lost their ZIP
     streets = [r["incident_street"] for r in address_only]
@@ -195,7 +196,7 @@ def test_about_five_percent_of_chicago_deaths_have_only_a_street_address(records
 
 def test_west_side_carries_far_more_than_its_population_share_of_overdoses(records):
     numbers = {name: number for number, name in community_area_names().items()}
-    population = np.array(me._CA_POP, dtype=float)
+    population = np.array(CA_POPULATION, dtype=float)
     west_pop_share = population[[a - 1 for a in WEST_SIDE]].sum() / population.sum()
     overdoses = [numbers[r["chi_commarea"]] for r in records
                  if "chi_commarea" in r and is_overdose(r)]
@@ -294,9 +295,9 @@ def test_frame_columns_are_strings_booleans_and_a_point():
     assert frame.columns == list(FIELDS)
     for name, dtype in frame.schema.items():
         if name in BOOL_FIELDS:
-            assert dtype.is_(me.pl.Boolean), name
+            assert dtype.is_(pl.Boolean), name
         elif name != "location":
-            assert dtype.is_(me.pl.String), name
+            assert dtype.is_(pl.String), name
 
 
 def test_default_end_month_is_the_previous_month():

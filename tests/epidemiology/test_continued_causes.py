@@ -12,14 +12,13 @@ import polars as pl
 import pytest
 from archive_sample import sample_causes
 
-from pipelines.defs.epidemiology.classify import (
+from pipelines.defs.epidemiology.cause_text import (
     CAUSE_FIELDS,
-    FLAG_COLUMNS,
     PRIMARY_FIELDS,
     SECONDARY_FIELD,
-    classify_cases,
     join_continued_causes,
 )
+from pipelines.defs.epidemiology.classify import FLAG_COLUMNS, classify_cases
 
 P, A, B, C = PRIMARY_FIELDS
 SCHEMA = {c: pl.String for c in (*CAUSE_FIELDS, "manner")}

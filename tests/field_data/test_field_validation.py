@@ -9,7 +9,8 @@ import pytest
 from field_data.helpers import TODAY, rows_frame
 
 from pipelines.defs.field_data.schema import HOTSPOTS, OUTREACH, TEST_STRIPS, staging_columns
-from pipelines.defs.field_data.validation import parse_date_expr, validate
+from pipelines.defs.field_data.validation import validate
+from pipelines.defs.field_data.value_rules import parse_date_expr
 
 GOOD_STRIP = {"tested_on": "2026-03-01", "team": "Austin Team", "hotspot_id": "HS-01",
               "substance_as_sold": "dope", "strip_type": "fentanyl", "result": "positive"}

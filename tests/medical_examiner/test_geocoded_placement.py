@@ -1,8 +1,8 @@
-"""Placing address-only Chicago deaths by their geocoded point: the rule, both paths, the step.
+"""Placing address-only Chicago deaths by their geocoded point: the rule, staging, the step.
 
-Known answers for the rule (``place_cases`` with ``staging.me_geocodes``); the warehouse path equal
-to the Polars reference on a generated archive with geocodes; and ``build_me_geocodes`` against the
-local Census stand-in: what is sent, the cache, ``ODW_GEOCODER=off``.
+Known answers for the rule (``sql/staging/me_cases.sql`` with ``staging.me_geocodes``); a generated
+archive with geocodes staged row by row as defined; and ``build_me_geocodes`` against the local
+Census stand-in: what is sent, the cache, ``ODW_GEOCODER=off``.
 """
 
 from __future__ import annotations
@@ -18,14 +18,19 @@ from geocoder_server import GeocoderServer
 from pipelines.defs.geography.addresses import normalise_street
 from pipelines.defs.geography.geocode_cache import GeocodeCache
 from pipelines.defs.geography.geocoder import CensusGeocoder
-from pipelines.defs.geography.placement import place_cases
 from pipelines.defs.medical_examiner.geocodes import GEOCODE_SCHEMA, build_me_geocodes
 from pipelines.defs.medical_examiner.ingest import merge_files
-from pipelines.defs.medical_examiner.staging import MIN_DEATH_DATE, stage_cases
+from pipelines.defs.medical_examiner.staging import MIN_DEATH_DATE
 from pipelines.demo.medical_examiner import grid_point, write_me_demo
 from pipelines.warehouse import run_sql_file
-from tests.medical_examiner.conftest import MAX_DEATH_DATE
-from tests.medical_examiner.test_staging_warehouse import AREA_COLUMNS, stage_in_warehouse
+from tests.medical_examiner.conftest import (
+    AREA_COLUMNS,
+    MAX_DEATH_DATE,
+    load_records,
+    stage_in_warehouse,
+    staged_cases,
+)
+from tests.medical_examiner.staging_oracle import assert_staged_as_defined
 
 STAMP = datetime(2026, 11, 2, 12, 0)
 LAKE = (41.90, -87.55)  # in Lake Michigan: inside Cook County's extent, in no community area
@@ -53,36 +58,37 @@ def centroid(areas: pl.DataFrame, number: int) -> tuple[float, float]:
     return row["centroid_lat"], row["centroid_lon"]
 
 
-def test_known_answers_of_the_placement_rule(areas):
+def _store_geocodes(con: duckdb.DuckDBPyConnection, answers: pl.DataFrame) -> None:
+    con.execute("DELETE FROM staging.me_geocodes")
+    con.register("answers", answers.to_arrow())
+    con.execute("INSERT INTO staging.me_geocodes SELECT * FROM answers")
+    con.unregister("answers")
+
+
+def test_known_answers_of_the_placement_rule(con, areas, tmp_path):
     egp, chatham, austin = centroid(areas, 27), centroid(areas, 44), centroid(areas, 25)
     cicero = (41.8456, -87.7539)
-    cases = pl.DataFrame(
-        {
-            "casenumber": list("abcdefghijk"),
-            "incident_street": [
-                "J.R. Hotel, 3001 W. Jackson Boulevard #217",  # a: Chicago, address matched
-                "852 E. 83rd ST 3FL",  # b: unknown city, no ZIP: assumed Chicago
-                "5200 W CERMAK RD",  # c: unknown city, a Cicero ZIP: not a candidate
-                "5200 W CERMAK RD",  # d: Cicero by name (gives ZIP 60804 its city)
-                "1 W LAKE ST",  # e: valid coordinates outside every area win over an address
-                "600 E GRAND AVE",  # f: geocoded into the lake: stays unplaced
-                "100 W MAIN ST",  # g: a tie places nothing
-                "97TH AND STATE",  # h: no address
-                "3001 W JACKSON BLVD",  # i: the archive's area wins
-                "3001 W JACKSON BLVD",  # j: another ZIP is another address (not answered)
-                "3001 W JACKSON BLVD",  # k: same address, no ZIP: answered on its own
-            ],
-            "incident_city": ["CHICAGO", None, "UNKNOWN", "CICERO", "CHICAGO", "CHICAGO", "CHICAGO", "CHICAGO",
-                              "CHICAGO", "CHICAGO", "CHICAGO"],
-            "incident_zip": ["60624", None, "60804", "60804", "60601", "60611", "60624", "60628", "60612", "60644",
-                             None],
-            "latitude": [None, None, None, None, cicero[0], None, None, None, None, None, None],
-            "longitude": [None, None, None, None, cicero[1], None, None, None, None, None, None],
-            "commarea_from_archive": [None, None, None, None, None, None, None, None, 27, None, None],
-        },
-        schema_overrides={"latitude": pl.Float64, "longitude": pl.Float64, "commarea_from_archive": pl.Int32},
-    )  # fmt: skip
-    answers = geocodes(
+    cases = {  # casenumber: (incident_street, incident_city, incident_zip, point, chi_commarea)
+        "a": ("J.R. Hotel, 3001 W. Jackson Boulevard #217", "CHICAGO", "60624", None, None),  # address matched
+        "b": ("852 E. 83rd ST 3FL", None, None, None, None),  # unknown city, no ZIP: assumed Chicago
+        "c": ("5200 W CERMAK RD", "UNKNOWN", "60804", None, None),  # unknown city, a Cicero ZIP: not a candidate
+        "d": ("5200 W CERMAK RD", "CICERO", "60804", None, None),  # Cicero by name (gives ZIP 60804 its city)
+        "e": ("1 W LAKE ST", "CHICAGO", "60601", cicero, None),  # valid coordinates outside every area win
+        "f": ("600 E GRAND AVE", "CHICAGO", "60611", None, None),  # geocoded into the lake: stays unplaced
+        "g": ("100 W MAIN ST", "CHICAGO", "60624", None, None),  # a tie places nothing
+        "h": ("97TH AND STATE", "CHICAGO", "60628", None, None),  # no address
+        "i": ("3001 W JACKSON BLVD", "CHICAGO", "60612", None, "EAST GARFIELD PARK"),  # the archive's area wins
+        "j": ("3001 W JACKSON BLVD", "CHICAGO", "60644", None, None),  # another ZIP is another address
+        "k": ("3001 W JACKSON BLVD", "CHICAGO", None, None, None),  # same address, no ZIP: answered on its own
+    }
+    records = []
+    for case, (street, city, zip_code, point, area) in cases.items():
+        fields = {"incident_street": street, "incident_city": city, "incident_zip": zip_code, "chi_commarea": area,
+                  "latitude": point and str(point[0]), "longitude": point and str(point[1])}
+        records.append({"casenumber": case, "death_date": "2024-05-01T10:00:00.000"}
+                       | {k: v for k, v in fields.items() if v is not None})
+    load_records(con, tmp_path, records)
+    _store_geocodes(con, geocodes(
         [
             ("3001 W JACKSON BOULEVARD", "60624", "Match", egp),
             ("852 E 83RD ST", "", "Match", chatham),
@@ -93,15 +99,16 @@ def test_known_answers_of_the_placement_rule(areas):
             ("3001 W JACKSON BLVD", "60612", "Match", austin),
             ("3001 W JACKSON BLVD", "", "Match", egp),
         ]
-    )
-    placed = place_cases(cases, areas.select(AREA_COLUMNS), answers)
-    got = {r["casenumber"]: (r["placement"], r["community_area_number"], r["in_chicago"]) for r in placed.to_dicts()}
+    ))
+    stage_in_warehouse(con)
+    placed = staged_cases(con)
+    got = {c: (r["placement"], r["community_area_number"], r["in_chicago"]) for c, r in placed.items()}
     assert got == {
         "a": ("geocoded", 27, True),
         "b": ("geocoded", 44, True),
         "c": ("outside_chicago", None, False),
         "d": ("outside_chicago", None, False),
-        "e": ("outside_chicago", None, True),  # as before: valid coordinates outside every area, city Chicago
+        "e": ("outside_chicago", None, True),  # valid coordinates outside every area, city Chicago
         "f": ("unplaced", None, True),
         "g": ("unplaced", None, True),
         "h": ("unplaced", None, True),
@@ -109,14 +116,15 @@ def test_known_answers_of_the_placement_rule(areas):
         "j": ("unplaced", None, True),
         "k": ("geocoded", 27, True),
     }
-    assert placed.filter(pl.col("casenumber") == "a")["community_area"].item() == "East Garfield Park"
+    assert placed["a"]["community_area"] == "East Garfield Park"
     # Without geocodes (ODW_GEOCODER=off) the same cases are placed exactly as before.
-    unplaced = place_cases(cases, areas.select(AREA_COLUMNS))
-    assert unplaced["placement"].to_list() == [
+    _store_geocodes(con, geocodes([]))
+    stage_in_warehouse(con)
+    unplaced = staged_cases(con)
+    assert [unplaced[c]["placement"] for c in cases] == [
         "unplaced", "unplaced", "outside_chicago", "outside_chicago", "outside_chicago", "unplaced", "unplaced",
         "unplaced", "archive", "unplaced", "unplaced",
     ]  # fmt: skip
-    assert place_cases(cases, areas.select(AREA_COLUMNS), answers.clear()).equals(unplaced)
 
 
 def _grid_geocodes(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
@@ -137,19 +145,16 @@ def _grid_geocodes(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     return geocodes(answers)
 
 
-def test_generated_archive_with_geocodes_stages_exactly_as_the_polars_reference(con, areas, tmp_path, typed_rows):
+def test_generated_archive_with_geocodes_stages_as_defined(con, areas, tmp_path, typed_rows):
     path = tmp_path / "archive.json"
     write_me_demo(path, n=3000, seed=11, end_month=date(2026, 10, 1))
     merge_files(con, [path], pull_id="generated", mode="full", checksum=None, watermark=None)
-    answers = _grid_geocodes(con)
-    con.register("answers", answers.to_arrow())
-    con.execute("INSERT INTO staging.me_geocodes SELECT * FROM answers")
-    expected, _ = stage_cases(typed_rows(con), areas.select(AREA_COLUMNS), answers)
+    _store_geocodes(con, _grid_geocodes(con))
 
     report = stage_in_warehouse(con, batch_rows=700)
     staged = con.sql("SELECT * FROM staging.me_cases").pl()
 
-    assert staged.equals(expected)
+    assert_staged_as_defined(staged, typed_rows(con), areas.select(AREA_COLUMNS))
     geocoded = staged.filter(pl.col("placement") == "geocoded")
     assert geocoded.height >= 40 and report.placement["geocoded"] == geocoded.height
     assert report.addresses_placed > 0

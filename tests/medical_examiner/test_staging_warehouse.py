@@ -1,5 +1,6 @@
-"""The lean ingest path (issue #8): the two-read merge and staging inside DuckDB give the same rows
-as the reference definitions, on ugly fixtures, generated archives and the demo pipeline's data."""
+"""The lean ingest path (issue #8): the two-read merge, and staging inside DuckDB with the per-row
+rules run once per distinct input, checked row by row (staging_oracle) on ugly fixtures, generated
+archives and the demo pipeline's data."""
 
 from __future__ import annotations
 
@@ -13,31 +14,18 @@ import polars as pl
 
 from pipelines.defs.geography.placement import point_in_area
 from pipelines.defs.medical_examiner.ingest import merge_files
-from pipelines.defs.medical_examiner.staging import (
-    MIN_DEATH_DATE,
-    casenumber_batches,
-    coordinate_lookup,
-    stage_cases,
-    stage_cases_in_warehouse,
-)
+from pipelines.defs.medical_examiner.staging import casenumber_batches, coordinate_lookup
 from pipelines.demo.medical_examiner import write_me_demo
-from tests.medical_examiner.conftest import MAX_DEATH_DATE
+from tests.medical_examiner.conftest import AREA_COLUMNS, NOW, stage_in_warehouse
+from tests.medical_examiner.staging_oracle import assert_staged_as_defined
 
 FIXTURE = Path(__file__).parent.parent / "fixtures" / "me_ugly.json"
-NOW = datetime(2026, 11, 24, 12, 0)
-AREA_COLUMNS = ["community_area_number", "community_area", "geometry_wkt"]
+REJECT_COLUMNS = ["source_file", "source_row", "casenumber", "reject_reason"]
 
 
-def reference(typed: pl.DataFrame, areas) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """``stage_cases`` (the whole typed frame in Polars) on the typed rows of the warehouse."""
-    return stage_cases(typed, areas.select(AREA_COLUMNS))
-
-
-def stage_in_warehouse(con, **options):
-    return stage_cases_in_warehouse(
-        con, min_death_date=MIN_DEATH_DATE, max_death_date=MAX_DEATH_DATE, now=NOW, source="medical_examiner",
-        **options,
-    )
+def typed_rejects(typed: pl.DataFrame) -> pl.DataFrame:
+    """The typed rows staging must quarantine, as the quarantine holds them."""
+    return typed.filter(pl.col("reject_reason").is_not_null()).select(REJECT_COLUMNS).sort("source_row")
 
 
 def staged_quarantine(con) -> pl.DataFrame:
@@ -48,23 +36,23 @@ def staged_quarantine(con) -> pl.DataFrame:
     ).pl()
 
 
-def test_ugly_records_stage_exactly_as_the_polars_reference(con, areas, typed_rows):
+def test_ugly_records_stage_as_defined(con, areas, typed_rows):
     merge_files(con, [FIXTURE], pull_id="fixture", mode="full", checksum=None, watermark=None)
-    expected, rejects = reference(typed_rows(con), areas)
+    typed = typed_rows(con)
 
     report = stage_in_warehouse(con)
 
     staged = con.sql("SELECT * FROM staging.me_cases").pl()
-    assert staged.equals(expected), "same columns, types, order and values"
+    assert_staged_as_defined(staged, typed, areas)
     assert staged.height == 6 and report.cases == 6
     assert (report.rows_in, report.quarantined) == (7, 1)
     quarantine = staged_quarantine(con)
-    assert quarantine.drop("quarantined_at").equals(rejects.sort("source_row"))
+    assert quarantine.drop("quarantined_at").equals(typed_rejects(typed))
     assert quarantine["quarantined_at"].to_list() == [NOW]
     assert report.placement == {"archive": 3, "coordinates": 1, "outside_chicago": 1, "unplaced": 1}
 
 
-def test_generated_archive_stages_exactly_as_the_polars_reference(con, areas, tmp_path, typed_rows):
+def test_generated_archive_stages_as_defined_in_one_go_or_in_batches(con, areas, tmp_path, typed_rows):
     # 3,000 synthetic records (every cause template, suburbs named only by ZIP, cases placed by
     # coordinates) and the ugly fixture; staged twice, the second time in batches of ~500 cases:
     # the same table in the same order, and the quarantine replaced, not added to.
@@ -74,16 +62,17 @@ def test_generated_archive_stages_exactly_as_the_polars_reference(con, areas, tm
     # Four generated casenumbers reappear in the fixture (the later file's version wins), and the
     # fixture has a duplicate and a row without casenumber of its own.
     assert (merged.rows_in, merged.rows_loaded, merged.rows_quarantined) == (3009, 3003, 6)
-    expected, rejects = reference(typed_rows(con), areas)
+    typed = typed_rows(con)
 
     stage_in_warehouse(con)
-    assert con.sql("SELECT * FROM staging.me_cases").pl().equals(expected)
+    whole = con.sql("SELECT * FROM staging.me_cases").pl()
+    assert_staged_as_defined(whole, typed, areas)
     report = stage_in_warehouse(con, batch_rows=500)
 
-    assert con.sql("SELECT * FROM staging.me_cases").pl().equals(expected)
-    assert staged_quarantine(con).drop("quarantined_at").equals(rejects.sort("source_row"))
+    assert con.sql("SELECT * FROM staging.me_cases").pl().equals(whole)
+    assert staged_quarantine(con).drop("quarantined_at").equals(typed_rejects(typed))
     assert (report.rows_in, report.cases, report.quarantined) == (3003, 3002, 1)
-    assert expected.height == 3002
+    assert whole.height == 3002
     assert set(report.placement) == {"archive", "coordinates", "outside_chicago", "unplaced"}
     assert report.distinct_causes < report.cases  # the classification ran on distinct inputs
     assert con.execute("SELECT count(*) FROM duckdb_views() WHERE view_name = 'me_typed'").fetchall() == [(0,)]
@@ -166,12 +155,12 @@ def test_merge_over_several_files_ranks_versions_and_numbers_rows_across_files(c
     assert ages == [("ME-A", "3", "pull-1"), ("ME-B", "7", "pull-2"), ("ME-C", "5", "pull-1")]
 
 
-def test_demo_pipeline_staging_equals_the_polars_reference(demo_pipeline, typed_rows):
+def test_demo_pipeline_staging_is_as_defined(demo_pipeline, typed_rows):
     with duckdb.connect(str(demo_pipeline.warehouse), read_only=True) as con:
         latest = datetime.now() + timedelta(days=1)
         typed = typed_rows(con, max_death_date=latest)
         areas = con.sql(f"SELECT {', '.join(AREA_COLUMNS)} FROM staging.community_areas").pl()
         staged = con.sql("SELECT * FROM staging.me_cases").pl()
-    expected, rejects = stage_cases(typed, areas)
-    assert staged.height == 25_000 and rejects.height == 0
-    assert staged.equals(expected)
+    assert staged.height == 25_000 and typed_rejects(typed).height == 0
+    assert_staged_as_defined(staged, typed, areas)
+    assert set(staged["placement"]) == {"archive", "coordinates", "outside_chicago", "unplaced"}

@@ -6,11 +6,10 @@ import json
 from datetime import datetime
 from pathlib import Path
 
-import polars as pl
 import pytest
 
 from pipelines.defs.medical_examiner.ingest import merge_files
-from pipelines.defs.medical_examiner.staging import stage_cases
+from tests.medical_examiner.conftest import load_records, stage_in_warehouse, staged_cases
 
 FIXTURE = Path(__file__).parent.parent / "fixtures" / "me_ugly.json"
 
@@ -55,14 +54,14 @@ def test_typing_of_soda_strings_booleans_and_timestamps(con, tmp_path, typed_row
     assert rows["ME2019-00004"]["commarea_from_archive"] is None
 
 
-def test_staging_places_cases_and_quarantines_bad_dates(con, areas, typed_rows):
+def test_staging_places_cases_and_quarantines_bad_dates(con, typed_rows):
     merge_files(con, [FIXTURE], pull_id="fixture", mode="full", checksum=None, watermark=None)
     typed = typed_rows(con)
-    cases, rejects = stage_cases(typed, areas.select("community_area_number", "community_area", "geometry_wkt"))
-    assert cases.height + rejects.height == typed.height == 7
-    assert rejects["casenumber"].to_list() == ["ME2023-00006"]
-    assert rejects["reject_reason"].to_list() == ["death_date missing or unparseable"]
-    by_case = {r["casenumber"]: r for r in cases.to_dicts()}
+    report = stage_in_warehouse(con)
+    by_case = staged_cases(con)
+    assert report.cases + report.quarantined == typed.height == 7
+    rejects = con.execute("SELECT record_key, reason FROM staging.quarantine WHERE stage = 'staging'").fetchall()
+    assert rejects == [("ME2023-00006", "death_date missing or unparseable")]
     # No chi_commarea but coordinates inside West Garfield Park / Humboldt Park border area.
     pending = by_case["ME2021-00003"]
     assert pending["placement"] == "coordinates"
@@ -75,21 +74,17 @@ def test_staging_places_cases_and_quarantines_bad_dates(con, areas, typed_rows):
     assert by_case["ME2019-00004"]["residence_city"] == "Cicero"
 
 
-def test_municipality_from_zip_when_city_unknown(areas):
-
-    from pipelines.defs.geography.placement import place_cases
-
-    cases = pl.DataFrame(
-        {
-            "casenumber": ["a", "b", "c", "d", "e"],
-            "incident_city": ["CICERO", "CICERO", "UNKNOWN", None, "OAK  PARK"],
-            "incident_zip": ["60804", "60804", "60804", "60302", "60302"],
-            "latitude": [None] * 5,
-            "longitude": [None] * 5,
-            "commarea_from_archive": [None] * 5,
-        },
-        schema_overrides={"latitude": pl.Float64, "longitude": pl.Float64, "commarea_from_archive": pl.Int32},
-    )
-    placed = place_cases(cases, areas.select("community_area_number", "community_area", "geometry_wkt"))
-    assert placed["municipality"].to_list() == ["Cicero", "Cicero", "Cicero", "Oak Park", "Oak Park"]
-    assert placed["placement"].to_list() == ["outside_chicago"] * 5
+def test_municipality_from_zip_when_city_unknown(con, tmp_path):
+    cities = {"a": "CICERO", "b": "CICERO", "c": "UNKNOWN", "d": None, "e": "OAK  PARK"}
+    zips = {"a": "60804", "b": "60804", "c": "60804", "d": "60302", "e": "60302"}
+    records = [
+        {"casenumber": case, "death_date": "2024-05-01T10:00:00.000", "incident_zip": zips[case]}
+        | ({"incident_city": cities[case]} if cities[case] else {})
+        for case in cities
+    ]
+    load_records(con, tmp_path, records)
+    stage_in_warehouse(con)
+    placed = staged_cases(con)
+    assert [placed[c]["municipality"] for c in cities] == ["Cicero", "Cicero", "Cicero", "Oak Park", "Oak Park"]
+    assert [placed[c]["placement"] for c in cities] == ["outside_chicago"] * 5
+    assert not any(placed[c]["in_chicago"] for c in cities)

@@ -14,6 +14,7 @@ from pptx import Presentation
 from pptx.util import Emu
 
 from pipelines.defs.reports import content as report_content
+from pipelines.defs.reports import wording
 from pipelines.defs.reports.pack import SLIDE_TITLES
 
 MONTH = date(2026, 10, 1)
@@ -232,13 +233,13 @@ def test_pdf_renders_every_page(pack_pdf: Path, tmp_path: Path) -> None:
 
 
 def test_periods_of_the_reports() -> None:
-    assert report_content.last_complete_month(date(2026, 10, 31)) == date(2026, 10, 1)
-    assert report_content.last_complete_month(date(2026, 10, 30)) == date(2026, 9, 1)
-    assert report_content.last_complete_month(date(2024, 2, 29)) == date(2024, 2, 1)
-    assert report_content.last_complete_week(date(2026, 10, 31)) == date(2026, 10, 19)  # a Saturday
-    assert report_content.last_complete_week(date(2026, 10, 25)) == date(2026, 10, 19)  # a Sunday
-    assert report_content.last_complete_week(date(2026, 10, 26)) == date(2026, 10, 19)  # a Monday
-    assert report_content.format_week(date(2026, 9, 28)) == "28 Sep – 4 Oct 2026"
+    assert wording.last_complete_month(date(2026, 10, 31)) == date(2026, 10, 1)
+    assert wording.last_complete_month(date(2026, 10, 30)) == date(2026, 9, 1)
+    assert wording.last_complete_month(date(2024, 2, 29)) == date(2024, 2, 1)
+    assert wording.last_complete_week(date(2026, 10, 31)) == date(2026, 10, 19)  # a Saturday
+    assert wording.last_complete_week(date(2026, 10, 25)) == date(2026, 10, 19)  # a Sunday
+    assert wording.last_complete_week(date(2026, 10, 26)) == date(2026, 10, 19)  # a Monday
+    assert wording.format_week(date(2026, 9, 28)) == "28 Sep – 4 Oct 2026"
 
 
 def test_a_month_outside_the_data_is_refused(demo_app_db: Path) -> None:

@@ -74,56 +74,24 @@ sets, so combining the fields of a death is bitwise OR, and drug_count a populat
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from functools import lru_cache
-from pathlib import Path
-from typing import TypeVar
+
+from __future__ import annotations
 
 import polars as pl
 
-#: The drug dictionary shipped with the pipeline.
-TERMS_PATH = Path(__file__).with_name("drug_terms.csv")
-
-#: Cause-of-death fields, in certificate order: the primary cause, its lines A-C, the secondary.
-PRIMARY_FIELDS = ("primarycause", "primarycause_linea", "primarycause_lineb", "primarycause_linec")
-SECONDARY_FIELD = "secondarycause"
-CAUSE_FIELDS = (*PRIMARY_FIELDS, SECONDARY_FIELD)
-MANNER_FIELD = "manner"
-#: The archive's own opioid flag, compared with the text classification for data quality.
-ARCHIVE_OPIOID_FIELD = "opioids"
-
-#: Dictionary classes that name drugs; every dictionary row must use one of these or a section.
-DRUG_CLASSES = (
-    "fentanyl",
-    "heroin",
-    "rx_opioid",
-    "nitazene",
-    "opioid_unspecified",
-    "xylazine",
-    "cocaine",
-    "methamphetamine",
-    "benzodiazepine",
-    "ethanol",
-    "other",
+from pipelines.defs.epidemiology.cause_text import (
+    ARCHIVE_OPIOID_FIELD,
+    CAUSE_FIELDS,
+    DELIMITER_RUN,
+    MANNER_FIELD,
+    PRIMARY_FIELDS,
+    SECONDARY_FIELD,
+    FrameT,
+    clauses,
+    join_continued_causes,
+    normalised,
 )
-#: Classes whose involvement makes a death opioid-involved (ICD-10 T40.0-T40.4, T40.6).
-OPIOID_CLASSES = ("fentanyl", "heroin", "rx_opioid", "nitazene", "opioid_unspecified")
-#: Dictionary sections that hold the vocabulary of the case definition rather than drugs.
-SECTION_CLASSES = (
-    "__toxicity__",
-    "__generic__",
-    "__filler__",
-    "__negation__",
-    "__adverse_effect__",
-    "__history__",
-    "__pending__",
-    "__use_prefix__",
-    "__habit_prefix__",
-    "__use_suffix__",
-    "__nondrug__",
-    "__intent__",
-)
-TERM_COLUMNS = ("pattern", "drug", "drug_class")
+from pipelines.defs.epidemiology.drug_dictionary import DRUG_CLASSES, OPIOID_CLASSES, DrugVocabulary, default_terms
 
 #: Boolean drug flags added by :func:`classify_cases`, in output order.
 FLAG_COLUMNS = (
@@ -150,273 +118,27 @@ OUTPUT_COLUMNS = (
     "opioid_stimulant",
     "opioid_flag_agrees",
 )
-#: Drug names ending so are class-level mentions (``OPIATE``), not a specific substance.
-UNSPECIFIED_SUFFIX = "(unspecified)"
-
-# ASCII word boundary: the normalised text is pure ASCII, and an ASCII boundary keeps the
-# regex crate on its fast lazy-DFA path (a Unicode boundary can force the slower engines).
-_B = r"(?-u:\b)"
-# Clause delimiters kept through the first normalisation so that negations have a scope.
-_CLAUSE_END = ",;.:"
-# Runs to become one space, clause delimiters kept: anything but a lone space between words.
-# Matching only those (not every space) keeps replace_all to a few matches per text.
-_JUNK_RUN = rf" *[^A-Z0-9 {_CLAUSE_END}][^A-Z0-9{_CLAUSE_END}]*| {{2,}}"
-# After _JUNK_RUN: clause delimiters with their spaces, and double spaces, to become one space.
-_DELIMITER_RUN = rf" *[{_CLAUSE_END}][ {_CLAUSE_END}]*| {{2,}}"
 # Replacement for masked non-drug agents: a word no pattern matches, so a masked field never
 # looks like a list of drugs only.
-_NONDRUG_MASK = " NONDRUGAGENT "
-# A regex that never matches (stands in for an empty dictionary section).
-_NOTHING = r"[^\s\S]"
+NONDRUG_MASK = " NONDRUGAGENT "
 _KEY = "__cause_key"
 # Layout of the packed result column: one bit per boolean, drug_count in the high 16 bits.
 _PACKED_FLAGS = ("is_overdose", *FLAG_COLUMNS, "opioid_stimulant")
 _COUNT_UNIT = 1 << 16
 _COUNT_LIMIT = (1 << 16) - 1
-_T = TypeVar("_T", pl.DataFrame, pl.LazyFrame)
-# An ellipsis: two or more full stops (spaces allowed between them, ". . .") or the character "…".
-_ELLIPSIS = r"(?:…|\.\s*\.)"
-# A field ending / starting with an ellipsis (with any further dots and spaces around it).
-_ELLIPSIS_END = rf"\s*{_ELLIPSIS}[\s.…]*$"
-_ELLIPSIS_START = rf"^\s*{_ELLIPSIS}[\s.…]*"
-# What is stripped from both ends of a primary-cause field before joining.
-_ELLIPSIS_CHARS = " \t\r\n.…"
 
 
-def load_drug_terms(path: str | Path | None = None) -> pl.DataFrame:
-    """Read and validate the drug dictionary (default: ``drug_terms.csv`` beside this module).
-
-    Returns a frame with at least ``pattern``, ``drug`` and ``drug_class`` (String), in file
-    order. Rows whose ``drug_class`` is a ``__section__`` hold case-definition vocabulary
-    (toxicity words, negations, fillers, ...); the others name drugs. Raises ``ValueError`` for
-    a missing column, an empty cell, an unknown class, or a pattern that is not a valid Rust
-    regex or that matches the empty string (it would match everywhere).
-    """
-    source = Path(path) if path is not None else TERMS_PATH
-    terms = pl.read_csv(source, infer_schema=False)
-    missing = [c for c in TERM_COLUMNS if c not in terms.columns]
-    if missing:
-        raise ValueError(f"{source}: missing column(s) {', '.join(missing)}")
-    terms = terms.with_columns(pl.col(c).str.strip_chars() for c in TERM_COLUMNS)
-    empty = terms.filter(pl.any_horizontal(pl.col(c).is_null() | (pl.col(c) == "") for c in TERM_COLUMNS))
-    if empty.height:
-        raise ValueError(f"{source}: empty pattern/drug/drug_class in {empty.head(3).to_dicts()}")
-    unknown = sorted(set(terms["drug_class"]) - set(DRUG_CLASSES) - set(SECTION_CLASSES))
-    if unknown:
-        raise ValueError(f"{source}: unknown drug_class {unknown}")
-    labels = set(terms.filter(pl.col("drug_class") == "__intent__")["drug"]) - set(INTENTS)
-    if labels:
-        raise ValueError(f"{source}: __intent__ rows must map to one of {INTENTS}, not {sorted(labels)}")
-    for pattern in terms["pattern"]:
-        try:
-            matches_empty = pl.Series([""]).str.contains(f"^(?:{pattern})$").item()
-        except pl.exceptions.PolarsError as error:
-            raise ValueError(f"{source}: invalid regex {pattern!r}: {error}") from error
-        if matches_empty:
-            raise ValueError(f"{source}: pattern {pattern!r} matches the empty string")
-    return terms
-
-
-@lru_cache(maxsize=1)
-def _default_terms() -> pl.DataFrame:
-    # Validating every pattern costs a few milliseconds; the shipped file does not change.
-    return load_drug_terms()
-
-
-def _alternation(patterns: list[str]) -> str:
-    """One regex alternation, longest pattern first.
-
-    The regex crate prefers the earliest alternative among matches starting at the same place,
-    so longer (more specific) patterns must come first: ``FENTANYL ANALOG`` before ``FENTANYL``.
-    """
-    if not patterns:
-        # An empty alternation would match the empty string everywhere; match nothing instead.
-        return _NOTHING
-    ordered = sorted(patterns, key=len, reverse=True)
-    return "|".join(f"(?:{p})" for p in ordered)
-
-
-def _words(patterns: list[str]) -> str:
-    """An alternation that only matches whole words."""
-    return f"{_B}(?:{_alternation(patterns)}){_B}"
-
-
-def _only(patterns: list[str]) -> str:
-    """A regex matching a text made of nothing but these words (space-separated)."""
-    words = f"(?:{_alternation(patterns)})"
-    return f"^ *{words}(?: +{words})* *$"
-
-
-def _drug_bits(drugs: pl.DataFrame) -> pl.DataFrame:
-    """Bit sets describing each drug row, so that sets of drugs combine by bitwise OR.
-
-    ``classes``: bit *i* for ``DRUG_CLASSES[i]``. ``drugs_0``, ``drugs_1``, ...: one bit per
-    specific drug name (64 per word). ``specific_families`` / ``unspecified_families``: one bit
-    per family (all opioid classes are one family) of a specific drug / of a class-level mention
-    such as ``OPIATE``, which counts in drug_count only when its family has no specific drug.
-    """
-    rows = drugs.select("drug", "drug_class").rows()
-    family = {c: "opioid" if c in OPIOID_CLASSES else c for c in DRUG_CLASSES}
-    family_bit = {f: 1 << i for i, f in enumerate(dict.fromkeys(family.values()))}
-    specific = list(dict.fromkeys(d for d, _ in rows if not d.endswith(UNSPECIFIED_SUFFIX)))
-    drug_id = {d: i for i, d in enumerate(specific)}
-    words = max(1, -(-len(specific) // 64))
-    columns: dict[str, pl.Series] = {
-        "classes": pl.Series([1 << DRUG_CLASSES.index(c) for _, c in rows], dtype=pl.UInt32),
-        "specific_families": pl.Series(
-            [0 if d.endswith(UNSPECIFIED_SUFFIX) else family_bit[family[c]] for d, c in rows], dtype=pl.UInt32
-        ),
-        "unspecified_families": pl.Series(
-            [family_bit[family[c]] if d.endswith(UNSPECIFIED_SUFFIX) else 0 for d, c in rows], dtype=pl.UInt32
-        ),
-    }
-    for word in range(words):
-        columns[f"drugs_{word}"] = pl.Series(
-            [1 << (drug_id[d] % 64) if d in drug_id and drug_id[d] // 64 == word else 0 for d, _ in rows],
-            dtype=pl.UInt64,
-        )
-    return pl.DataFrame(columns)
-
-
-@dataclass(frozen=True)
-class _Vocabulary:
-    """The dictionary compiled into the handful of regexes the classification runs."""
-
-    drugs: pl.DataFrame  # drug rows in match-priority order, with their bit columns
-    bit_columns: tuple[str, ...]  # the bit-set columns of ``drugs`` (see _drug_bits)
-    drug_re: str
-    nonethanol_re: str
-    toxicity_re: str
-    generic_re: str
-    candidate_re: str
-    only_drugs_re: str  # a whole field of drug names, generic drug words, fillers and toxicity words
-    clause_re: str
-    nondrug_re: str
-    use_re: str
-    intents: list[tuple[str, str]]
-
-    @classmethod
-    def build(cls, terms: pl.DataFrame) -> _Vocabulary:
-        def section(name: str) -> list[str]:
-            return terms.filter(pl.col("drug_class") == name)["pattern"].to_list()
-
-        drugs = (
-            terms.filter(pl.col("drug_class").is_in(DRUG_CLASSES))
-            .select(TERM_COLUMNS)
-            .with_columns(pl.col("pattern").str.len_chars().alias("__len"))
-            # Same order as _alternation, so the anchored look-up in _drugs_named picks the
-            # pattern the alternation preferred.
-            .sort("__len", descending=True, maintain_order=True)
-            .drop("__len")
-            .with_row_index("__term")
-            .with_columns(pl.col("__term").cast(pl.UInt32))
-        )
-        bits = _drug_bits(drugs)
-        drugs = drugs.hstack(bits)
-        if drugs.is_empty():
-            raise ValueError("the drug dictionary names no drug")
-        drug_patterns = drugs["pattern"].to_list()
-        nonethanol = drugs.filter(pl.col("drug_class") != "ethanol")["pattern"].to_list()
-        generic = section("__generic__")
-        drug_item = _alternation(drug_patterns + generic)
-        drug_list = f"(?:{drug_item})(?: (?:AND OR |AND |OR )?(?:{drug_item}))*"
-        prefix = _alternation(section("__use_prefix__") + section("__habit_prefix__"))
-        habit = _alternation(section("__habit_prefix__"))
-        suffix = _alternation(section("__use_suffix__"))
-        use_re = "|".join(
-            [
-                # "RECENT HEROIN USE", "ETHANOL AND DRUG ABUSE", "OPIOID USE DISORDER"
-                f"{_B}(?:(?:{prefix}) )*{drug_list} (?:{suffix}){_B}",
-                # "CHRONIC ETHANOL" (a habit word alone marks use; "RECENT COCAINE" does not)
-                f"{_B}(?:(?:{habit}) )+{drug_list}{_B}",
-                # "ABUSE OF DRUGS", "WITHDRAWAL FROM ETHANOL"
-                f"{_B}(?:{suffix}) (?:OF|FROM) {drug_list}{_B}",
-            ]
-        )
-        voiding = [
-            pattern
-            for name in ("__negation__", "__adverse_effect__", "__history__", "__pending__")
-            for pattern in section(name)
-        ]
-        return cls(
-            drugs=drugs,
-            bit_columns=tuple(bits.columns),
-            drug_re=_words(drug_patterns),
-            nonethanol_re=_words(nonethanol),
-            toxicity_re=_words(section("__toxicity__")),
-            generic_re=_words(generic),
-            candidate_re=_words(drug_patterns + generic + section("__toxicity__")),
-            only_drugs_re=_only(drug_patterns + generic + section("__filler__") + section("__toxicity__")),
-            clause_re=f"{_B}(?:{_alternation(voiding)}){_B}[^{_CLAUSE_END}]*",
-            nondrug_re=_words(section("__nondrug__")),
-            use_re=use_re,
-            intents=list(
-                terms.filter(pl.col("drug_class") == "__intent__").select("pattern", "drug").iter_rows()
-            ),
-        )
-
-
-def join_continued_causes(frame: _T) -> _T:
-    """Join primary-cause fields that the archive continues in the next field.
-
-    The archive cuts a long cause short with an ellipsis (``...``, ``. . .``, ``..``, ``…``) and
-    goes on at the start of the next field, in certificate order: primary cause -> line A ->
-    line B -> line C (``COMBINED DRUG (..., FENTANYL, ACETYL FENTANYL...`` + ``AND OXYCODONE)
-    TOXICITY``). A field *continues* into the next one when it ends with an ellipsis or the next
-    one starts with one, and both have text. The continued text (ellipses removed, one
-    space at the join) replaces the first field of the chain; the fields it consumed become null,
-    so each chain is read once, as one cause. Chains go on (primary -> A -> B). An ellipsis with
-    nothing after it is dropped; a single full stop (``TOXICITY.``) is not an ellipsis. The
-    secondary cause is another part of the certificate and is never joined.
-
-    ``frame`` needs the :data:`PRIMARY_FIELDS`; they are replaced (as String, without the dots and
-    spaces at their ends, empty as null), other columns and the row order kept. A LazyFrame stays
-    lazy.
-    """
-    raw = [pl.col(f).cast(pl.String) for f in PRIMARY_FIELDS]
-    # Dots and spaces around a field go: an ellipsis is a break, and a lone full stop at either end
-    # reads the same with or without it (full stops only end clauses, see _clauses).
-    stripped = [c.str.strip_chars(_ELLIPSIS_CHARS) for c in raw]
-    text = [pl.when(s != "").then(s) for s in stripped]
-    joins = [
-        (c.str.contains(_ELLIPSIS_END) | n.str.contains(_ELLIPSIS_START)).fill_null(False)
-        & text[i].is_not_null()
-        & text[i + 1].is_not_null()
-        for i, (c, n) in enumerate(zip(raw, raw[1:]))
-    ]
-    # From the last field backwards, so that a field takes the whole rest of its chain.
-    chain = [text[-1]]
-    for i in reversed(range(len(joins))):
-        continued = pl.concat_str([text[i], chain[0]], separator=" ")
-        chain.insert(0, pl.when(joins[i]).then(continued).otherwise(text[i]))
-    # A field consumed by the one before it is not read again.
-    fields = [chain[0], *(pl.when(~joins[i]).then(chain[i + 1]) for i in range(len(joins)))]
-    return frame.with_columns(f.alias(name) for f, name in zip(fields, PRIMARY_FIELDS, strict=True))
-
-
-def _clauses(field: pl.Expr) -> pl.Expr:
-    """Upper-case words separated by single spaces, clause delimiters ``, ; . :`` kept."""
-    # "OPIOID(S)" is the plural "OPIOIDS", not the word "OPIOID" and a stray "S".
-    return field.str.to_uppercase().str.replace_all("(S)", "S", literal=True).str.replace_all(_JUNK_RUN, " ")
-
-
-def _normalised(clauses: pl.Expr) -> pl.Expr:
-    """From :func:`_clauses`: delimiters to spaces, trimmed; empty text becomes null."""
-    text = clauses.str.replace_all(_DELIMITER_RUN, " ").str.strip_chars()
-    return pl.when(text != "").then(text)
-
-
-def _field_text(clauses: pl.Expr, vocab: _Vocabulary) -> pl.Expr:
-    """From :func:`_clauses`: voided clauses, non-drug agents and use phrases removed."""
+def _field_text(clause_text: pl.Expr, vocab: DrugVocabulary) -> pl.Expr:
+    """From :func:`~.cause_text.clauses`: voided clauses, non-drug agents and use phrases removed."""
     return (
-        clauses.str.replace_all(vocab.clause_re, " ")
-        .str.replace_all(vocab.nondrug_re, _NONDRUG_MASK)
-        .str.replace_all(_DELIMITER_RUN, " ")
+        clause_text.str.replace_all(vocab.clause_re, " ")
+        .str.replace_all(vocab.nondrug_re, NONDRUG_MASK)
+        .str.replace_all(DELIMITER_RUN, " ")
         .str.replace_all(vocab.use_re, " ")
     )
 
 
-def _field_features(values: pl.LazyFrame, vocab: _Vocabulary) -> pl.LazyFrame:
+def _field_features(values: pl.LazyFrame, vocab: DrugVocabulary) -> pl.LazyFrame:
     """Classify distinct cause-field texts (column ``__value``) one by one.
 
     Returns ``__value`` with ``normal`` (normalised text, for ``cause_text``); three roles:
@@ -425,13 +147,13 @@ def _field_features(values: pl.LazyFrame, vocab: _Vocabulary) -> pl.LazyFrame:
     naming a non-ethanol drug or a generic drug word) and ``ethanol_only`` (a context whose only
     named drug is ethanol); and, for contexts, the drugs named (see :func:`_drugs_named`).
     """
-    clauses = values.with_columns(_clauses(pl.col("__value")).alias("clauses")).with_columns(
-        _normalised(pl.col("clauses")).alias("normal")
+    split = values.with_columns(clauses(pl.col("__value")).alias("clauses")).with_columns(
+        normalised(pl.col("clauses")).alias("normal")
     )
     # Only a text naming a drug, a generic drug word or a toxicity word can matter; the others
     # become null here so that every later regex skips them.
     candidate = pl.col("normal").str.contains(vocab.candidate_re).fill_null(False)
-    cleaned = clauses.with_columns(_field_text(pl.when(candidate).then(pl.col("clauses")), vocab).alias("text"))
+    cleaned = split.with_columns(_field_text(pl.when(candidate).then(pl.col("clauses")), vocab).alias("text"))
     text = pl.col("text")
     tested = cleaned.with_columns(
         text.str.contains(vocab.toxicity_re).fill_null(False).alias("toxicity"),
@@ -461,9 +183,9 @@ def _field_features(values: pl.LazyFrame, vocab: _Vocabulary) -> pl.LazyFrame:
     )
 
 
-def _intent(vocab: _Vocabulary) -> pl.Expr:
+def _intent(vocab: DrugVocabulary) -> pl.Expr:
     """Manner of death mapped to the intent vocabulary via the dictionary's ``__intent__`` rows."""
-    manner = _normalised(_clauses(pl.col(MANNER_FIELD)))
+    manner = normalised(clauses(pl.col(MANNER_FIELD)))
     # First matching row wins, as in the dictionary's order; built from the last row backwards.
     intent = pl.lit("unknown")
     for pattern, label in reversed(vocab.intents):
@@ -471,7 +193,7 @@ def _intent(vocab: _Vocabulary) -> pl.Expr:
     return intent
 
 
-def _classify_distinct(causes: pl.LazyFrame, vocab: _Vocabulary) -> pl.LazyFrame:
+def _classify_distinct(causes: pl.LazyFrame, vocab: DrugVocabulary) -> pl.LazyFrame:
     """Classify one row per distinct cause combination; returns the key and the output columns."""
     # Combinations multiply a few thousand distinct field texts (primary x lines x secondary x
     # manner), so the regex work runs once per distinct text and is joined to each field.
@@ -552,7 +274,7 @@ def _unpack() -> list[pl.Expr]:
     ]
 
 
-def _drugs_named(texts: pl.LazyFrame, vocab: _Vocabulary) -> pl.LazyFrame:
+def _drugs_named(texts: pl.LazyFrame, vocab: DrugVocabulary) -> pl.LazyFrame:
     """The drugs named in each cleaned text (columns ``__value``, ``text``), as bit sets.
 
     Returns ``__value`` and the OR of the :func:`_drug_bits` of every drug it names. One
@@ -597,17 +319,17 @@ def _archive_flag(schema: pl.Schema) -> pl.Expr:
     return flag.fill_null(False)
 
 
-def classify_cases(frame: _T, terms: pl.DataFrame | None = None) -> _T:
+def classify_cases(frame: FrameT, terms: pl.DataFrame | None = None) -> FrameT:
     """Add the case definition and drug-involvement columns to Medical Examiner cases.
 
     ``frame`` needs the string columns ``primarycause``, ``primarycause_linea``/``b``/``c``,
     ``secondarycause`` and ``manner`` (nulls allowed); ``opioids`` (the archive's boolean flag)
-    is optional. ``terms`` defaults to the shipped dictionary (see :func:`load_drug_terms`).
+    is optional. ``terms`` defaults to the shipped dictionary (see :func:`~.drug_dictionary.load_drug_terms`).
     Adds :data:`OUTPUT_COLUMNS` (replacing same-named input columns) and returns the same kind
     of frame it was given, rows in input order; a LazyFrame stays lazy. See the module
     docstring for the definition.
     """
-    vocab = _Vocabulary.build(_default_terms() if terms is None else terms)
+    vocab = DrugVocabulary.build(default_terms() if terms is None else terms)
     lazy = frame.lazy()
     schema = lazy.collect_schema()
     missing = [c for c in (*CAUSE_FIELDS, MANNER_FIELD) if c not in schema]

@@ -29,13 +29,8 @@ from pipelines.defs.field_data.locations import AreaIndex
 from pipelines.defs.field_data.pii import guard
 from pipelines.defs.field_data.reading import ReadResult, Refused, read_file
 from pipelines.defs.field_data.schema import SourceSpec
-from pipelines.defs.field_data.validation import (
-    HOTSPOT_REFERENCE_SCHEMA,
-    QUARANTINE_SCHEMA,
-    ROW_COLUMNS,
-    empty_rows,
-    validate,
-)
+from pipelines.defs.field_data.location_rules import HOTSPOT_REFERENCE_SCHEMA
+from pipelines.defs.field_data.validation import QUARANTINE_SCHEMA, ROW_COLUMNS, empty_rows, validate
 from pipelines.settings import Settings
 from pipelines.warehouse import query_sql_file, run_sql_file
 

@@ -43,7 +43,7 @@ def value_key(value: str) -> str:
 
     ``"+"`` and ``"-"`` are kept because people write test results that way, and ``"?"`` so that a
     hedged ``"pos?"`` is not read as positive. The same rule is applied to cells in Polars by
-    :func:`pipelines.defs.field_data.validation.value_key_expr`.
+    :func:`pipelines.defs.field_data.value_rules.value_key_expr`.
     """
     return re.sub(r"[^a-z0-9+\-?]+", " ", value.lower()).strip()
 

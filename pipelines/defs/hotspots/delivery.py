@@ -14,7 +14,6 @@ chat channels are not access-controlled like the warehouse.
 from __future__ import annotations
 
 import smtplib
-import ssl
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -23,6 +22,7 @@ from typing import Any
 
 import requests
 
+from pipelines.defs.smtp import send_message
 from pipelines.settings import Settings
 
 #: Seconds to wait for a webhook or mail server before counting the delivery as failed.
@@ -97,19 +97,7 @@ def send_email(settings: Settings, subject: str, body: str, timeout: float = TIM
     mail["From"] = settings.smtp_from
     mail["To"] = ", ".join(settings.smtp_to)
     mail.set_content(body)
-    context = ssl.create_default_context()
-    if settings.smtp_port == 465:
-        server: smtplib.SMTP = smtplib.SMTP_SSL(
-            settings.smtp_host, settings.smtp_port, timeout=timeout, context=context
-        )
-    else:
-        server = smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=timeout)
-    with server:
-        if settings.smtp_port != 465 and settings.smtp_starttls:
-            server.starttls(context=context)
-        if settings.smtp_user:
-            server.login(settings.smtp_user, settings.smtp_password or "")
-        server.send_message(mail)
+    send_message(settings, mail, timeout)
 
 
 def email_enabled(settings: Settings) -> bool:

@@ -1,17 +1,12 @@
 """From raw Medical Examiner records to ``staging.me_cases``: typing, classification, placement.
 
-Two ways to the same table:
-
-- :func:`stage_cases` works on the whole typed frame in Polars. It is the reference definition,
-  used by the tests and by the benchmark's pandas comparison.
-- :func:`stage_cases_in_warehouse` is what the pipeline runs. The typed rows stay in DuckDB;
-  Polars only sees the *distinct* inputs of each per-row rule (cause texts with manner and flag,
-  age/sex/race combinations, city names, coordinates that need a point-in-polygon look-up, and
-  the street addresses of the geocoding candidates), runs the same functions on them, and DuckDB
-  joins the answers back in one ``CREATE TABLE``.
-  Every rule is a function of its own row's inputs (the ZIP → city table is built from counts
-  over all rows, as :func:`~pipelines.defs.geography.placement.place_cases` does), so both give
-  identical rows, while the archive never has to fit in Python's memory.
+The typed rows stay in DuckDB (``sql/staging/me_cases_typed.sql``). Polars only sees the *distinct*
+inputs of each per-row rule — cause texts with manner and flag, age/sex/race combinations, city
+names, coordinates that need a point-in-polygon look-up, the street addresses of the geocoding
+candidates — and runs the rule's one Python definition on them (the case definition, the
+demographic groups, the spellings, point-in-polygon, the city each ZIP names). DuckDB joins the
+answers back in one ``CREATE TABLE`` (``sql/staging/me_cases.sql``, which also holds the placement
+rule), so the archive never has to fit in Python's memory.
 """
 
 from __future__ import annotations
@@ -32,7 +27,6 @@ from pipelines.defs.geography.placement import (
     UNKNOWN_CITY,
     geocoded_areas,
     municipality_name_expr,
-    place_cases,
     point_in_area,
     zip_cities,
 )
@@ -40,8 +34,6 @@ from pipelines.warehouse import fetch_row, query_sql_file, run_sql_file
 
 # The ME archive starts in 2014; nothing before 2000 is a plausible death date for it.
 MIN_DEATH_DATE = datetime(2000, 1, 1)
-
-REJECT_COLUMNS = ["source_file", "source_row", "casenumber", "reject_reason"]
 
 #: Inputs of the case definition (see ``classify_cases``), one look-up row per distinct combination.
 CAUSE_KEY = (*CAUSE_FIELDS, MANNER_FIELD, ARCHIVE_OPIOID_FIELD)
@@ -58,34 +50,21 @@ def residence_city_expr() -> pl.Expr:
     return pl.col("residence_city").str.strip_chars().str.to_titlecase()
 
 
-def split_rejects(typed: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Split typed rows into (rows to stage, rows to quarantine with their reason)."""
-    rejected = pl.col("reject_reason").is_not_null()
-    return typed.filter(~rejected).drop("reject_reason"), typed.filter(rejected).select(REJECT_COLUMNS)
-
-
-def stage_cases(
-    typed: pl.DataFrame, areas: pl.DataFrame, geocodes: pl.DataFrame | None = None
-) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Build the ``staging.me_cases`` frame and the quarantine rows from the typed SQL result.
-
-    ``areas`` is ``staging.community_areas`` (number, name, WKT geometry); ``geocodes`` is
-    ``staging.me_geocodes`` (none: no case is placed by a geocoded address). Returns
-    ``(cases, rejects)``; every typed row is in exactly one of them.
-    """
-    keep, rejects = split_rejects(typed)
-    keep = keep.with_columns(
-        residence_city_expr(),
-        pl.col("incident_date").dt.date().alias("incident_day"),
-        pl.col("death_date").dt.date().alias("death_day"),
-    )
-    cases = place_cases(with_demographics(classify_cases(keep)), areas, geocodes).drop("commarea_from_archive")
-    return cases.sort("casenumber"), rejects
-
-
-# ------------------------------------------------------------------------------------------------
-# The warehouse path: per-rule look-ups on distinct inputs
-# ------------------------------------------------------------------------------------------------
+def typed_cases(
+    con: duckdb.DuckDBPyConnection, *, min_death_date: datetime, max_death_date: datetime
+) -> duckdb.DuckDBPyRelation:
+    """The raw records typed as staging types them (``sql/staging/me_cases_typed.sql``), a relation."""
+    (lat_lo, lat_hi), (lon_lo, lon_hi) = COOK_COUNTY_BOUNDS["lat"], COOK_COUNTY_BOUNDS["lon"]
+    params = {
+        "min_death_date": min_death_date,
+        "max_death_date": max_death_date,
+        "lat_lo": lat_lo,
+        "lat_hi": lat_hi,
+        "lon_lo": lon_lo,
+        "lon_hi": lon_hi,
+        "unknown_city": UNKNOWN_CITY,
+    }
+    return query_sql_file(con, "staging/me_cases_typed.sql", params)
 
 
 def cause_lookup(causes: pl.DataFrame) -> pl.DataFrame:
@@ -184,27 +163,20 @@ _RESIDENCE_CITIES = """
     SELECT DISTINCT residence_city FROM me_typed WHERE reject_reason IS NULL AND residence_city IS NOT NULL"""
 _INCIDENT_CITIES = """
     SELECT DISTINCT incident_city AS city FROM me_typed WHERE reject_reason IS NULL AND incident_city IS NOT NULL"""
-# Counted over cases with a known city and a ZIP, as place_cases counts them.
+# The ZIP → city table counts cases with a known city and a ZIP (see zip_cities).
 _ZIP_CITY_COUNTS = """
     SELECT incident_zip, incident_city, count(*) AS len FROM me_typed
-    WHERE reject_reason IS NULL AND incident_zip IS NOT NULL AND incident_city IS NOT NULL
-        AND NOT list_contains($unknown_city, incident_city)
+    WHERE reject_reason IS NULL AND incident_zip IS NOT NULL AND known_city
     GROUP BY ALL"""
 # Only cases without an area name from the archive, with valid coordinates, are placed by them.
 _POINTS_TO_PLACE = """
     SELECT DISTINCT latitude, longitude FROM me_typed
-    WHERE reject_reason IS NULL AND commarea_from_archive IS NULL
-        AND latitude BETWEEN $lat_lo AND $lat_hi AND longitude BETWEEN $lon_lo AND $lon_hi"""
+    WHERE reject_reason IS NULL AND commarea_from_archive IS NULL AND coordinates_valid"""
 _GEOCODES = "SELECT * FROM staging.me_geocodes"
 
 
 def _frame(con: duckdb.DuckDBPyConnection, sql: str, params: dict | None = None) -> pl.DataFrame:
     return con.sql(sql, params=params).pl()
-
-
-def _bounds() -> dict[str, float]:
-    (lat_lo, lat_hi), (lon_lo, lon_hi) = COOK_COUNTY_BOUNDS["lat"], COOK_COUNTY_BOUNDS["lon"]
-    return {"lat_lo": lat_lo, "lat_hi": lat_hi, "lon_lo": lon_lo, "lon_hi": lon_hi}
 
 
 @contextmanager
@@ -215,12 +187,9 @@ def typed_archive(
     look-up ``me_zip_lookup`` for the duration of the block."""
     # A view, not a table: each query computes only the typed columns it reads, and the typed
     # archive is never held in memory as a whole.
-    typed = query_sql_file(
-        con, "staging/me_cases_typed.sql", {"min_death_date": min_death_date, "max_death_date": max_death_date}
-    )
-    con.register("me_typed", typed)
+    con.register("me_typed", typed_cases(con, min_death_date=min_death_date, max_death_date=max_death_date))
     try:
-        zips = zip_cities(_frame(con, _ZIP_CITY_COUNTS, {"unknown_city": UNKNOWN_CITY}))
+        zips = zip_cities(_frame(con, _ZIP_CITY_COUNTS))
         con.register("me_zip_lookup", zips.to_arrow())
         try:
             yield
@@ -233,9 +202,7 @@ def typed_archive(
 def geocode_candidates(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     """The distinct (``incident_street``, ``incident_city``, ``incident_zip``) of the cases only an
     address can place, with their number of ``cases`` (inside :func:`typed_archive`)."""
-    return query_sql_file(
-        con, "staging/me_geocode_candidates.sql", {**_bounds(), "unknown_city": UNKNOWN_CITY}
-    ).pl()
+    return query_sql_file(con, "staging/me_geocode_candidates.sql").pl()
 
 
 def stage_cases_in_warehouse(
@@ -249,12 +216,10 @@ def stage_cases_in_warehouse(
 ) -> StagingReport:
     """Rebuild ``staging.me_cases`` and the staging quarantine rows of ``source`` inside DuckDB.
 
-    Same rows as :func:`stage_cases` on the typed result of ``sql/staging/me_cases_typed.sql``
-    (see the module docstring), sorted by casenumber. The table is written in casenumber batches of
-    about ``batch_rows`` cases, each sorted on its own; the table and the quarantine are replaced
-    in one transaction.
+    Every typed row is staged or quarantined (``reject_reason``), never both. The table is sorted by
+    casenumber, written in casenumber batches of about ``batch_rows`` cases, each sorted on its own;
+    the table and the quarantine are replaced in one transaction.
     """
-    bounds = _bounds()
     with typed_archive(con, min_death_date=min_death_date, max_death_date=max_death_date):
         lookups = {
             "me_cause_lookup": cause_lookup(_frame(con, _CAUSES)),
@@ -262,7 +227,7 @@ def stage_cases_in_warehouse(
             "me_residence_lookup": residence_city_lookup(_frame(con, _RESIDENCE_CITIES)),
             "me_municipality_lookup": municipality_lookup(_frame(con, _INCIDENT_CITIES)),
         }
-        points = _frame(con, _POINTS_TO_PLACE, bounds)
+        points = _frame(con, _POINTS_TO_PLACE)
         areas = _frame(con, "SELECT community_area_number, community_area, geometry_wkt FROM staging.community_areas")
         lookups["me_coordinate_lookup"] = coordinate_lookup(points, areas)
         lookups["me_geocode_lookup"] = geocode_lookup(geocode_candidates(con), _frame(con, _GEOCODES), areas)
@@ -272,9 +237,7 @@ def stage_cases_in_warehouse(
             con.execute("BEGIN TRANSACTION")
             con.execute("DROP TABLE IF EXISTS staging.me_cases")
             for number, (after, upto) in enumerate(casenumber_batches(con, batch_rows)):
-                batch = query_sql_file(
-                    con, "staging/me_cases.sql", {**bounds, "unknown_city": UNKNOWN_CITY, "after": after, "upto": upto}
-                )
+                batch = query_sql_file(con, "staging/me_cases.sql", {"after": after, "upto": upto})
                 # The first batch creates the table (its columns and types), the others append in order.
                 if number == 0:
                     batch.create("staging.me_cases")

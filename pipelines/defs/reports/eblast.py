@@ -17,7 +17,6 @@ import base64
 import html
 import re
 import smtplib
-import ssl
 from dataclasses import dataclass
 from datetime import timedelta
 from email.message import EmailMessage
@@ -26,9 +25,12 @@ from pathlib import Path
 
 from pipelines.defs.epidemiology.suppression import SECONDARY_FOOTNOTE, SECONDARY_MARK
 from pipelines.defs.reports import figures
-from pipelines.defs.reports.content import EblastContent, format_month, format_short_month, format_week
+from pipelines.defs.reports.content import EblastContent
 from pipelines.defs.reports.links import RESOURCES
 from pipelines.defs.reports.pack import write_atomic
+from pipelines.defs.reports.wording import format_month, format_week
+from pipelines.defs.smtp import send_message
+from pipelines.formatting import format_short_month
 from pipelines.settings import Settings
 
 #: Seconds to wait for the mail server.
@@ -254,18 +256,7 @@ def send(eblast: Eblast, settings: Settings, timeout: float = TIMEOUT_SECONDS) -
     """Send ``eblast`` through the configured SMTP server; returns the recipients; raises on failure."""
     to = recipients(settings)
     mail = email_message(eblast, settings.smtp_from, to)
-    context = ssl.create_default_context()
-    if settings.smtp_port == 465:
-        server: smtplib.SMTP = smtplib.SMTP_SSL(settings.smtp_host, settings.smtp_port, timeout=timeout,
-                                                context=context)
-    else:
-        server = smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=timeout)
-    with server:
-        if settings.smtp_port != 465 and settings.smtp_starttls:
-            server.starttls(context=context)
-        if settings.smtp_user:
-            server.login(settings.smtp_user, settings.smtp_password or "")
-        server.send_message(mail)
+    send_message(settings, mail, timeout)
     return to
 
 

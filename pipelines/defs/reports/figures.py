@@ -26,11 +26,8 @@ from matplotlib.patches import Patch  # noqa: E402
 from shapely.geometry import shape  # noqa: E402
 
 from pipelines.defs.epidemiology.suppression import display_count  # noqa: E402
-from pipelines.defs.reports.content import (  # noqa: E402
-    OUTREACH_MEASURES,
-    Meta,
-    format_period,
-)
+from pipelines.defs.reports.published import OUTREACH_MEASURES, Meta  # noqa: E402
+from pipelines.formatting import format_period  # noqa: E402
 
 #: Okabe–Ito colours.
 BLUE, ORANGE, VERMILLION, GREEN, SKY, GREY = "#0072B2", "#E69F00", "#D55E00", "#009E73", "#56B4E9", "#6b6b6b"

@@ -10,58 +10,19 @@ white, and a "Synthetic demo data" badge on every slide when any number is synth
 
 from __future__ import annotations
 
-import io
 import os
-import textwrap
-from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-
-import matplotlib.image as mpimg  # noqa: E402
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.backends.backend_pdf import PdfPages  # noqa: E402
-from pptx import Presentation  # noqa: E402
-from pptx.dml.color import RGBColor  # noqa: E402
-from pptx.enum.text import MSO_ANCHOR, PP_ALIGN  # noqa: E402
-from pptx.util import Inches, Pt  # noqa: E402
-
-from pipelines.defs.epidemiology.suppression import SECONDARY_FOOTNOTE, SECONDARY_MARK  # noqa: E402
-from pipelines.defs.reports import figures  # noqa: E402
-from pipelines.defs.reports.content import (  # noqa: E402
-    OUTREACH_MEASURES,
-    Kpi,
-    PackContent,
-    add_months,
-    format_month,
-    format_pct,
-    format_period,
-    format_short_month,
-    format_week,
-)
-
-SLIDE_W, SLIDE_H = 40 / 3, 7.5  # 16:9 (PowerPoint's widescreen size)
-MARGIN = 0.45
-TITLE_TOP, TITLE_H = 0.3, 0.85
-BODY_TOP = 1.3
-BODY_H = 5.55
-FOOTER_TOP = 7.0
-SIDE_IMAGE = (8.7, BODY_H)
-FULL_IMAGE = (SLIDE_W - 2 * MARGIN, BODY_H)
-SIDE_LEFT = MARGIN + SIDE_IMAGE[0] + 0.25
-SIDE_W = SLIDE_W - SIDE_LEFT - MARGIN
-FONT = "Arial"
-TITLE_PT, BODY_PT, KPI_VALUE_PT, KPI_LABEL_PT, KPI_DETAIL_PT, FOOTER_PT = 32, 20, 40, 18, 15, 12
-INK = (0x1A, 0x1A, 0x1A)
-MUTED = (0x44, 0x44, 0x44)
-ACCENT = (0x00, 0x72, 0xB2)
-BADGE = (0xB3, 0x3C, 0x00)
-PROVISIONAL = (0xB3, 0x3C, 0x00)
-TILE = (0xF1, 0xF5, 0xF9)
+from pipelines.defs.epidemiology.suppression import SECONDARY_FOOTNOTE, SECONDARY_MARK
+from pipelines.defs.reports import figures
+from pipelines.defs.reports.content import PackContent
+from pipelines.defs.reports.pack_pdf import render_pdf
+from pipelines.defs.reports.pack_pptx import render_pptx
+from pipelines.defs.reports.published import OUTREACH_MEASURES
+from pipelines.defs.reports.slide_layout import SIDE_IMAGE, Pack, Slide
+from pipelines.defs.reports.wording import add_months, format_month, format_pct, format_week
+from pipelines.formatting import format_period, format_short_month
 
 SLIDE_TITLES = (
     "Monthly meeting pack",
@@ -76,33 +37,6 @@ SLIDE_TITLES = (
 )
 
 
-@dataclass(frozen=True)
-class Slide:
-    """One slide (= one PDF page): a title and at most one of each kind of content."""
-
-    title: str
-    kpis: tuple[Kpi, ...] = ()
-    image: bytes | None = None
-    full_width: bool = False
-    bullets: tuple[str, ...] = ()
-    table: tuple[tuple[str, ...], ...] = ()
-    cover: tuple[str, ...] = ()
-    note: str = ""
-    #: Font size of the bullets of a text-only slide (the definitions need the smaller 18 pt to fit).
-    bullet_pt: float = BODY_PT
-
-
-@dataclass(frozen=True)
-class Pack:
-    """The slides with the labels every slide repeats."""
-
-    slides: tuple[Slide, ...]
-    footer: str
-    badge: str | None
-    title: str
-    created: datetime
-
-
 def pack_file_stem(content: PackContent) -> str:
     """``overdose_watch_meeting_pack_2026-10``."""
     return f"overdose_watch_meeting_pack_{content.month:%Y-%m}"
@@ -115,7 +49,7 @@ def pack_slides(content: PackContent) -> Pack:
     window = format_period(content.window_start, content.month)
     previous_window = format_period(add_months(content.window_start, -12), add_months(content.month, -12))
     threshold = meta.threshold
-    provisional_from = add_months(meta.data_to, -(meta.provisional_months - 1))
+    provisional_from = meta.provisional_from
     slides: list[Slide] = []
     cover = (
         f"{meta.region_label} Heroin/Opioid Task Force",
@@ -282,234 +216,6 @@ def definitions(content: PackContent) -> tuple[str, ...]:
         + ". Dashboard: West Side Overdose Watch.",
     ]
     return tuple(lines)
-
-
-# ---- PowerPoint ---------------------------------------------------------------------------------
-
-
-def _rgb(colour: tuple[int, int, int]) -> RGBColor:
-    return RGBColor(*colour)
-
-
-def _textbox(slide, left, top, width, height, paragraphs: Sequence[tuple[str, float, bool, tuple]],
-             *, align=PP_ALIGN.LEFT, anchor=MSO_ANCHOR.TOP, bullets: bool = False, fill=None, name=None):
-    box = slide.shapes.add_textbox(Inches(left), Inches(top), Inches(width), Inches(height))
-    if name:
-        box.name = name
-    frame = box.text_frame
-    frame.word_wrap = True
-    frame.vertical_anchor = anchor
-    frame.margin_left = frame.margin_right = Inches(0.08)
-    if fill is not None:
-        box.fill.solid()
-        box.fill.fore_color.rgb = _rgb(fill)
-    for i, (text, size, bold, colour) in enumerate(paragraphs):
-        paragraph = frame.paragraphs[0] if i == 0 else frame.add_paragraph()
-        paragraph.alignment = align
-        paragraph.space_after = Pt(size * 0.45 if bullets else 2)
-        run = paragraph.add_run()
-        run.text = ("• " if bullets else "") + text
-        run.font.size = Pt(size)
-        run.font.bold = bold
-        run.font.name = FONT
-        run.font.color.rgb = _rgb(colour)
-    return box
-
-
-def _kpi_grid(kpis: Sequence[Kpi]) -> list[tuple[float, float, float, float]]:
-    """Tile boxes (left, top, width, height) in inches: up to four per row."""
-    per_row = 4 if len(kpis) > 6 else 3
-    rows = (len(kpis) + per_row - 1) // per_row
-    gap = 0.2
-    width = (SLIDE_W - 2 * MARGIN - gap * (per_row - 1)) / per_row
-    height = (BODY_H - 0.55 - gap * (rows - 1)) / rows
-    return [
-        (MARGIN + (i % per_row) * (width + gap), BODY_TOP + (i // per_row) * (height + gap), width, height)
-        for i in range(len(kpis))
-    ]
-
-
-def render_pptx(pack: Pack) -> bytes:
-    """The pack as a 16:9 PowerPoint file (bytes)."""
-    prs = Presentation()
-    prs.slide_width, prs.slide_height = Inches(SLIDE_W), Inches(SLIDE_H)
-    prs.core_properties.title = pack.title
-    prs.core_properties.author = "West Side Overdose Watch"
-    prs.core_properties.created = pack.created
-    prs.core_properties.modified = pack.created
-    blank = prs.slide_layouts[6]
-    for number, spec in enumerate(pack.slides, start=1):
-        slide = prs.slides.add_slide(blank)
-        if spec.cover:
-            _textbox(slide, MARGIN + 0.3, 1.6, SLIDE_W - 2 * MARGIN - 0.6, 1.2,
-                     [("West Side Overdose Watch", 44, True, INK)])
-            _textbox(slide, MARGIN + 0.3, 2.7, SLIDE_W - 2 * MARGIN - 0.6, 3.6,
-                     [(spec.title, 30, False, ACCENT)]
-                     + [(line, 22 if i < 2 else 18, i == 1, BADGE if line.startswith("SYNTHETIC") else INK)
-                        for i, line in enumerate(spec.cover)], name="Title")
-        else:
-            _textbox(slide, MARGIN, TITLE_TOP, SLIDE_W - 2 * MARGIN - (2.9 if pack.badge else 0), TITLE_H,
-                     [(spec.title, TITLE_PT, True, INK)], anchor=MSO_ANCHOR.MIDDLE, name="Title")
-        if pack.badge:
-            _textbox(slide, SLIDE_W - MARGIN - 2.7, TITLE_TOP + 0.15, 2.7, 0.55,
-                     [(pack.badge, 16, True, (0xFF, 0xFF, 0xFF))], align=PP_ALIGN.CENTER,
-                     anchor=MSO_ANCHOR.MIDDLE, fill=BADGE, name="Badge")
-        _layout_body(slide, spec)
-        _textbox(slide, MARGIN, FOOTER_TOP, SLIDE_W - 2 * MARGIN, 0.4,
-                 [(f"{pack.footer} · {number}/{len(pack.slides)}", FOOTER_PT, False, MUTED)])
-        if spec.note:
-            slide.notes_slide.notes_text_frame.text = spec.note
-    buffer = io.BytesIO()
-    prs.save(buffer)
-    return buffer.getvalue()
-
-
-def _layout_body(slide, spec: Slide) -> None:
-    if spec.kpis:
-        for kpi, (left, top, width, height) in zip(spec.kpis, _kpi_grid(spec.kpis)):
-            value_colour = PROVISIONAL if kpi.provisional else ACCENT
-            _textbox(slide, left, top, width, height,
-                     [(kpi.label, KPI_LABEL_PT, True, INK), (kpi.value, KPI_VALUE_PT, True, value_colour),
-                      (kpi.detail, KPI_DETAIL_PT, False, MUTED)], fill=TILE, name=f"KPI {kpi.key}")
-        if spec.note:
-            _textbox(slide, MARGIN, BODY_TOP + BODY_H - 0.5, SLIDE_W - 2 * MARGIN, 0.5,
-                     [(spec.note, 14, False, MUTED)])
-        return
-    if spec.image is not None:
-        size = FULL_IMAGE if spec.full_width else SIDE_IMAGE
-        slide.shapes.add_picture(io.BytesIO(spec.image), Inches(MARGIN), Inches(BODY_TOP),
-                                 Inches(size[0]), Inches(size[1]))
-        if spec.bullets:
-            _textbox(slide, SIDE_LEFT, BODY_TOP + 0.1, SIDE_W, BODY_H - 0.1,
-                     [(b, 18, False, INK) for b in spec.bullets], bullets=True)
-        return
-    top = BODY_TOP
-    if spec.table:
-        rows, cols = len(spec.table), len(spec.table[0])
-        height = 0.52 * rows
-        shape = slide.shapes.add_table(rows, cols, Inches(MARGIN), Inches(top),
-                                       Inches(SLIDE_W - 2 * MARGIN), Inches(height))
-        table = shape.table
-        for c, width in enumerate(_table_widths(cols)):
-            table.columns[c].width = Inches(width)
-        for r, row in enumerate(spec.table):
-            for c, value in enumerate(row):
-                cell = table.cell(r, c)
-                cell.text = value
-                font = cell.text_frame.paragraphs[0].runs[0].font
-                font.size = Pt(18)
-                font.name = FONT
-                font.bold = r == 0
-        top += height + 0.25
-    if spec.bullets:
-        _textbox(slide, MARGIN, top, SLIDE_W - 2 * MARGIN, BODY_TOP + BODY_H - top,
-                 [(b, spec.bullet_pt if not spec.table else 18, False, INK) for b in spec.bullets], bullets=True)
-
-
-def _table_widths(cols: int) -> list[float]:
-    total = SLIDE_W - 2 * MARGIN
-    weights = [2.4, 2.6, 2.6, 1.0, 2.2, 1.4][:cols]
-    return [total * w / sum(weights) for w in weights]
-
-
-# ---- PDF ----------------------------------------------------------------------------------------
-
-
-def _wrap(text: str, width_in: float, size_pt: float) -> list[str]:
-    """Lines of ``text`` that fit ``width_in`` inches at ``size_pt`` (average glyph ≈ 0.5 em)."""
-    chars = max(8, int(width_in / (0.5 * size_pt / 72)))
-    return textwrap.wrap(text, chars) or [""]
-
-
-def _pdf_text(fig, left, top, width, paragraphs, *, bullets=False, line=1.2) -> float:
-    """Draw wrapped paragraphs from (left, top) in inches; returns the bottom in inches."""
-    y = top
-    for text, size, bold, colour in paragraphs:
-        prefix = "• " if bullets else ""
-        lines = _wrap(prefix + text, width - 0.16, size)
-        for i, part in enumerate(lines):
-            y += size / 72 * line
-            fig.text((left + 0.08 + (0.25 if bullets and i else 0)) / SLIDE_W, 1 - y / SLIDE_H, part,
-                     fontsize=size, fontweight="bold" if bold else "normal",
-                     color=tuple(c / 255 for c in colour), va="baseline", ha="left")
-        y += size / 72 * (0.45 if bullets else 0.1)
-    return y
-
-
-def _pdf_box(fig, left, top, width, height, colour) -> None:
-    fig.patches.append(plt.Rectangle((left / SLIDE_W, 1 - (top + height) / SLIDE_H), width / SLIDE_W,
-                                     height / SLIDE_H, transform=fig.transFigure,
-                                     facecolor=tuple(c / 255 for c in colour), edgecolor="none"))
-
-
-def render_pdf(pack: Pack) -> bytes:
-    """The pack as a PDF, one 16:9 page per slide, same layout and numbers as the deck."""
-    buffer = io.BytesIO()
-    metadata = {"Title": pack.title, "Author": "West Side Overdose Watch", "CreationDate": None}
-    with PdfPages(buffer, metadata=metadata) as pdf:
-        for number, spec in enumerate(pack.slides, start=1):
-            fig = plt.figure(figsize=(SLIDE_W, SLIDE_H), dpi=100)
-            if spec.cover:
-                _pdf_text(fig, MARGIN + 0.3, 1.6, SLIDE_W - 2 * MARGIN - 0.6,
-                          [("West Side Overdose Watch", 44, True, INK)])
-                _pdf_text(fig, MARGIN + 0.3, 2.7, SLIDE_W - 2 * MARGIN - 0.6,
-                          [(spec.title, 30, False, ACCENT)]
-                          + [(line, 22 if i < 2 else 18, i == 1,
-                              BADGE if line.startswith("SYNTHETIC") else INK)
-                             for i, line in enumerate(spec.cover)])
-            else:
-                _pdf_text(fig, MARGIN, TITLE_TOP + 0.1, SLIDE_W - 2 * MARGIN - 2.9,
-                          [(spec.title, TITLE_PT, True, INK)])
-            if pack.badge:
-                _pdf_box(fig, SLIDE_W - MARGIN - 2.7, TITLE_TOP + 0.15, 2.7, 0.55, BADGE)
-                fig.text((SLIDE_W - MARGIN - 1.35) / SLIDE_W, 1 - (TITLE_TOP + 0.425) / SLIDE_H, pack.badge,
-                         fontsize=16, fontweight="bold", color="white", ha="center", va="center")
-            _pdf_body(fig, spec)
-            _pdf_text(fig, MARGIN, FOOTER_TOP, SLIDE_W - 2 * MARGIN,
-                      [(f"{pack.footer} · {number}/{len(pack.slides)}", FOOTER_PT, False, MUTED)])
-            pdf.savefig(fig)
-            plt.close(fig)
-    return buffer.getvalue()
-
-
-def _pdf_body(fig, spec: Slide) -> None:
-    if spec.kpis:
-        for kpi, (left, top, width, height) in zip(spec.kpis, _kpi_grid(spec.kpis)):
-            _pdf_box(fig, left, top, width, height, TILE)
-            _pdf_text(fig, left, top + 0.02, width,
-                      [(kpi.label, KPI_LABEL_PT, True, INK),
-                       (kpi.value, KPI_VALUE_PT, True, PROVISIONAL if kpi.provisional else ACCENT),
-                       (kpi.detail, KPI_DETAIL_PT, False, MUTED)])
-        if spec.note:
-            _pdf_text(fig, MARGIN, BODY_TOP + BODY_H - 0.5, SLIDE_W - 2 * MARGIN, [(spec.note, 14, False, MUTED)])
-        return
-    if spec.image is not None:
-        size = FULL_IMAGE if spec.full_width else SIDE_IMAGE
-        ax = fig.add_axes((MARGIN / SLIDE_W, 1 - (BODY_TOP + size[1]) / SLIDE_H, size[0] / SLIDE_W,
-                           size[1] / SLIDE_H))
-        ax.imshow(mpimg.imread(io.BytesIO(spec.image), format="png"), interpolation="none")
-        ax.set_axis_off()
-        if spec.bullets:
-            _pdf_text(fig, SIDE_LEFT, BODY_TOP + 0.1, SIDE_W, [(b, 18, False, INK) for b in spec.bullets],
-                      bullets=True)
-        return
-    top = BODY_TOP
-    if spec.table:
-        widths = _table_widths(len(spec.table[0]))
-        for r, row in enumerate(spec.table):
-            row_top = top + r * 0.52
-            _pdf_box(fig, MARGIN, row_top, SLIDE_W - 2 * MARGIN, 0.52, ACCENT if r == 0 else
-                     (TILE if r % 2 else (0xFF, 0xFF, 0xFF)))
-            left = MARGIN
-            for value, width in zip(row, widths):
-                fig.text((left + 0.1) / SLIDE_W, 1 - (row_top + 0.34) / SLIDE_H, value, fontsize=18,
-                         fontweight="bold" if r == 0 else "normal",
-                         color="white" if r == 0 else tuple(c / 255 for c in INK), va="baseline")
-                left += width
-        top += 0.52 * len(spec.table) + 0.25
-    if spec.bullets:
-        _pdf_text(fig, MARGIN, top, SLIDE_W - 2 * MARGIN,
-                  [(b, spec.bullet_pt if not spec.table else 18, False, INK) for b in spec.bullets], bullets=True)
 
 
 # ---- Files --------------------------------------------------------------------------------------
