@@ -284,12 +284,12 @@ def test_the_rest_of_chicago_follows_the_city_total_rule_as_on_the_map(demo_app_
         for start, end in [(m, m) for m in months] + [WINDOW]:
             on_map = td.period_totals(rows, region, start, end, threshold=threshold)
             rest_on_map = on_map.filter(pl.col("group") == td.REST_LABEL).get_column("deaths_display").item()
-            withheld = report_content._rest_withheld(con, start, end, threshold)
+            withheld = report_content.rest_withheld(con, start, end, threshold)
             assert withheld == (rest_on_map == "*"), (start, end)
             hidden += withheld
         assert hidden > len(months) // 2
     row = {"rate": 40.0, "rate_lower": 30.0, "rate_upper": 50.0, "age_adjusted_rate": 41.0, "deaths": 120,
            "deaths_display": "120", "deaths_suppressed": False, "in_region": False}  # fmt: skip
-    hidden_row = report_content._withheld(row)
+    hidden_row = report_content.withheld(row)
     assert report_content.both_rates(hidden_row) == "—" and hidden_row["deaths_display"] == "*"
     assert hidden_row["deaths"] is None and hidden_row["in_region"] is False
