@@ -5,7 +5,7 @@ For each scale, in its own work folder under ``--bench-dir`` (default ``.bench/`
 1. **Data.** The synthetic Medical Examiner archive (``pipelines.demo.medical_examiner``, 25,000
    records × scale) and the field-data files (``pipelines.demo.field_data``, scaled alike for
    scales ≥ 1) are generated. Not part of any timing below.
-2. **Full rebuild.** ``python -m dagster job execute -m pipelines.definitions -j overdose_watch_job``
+2. **Full rebuild.** ``dg launch --job overdose_watch_job --config deploy/run_config/quiet.yaml``
    as a real subprocess on an empty warehouse (exactly what ``make pipeline`` runs, Dagster's
    start-up included), with a persistent ``DAGSTER_HOME`` per scale. Wall time, and the peak
    resident memory of the process tree (``RUSAGE_CHILDREN`` of a small wrapper process, which
@@ -296,6 +296,8 @@ def pipeline_environment(work: Path, **overrides: str) -> dict[str, str]:
             "ODW_DEMO_END_MONTH": END_MONTH,
             "DAGSTER_HOME": str(work / "dagster_home"),
             "PYTHONPATH": str(ROOT),
+            # `dg` runs in the project's environment, as `make` runs it.
+            "VIRTUAL_ENV": sys.prefix,
         }
     )
     env.update(overrides)
@@ -352,8 +354,9 @@ def run_record(dagster_home: Path) -> tuple[float, dict[str, float]]:
 
 
 def job_command(job: str) -> list[str]:
-    """``make pipeline``'s command for ``job``."""
-    return [sys.executable, "-m", "dagster", "job", "execute", "-m", "pipelines.definitions", "-j", job]
+    """``make pipeline``'s command for ``job`` (run from the project root, with ``VIRTUAL_ENV``)."""
+    dg = str(Path(sys.executable).parent / "dg")
+    return [dg, "launch", "--job", job, "--config", str(ROOT / "deploy" / "run_config" / "quiet.yaml")]
 
 
 def full_rebuild(work: Path, result: ScaleResult) -> None:
@@ -599,7 +602,7 @@ def results_markdown(results: list[ScaleResult], machine: dict[str, str], notes:
         "## Per scale",
         "",
         summary_table(results),
-        "Full rebuild: `dagster job execute … -j overdose_watch_job` on an empty warehouse, wall time "
+        "Full rebuild: `dg launch --job overdose_watch_job` (as `make pipeline`) on an empty warehouse, wall time "
         "of the subprocess; peak MiB: peak resident memory of that process tree. Dagster start-up: wall "
         "time minus the run's own start-to-end time. Incremental: the live-path daily refresh "
         f"(job `{largest.incremental_job or '–'}`, {largest.incremental_batch or '–'} new records at "

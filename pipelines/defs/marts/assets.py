@@ -174,18 +174,22 @@ def me_quarantine(duckdb: DuckDBResource, settings: SettingsResource) -> dg.Mate
     description="The dashboard's read-only database: the marts copied into a new file and swapped "
     "in atomically, so the app never blocks the pipeline nor sees a half-written state.",
 )
-def published_db(duckdb: DuckDBResource, settings: SettingsResource) -> dg.MaterializeResult:
-    # Imported here: the code location imports this module. Every check it defines is listed,
-    # whichever job (or subset, e.g. a field-data sensor run) publishes.
-    from pipelines.definitions import ALL_CHECKS
-
+def published_db(
+    context: dg.AssetExecutionContext, duckdb: DuckDBResource, settings: SettingsResource
+) -> dg.MaterializeResult:
     cfg = settings.get()
-    catalogue = check_catalogue(spec for checks in ALL_CHECKS for spec in checks.check_specs)
+    # Every check of the code location running this asset, whichever job (or subset, e.g. a
+    # field-data sensor run) publishes: read from the run's definitions, not imported from them.
+    graph = context.repository_def.asset_graph
+    catalogue = check_catalogue(graph.get_check_spec(key) for key in graph.asset_check_keys)
     with warehouse(duckdb, cfg) as con:
         con.register("check_catalogue", catalogue.to_arrow())
         con.execute("CREATE OR REPLACE TABLE marts.asset_checks AS SELECT * FROM check_catalogue")
         con.unregister("check_catalogue")
         counts = publish_tables(con, cfg.app_db, PUBLISHED_TABLES)
     return dg.MaterializeResult(
-        metadata={"path": str(cfg.app_db), **{f"rows:{t}": n for t, n in counts.items()}}
+        metadata={
+            "path": dg.MetadataValue.path(str(cfg.app_db)),
+            **{f"rows:{t}": n for t, n in counts.items()},
+        }
     )
