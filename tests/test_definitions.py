@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import dagster as dg
+import pytest
 import yaml
 
 from pipelines.settings import PROJECT_ROOT
@@ -55,27 +57,35 @@ def test_asset_graph_and_lineage():
     assert repo.has_job("overdose_watch_job")
 
 
-def dg_command(*args: str) -> subprocess.CompletedProcess:
+@pytest.fixture(scope="module")
+def dg_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A Dagster home with the project's instance settings (telemetry off), as `make` makes it."""
+    home = tmp_path_factory.mktemp("dg_home")
+    shutil.copy(PROJECT_ROOT / "deploy" / "dagster.yaml", home)
+    return home
+
+
+def dg_command(home: Path, *args: str) -> subprocess.CompletedProcess:
     """Run ``dg`` from the project root in the project's environment, as `make` does."""
-    env = {**os.environ, "VIRTUAL_ENV": sys.prefix}
+    env = {**os.environ, "VIRTUAL_ENV": sys.prefix, "DAGSTER_HOME": str(home)}
     return subprocess.run(
         [str(DG), *args], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=300
     )
 
 
-def test_dg_check_defs_passes_from_the_project_root():
-    result = dg_command("check", "defs")
+def test_dg_check_defs_passes_from_the_project_root(dg_home: Path):
+    result = dg_command(dg_home, "check", "defs")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "All definitions loaded successfully." in result.stdout
     assert result.stderr == ""  # no warning either (e.g. a mismatched environment)
 
 
-def test_dg_lists_the_location_the_tests_load():
+def test_dg_lists_the_location_the_tests_load(dg_home: Path):
     """`dg list defs` finds, through [tool.dg] in pyproject.toml, exactly the definitions that
     ``pipelines.definitions`` builds."""
     from pipelines.definitions import defs
 
-    result = dg_command("list", "defs", "--json")
+    result = dg_command(dg_home, "list", "defs", "--json")
     assert result.returncode == 0, result.stderr
     listed = json.loads(result.stdout)
     repo = defs().get_repository_def()

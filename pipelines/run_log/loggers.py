@@ -77,14 +77,13 @@ class ProgressHandler(logging.Handler):
         stream: TextIO | None,
         cwd: Path,
         job_def: dg.JobDefinition | None = None,
-        started: float | None = None,
     ):
         super().__init__(logging.DEBUG)
         self.run = run
         self.job_def = job_def
         self.stream = stream
         self.cwd = cwd
-        self.started = time.monotonic() if started is None else started
+        self.started = time.monotonic()
         self.step_started: dict[str, float] = {}
 
     def write(self, line: str) -> None:
