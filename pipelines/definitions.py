@@ -8,6 +8,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from pipelines.defs.marts.quality import catalogue_of
 from pipelines.defs.resources import build_resources
 from pipelines.defs.schedules import build_schedules
 from pipelines.run_log.loggers import RUN_LOGGERS
@@ -18,13 +19,18 @@ from pipelines.settings import load_settings
 def defs() -> dg.Definitions:
     """The code location that ``dg``, ``workspace.yaml`` and the tests load."""
     settings = load_settings()
+    found = dg.load_from_defs_folder(path_within_project=Path(__file__).parent)
     return dg.Definitions.merge(
-        dg.load_from_defs_folder(path_within_project=Path(__file__).parent),
+        found,
         dg.Definitions(
             # Built when the location loads: their default on/off state is a setting.
             schedules=build_schedules(settings),
-            # Built when the location loads: the warehouse path is a setting.
-            resources=build_resources(settings),
+            resources={
+                # Built when the location loads: the warehouse path is a setting.
+                **build_resources(settings),
+                # Every check found above, for app/published_db (which cannot import this file).
+                "check_catalogue": catalogue_of(found),
+            },
             # Location-wide, so every job offers them to its run config (deploy/run_config/).
             loggers=RUN_LOGGERS,
         ),

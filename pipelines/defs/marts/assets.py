@@ -4,9 +4,9 @@
 from datetime import UTC, datetime
 
 import dagster as dg
+import polars as pl
 from dagster_duckdb import DuckDBResource
 
-from pipelines.defs.marts.quality import check_catalogue
 from pipelines.defs.medical_examiner.assets import me_cases, me_records
 from pipelines.defs.resources import SettingsResource, warehouse
 from pipelines.defs.field_data.assets import FIELD_DATA_MARTS, hotspots, outreach, test_strips
@@ -175,15 +175,15 @@ def me_quarantine(duckdb: DuckDBResource, settings: SettingsResource) -> dg.Mate
     "in atomically, so the app never blocks the pipeline nor sees a half-written state.",
 )
 def published_db(
-    context: dg.AssetExecutionContext, duckdb: DuckDBResource, settings: SettingsResource
+    duckdb: DuckDBResource,
+    settings: SettingsResource,
+    check_catalogue: dg.ResourceParam[pl.DataFrame],
 ) -> dg.MaterializeResult:
+    """``check_catalogue``: every check of the code location (``quality.catalogue_of``), whichever
+    job (or subset, e.g. a field-data sensor run) publishes."""
     cfg = settings.get()
-    # Every check of the code location running this asset, whichever job (or subset, e.g. a
-    # field-data sensor run) publishes: read from the run's definitions, not imported from them.
-    graph = context.repository_def.asset_graph
-    catalogue = check_catalogue(graph.get_check_spec(key) for key in graph.asset_check_keys)
     with warehouse(duckdb, cfg) as con:
-        con.register("check_catalogue", catalogue.to_arrow())
+        con.register("check_catalogue", check_catalogue.to_arrow())
         con.execute("CREATE OR REPLACE TABLE marts.asset_checks AS SELECT * FROM check_catalogue")
         con.unregister("check_catalogue")
         counts = publish_tables(con, cfg.app_db, PUBLISHED_TABLES)
