@@ -80,6 +80,12 @@ def test_dg_check_defs_passes_from_the_project_root(dg_home: Path):
     assert result.stderr == ""  # no warning either (e.g. a mismatched environment)
 
 
+def test_dg_help_shows_the_options(dg_home: Path):
+    """``dg launch --help`` lists ``--job`` and ``--config`` (typer is held below 0.26 for it)."""
+    result = dg_command(dg_home, "launch", "--help")
+    assert result.returncode == 0 and "--job" in result.stdout and "--config" in result.stdout
+
+
 def test_dg_lists_the_location_the_tests_load(dg_home: Path):
     """`dg list defs` finds, through [tool.dg] in pyproject.toml, exactly the definitions that
     ``pipelines.definitions`` builds."""
