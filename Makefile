@@ -9,6 +9,8 @@ export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 PYTHON ?= python3
 UV := $(CURDIR)/.tools/bin/uv
 PY := $(CURDIR)/.venv/bin/python
+# Dagster's `dg` CLI, in the project's environment (dg warns when another environment is active).
+DG := VIRTUAL_ENV=$(CURDIR)/.venv $(CURDIR)/.venv/bin/dg
 PORT ?= 8501
 
 .PHONY: help setup demo demo-data pipeline app dagster dagster-home test bench clean audit dashboard-speed
@@ -35,8 +37,11 @@ demo-data: setup ## Generate the synthetic demo inputs (deterministic)
 	$(PY) -m pipelines.demo.medical_examiner
 	$(PY) -m pipelines.demo.field_data
 
-pipeline: setup dagster-home ## Materialise every asset headless, using the configured sources
-	$(PY) -m dagster job execute -m pipelines.definitions -j overdose_watch_job
+# One line per step and a summary; VERBOSE=1 prints Dagster's full log instead. Either way the
+# full DEBUG log goes to $(DAGSTER_HOME)/run_logs/ (deploy/run_config/*.yaml chooses the loggers).
+RUN_CONFIG := deploy/run_config/$(if $(filter 1 true yes,$(VERBOSE)),verbose,quiet).yaml
+pipeline: setup dagster-home ## Materialise every asset headless (VERBOSE=1: Dagster's full log)
+	@$(DG) launch --job overdose_watch_job --config $(RUN_CONFIG)
 
 app: setup ## Serve the dashboard on http://localhost:$(PORT) (existing warehouse)
 	$(PY) -m streamlit run dashboards/app.py --server.port $(PORT) --server.headless true \
@@ -53,7 +58,7 @@ demo: demo-data pipeline ## Setup, demo data, pipeline, then serve the dashboard
 	@$(MAKE) --no-print-directory app
 
 dagster: setup dagster-home ## Dagster UI, schedules and sensors (http://localhost:3000)
-	$(PY) -m dagster dev -w workspace.yaml
+	$(DG) dev
 
 dagster-home: ## Create DAGSTER_HOME with deploy/dagster.yaml (an existing dagster.yaml is kept)
 	@mkdir -p "$(DAGSTER_HOME)"

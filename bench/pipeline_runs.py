@@ -1,6 +1,6 @@
 """Running the pipeline as ``make pipeline`` does, in a work folder of its own, and timing it.
 
-The full rebuild runs ``python -m dagster job execute`` as a real subprocess on an empty warehouse
+The full rebuild runs ``dg launch --job …`` (as ``make pipeline``) as a real subprocess on an empty warehouse
 (Dagster's start-up included), under a small wrapper that reports the peak resident memory of the
 process tree. The incremental daily refresh seeds the live path with the archive as a full pull,
 then serves one day's new records from a local SODA-2.1 server (``tests/soda_server.py``).
@@ -60,6 +60,8 @@ def pipeline_environment(work: Path, **overrides: str) -> dict[str, str]:
             "ODW_DEMO_END_MONTH": END_MONTH,
             "DAGSTER_HOME": str(work / "dagster_home"),
             "PYTHONPATH": str(ROOT),
+            # `dg` runs in the project's environment, as `make` runs it.
+            "VIRTUAL_ENV": sys.prefix,
         }
     )
     env.update(overrides)
@@ -116,8 +118,9 @@ def run_record(dagster_home: Path) -> tuple[float, dict[str, float]]:
 
 
 def job_command(job: str) -> list[str]:
-    """``make pipeline``'s command for ``job``."""
-    return [sys.executable, "-m", "dagster", "job", "execute", "-m", "pipelines.definitions", "-j", job]
+    """``make pipeline``'s command for ``job`` (run from the project root, with ``VIRTUAL_ENV``)."""
+    dg = str(Path(sys.executable).parent / "dg")
+    return [dg, "launch", "--job", job, "--config", str(ROOT / "deploy" / "run_config" / "quiet.yaml")]
 
 
 def full_rebuild(work: Path, result: ScaleResult) -> None:

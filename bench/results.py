@@ -212,7 +212,7 @@ def results_markdown(results: list[ScaleResult], machine: dict[str, str], notes:
         "## Per scale",
         "",
         summary_table(results),
-        "Full rebuild: `dagster job execute … -j overdose_watch_job` on an empty warehouse, wall time "
+        "Full rebuild: `dg launch --job overdose_watch_job` (as `make pipeline`) on an empty warehouse, wall time "
         "of the subprocess; peak MiB: peak resident memory of that process tree. Dagster start-up: wall "
         "time minus the run's own start-to-end time. Incremental: the live-path daily refresh "
         f"(job `{largest.incremental_job or '–'}`, {largest.incremental_batch or '–'} new records at "

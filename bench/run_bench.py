@@ -5,7 +5,7 @@ For each scale, in its own work folder under ``--bench-dir`` (default ``.bench/`
 1. **Data.** The synthetic Medical Examiner archive (``pipelines.demo.medical_examiner``, 25,000
    records × scale) and the field-data files (``pipelines.demo.field_data``, scaled alike for
    scales ≥ 1) are generated. Not part of any timing below.
-2. **Full rebuild.** ``python -m dagster job execute -m pipelines.definitions -j overdose_watch_job``
+2. **Full rebuild.** ``dg launch --job overdose_watch_job --config deploy/run_config/quiet.yaml``
    as a real subprocess on an empty warehouse (exactly what ``make pipeline`` runs, Dagster's
    start-up included), with a persistent ``DAGSTER_HOME`` per scale. Wall time, and the peak
    resident memory of the process tree (``RUSAGE_CHILDREN`` of a small wrapper process, which

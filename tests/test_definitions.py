@@ -1,13 +1,23 @@
-"""The Dagster code location loads as `dagster dev -w workspace.yaml` loads it, with the full graph."""
+"""The Dagster code location loads as `dg` loads it (`dg check defs`, `dg list defs`, `dg dev`),
+with the full graph; `workspace.yaml` names the same location."""
 
 from __future__ import annotations
 
+import json
+import os
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import dagster as dg
+import pytest
+import yaml
 
 from pipelines.settings import PROJECT_ROOT
+
+#: The ``dg`` CLI of the environment running the tests, as `make` runs it.
+DG = Path(sys.executable).parent / "dg"
 
 EXPECTED_ASSETS = {
     "staging/community_areas",
@@ -47,16 +57,76 @@ def test_asset_graph_and_lineage():
     assert repo.has_job("overdose_watch_job")
 
 
-def test_workspace_yaml_validates():
-    result = subprocess.run(
-        [sys.executable, "-m", "dagster", "definitions", "validate", "-w", "workspace.yaml"],
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
+@pytest.fixture(scope="module")
+def dg_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A Dagster home with the project's instance settings (telemetry off), as `make` makes it."""
+    home = tmp_path_factory.mktemp("dg_home")
+    shutil.copy(PROJECT_ROOT / "deploy" / "dagster.yaml", home)
+    return home
+
+
+def dg_command(home: Path, *args: str) -> subprocess.CompletedProcess:
+    """Run ``dg`` from the project root in the project's environment, as `make` does."""
+    env = {**os.environ, "VIRTUAL_ENV": sys.prefix, "DAGSTER_HOME": str(home)}
+    return subprocess.run(
+        [str(DG), *args], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=300
     )
+
+
+def test_dg_check_defs_passes_from_the_project_root(dg_home: Path):
+    result = dg_command(dg_home, "check", "defs")
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "overdose_watch" in result.stdout + result.stderr
+    assert "All definitions loaded successfully." in result.stdout
+    assert result.stderr == ""  # no warning either (e.g. a mismatched environment)
+
+
+def test_dg_help_shows_the_options(dg_home: Path):
+    """``dg launch --help`` lists ``--job`` and ``--config`` (typer is held below 0.26 for it)."""
+    result = dg_command(dg_home, "launch", "--help")
+    assert result.returncode == 0 and "--job" in result.stdout and "--config" in result.stdout
+
+
+def test_dg_lists_the_location_the_tests_load(dg_home: Path):
+    """`dg list defs` finds, through [tool.dg] in pyproject.toml, exactly the definitions that
+    ``pipelines.definitions`` builds."""
+    from pipelines.definitions import defs
+
+    result = dg_command(dg_home, "list", "defs", "--json")
+    assert result.returncode == 0, result.stderr
+    listed = json.loads(result.stdout)
+    repo = defs().get_repository_def()
+    assert {a["asset_key"] for a in listed["assets"]} == {
+        key.to_user_string() for key in repo.asset_graph.get_all_asset_keys()
+    }
+    assert {c["key"] for c in listed["asset_checks"]} == {
+        f"{key.asset_key.to_user_string()}:{key.name}" for key in repo.asset_graph.asset_check_keys
+    }
+    assert {j["name"] for j in listed["jobs"]} >= {"overdose_watch_job", "me_daily_job"}
+    assert {s["name"] for s in listed["schedules"]} == {s.name for s in repo.schedule_defs}
+    assert {s["name"] for s in listed["sensors"]} == {s.name for s in repo.sensor_defs}
+
+
+def test_dg_and_workspace_yaml_name_the_same_location():
+    import tomllib
+
+    project = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text())["tool"]["dg"]["project"]
+    (entry,) = yaml.safe_load((PROJECT_ROOT / "workspace.yaml").read_text())["load_from"]
+    assert entry["python_module"] == {
+        "module_name": project["code_location_target_module"],
+        "location_name": project["code_location_name"],
+    }
+
+
+def test_the_defs_folder_holds_no_definitions_function():
+    """A ``@dg.definitions`` function in a module of ``pipelines/defs/`` would silently hide every
+    other object of its module from ``load_from_defs_folder``; the location is assembled in
+    ``pipelines/definitions.py`` only."""
+    offenders = [
+        str(path.relative_to(PROJECT_ROOT))
+        for path in sorted((PROJECT_ROOT / "pipelines" / "defs").rglob("*.py"))
+        if "dg.definitions" in path.read_text() or "dg.Definitions(" in path.read_text()
+    ]
+    assert offenders == []
 
 
 def test_unattended_operation_is_defined():

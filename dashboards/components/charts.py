@@ -13,10 +13,12 @@ import altair as alt
 import polars as pl
 
 from dashboards.components.data import next_month
-from dashboards.components.map_layers import REGION_OUTLINE_COLOUR
 
 FINAL = "Final"
 PROVISIONAL = "Provisional (toxicology pending)"
+#: The region's colour: its series in charts and its outline on the map (orange does not occur in
+#: viridis, so the outline stays visible on every class).
+REGION_OUTLINE_COLOUR = "#e8590c"
 REST_COLOUR = "#3b528b"
 
 #: Display-frame columns, in CSV order.

@@ -33,6 +33,7 @@ from shapely.geometry import box as shapely_box
 from shapely.geometry.polygon import orient
 from shapely.ops import unary_union
 
+from dashboards.components.charts import REGION_OUTLINE_COLOUR, chart_title
 from pipelines.defs.field_data.metrics import suppress_proportion
 
 #: Viridis, 5 classes, light (few deaths) to dark (many): colour-blind safe and still ordered
@@ -46,8 +47,6 @@ YLORRD_5: tuple[str, ...] = ("#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd002
 SUPPRESSED_COLOUR = "#a3a3a3"
 #: Areas with no deaths in the period: near-white so they read as "nothing" rather than "low".
 NO_DEATHS_COLOUR = "#f2f2f2"
-#: The region outline: orange does not occur in viridis, so it stays visible on every class.
-REGION_OUTLINE_COLOUR = "#e8590c"
 #: The outline of areas chosen in the shared area filter (or clicked on the map).
 SELECTED_OUTLINE_COLOUR = "#111111"
 AREA_BORDER_COLOUR = "#ffffff"
@@ -1101,8 +1100,6 @@ def static_map_chart(
     colour back to its label in ``bins``.
     """
     import altair as alt
-
-    from dashboards.components.charts import chart_title
 
     by_colour = {b.colour.lower(): b.label for b in bins}
     values = []

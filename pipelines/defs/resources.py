@@ -65,9 +65,9 @@ def warehouse(resource: DuckDBResource, settings: Settings) -> Iterator[duckdb.D
         raise locked from exc
 
 
-def build_resources() -> dict[str, object]:
-    """The resources every asset uses, configured from the environment."""
-    settings = load_settings()
+def build_resources(settings: Settings | None = None) -> dict[str, object]:
+    """The resources every asset uses, configured from ``settings`` (default: the environment)."""
+    settings = settings or load_settings()
     return {
         "settings": SettingsResource(),
         "duckdb": DuckDBResource(database=str(settings.warehouse)),

@@ -18,12 +18,16 @@ import dataclasses
 import smtplib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import dagster as dg
 import requests
 
 from pipelines.defs.hotspots.delivery import Delivery, post_webhook, send_email
 from pipelines.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from dagster_shared.error import SerializableErrorInfo
 
 #: Longest error line quoted in a message.
 MAX_ERROR_CHARS = 300
@@ -58,6 +62,20 @@ def first_line(text: str | None, limit: int = MAX_ERROR_CHARS) -> str:
     return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
+def innermost_error(error: "SerializableErrorInfo | None") -> "SerializableErrorInfo | None":
+    """A failed step's own exception: Dagster wraps the asset's exception in its own, and the
+    asset's exception says what went wrong."""
+    while error is not None and error.cls_name == "DagsterExecutionStepExecutionError" and error.cause:
+        error = error.cause
+    return error
+
+
+def step_error(error: "SerializableErrorInfo | None", fallback: str | None = None) -> str:
+    """The first line of a failed step's own exception ("ExceptionClass: text"), cut short."""
+    error = innermost_error(error)
+    return first_line(error.message if error is not None else fallback)
+
+
 def started_by(tags: dict[str, str]) -> str:
     """Which schedule or sensor launched the run, or "manual"."""
     if tags.get("dagster/schedule_name"):
@@ -73,12 +91,7 @@ def describe_failure(context: dg.RunFailureSensorContext, settings: Settings) ->
     steps = []
     for event in context.get_step_failure_events():
         error = getattr(event.event_specific_data, "error", None)
-        # Dagster wraps the asset's exception in its own; the asset's exception says what went wrong.
-        while error is not None and error.cls_name == "DagsterExecutionStepExecutionError" and error.cause:
-            error = error.cause
-        # ``message`` is Python's "ExceptionClass: text" line(s).
-        text = error.message if error is not None else (event.message or "")
-        steps.append(FailedStep(event.step_key or "?", first_line(text)))
+        steps.append(FailedStep(event.step_key or "?", step_error(error, event.message)))
     url = f"{settings.dagster_url}/runs/{run.run_id}" if settings.dagster_url else None
     return RunFailure(
         job=run.job_name,

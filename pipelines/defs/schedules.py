@@ -11,9 +11,9 @@ Selections are by asset relations, not lists, so new assets downstream of the Me
 data join the daily job by themselves. The daily pull runs at 06:00 so the dashboard is current
 before the working day; the e-blast on Monday and the pack on the 5th run after it, on its data.
 
-Default status: **stopped** — ``dagster dev`` on a laptop must not start pulling, e-mailing or
-building packs on its own. ``ODW_SCHEDULES_RUNNING=true`` (a server's environment) makes them start
-switched on. Either way Dagster stores the on/off state once someone toggles a schedule in the UI
+Default status: **stopped** — ``make dagster`` (``dg dev``) on a laptop must not start pulling,
+e-mailing or building packs on its own. ``ODW_SCHEDULES_RUNNING=true`` (a server's environment)
+makes them start switched on. Either way Dagster stores the on/off state once someone toggles a schedule in the UI
 or with ``dagster schedule start``, and that stored state wins over the default from then on.
 """
 

@@ -13,7 +13,7 @@ import pytest
 
 from dashboards.components import quality
 from pipelines.defs.field_data.schema import SPECS
-from pipelines.defs.marts.quality import check_catalogue
+from pipelines.defs.marts.quality import catalogue_of, check_catalogue
 
 FIELDS = tuple(sorted({c.name for spec in SPECS.values() for c in spec.columns}))
 T0 = datetime(2026, 11, 1, 12, 0)
@@ -344,3 +344,22 @@ def test_check_catalogue_lists_every_spec() -> None:
 
     catalogue = check_catalogue(spec for checks in (x_ok, a_ok) for spec in checks.check_specs)
     assert catalogue.rows() == [("marts/a", "a_ok", False, ""), ("staging/x", "x_ok", True, "about x")]
+
+
+def test_catalogue_of_definitions_counts_each_check_once() -> None:
+    """Checks on their own and checks declared on an asset; the same object found twice (as
+    ``load_from_defs_folder`` finds an object imported by two modules) is one check."""
+
+    @dg.asset(key=["staging", "y"], check_specs=[dg.AssetCheckSpec("y_rows", asset=["staging", "y"], blocking=True)])
+    def y() -> dg.MaterializeResult:
+        return dg.MaterializeResult(check_results=[dg.AssetCheckResult(passed=True)])
+
+    @dg.asset_check(asset=y, description="about y")
+    def y_fresh() -> dg.AssetCheckResult:
+        return dg.AssetCheckResult(passed=True)
+
+    definitions = dg.Definitions(assets=[y, y], asset_checks=[y_fresh, y_fresh])
+    assert catalogue_of(definitions).rows() == [
+        ("staging/y", "y_fresh", False, "about y"),
+        ("staging/y", "y_rows", True, ""),
+    ]

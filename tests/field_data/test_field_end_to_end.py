@@ -196,14 +196,13 @@ def test_sensor_targets_the_field_data_assets_and_their_dependents() -> None:
 
 
 def test_field_data_joins_the_code_location() -> None:
-    """The assets, checks and sensor fit into the project's definitions without clashing keys."""
-    from pipelines.definitions import ALL_ASSETS, ALL_CHECKS
+    """The assets, checks and sensor are found in the defs folder and fit in without clashing keys."""
+    from pipelines.definitions import defs as project_defs
 
-    present = {key for a in ALL_ASSETS for key in a.keys}
-    assets = [*ALL_ASSETS, *(a for a in FIELD_DATA_ASSETS if not set(a.keys) & present)]
-    present_checks = {key for c in ALL_CHECKS for key in c.check_keys}
-    checks = [*ALL_CHECKS, *(c for c in FIELD_DATA_CHECKS if not set(c.check_keys) & present_checks)]
-    defs = dg.Definitions(assets=assets, asset_checks=checks, sensors=[field_data_sensor], resources=build_resources())
+    defs = project_defs()
     graph = defs.resolve_asset_graph()
+    assert {key for a in FIELD_DATA_ASSETS for key in a.keys} <= set(graph.get_all_asset_keys())
+    assert {key for c in FIELD_DATA_CHECKS for key in c.check_keys} <= set(graph.asset_check_keys)
+    assert defs.resolve_sensor_def("field_data_files").name == field_data_sensor.name
     assert dg.AssetKey(["marts", "naloxone_coverage"]) in graph.get_all_asset_keys()
     assert dg.AssetKey(["staging", "me_cases"]) in graph.get(dg.AssetKey(["marts", "naloxone_coverage"])).parent_keys

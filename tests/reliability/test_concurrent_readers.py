@@ -24,7 +24,7 @@ from reliability.helpers import dashboard_reader
 
 from dashboards.components import data
 from pipelines.defs.marts.assets import PUBLISHED_TABLES, published_db, source_freshness
-from pipelines.defs.resources import WarehouseLocked, build_resources, warehouse
+from pipelines.defs.resources import WarehouseLocked, warehouse
 from pipelines.settings import load_settings
 from pipelines.warehouse import publish_tables
 
@@ -67,7 +67,9 @@ def copied_warehouse(demo_pipeline, tmp_path: Path, monkeypatch: pytest.MonkeyPa
 
 def publish_with_dagster() -> None:
     """The pipeline's own publication steps: the freshness/publication record, then the swap."""
-    result = dg.materialize([source_freshness, published_db], resources=build_resources())
+    from pipelines.definitions import defs
+
+    result = dg.materialize([source_freshness, published_db], resources=defs().resources)
     assert result.success
 
 

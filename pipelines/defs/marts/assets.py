@@ -4,9 +4,9 @@
 from datetime import UTC, datetime
 
 import dagster as dg
+import polars as pl
 from dagster_duckdb import DuckDBResource
 
-from pipelines.defs.marts.quality import check_catalogue
 from pipelines.defs.medical_examiner.assets import me_cases, me_records
 from pipelines.defs.resources import SettingsResource, warehouse
 from pipelines.defs.field_data.assets import FIELD_DATA_MARTS, hotspots, outreach, test_strips
@@ -174,18 +174,22 @@ def me_quarantine(duckdb: DuckDBResource, settings: SettingsResource) -> dg.Mate
     description="The dashboard's read-only database: the marts copied into a new file and swapped "
     "in atomically, so the app never blocks the pipeline nor sees a half-written state.",
 )
-def published_db(duckdb: DuckDBResource, settings: SettingsResource) -> dg.MaterializeResult:
-    # Imported here: the code location imports this module. Every check it defines is listed,
-    # whichever job (or subset, e.g. a field-data sensor run) publishes.
-    from pipelines.definitions import ALL_CHECKS
-
+def published_db(
+    duckdb: DuckDBResource,
+    settings: SettingsResource,
+    check_catalogue: dg.ResourceParam[pl.DataFrame],
+) -> dg.MaterializeResult:
+    """``check_catalogue``: every check of the code location (``quality.catalogue_of``), whichever
+    job (or subset, e.g. a field-data sensor run) publishes."""
     cfg = settings.get()
-    catalogue = check_catalogue(spec for checks in ALL_CHECKS for spec in checks.check_specs)
     with warehouse(duckdb, cfg) as con:
-        con.register("check_catalogue", catalogue.to_arrow())
+        con.register("check_catalogue", check_catalogue.to_arrow())
         con.execute("CREATE OR REPLACE TABLE marts.asset_checks AS SELECT * FROM check_catalogue")
         con.unregister("check_catalogue")
         counts = publish_tables(con, cfg.app_db, PUBLISHED_TABLES)
     return dg.MaterializeResult(
-        metadata={"path": str(cfg.app_db), **{f"rows:{t}": n for t, n in counts.items()}}
+        metadata={
+            "path": dg.MetadataValue.path(str(cfg.app_db)),
+            **{f"rows:{t}": n for t, n in counts.items()},
+        }
     )

@@ -5,6 +5,10 @@ history only holds checks that have run; the catalogue — every check the code 
 asset, whether it blocks, and what it tests — is published with the marts so the page can also
 name checks that never ran (or did not run in the last job), and describe each one even when no
 run history is reachable from the dashboard.
+
+``pipelines/definitions.py`` builds the catalogue from the definitions it assembles and hands it
+to ``app/published_db`` as the resource ``check_catalogue``: the asset never imports the code
+location that contains it.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Protocol
 
+import dagster as dg
 import polars as pl
 
 #: Columns of ``marts.asset_checks``.
@@ -47,3 +52,12 @@ def check_catalogue(specs: Iterable[_CheckSpec]) -> pl.DataFrame:
         for spec in specs
     ]
     return pl.DataFrame(rows, schema=CATALOGUE_SCHEMA).sort("asset", "check_name")
+
+
+def catalogue_of(definitions: dg.Definitions) -> pl.DataFrame:
+    """The catalogue of every check ``definitions`` holds — on an asset or on its own — once each."""
+    specs = {}
+    for definition in [*(definitions.assets or ()), *(definitions.asset_checks or ())]:
+        for spec in getattr(definition, "check_specs", ()):
+            specs[spec.key] = spec
+    return check_catalogue(specs.values())
