@@ -27,7 +27,16 @@ from typing import TextIO
 import dagster as dg
 
 from pipelines.defs.run_failure import innermost_error
-from pipelines.run_log.summary import CheckOutcome, RunOutcome, display_path, step_line, summary_lines
+from pipelines.run_log.summary import (
+    CheckOutcome,
+    RunOutcome,
+    StepOutcome,
+    checks_line,
+    display_path,
+    single_asset_checks,
+    step_line,
+    summary_lines,
+)
 from pipelines.settings import load_settings
 
 Event = dg.DagsterEventType
@@ -85,6 +94,9 @@ class ProgressHandler(logging.Handler):
         self.cwd = cwd
         self.started = time.monotonic()
         self.step_started: dict[str, float] = {}
+        #: Passing check-only steps of one asset, printed as one line when another step ends.
+        self.held: list[StepOutcome] = []
+        self.held_asset: str | None = None
 
     def write(self, line: str) -> None:
         """Print ``line``; a terminal that is gone (closed pipe) is left alone, the run goes on."""
@@ -142,7 +154,7 @@ class ProgressHandler(logging.Handler):
             if kind != Event.STEP_SUCCESS:
                 error = innermost_error(getattr(data, "error", None))
                 step.error = error.message if error is not None else event.message
-            self.write(step_line(step))
+            self._finished(step)
         elif kind == Event.STEP_SKIPPED:  # skipped because an optional upstream output was not made
             self.run.skipped.append(event.step_key)
         elif kind in RUN_ENDS:
@@ -153,8 +165,25 @@ class ProgressHandler(logging.Handler):
             self.run.total_seconds = process_seconds()
             file = _FILE_HANDLERS.get(self.run.run_id)
             self.run.log_file = Path(file.baseFilename) if file else None
+            self._flush()
             for line in summary_lines(self.run, self.cwd):
                 self.write(line)
+
+    def _finished(self, step: StepOutcome) -> None:
+        """Print a finished step's line; an asset's passing checks wait to share one line."""
+        asset = single_asset_checks(step)
+        if asset is None or asset != self.held_asset:
+            self._flush()
+        if asset is None:
+            self.write(step_line(step))
+            return
+        self.held.append(step)
+        self.held_asset = asset
+
+    def _flush(self) -> None:
+        if self.held:
+            self.write(checks_line(self.held_asset, self.held))
+        self.held, self.held_asset = [], None
 
     def _targets(self, node: object) -> tuple[list[str], list[str]]:
         """The assets ("staging/me_cases") and checks ("staging/me_cases:x") a step is to run."""
@@ -184,7 +213,7 @@ def progress_logger(init_context: dg.InitLoggerContext) -> logging.Logger:
         handler = ProgressHandler(RunOutcome(job, run_id), terminal(), Path.cwd(), init_context.job_def)
         file = _FILE_HANDLERS.get(run_id)
         where = f"; full log: {display_path(file.baseFilename, Path.cwd())}" if file else ""
-        handler.write(f"{job}: run {run_id[:8]} — one line per step as it finishes{where}")
+        handler.write(f"{job}: run {run_id[:8]} — one line per step as it finishes (an asset's passing checks share one){where}")
         _PROGRESS_HANDLERS[run_id] = handler
     logger.addHandler(_PROGRESS_HANDLERS[run_id])
     return logger

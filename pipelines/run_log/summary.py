@@ -212,6 +212,32 @@ def step_line(step: StepOutcome) -> str:
     return f"{mark:>5} {name:<{NAME_WIDTH}} {seconds}  {' · '.join(d for d in details if d)}".rstrip()
 
 
+def single_asset_checks(step: StepOutcome) -> str | None:
+    """The asset whose checks a passing check-only step ran (all of them on one asset), else None.
+
+    Such steps are folded into one line per asset (:func:`checks_line`): an asset's checks run one
+    after another, and a line each would push the run's output past a screen.
+    """
+    if step.status != "ok" or step.assets or step.planned_assets or not step.checks:
+        return None
+    if not all(check.passed for check in step.checks):
+        return None
+    assets = {check.asset for check in step.checks}
+    return assets.pop() if len(assets) == 1 else None
+
+
+def checks_line(asset: str, steps: Sequence[StepOutcome]) -> str:
+    """One line for consecutive passing check-only steps on ``asset`` (one step: its own line)."""
+    if len(steps) == 1:
+        return step_line(steps[0])
+    checks = [check for step in steps for check in step.checks]
+    name = f"{asset}: {plural(len(checks), 'check')}"
+    if len(name) > NAME_WIDTH:
+        name = name[: NAME_WIDTH - 1] + "…"
+    seconds = sum(step.seconds or 0.0 for step in steps)
+    return f"{'ok':>5} {name:<{NAME_WIDTH}} {seconds:5.1f} s  all passed"
+
+
 #: Width of the summary's left column ("Loaded", "Checks", …).
 LABEL_WIDTH = 9
 

@@ -17,9 +17,11 @@ from pipelines.run_log.summary import (
     CheckOutcome,
     RunOutcome,
     StepOutcome,
+    checks_line,
     display_path,
     row_figure,
     shorten,
+    single_asset_checks,
     step_line,
     summary_lines,
 )
@@ -81,6 +83,26 @@ def test_step_lines_for_an_asset_a_check_a_multi_asset_and_a_failure():
     )
     long = StepOutcome("k", "ok", None, {"a/" + "x" * 80: {}})
     assert step_line(long) == f"   ok {'a/' + 'x' * (NAME_WIDTH - 3) + '…'}     – s"
+
+
+def _check_step(key: str, asset: str, name: str, passed: bool = True, seconds: float = 0.1) -> StepOutcome:
+    return StepOutcome(key, "ok", seconds, checks=[CheckOutcome(asset, name, passed, "ERROR")])
+
+
+def test_passing_check_steps_of_one_asset_share_a_line():
+    a = _check_step("a1", "staging/me_cases", "me_cases_rows_add_up")
+    b = _check_step("a2", "staging/me_cases", "me_cases_unique_casenumber", seconds=0.25)
+    assert single_asset_checks(a) == "staging/me_cases"
+    assert checks_line("staging/me_cases", [a, b]) == (
+        f"   ok {'staging/me_cases: 2 checks':<{NAME_WIDTH}}   0.3 s  all passed"
+    )
+    assert checks_line("staging/me_cases", [a]) == step_line(a)  # one step keeps its own line
+    # A failed check, a step that also materialises, or checks on two assets keep their own lines.
+    assert single_asset_checks(_check_step("f", "staging/me_cases", "x", passed=False)) is None
+    mixed = StepOutcome("m", "ok", 0.1, {"marts/a": {"rows": 1}}, [CheckOutcome("marts/a", "c", True, "ERROR")])
+    assert single_asset_checks(mixed) is None
+    two = StepOutcome("t", "ok", 0.1, checks=[CheckOutcome("a/x", "c", True, "ERROR"), CheckOutcome("b/y", "d", True, "WARN")])
+    assert single_asset_checks(two) is None
 
 
 def _run(status: str = "succeeded") -> RunOutcome:
@@ -195,7 +217,10 @@ def test_the_loggers_report_a_real_run(tmp_path, monkeypatch, capsys):
     )
     assert not result.success
     out = capsys.readouterr().out.splitlines()
-    assert out[0].startswith(f"__ASSET_JOB: run {result.run_id[:8]} — one line per step as it finishes; full log: ")
+    assert out[0].startswith(
+        f"__ASSET_JOB: run {result.run_id[:8]} — one line per step as it finishes (an asset's passing checks "
+        "share one); full log: "
+    )
     steps = [line for line in out if line.startswith((" FAIL ", "   ok "))]
     assert [line.split()[:2] for line in steps] == [["ok", "staging/tiny"], ["FAIL", "staging/tiny:_tiny_has_rows"]]
     failure = "DagsterAssetCheckFailedError: 1 blocking asset check failed with ERROR severity: staging/tiny: _tiny_has_rows"
@@ -214,6 +239,28 @@ def test_the_loggers_report_a_real_run(tmp_path, monkeypatch, capsys):
     text = log_file.read_text()
     assert " - DEBUG - " in text and "STEP_SUCCESS" in text and "ASSET_CHECK_EVALUATION" in text
     assert "raise DagsterAssetCheckFailedError(" in text  # the stack, which the terminal leaves out
+
+
+@dg.asset_check(asset=_tiny, blocking=True)
+def _tiny_is_tiny() -> dg.AssetCheckResult:
+    return dg.AssetCheckResult(passed=True)
+
+
+@dg.asset_check(asset=_tiny)
+def _tiny_is_staged() -> dg.AssetCheckResult:
+    return dg.AssetCheckResult(passed=True)
+
+
+def test_a_real_run_folds_an_assets_passing_checks_into_one_line(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
+    defs = dg.Definitions(assets=[_tiny], asset_checks=[_tiny_is_tiny, _tiny_is_staged], loggers=loggers.RUN_LOGGERS)
+    result = defs.resolve_implicit_global_asset_job_def().execute_in_process(
+        run_config={"loggers": {"progress": {}, "file": {}}}
+    )
+    assert result.success
+    steps = [line for line in capsys.readouterr().out.splitlines() if line.startswith("   ok ")]
+    assert [line.split()[1] for line in steps] == ["staging/tiny", "staging/tiny:"]
+    assert steps[1].split()[2:4] == ["2", "checks"] and steps[1].endswith("all passed")
 
 
 def test_a_closed_terminal_does_not_fail_the_run(tmp_path, monkeypatch):
