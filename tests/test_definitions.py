@@ -60,7 +60,7 @@ def test_workspace_yaml_validates():
 
 
 def test_unattended_operation_is_defined():
-    """Jobs, Chicago-time schedules, sensors and freshness checks of `Running it unattended` (README)."""
+    """Jobs, Chicago-time schedules, sensors and freshness checks of docs/running-unattended.md."""
     from pipelines.definitions import defs
 
     repo = defs().get_repository_def()
