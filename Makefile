@@ -1,4 +1,4 @@
-# West Side Overdose Watch — the commands other tools rely on (see README).
+# West Side Overdose Watch — the commands other tools rely on (see README and docs/getting-started.md).
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
@@ -12,8 +12,9 @@ PY := $(CURDIR)/.venv/bin/python
 # Dagster's `dg` CLI, in the project's environment (dg warns when another environment is active).
 DG := VIRTUAL_ENV=$(CURDIR)/.venv $(CURDIR)/.venv/bin/dg
 PORT ?= 8501
+DOCS_PORT ?= 8000
 
-.PHONY: help setup demo demo-data pipeline app dagster dagster-home test bench clean audit dashboard-speed
+.PHONY: help setup demo demo-data pipeline app dagster dagster-home test docs docs-build bench clean audit dashboard-speed
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -67,6 +68,13 @@ dagster-home: ## Create DAGSTER_HOME with deploy/dagster.yaml (an existing dagst
 test: setup ## The whole test suite
 	$(PY) -m pytest
 
+# Material for MkDocs prints its end-of-life notice on every build; it is noted in docs/development.md.
+docs: setup ## Serve the manual (docs/, Material for MkDocs) on http://localhost:$(DOCS_PORT)
+	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs serve --dev-addr 127.0.0.1:$(DOCS_PORT)
+
+docs-build: setup ## Build the manual into site/, failing on any warning (broken link, page not in nav)
+	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict
+
 BENCH_DIR ?= $(CURDIR)/.bench
 BENCH_ARGS ?=
 bench: setup ## Benchmark at 1x, 10x, 100x; prints the table, writes bench/RESULTS.md (BENCH_ARGS=--help)
@@ -78,4 +86,4 @@ audit: setup ## Check the locked dependencies for known vulnerabilities (needs n
 	$(PY) .ci/audit.py $(CURDIR)/.venv/audit-requirements.txt $(AUDIT_FLAGS)
 
 clean: ## Remove generated data, outputs and the environment
-	rm -rf data output data_raw/demo .dagster_home .venv .tools test-artifacts
+	rm -rf data output data_raw/demo .dagster_home .venv .tools test-artifacts site

@@ -154,8 +154,8 @@ class Settings:
     )
     dagster_home: Path = setting(
         "DAGSTER_HOME", ".dagster_home", PATH, PATHS,
-        "Where Dagster keeps run history, schedule on/off state and sensor cursors; on a server it must "
-        "persist. The Makefile sets it; the dashboard's Data quality page reads check results from it, "
+        "Where Dagster keeps run history, schedule on/off state and sensor cursors, and `make pipeline` "
+        "its DEBUG logs (`run_logs/`); on a server it must persist. The Makefile sets it; the dashboard's Data quality page reads check results from it, "
         "read-only. Dagster's own name, hence no `ODW_` prefix.",
     )
     # --- Medical Examiner source ---------------------------------------------------------------------

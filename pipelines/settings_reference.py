@@ -5,8 +5,8 @@ what it means, secrets marked; then the dashboard's member-access secrets, which
 from ``.streamlit/secrets.toml`` (declared in ``dashboards/components/access.py``). Nothing here
 is written by hand, so the reference cannot drift from the code.
 
-Used three ways: ``python -m pipelines.settings_reference`` prints it (``--write README.md``
-refreshes the generated block of a document); the MkDocs hook ``docs/hooks/settings_reference.py``
+Used three ways: ``python -m pipelines.settings_reference`` prints it (``--write DOC``
+refreshes the generated block of a document that keeps a copy); the MkDocs hook ``docs/hooks/settings_reference.py``
 replaces :data:`MARKER` in a page with it; the tests compare documents against it.
 """
 
@@ -22,7 +22,8 @@ from pipelines.settings import GROUPS, SETTINGS, Setting
 
 #: Where a docs page wants the reference (replaced by the MkDocs hook).
 MARKER = "<!-- settings-reference -->"
-#: The generated block in a document kept in the repository (the README).
+#: The generated block of a document that keeps a copy (none in the repository: the docs site
+#: renders the reference through its hook, and the README links to that page).
 BEGIN = "<!-- BEGIN generated configuration reference (python -m pipelines.settings_reference) -->"
 END = "<!-- END generated configuration reference -->"
 
@@ -105,7 +106,7 @@ def refreshed(text: str) -> str:
     """``text`` with its generated block replaced by the current reference.
 
     The groups become headings one level below the heading the block sits under (``###`` under
-    the README's ``## Configuration``).
+    a ``## Configuration``).
     """
     begin = text.find(BEGIN)
     if begin < 0 or generated_block(text) is None:

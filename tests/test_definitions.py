@@ -130,7 +130,7 @@ def test_the_defs_folder_holds_no_definitions_function():
 
 
 def test_unattended_operation_is_defined():
-    """Jobs, Chicago-time schedules, sensors and freshness checks of `Running it unattended` (README)."""
+    """Jobs, Chicago-time schedules, sensors and freshness checks of docs/running-unattended.md."""
     from pipelines.definitions import defs
 
     repo = defs().get_repository_def()

@@ -23,9 +23,8 @@ from pipelines.settings_reference import BEGIN, END, MARKER, reference_markdown,
 #: Variables named by the tools that own them, not by this project.
 OWN_NAMES_OF_OTHER_TOOLS = {"SOCRATA_APP_TOKEN": "Socrata", "SMTP_PASSWORD": "SMTP", "DAGSTER_HOME": "Dagster"}
 SECRETS = {"SOCRATA_APP_TOKEN", "SMTP_PASSWORD", "ODW_ALERT_WEBHOOK_URL", "ODW_FAILURE_WEBHOOK_URL"}
-#: Documents that hold a generated copy of the reference (the docs site renders it at build time).
-DOCUMENTS_WITH_THE_REFERENCE = ["README.md"]
 HOOK = PROJECT_ROOT / "docs" / "hooks" / "settings_reference.py"
+CONFIGURATION_PAGE = PROJECT_ROOT / "docs" / "configuration.md"
 
 BY_ENV = {spec.env: spec for spec in SETTINGS}
 #: Parsers that take any text (every other one refuses some).
@@ -174,13 +173,22 @@ def test_the_reference_lists_the_member_secrets_the_dashboard_reads() -> None:
         assert f"| `[{section}] {key}`{' (**secret**)' if secret else ''} | {meaning} |" in markdown
 
 
-@pytest.mark.parametrize("document", DOCUMENTS_WITH_THE_REFERENCE)
-def test_documents_hold_the_current_reference(document: str) -> None:
-    text = (PROJECT_ROOT / document).read_text(encoding="utf-8")
-    assert refreshed(text) == text, (
-        f"the configuration reference in {document} is stale: "
-        f"run .venv/bin/python -m pipelines.settings_reference --write {document}"
-    )
+def test_the_docs_site_renders_the_reference_and_no_document_keeps_a_stale_copy() -> None:
+    """The Configuration page is where the reference lives: its marker, filled in by the hook that
+    ``mkdocs.yml`` registers (tests/test_docs.py builds the site and finds every variable on the
+    page). A document that keeps a generated copy (none does now) must hold the current one."""
+    assert CONFIGURATION_PAGE.read_text(encoding="utf-8").count(MARKER) == 1
+    mkdocs_yml = (PROJECT_ROOT / "mkdocs.yml").read_text(encoding="utf-8")
+    assert f"- {HOOK.relative_to(PROJECT_ROOT)}" in mkdocs_yml, "register the hook under hooks: in mkdocs.yml"
+    readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+    assert "docs/configuration.md" in readme, "the README links to the Configuration page"
+    for path in [PROJECT_ROOT / "README.md", *(PROJECT_ROOT / "docs").rglob("*.md")]:
+        text = path.read_text(encoding="utf-8")
+        if BEGIN in text:
+            assert refreshed(text) == text, (
+                f"the configuration reference in {path.relative_to(PROJECT_ROOT)} is stale: run "
+                f".venv/bin/python -m pipelines.settings_reference --write {path.relative_to(PROJECT_ROOT)}"
+            )
 
 
 def test_the_cli_prints_the_reference_and_refreshes_a_stale_document(tmp_path, capsys) -> None:
@@ -197,7 +205,7 @@ def test_the_cli_prints_the_reference_and_refreshes_a_stale_document(tmp_path, c
 
 def test_every_odw_variable_the_docs_and_code_mention_exists() -> None:
     """Prose and messages cannot name a variable that was renamed or removed."""
-    places = [PROJECT_ROOT / "README.md", PROJECT_ROOT / "Makefile"]
+    places = [PROJECT_ROOT / "README.md", PROJECT_ROOT / "Makefile", PROJECT_ROOT / "mkdocs.yml"]
     for folder, pattern in (("docs", "*.md"), ("pipelines", "*.py"), ("dashboards", "*.py"), ("deploy", "*"),
                             ("bench", "*.py"), ("tests", "*.py")):
         places += [p for p in (PROJECT_ROOT / folder).rglob(pattern) if p.is_file() and "__pycache__" not in p.parts]
@@ -225,7 +233,7 @@ def _load_hook():
 
 def test_the_mkdocs_hook_turns_the_marker_into_the_tables() -> None:
     hook = _load_hook()
-    page = (PROJECT_ROOT / "docs" / "configuration.md").read_text(encoding="utf-8")
+    page = CONFIGURATION_PAGE.read_text(encoding="utf-8")
     assert page.count(MARKER) == 1
     rendered = hook.on_page_markdown(page, page=None, config=None, files=None)
     assert MARKER not in rendered

@@ -81,10 +81,10 @@ st.markdown(
 st.subheader("Definitions in full", anchor=False)
 st.markdown(
     """
-The project README, section *Definitions*, gives every rule with its sources. Each rule is
-implemented once in the pipeline and reused by this dashboard:
-`pipelines/defs/epidemiology/classify.py` (which deaths are overdoses, and the drugs involved),
-`rates.py` (crude rates and intervals), `age_adjusted.py` (age-adjusted rates),
+The project's manual (the `docs/` folder; `make docs` serves it), section *Definitions and
+methods*, gives every rule with its sources, one page per method. Each rule is implemented once
+in the pipeline and reused by this dashboard: `classify.py` (which deaths are overdoses, and the
+drugs involved), `rates.py` (crude rates and intervals), `age_adjusted.py` (age-adjusted rates),
 `suppression.py` (small numbers) and `provisional.py` (provisional months), all in
 `pipelines/defs/epidemiology/`.
 """

@@ -46,8 +46,8 @@ DEMOGRAPHICS: dict[str, tuple[str, str, str]] = {
 }
 
 #: Which death rate the pages show: key (the ``rate`` query parameter) -> label. Crude: deaths per
-#: population; age-adjusted: standardised to the 2000 US standard population (see README,
-#: Definitions). Tables show both; charts, the map and KPI cards show the chosen one.
+#: population; age-adjusted: standardised to the 2000 US standard population (see
+#: docs/methods/age-adjusted-rates.md). Tables show both; charts, the map and KPI cards show the chosen one.
 RATE_KINDS: dict[str, str] = {"crude": "Crude", "adjusted": "Age-adjusted"}
 CRUDE = "crude"
 

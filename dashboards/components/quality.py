@@ -32,7 +32,7 @@ SOURCE_LABELS = {
     "hotspots": "Hot-spot list",
 }
 
-#: Quarantine rules, in the words of the README's validation table, with the phrases of the
+#: Quarantine rules, in the words of the validation table (docs/data/field-data.md), with the phrases of the
 #: reasons that belong to them (checked in order; the first match wins).
 RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("File refused", ("file refused:",)),

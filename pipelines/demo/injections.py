@@ -1,7 +1,7 @@
 """Inject synthetic overdose spikes and spatial clusters of known size into the demo ME archive.
 
 The hot-spot and spike-alert methods are validated by planting events whose place, time and size
-are known and checking that the pipeline finds them (tests/hotspots; README "Hot spots and spike alerts"):
+are known and checking that the pipeline finds them (tests/hotspots; docs/methods/spike-alerts.md, "Trying it"):
 
 * a :class:`Spike` adds ``deaths`` overdose deaths in one community area over ``days`` days from
   ``start`` (7 days from a Monday = one ISO week; 1 day = a one-day spike);

@@ -1,11 +1,14 @@
 """What every end-to-end browser test shares: the real ``streamlit run`` server, headless Debian
-Chromium, a watch on console errors and off-host requests, and full-page screenshots.
+Chromium, a watch on console errors and off-host requests, and screenshots.
 
-Screenshots go to ``test-artifacts/`` (git-ignored) for a human to look at.
+Screenshots go to ``test-artifacts/`` (git-ignored) for a human to look at. A defined set of them,
+:data:`DOCS_SCREENSHOTS`, is also written to ``docs/assets/screenshots/`` (tracked): the pictures
+of the docs site and the README, so they show the dashboard as the tests last saw it.
 """
 
 from __future__ import annotations
 
+import io
 import os
 import socket
 import subprocess
@@ -18,11 +21,32 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
+from PIL import Image, ImageChops
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+DOCS_SCREENSHOTS_DIR = ROOT / "docs" / "assets" / "screenshots"
+#: Every screenshot the docs show (``docs/assets/screenshots/<name>.png``), with the test module
+#: that takes it. Each is the viewport of a projector, :data:`DOCS_VIEWPORT`, on the demo data.
+DOCS_SCREENSHOTS = {
+    "overview": "test_browser_pages.py",
+    "map": "test_map_browser.py",
+    "map-hexagons": "test_map_browser.py",
+    "map-selected": "test_map_browser.py",
+    "trends": "test_trends_browser.py",
+    "trends-year-over-year": "test_trends_browser.py",
+    "field-data": "test_browser_pages.py",
+    "data-quality": "test_data_quality_browser.py",
+    "reports": "test_browser_pages.py",
+    "about": "test_browser_pages.py",
+}
+DOCS_VIEWPORT = {"width": 1280, "height": 720}
+#: A new docs screenshot replaces the tracked one only when more than this share of its pixels
+#: changed: a rerun that moves nothing but the refresh times (up to 0.4 % of the pixels, on Data
+#: quality) leaves the file (and git) alone; a changed card or chart moves far more.
+DOCS_REWRITE_ABOVE = 0.01
 
 #: ``pytestmark`` of every browser-test module.
 BROWSER_MARKS = [
@@ -140,3 +164,39 @@ def assert_clean(page, errors: list[str], external: list[str], forbidden: tuple[
     assert page.get_by_test_id("stException").count() == 0
     assert not errors, errors
     assert not external, f"the dashboard reached out to the network: {external}"
+
+
+def compact_png(png: bytes) -> Image.Image:
+    """A screenshot as a 256-colour image: a third of the bytes, and the page's flat colours and
+    text come through unchanged (no dithering)."""
+    with Image.open(io.BytesIO(png)) as image:
+        return image.convert("RGB").quantize(colors=256, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE)
+
+
+def changed_share(old: Path, new: Image.Image) -> float:
+    """Share of pixels that differ between the image in ``old`` and ``new`` (1.0 when the sizes differ)."""
+    with Image.open(old) as previous:
+        before, after = previous.convert("RGB"), new.convert("RGB")
+    if before.size != after.size:
+        return 1.0
+    differing = ImageChops.difference(before, after).convert("L").point(lambda v: 255 if v else 0)
+    return differing.histogram()[255] / (after.width * after.height)
+
+
+def docs_screenshot(page, name: str) -> Path:
+    """Screenshot the viewport as the docs picture ``name`` (one of :data:`DOCS_SCREENSHOTS`).
+
+    Also kept in ``test-artifacts/``. The tracked file is rewritten only when the page looks
+    different (:data:`DOCS_REWRITE_ABOVE`).
+    """
+    assert name in DOCS_SCREENSHOTS, f"declare {name!r} in DOCS_SCREENSHOTS"
+    assert page.viewport_size == DOCS_VIEWPORT, page.viewport_size
+    png = page.screenshot()
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / f"docs-{name}.png").write_bytes(png)
+    image = compact_png(png)
+    path = DOCS_SCREENSHOTS_DIR / f"{name}.png"
+    if not path.exists() or changed_share(path, image) > DOCS_REWRITE_ABOVE:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        image.save(path, format="PNG", optimize=True)
+    return path

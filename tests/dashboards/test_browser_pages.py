@@ -4,7 +4,8 @@ Each page is opened from the sidebar (as a user would), must render without exce
 console errors or requests leaving localhost, and must show no count of 1–9 on a KPI card.
 Also: a sidebar filter changes a number, a link with a query string reproduces the view, chart
 downloads produce a PNG and a CSV that open, and the Overview fits a phone. Screenshots go to
-``test-artifacts/``.
+``test-artifacts/``; those of Overview, Test strips & outreach, Meeting pack & e-blast and About
+are the docs' (``docs/assets/screenshots/``).
 """
 
 from __future__ import annotations
@@ -17,7 +18,14 @@ from urllib.parse import urlparse
 
 import duckdb
 
-from tests.dashboards.browser_support import ARTIFACTS, BROWSER_MARKS, PageWatch, assert_clean
+from tests.dashboards.browser_support import (
+    ARTIFACTS,
+    BROWSER_MARKS,
+    DOCS_SCREENSHOTS,
+    PageWatch,
+    assert_clean,
+    docs_screenshot,
+)
 
 pytestmark = BROWSER_MARKS
 
@@ -80,6 +88,11 @@ def test_every_page_loads_clean_in_public_mode(server: str, browser) -> None:
             assert "Traceback" not in text and not page.get_by_test_id("stException").count(), title
             assert not _small_kpis(page), f"{title} shows a count of 1–9 on a card"
             page.screenshot(path=ARTIFACTS / f"page-{file_name.removesuffix('.py')}-1280x720.png")
+            # The Map, Trends and Data quality pictures come from their own tests, which wait for
+            # the map and charts to be drawn and give Data quality its run history.
+            docs_name = file_name.removesuffix(".py").replace("_", "-")
+            if DOCS_SCREENSHOTS.get(docs_name) == "test_browser_pages.py":
+                docs_screenshot(page, docs_name)
         assert_clean(page, watch.errors, watch.external, forbidden=("Traceback", "Error"))
     finally:
         page.close()

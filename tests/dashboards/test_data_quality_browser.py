@@ -3,7 +3,8 @@
 The real ``streamlit run`` server reads the demo publication and the demo run's Dagster history.
 The page loads with no exception or console error and reaches nothing off the host; the check
 summary and the first tab's tables draw, and opening the other tabs draws the quarantine chart
-and the data grids; screenshots go to ``test-artifacts/``.
+and the data grids; screenshots go to ``test-artifacts/``, the docs' picture of the page to
+``docs/assets/screenshots/``.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from tests.dashboards.browser_support import (
     BROWSER_MARKS,
     PageWatch,
     assert_clean,
+    docs_screenshot,
     full_screenshot,
     streamlit_server,
 )
@@ -68,6 +70,7 @@ def test_desktop_view(server: str, browser, demo_pipeline) -> None:
         assert page.get_by_test_id("stDataFrame").count() == 0
         assert page.get_by_test_id("stVegaLiteChart").count() == 0
         page.screenshot(path=ARTIFACTS / "data-quality-1280x720.png")
+        docs_screenshot(page, "data-quality")
         # The Medical Examiner tab: two cards and the placement-by-year table (Markdown, no grid).
         page.get_by_role("tab", name="Medical Examiner").click()
         page.get_by_text("how deaths in Chicago were placed, by year").wait_for(timeout=60_000)

@@ -1,7 +1,8 @@
 """End-to-end: the Map page in headless Debian Chromium — canvas, tooltip, a layer, a click.
 
 The map is reached through the sidebar as a user would (a deep link makes Streamlit's frontend
-probe ``/map/_stcore/*`` first, which logs 404s). Screenshots go to ``test-artifacts/``.
+probe ``/map/_stcore/*`` first, which logs 404s). Screenshots go to ``test-artifacts/``, and the docs' Map pictures to
+``docs/assets/screenshots/``.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from urllib.parse import parse_qs, urlparse
 
 import duckdb
 
-from tests.dashboards.browser_support import ARTIFACTS, BROWSER_MARKS, PageWatch, assert_clean, settle
+from tests.dashboards.browser_support import ARTIFACTS, BROWSER_MARKS, PageWatch, assert_clean, docs_screenshot, settle
 
 pytestmark = BROWSER_MARKS
 
@@ -46,6 +47,7 @@ def test_map_tooltip_layer_toggle_and_click_to_filter(server: str, browser, demo
     try:
         assert page.locator("#deckgl-overlay").is_visible()
         page.screenshot(path=ARTIFACTS / "map-page-1280x720.png")
+        docs_screenshot(page, "map")
 
         # The view opens on the region: its centre is a region area, with a tooltip.
         box = _map_box(page)
@@ -71,6 +73,7 @@ def test_map_tooltip_layer_toggle_and_click_to_filter(server: str, browser, demo
         _settle(page)
         assert page.get_by_test_id("stDeckGlJsonChart").screenshot() != before
         page.screenshot(path=ARTIFACTS / "map-page-1280x720-hexagons.png")
+        docs_screenshot(page, "map-hexagons")
 
         # A click on the area selects it for every page (held in the URL).
         page.mouse.move(x + 2, y + 2)
@@ -80,6 +83,7 @@ def test_map_tooltip_layer_toggle_and_click_to_filter(server: str, browser, demo
         _settle(page)
         assert parse_qs(urlparse(page.url).query).get("areas") == [str(number)]
         page.screenshot(path=ARTIFACTS / "map-page-1280x720-selected.png")
+        docs_screenshot(page, "map-selected")
 
         page.get_by_test_id("stSidebarNav").get_by_text("Trends", exact=True).click()
         page.wait_for_function("() => location.pathname.endsWith('/trends')", timeout=60_000)

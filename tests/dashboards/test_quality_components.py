@@ -31,7 +31,7 @@ def probe_ok() -> dg.AssetCheckResult:
 
 
 
-# Every example reason of the README's validation table, with the rule and field it belongs to.
+# Every example reason of the validation table (docs/data/field-data.md), with the rule and field it belongs to.
 README_REASONS = [
     ("result is missing", "Required value missing", "result"),
     ("tested_on '13/02/2026' is not a date (use YYYY-MM-DD, MM/DD/YYYY or an Excel date)", "Value not readable", "tested_on"),

@@ -1,14 +1,22 @@
 """End-to-end: the Trends page in headless Debian Chromium at 1280x720 and phone width.
 
 Loads with no exception text or console errors, a sidebar filter changes the headline number,
-every tab draws; screenshots go to ``test-artifacts/``.
+every tab draws; screenshots go to ``test-artifacts/``, and the docs' Trends pictures to
+``docs/assets/screenshots/``.
 """
 
 from __future__ import annotations
 
 from urllib.parse import urlparse
 
-from tests.dashboards.browser_support import ARTIFACTS, BROWSER_MARKS, PageWatch, assert_clean, full_screenshot
+from tests.dashboards.browser_support import (
+    ARTIFACTS,
+    BROWSER_MARKS,
+    PageWatch,
+    assert_clean,
+    docs_screenshot,
+    full_screenshot,
+)
 
 TABS = ("Over time", "Year over year", "Drugs", "Age, sex, race", "Intent")
 
@@ -51,6 +59,7 @@ def test_trends_desktop_filter_and_tabs(server: str, browser) -> None:
     try:
         assert page.get_by_text("Synthetic demo data").first.is_visible()
         page.screenshot(path=ARTIFACTS / "trends-1280x720.png")
+        docs_screenshot(page, "trends")
         before = _headline(page)
         sidebar = page.get_by_test_id("stSidebar")
         drug = sidebar.get_by_test_id("stSelectbox").filter(has_text="Drug involved").locator("input").first
@@ -78,6 +87,8 @@ def test_trends_desktop_filter_and_tabs(server: str, browser) -> None:
             page.locator("[data-testid='stVegaLiteChart']").first.wait_for(timeout=60_000)
             stem = name.lower().replace(",", "").replace(" ", "-")
             page.screenshot(path=ARTIFACTS / f"trends-{stem}-1280x720.png")
+            if stem == "year-over-year":
+                docs_screenshot(page, "trends-year-over-year")
         page.get_by_role("tab", name="Over time").click()
         _settle(page)
         full_screenshot(page, ARTIFACTS / "trends-over-time-1280x720-full.png")

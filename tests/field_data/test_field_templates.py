@@ -1,4 +1,4 @@
-"""Templates, the README's column reference and the demo generator stay in step with the specs."""
+"""Templates, the docs' column reference and the demo generator stay in step with the specs."""
 
 from __future__ import annotations
 
@@ -9,7 +9,13 @@ import pytest
 
 from pipelines.defs.field_data.reading import read_file
 from pipelines.defs.field_data.schema import SPECS, header_key
-from pipelines.defs.field_data.templates import TEMPLATE_DIR, column_reference_markdown, generated_block, write_templates
+from pipelines.defs.field_data.templates import (
+    COLUMN_REFERENCE_DOC,
+    TEMPLATE_DIR,
+    column_reference_markdown,
+    generated_block,
+    write_templates,
+)
 from pipelines.demo.field_data import write_field_demo
 from pipelines.settings import PROJECT_ROOT
 
@@ -43,11 +49,17 @@ def test_xlsx_template_has_drop_downs_for_every_list() -> None:
     assert values == list(SPECS["test_strips"].column("strip_type").allowed)
 
 
-def test_readme_section_has_the_current_column_reference() -> None:
-    text = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+def test_the_docs_page_has_the_current_column_reference() -> None:
+    text = COLUMN_REFERENCE_DOC.read_text(encoding="utf-8")
     assert generated_block(text) == column_reference_markdown(), (
-        "the README's column reference is stale: run python -m pipelines.defs.field_data.templates"
+        f"the column reference in {COLUMN_REFERENCE_DOC.relative_to(PROJECT_ROOT)} is stale: "
+        "run python -m pipelines.defs.field_data.templates"
     )
+    # The page's own sections, one per template, sit under its title.
+    assert [line for line in text.splitlines() if line.startswith("#")][:4] == [
+        "# Field-data template columns",
+        *(f"## {SPECS[s].label} — `ODW_RAW_DIR/{s}/` ({SPECS[s].row_meaning})" for s in ("test_strips", "outreach", "hotspots")),
+    ]
 
 
 def test_no_header_synonym_means_two_columns() -> None:

@@ -1,8 +1,8 @@
 """Validation on simulated data: injected spikes and clusters of the documented strength are found
-(sensitivity ≥ 90 %) and data without injections raise no more false alarms than the README
-states. Seeds are fixed, so every figure here is reproducible.
+(sensitivity ≥ 90 %) and data without injections raise no more false alarms than the docs
+state. Seeds are fixed, so every figure here is reproducible.
 
-Documented levels (README, "How well does it work?"):
+Documented levels (docs/methods/spike-alerts.md and hot-spots.md, "How well does it work?"):
 
 * spikes — a one-period jump of ``ceil(3 + 5·√usual)`` events is detected in ≥ 90 % of series by each
   method; on Poisson series without jumps at most 3 % of periods alarm for C1 and for C2, 10 % for

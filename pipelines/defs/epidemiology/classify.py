@@ -5,8 +5,8 @@ cause, its lines A-C, and a secondary cause) plus a manner of death. This module
 into the surveillance variables, entirely with vectorised Polars expressions; every word it looks
 for lives in ``drug_terms.csv`` next to this file, not in the code.
 
-Case definition (mirrored in the README, "Definitions")
-------------------------------------------------------
+Case definition (mirrored in docs/methods/case-definition.md and drugs-involved.md)
+-----------------------------------------------------------------------------------
 Sources: the CDC/NCHS drug-overdose death definition (underlying cause ICD-10 X40-X44, X60-X64,
 X85, Y10-Y14: poisoning by drugs of *any* intent); the CDC State Unintentional Drug Overdose
 Reporting System (SUDORS, with CSTE), whose rule that a drug is *involved* when the medical

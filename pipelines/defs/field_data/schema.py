@@ -7,7 +7,7 @@ Three sources, each in its own folder under ``ODW_RAW_DIR``:
 * ``hotspots`` — the task force's list of outreach hot spots (the ``hotspot_id`` the other two use).
 
 Everything that matches a header, maps a value or documents a column reads these specs, so the
-templates, the README and the validation cannot drift apart.
+templates, the docs' column reference and the validation cannot drift apart.
 """
 
 from __future__ import annotations

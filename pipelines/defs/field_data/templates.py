@@ -1,4 +1,4 @@
-"""The coordinators' templates (CSV and XLSX with drop-downs) and the README's column reference.
+"""The coordinators' templates (CSV and XLSX with drop-downs) and the docs' column reference.
 
 Both are generated from the specs in ``schema.py``, so the templates, the documentation and the
 validation always agree. The committed copies live in ``data_raw/templates/``; regenerate them with::
@@ -184,11 +184,15 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|")
 
 
+#: The docs page that holds the column reference (between the markers below).
+COLUMN_REFERENCE_DOC = PROJECT_ROOT / "docs" / "data" / "field-data-columns.md"
+
+
 def column_reference_markdown() -> str:
-    """The README's column-by-column reference of the three templates (Markdown)."""
+    """The column-by-column reference of the three templates (Markdown, one section per template)."""
     out = []
     for spec in (SPECS["test_strips"], SPECS["outreach"], SPECS["hotspots"]):
-        out.append(f"#### {spec.label} — `ODW_RAW_DIR/{spec.source}/` ({spec.row_meaning})")
+        out.append(f"## {spec.label} — `ODW_RAW_DIR/{spec.source}/` ({spec.row_meaning})")
         out.append("")
         out.append("| column | required | kind | what to enter | allowed values | also accepted as header |")
         out.append("|---|---|---|---|---|---|")
@@ -226,10 +230,10 @@ def generated_block(text: str) -> str | None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Command line: write the templates, and refresh the column reference in the README."""
+    """Command line: write the templates, and refresh the column reference in the docs."""
     parser = argparse.ArgumentParser(prog="python -m pipelines.defs.field_data.templates", description=__doc__)
     parser.add_argument("--out", type=Path, default=TEMPLATE_DIR, help="folder for the templates")
-    parser.add_argument("--doc", type=Path, default=PROJECT_ROOT / "README.md")
+    parser.add_argument("--doc", type=Path, default=COLUMN_REFERENCE_DOC)
     args = parser.parse_args(argv)
     for path in write_templates(args.out):
         print(f"wrote {path}", file=sys.stderr)

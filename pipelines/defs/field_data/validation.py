@@ -5,7 +5,7 @@ rules are vectorised expressions; only the handful of distinct unknown area name
 mean" hint) and the coordinates that need a point-in-polygon or distance test leave Polars, as
 arrays, never row by row.
 
-The rules, in the words of the quarantine reasons (see the README, "Field data"):
+The rules, in the words of the quarantine reasons (see docs/data/field-data.md, "Validation"):
 
 * a required value is missing; a value cannot be read (date, number, allowed value);
 * a count is negative, fractional, or implausibly large for one row (``Column.max_value``);

@@ -1,4 +1,8 @@
-"""The README's Definitions section says what the code computes: its examples classify as stated."""
+"""The docs' definition pages say what the code computes: their examples classify as stated.
+
+The examples are read from the pages themselves (``docs/methods/``), so a page cannot give an
+example the code would read otherwise.
+"""
 
 from __future__ import annotations
 
@@ -10,12 +14,16 @@ import pytest
 from pipelines.defs.epidemiology.classify import OUTPUT_COLUMNS, classify_cases
 from pipelines.settings import PROJECT_ROOT
 
-README = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+METHODS = PROJECT_ROOT / "docs" / "methods"
+CASE_DEFINITION = (METHODS / "case-definition.md").read_text(encoding="utf-8")
+DRUGS_INVOLVED = (METHODS / "drugs-involved.md").read_text(encoding="utf-8")
+AGE_ADJUSTED = (METHODS / "age-adjusted-rates.md").read_text(encoding="utf-8")
 
 
-def section(start: str, end: str) -> str:
-    begin = README.index(start)
-    return README[begin : README.index(end, begin)]
+def section(page: str, start: str, end: str | None = None) -> str:
+    """The text of ``page`` from ``start`` to ``end`` (or to the end of the page)."""
+    begin = page.index(start)
+    return page[begin : page.index(end, begin) if end else len(page)]
 
 
 def examples(text: str) -> list[str]:
@@ -23,9 +31,9 @@ def examples(text: str) -> list[str]:
 
 
 IS_OVERDOSE = examples(
-    section("A death **is** a drug overdose death when:", "A death **is not** a drug overdose death")
+    section(CASE_DEFINITION, "A death **is** a drug overdose death when:", "A death **is not** a drug overdose death")
 )
-NOT_OVERDOSE = examples(section("A death **is not** a drug overdose death", "### Drugs involved"))
+NOT_OVERDOSE = examples(section(CASE_DEFINITION, "A death **is not** a drug overdose death"))
 
 
 def classify_primary(texts: list[str]) -> pl.DataFrame:
@@ -44,22 +52,22 @@ def classify_primary(texts: list[str]) -> pl.DataFrame:
     return classify_cases(frame)
 
 
-def test_readme_has_examples():
+def test_the_case_definition_page_has_examples():
     assert len(IS_OVERDOSE) >= 8 and len(NOT_OVERDOSE) >= 8
 
 
 @pytest.mark.parametrize("text", IS_OVERDOSE)
-def test_readme_overdose_examples(text):
+def test_documented_overdose_examples(text):
     assert classify_primary([text])["is_overdose"].to_list() == [True]
 
 
 @pytest.mark.parametrize("text", NOT_OVERDOSE)
-def test_readme_non_overdose_examples(text):
+def test_documented_non_overdose_examples(text):
     assert classify_primary([text])["is_overdose"].to_list() == [False]
 
 
-def test_readme_drug_table_names_every_flag():
-    table = section("| Group | Includes |", "**Opioid and stimulant**")
+def test_the_drug_table_names_every_flag():
+    table = section(DRUGS_INVOLVED, "| Group | Includes |", "**Opioid and stimulant**")
     groups = {
         "fentanyl": "Fentanyl",
         "heroin": "Heroin",
@@ -92,10 +100,10 @@ GROUP_FLAGS = {
 }
 READING_TABLE = [
     [cell.strip() for cell in line.strip().strip("|").split("|")]
-    for line in section("| Cause text | Groups | Drugs | Why |", "### Intent").splitlines()[2:]
+    for line in section(DRUGS_INVOLVED, "| Cause text | Groups | Drugs | Why |").splitlines()[2:]
     if line.startswith("| `")
 ]
-CONTINUED = re.findall(r"`([^`]+)`\s*\+\s*`([^`]+)`", section("## Definitions", "### Drugs involved"))
+CONTINUED = re.findall(r"`([^`]+)`\s*\+\s*`([^`]+)`", section(CASE_DEFINITION, "## Continued causes"))
 
 
 def test_reading_table_has_rows():
@@ -103,7 +111,7 @@ def test_reading_table_has_rows():
 
 
 @pytest.mark.parametrize("row", READING_TABLE, ids=[r[0][:60] for r in READING_TABLE])
-def test_readme_reading_table(row):
+def test_documented_reading_table(row):
     """Each row of "How some cause texts are read": an overdose with exactly the groups and drugs stated."""
     text, groups, drugs = examples(row[0])[0], row[1], int(row[2])
     expected = {GROUP_FLAGS[g.strip()] for g in groups.split(",")} if groups != "—" else set()
@@ -114,8 +122,8 @@ def test_readme_reading_table(row):
 
 
 @pytest.mark.parametrize(("first", "rest"), CONTINUED)
-def test_readme_continued_example(first, rest):
-    """The README's continued cause, as primary + line A, reads as the one text it makes."""
+def test_documented_continued_example(first, rest):
+    """The page's continued cause, as primary + line A, reads as the one text it makes."""
     two_fields = classify_primary([first]).with_columns(pl.lit(rest).alias("primarycause_linea"))
     joined = classify_cases(two_fields).select(OUTPUT_COLUMNS).row(0, named=True)
     one_text = classify_primary([first.rstrip(". ") + " " + rest]).select(OUTPUT_COLUMNS).row(0, named=True)
@@ -125,11 +133,11 @@ def test_readme_continued_example(first, rest):
     assert not classify_primary([first])["is_overdose"].item()
 
 
-def test_readme_age_adjustment_matches_the_code():
-    """The standard population and the bands the README gives are the ones the code uses."""
+def test_documented_age_adjustment_matches_the_code():
+    """The standard population and the bands the page gives are the ones the code uses."""
     from pipelines.defs.epidemiology.age_adjusted import STANDARD_POPULATION_2000
 
-    text = section("### Age-adjusted death rate", "### Period length")
+    text = AGE_ADJUSTED
     bands = re.split(r",\s+", re.search(r"eight age bands `([^`]+)`", text).group(1))
     assert bands == list(STANDARD_POPULATION_2000)
     figures = re.search(r"per million: ([\d,· \n]+)\)", text).group(1)
