@@ -337,15 +337,6 @@ with open_tab["Over time"]:
                 "(quarter or year) or a longer period.",
                 icon=":material/info:",
             )
-        rest_points = display.filter(pl.col("series") == td.REST_LABEL)
-        rest_hidden = rest_points.filter(pl.col("deaths") == "*").height
-        if selection.is_region and rest_points.height and rest_hidden * 2 > rest_points.height and step != "year":
-            st.info(
-                f"Most {step_word}s of the rest of Chicago are hidden (\\*): Chicago's total is shown for "
-                f"each {step_word}, and beside it the rest of Chicago would give the few deaths not placed "
-                "in an area back. A longer time step shows it.",
-                icon=":material/info:",
-            )
         note(
             "Crude rates are per 100,000 residents (2020 census) per year: a shorter period is scaled to "
             "a full year; the band is the exact 95% confidence interval." if metric == "rate" else "",

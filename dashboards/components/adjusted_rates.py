@@ -222,7 +222,8 @@ def with_group_adjusted(
     with the per-area unknown-age counts the Map publishes for the same period. ``split`` (group
     -> ``city_total`` role, ``SELECTION`` or ``REST``) names the groups this page shows beside
     the city: their unknown-age counts are hidden as "*" where, with those figures, one would give
-    a hidden count back (:func:`~pipelines.defs.epidemiology.city_total.protect_split`)."""
+    a hidden count back (:func:`~pipelines.defs.epidemiology.city_total.protect_split`). The rule
+    reads each period's length in months from ``years`` (months of data = ``years`` × 12)."""
     by = list(by)
     adjusted = adjusted_by_group(band_deaths, band_population, groups, years=years, by=by).select(
         *by, pl.col("group").alias(key), "deaths_unknown_age", *ADJUSTED_COLUMNS
@@ -241,9 +242,18 @@ def with_group_adjusted(
     cities = [label for label, areas in groups.items() if areas is None]
     if cities:
         joined = _protect_city_unknown_age(
-            joined, band_deaths, groups, key=key, by=by, threshold=threshold, split=split or {}
-        )
+            joined, band_deaths, groups, key=key, by=by, months=_months_by_period(years, by), threshold=threshold,
+            split=split or {},
+        )  # fmt: skip
     return joined.drop("deaths_unknown_age_suppressed")
+
+
+def _months_by_period(years: float | pl.DataFrame, by: Sequence[str]) -> int | dict[tuple, int]:
+    """Each period's length in months (``years`` as :func:`adjusted_by_group` takes it): one
+    number, or per tuple of ``by`` values."""
+    if not isinstance(years, pl.DataFrame):
+        return round(float(years) * 12)
+    return {tuple(row[:-1]): round(row[-1] * 12) for row in years.select(*by, "years").iter_rows()}
 
 
 def _split_of_period(
@@ -252,6 +262,7 @@ def _split_of_period(
     *,
     selection: Iterable[int] | None,
     show_rest: bool,
+    months: int,
     threshold: int,
 ) -> ct.SplitDecision:
     """:func:`~pipelines.defs.epidemiology.city_total.protect_split` on the unknown-age counts of one
@@ -272,8 +283,9 @@ def _split_of_period(
     crude_hidden = hidden_areas(crude, groups, threshold)
     unplaced = rows.filter(area.is_null())
     crude_rule = ct.protect_split(
-        crude, crude_hidden, region=region, not_placed=int(unplaced.get_column("deaths").sum()), threshold=threshold
-    )
+        crude, crude_hidden, region=region, not_placed=int(unplaced.get_column("deaths").sum()), months=months,
+        threshold=threshold,
+    )  # fmt: skip
     region_crude = sum(v for a, v in crude.items() if a in region)
     rest_crude = sum(v for a, v in crude.items() if a not in region)
     hidden_totals = {name for name, is_shown in shown.items() if not is_shown}
@@ -288,6 +300,7 @@ def _split_of_period(
         hidden_areas(unknowns, groups, threshold) | crude_hidden,
         region=region,
         not_placed=int(unplaced.filter(unknown).get_column("deaths").sum()),
+        months=months,
         threshold=threshold,
         selection=selection,
         show_rest=show_rest,
@@ -303,6 +316,7 @@ def _protect_city_unknown_age(
     *,
     key: str,
     by: list[str],
+    months: int | Mapping[tuple, int],
     threshold: int,
     split: Mapping[str, str],
 ) -> pl.DataFrame:
@@ -324,8 +338,9 @@ def _protect_city_unknown_age(
             if by
             else pl.lit(True)
         )
+        length = months if isinstance(months, int) else months[tuple(period)]
         decision = _split_of_period(
-            period_rows, shown, selection=selection, show_rest=ct.REST in label_of, threshold=threshold
+            period_rows, shown, selection=selection, show_rest=ct.REST in label_of, months=length, threshold=threshold
         )
         labels = [label_of[part] for part in decision.hide if part in label_of]
         labels += cities if decision.city_withheld else []

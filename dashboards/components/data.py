@@ -450,8 +450,9 @@ def default_period(months: Sequence[date], length: int = 12) -> tuple[date, date
 
 
 def month_count(start: date, end: date) -> int:
-    """Number of calendar months from ``start`` to ``end``, both included."""
-    return (end.year - start.year) * 12 + end.month - start.month + 1
+    """Number of calendar months from ``start`` to ``end``, both included (the length the city
+    total's rule reads, :func:`pipelines.defs.epidemiology.city_total.period_months`)."""
+    return ct.period_months(start, end)
 
 
 def next_month(month: date) -> date:
@@ -563,8 +564,9 @@ def group_period_metrics(
     One row per ``group`` (region label, "Rest of Chicago", "Not placed in an area", "Chicago"),
     suppressed. ``not_placed`` is :func:`load_not_placed_monthly` (month and the count columns of
     ``monthly``). The three parts add up to the city: its total, or the rest of the city, is
-    hidden by the city total's rule, which reads the areas' counts of the same period
-    (:func:`pipelines.defs.epidemiology.city_total.city_rule`).
+    hidden by the city total's rule, which reads the areas' counts of the same period and its
+    length (:func:`pipelines.defs.epidemiology.city_total.city_rule`; ``start``..``end`` are
+    months of data).
     """
     count_col = DRUGS[drug][1]
     years = period_years(start, next_month(end))
@@ -605,6 +607,7 @@ def group_period_metrics(
         counts[REST_LABEL],
         unplaced,
         rest_has_hidden_area=ct.rest_has_hidden_area(rest_areas.get_column(count_col).to_list(), threshold=threshold),
+        months=ct.period_months(start, end),
         threshold=threshold,
     )
     group = pl.col("group")

@@ -22,7 +22,7 @@ import streamlit as st
 
 from dashboards.components import adjusted_rates, data
 from dashboards.components.selection import WITHHELD, SelectionTotal, hidden_areas, selection_total
-from pipelines.defs.epidemiology.city_total import SELECTION, protect_split
+from pipelines.defs.epidemiology.city_total import SELECTION, period_months, protect_split
 from pipelines.defs.epidemiology.rates import period_years, with_rates
 from pipelines.defs.epidemiology.suppression import SECONDARY_MARK, display_count
 
@@ -175,14 +175,15 @@ def scope_total(
     threshold: int,
     *,
     not_placed: int | None = None,
+    months: int | None = None,
 ) -> SelectionTotal:
     """The scope's total of per-area ``counts`` (area -> count), suppressed so that neither it nor
     the areas left out of the region/city totals give an area hidden on the map away
     (see :mod:`dashboards.components.selection`).
 
     For deaths, ``not_placed`` (the Chicago deaths not placed in an area, same period and drug)
-    adds the city's table: Chicago's total, shown on every page by the city total's rule, and the
-    parts of the city it hides. The scope's total is then withheld too when, beside them, it would
+    adds the city's table: Chicago's total and the parts of the city the city total's rule hides
+    for a period of ``months`` months of data (:func:`months_of_data`), as on every page. The scope's total is then withheld too when, beside them, it would
     give the not-placed count (or another hidden count) back — a scope that is exactly the rest of
     Chicago the rule hid, for one (:func:`pipelines.defs.epidemiology.city_total.protect_split`)."""
     groups = {a: a in geography.region for a in geography.city}
@@ -194,13 +195,23 @@ def scope_total(
         total = selection_total(full, areas, threshold, hidden=hidden, wholes=(geography.region, geography.city))
     if not_placed is None or not total.shown:
         return total
+    if months is None:
+        raise ValueError("the city total's rule needs the period's length in months")
     split = protect_split(
-        full, hidden, region=geography.region, not_placed=not_placed, threshold=threshold,
+        full, hidden, region=geography.region, not_placed=not_placed, months=months, threshold=threshold,
         selection=areas or geography.region, show_rest=False,
     )  # fmt: skip
     if SELECTION in split.hide:
         return SelectionTotal(total.value, WITHHELD, False)
     return total
+
+
+def months_of_data(deaths: pl.DataFrame, start: date, end: date) -> int:
+    """The length of ``start``..``end`` for the city total's rule: its months of data (a window
+    reaching before the first month of ``deaths`` counts from that month, as the Map would show
+    the same deaths)."""
+    first = deaths.get_column("month").min()
+    return period_months(start if first is None else max(start, first), end)
 
 
 def area_counts(deaths: pl.DataFrame, drug: str, start: date, end: date) -> dict[int, int]:
@@ -253,7 +264,7 @@ def period_total(
     """Suppressed deaths involving ``drug`` in the scope over ``start``..``end``."""
     return scope_total(
         area_counts(deaths, drug, start, end), areas, geography, threshold,
-        not_placed=not_placed_deaths(deaths, drug, start, end),
+        not_placed=not_placed_deaths(deaths, drug, start, end), months=months_of_data(deaths, start, end),
     )  # fmt: skip
 
 
@@ -311,13 +322,15 @@ def rate_comparison(
     geography = Geography.from_areas(community_areas)
     counts = area_counts(deaths, drug, start, end)
     unplaced = not_placed_deaths(deaths, drug, start, end)
-    scope = scope_total(counts, areas, geography, threshold, not_placed=unplaced)
+    months = months_of_data(deaths, start, end)
+    scope = scope_total(counts, areas, geography, threshold, not_placed=unplaced, months=months)
     full = {a: int(counts.get(a, 0)) for a in geography.city}
     rule = protect_split(
         full,
         hidden_areas(full, {a: a in geography.region for a in geography.city}, threshold),
         region=geography.region,
         not_placed=unplaced,
+        months=months,
         threshold=threshold,
     )
     city_deaths = sum(full.values()) + unplaced
@@ -399,9 +412,12 @@ def involvement_share(
     without_counts = {a: all_counts.get(a, 0) - drug_counts.get(a, 0) for a in all_counts}
     all_unplaced = not_placed_deaths(deaths, "all", start, end)
     drug_unplaced = not_placed_deaths(deaths, drug, start, end)
-    total = scope_total(all_counts, areas, geography, threshold, not_placed=all_unplaced)
-    involved = scope_total(drug_counts, areas, geography, threshold, not_placed=drug_unplaced)
-    without = scope_total(without_counts, areas, geography, threshold, not_placed=all_unplaced - drug_unplaced)
+    months = months_of_data(deaths, start, end)
+    total = scope_total(all_counts, areas, geography, threshold, not_placed=all_unplaced, months=months)
+    involved = scope_total(drug_counts, areas, geography, threshold, not_placed=drug_unplaced, months=months)
+    without = scope_total(
+        without_counts, areas, geography, threshold, not_placed=all_unplaced - drug_unplaced, months=months
+    )
     if total.value == 0:
         return Share(drug, involved.value, 0, None, HIDDEN_SHARE, "No overdose deaths in this period")
     if not (total.shown and involved.shown and without.shown):

@@ -215,13 +215,19 @@ def _hidden_areas_by_period(
 
 
 def split_decisions(
-    rows: pl.DataFrame, selection: Selection, *, period_col: str, threshold: int
+    rows: pl.DataFrame,
+    selection: Selection,
+    *,
+    period_col: str,
+    months: int | Mapping[object, int],
+    threshold: int,
 ) -> dict[object, ct.SplitDecision]:
     """Per period of ``rows`` (``period_col``, ``community_area_number`` — null for the deaths not
     placed in an area — and ``deaths``): the city total's rule and the parts of this page's split
     (the selection and the rest of Chicago) to hide as "*"
     (:func:`pipelines.defs.epidemiology.city_total.protect_split`), with the per-area suppression
-    the Map applies to the same months. For a chosen set of areas, both parts are hidden in the
+    the Map applies to the same months. ``months``: each period's length in months of data (one
+    number for every period, or per ``period_col`` value), which the rule reads. For a chosen set of areas, both parts are hidden in the
     periods where they would give a hidden area back (:func:`revealing_periods`). A period
     without rows has nothing hidden (absent from the result)."""
     region = _region_of(selection)
@@ -233,8 +239,9 @@ def split_decisions(
         hidden = hidden_by_period.get(period, frozenset())
         gives_back = custom and _gives_an_area_back(full, hidden, selection, threshold)
         both = frozenset((ct.SELECTION, ct.REST)) if gives_back else frozenset()
+        length = months if isinstance(months, int) else months[period]
         decision = ct.protect_split(
-            full, hidden, region=region, not_placed=not_placed, threshold=threshold,
+            full, hidden, region=region, not_placed=not_placed, months=length, threshold=threshold,
             selection=selection.areas, hidden_totals=both,
         )  # fmt: skip
         out[period] = replace(decision, hide=decision.hide | both)
@@ -246,12 +253,14 @@ def _periods_hiding(decisions: Mapping[object, ct.SplitDecision], part: str) -> 
     return [period for period, decision in decisions.items() if part in decision.hide]
 
 
-def selection_hidden(rows: pl.DataFrame, selection: Selection, *, period_col: str, threshold: int) -> set:
+def selection_hidden(
+    rows: pl.DataFrame, selection: Selection, *, period_col: str, months: int | Mapping[object, int], threshold: int
+) -> set:
     """Periods in which the selection's own total over ``rows`` is hidden, so that its breakdowns
     (which add up to it, or divide by it) are hidden too: where :func:`split_decisions` hides the
     selection (a chosen set of areas), or, for all of Chicago, where the city total's rule
     withholds Chicago."""
-    decisions = split_decisions(rows, selection, period_col=period_col, threshold=threshold)
+    decisions = split_decisions(rows, selection, period_col=period_col, months=months, threshold=threshold)
     if selection.not_placed:
         return {period for period, decision in decisions.items() if decision.city_withheld}
     return set(_periods_hiding(decisions, ct.SELECTION))
@@ -464,7 +473,9 @@ def time_series(
     quarter minus its two visible months must not give the hidden one. A month, quarter or year is
     a period the Map shows with Chicago's total, so a point is hidden ("*") where the city total's
     rule or this split hides its part for that period (:func:`split_decisions`) — for the
-    configured region, the rest of Chicago wherever it protects the not-placed count.
+    configured region, the rest of Chicago where it protects the not-placed count, which the rule
+    does only over 12 months or more of data (a year's point): a shorter period keeps the rest and
+    withholds Chicago, which the chart does not draw.
 
     Columns: period, label, series, is_provisional, population, years, deaths (null when hidden),
     deaths_display, deaths_suppressed, rate, rate_lower, rate_upper, rate_unstable.
@@ -504,6 +515,7 @@ def time_series(
             ),
             selection,
             period_col="period",
+            months={period: round(years * 12) for period, years in periods.select("period", "years").iter_rows()},
             threshold=threshold,
         )
         if step != "week"
@@ -576,8 +588,10 @@ def period_totals(
     The three parts add up to Chicago, which is shown too. Chicago's total follows the city total's
     rule (:mod:`pipelines.defs.epidemiology.city_total`, the same on every page), and the parts
     are hidden as "*" where the rule or this split needs it (:func:`split_decisions`): for the
-    configured region, the rest of Chicago where it protects the not-placed count; for a chosen
-    set of areas, whichever part would otherwise let a hidden count be worked out.
+    configured region, the rest of Chicago where it protects the not-placed count (a period of 12
+    months or more; a shorter one withholds Chicago instead); for a chosen set of areas,
+    whichever part would otherwise let a hidden count be worked out. ``start``..``end`` are months
+    of data: their number is the period's length for the rule.
     Columns: group, population, deaths, deaths_display, deaths_suppressed, rate, rate_lower,
     rate_upper, rate_unstable.
     """
@@ -616,8 +630,9 @@ def period_totals(
         years_col="years",
     )
     decision = split_decisions(
-        in_period.with_columns(pl.lit(0).alias("whole")), selection, period_col="whole", threshold=threshold
-    ).get(0, ct.SplitDecision(False, False, frozenset()))
+        in_period.with_columns(pl.lit(0).alias("whole")), selection, period_col="whole",
+        months=ct.period_months(start, end), threshold=threshold,
+    ).get(0, ct.SplitDecision(False, False, frozenset()))  # fmt: skip
     shown = _suppress_with_withheld(
         parts, pl.col("part").is_in(list(decision.hide)), threshold=threshold, complementary_by=None
     )
@@ -693,9 +708,7 @@ def annual_counts(
     :func:`pipelines.defs.epidemiology.annual.annual_rates`: region, not-placed and city rows, and
     a row per community area with deaths (``in_region`` of the configured region, no population),
     which the city total's rule reads."""
-    months_covered: dict[int, int] = {}
-    for month in data_months:
-        months_covered[month.year] = months_covered.get(month.year, 0) + 1
+    months_covered = months_by_year(data_months)
     years = pl.DataFrame(
         {"year": list(months_covered), "months_covered": list(months_covered.values())},
         schema={"year": pl.Int64, "months_covered": pl.Int64},
@@ -802,6 +815,7 @@ def annual_series(
         rows.with_columns(pl.col("month").dt.year().cast(pl.Int64).alias("year")),
         selection,
         period_col="year",
+        months=months_by_year(data_months),
         threshold=threshold,
     )
     hide = (pl.col("geography") == selection.label) & pl.col("year").is_in(_periods_hiding(decisions, ct.SELECTION))
@@ -938,6 +952,7 @@ def breakdown_period(
         rows.filter(pl.col("month").is_between(start, end)).with_columns(pl.lit(0).alias("whole")),
         selection,
         period_col="whole",
+        months=ct.period_months(start, end),
         threshold=threshold,
     )
     shown = _hide_rows(shown, pl.lit(bool(withheld)), ("share",))
@@ -977,6 +992,7 @@ def breakdown_by_year(
         rows.with_columns(pl.col("month").dt.year().cast(pl.Int64).alias("year")),
         selection,
         period_col="year",
+        months=months_by_year(data_months),
         threshold=threshold,
     )
     shown = _hide_rows(shown, pl.col("year").is_in(list(withheld)), ())
@@ -998,10 +1014,17 @@ def breakdown_by_year(
     )
 
 
-def _years_frame(data_months: Sequence[date], provisional: Sequence[date]) -> pl.DataFrame:
+def months_by_year(data_months: Sequence[date]) -> dict[int, int]:
+    """Months of data per calendar year (a year's length for the city total's rule and its rates:
+    ``months_covered``)."""
     covered: dict[int, int] = {}
     for month in data_months:
         covered[month.year] = covered.get(month.year, 0) + 1
+    return covered
+
+
+def _years_frame(data_months: Sequence[date], provisional: Sequence[date]) -> pl.DataFrame:
+    covered = months_by_year(data_months)
     provisional_years = {m.year for m in provisional}
     return pl.DataFrame(
         {
@@ -1041,8 +1064,9 @@ def drug_period(
     def hidden(drug: str) -> bool:
         return bool(
             selection_hidden(
-                in_period.filter(pl.col("drug") == drug), selection, period_col="whole", threshold=threshold
-            )
+                in_period.filter(pl.col("drug") == drug), selection, period_col="whole",
+                months=ct.period_months(start, end), threshold=threshold,
+            )  # fmt: skip
         )
 
     withheld = {drug for drug in drugs if hidden(drug)}
@@ -1084,7 +1108,9 @@ def drug_by_year(
 
     def hidden_years(drug: str) -> set:
         of_drug = by_year.filter(pl.col("drug") == drug)
-        return selection_hidden(of_drug, selection, period_col="year", threshold=threshold)
+        return selection_hidden(
+            of_drug, selection, period_col="year", months=months_by_year(data_months), threshold=threshold
+        )
 
     withheld = {(year, drug) for drug in drugs for year in hidden_years(drug)}
     total_hidden = list(hidden_years(ALL))

@@ -170,13 +170,21 @@ def test_a_hidden_rest_area_lets_the_rest_hide_the_unplaced_unknown_age_count() 
     frame = pl.DataFrame({"group": [*groups, ct.NOT_PLACED_LABEL], "rate": [1.0, 1.0, 1.0, None]})
     population = _standard_population([23, 24, 25, 26])
 
-    def shown(unknown: dict[int | None, int]) -> dict[str, str | None]:
+    def shown(unknown: dict[int | None, int], years: float | pl.DataFrame = 1.0, by: tuple = ()) -> dict:
         out = adjusted_rates.with_group_adjusted(
-            frame, _unknown_ages(unknown, (23, 24, 25, 26)), population, groups, years=1.0, threshold=10, split=split
-        )
+            frame.join(years.select(*by), how="cross") if by else frame,
+            _unknown_ages(unknown, (23, 24, 25, 26)).with_columns(pl.col("month").dt.year().alias("year")),
+            population, groups, years=years, threshold=10, split=split, by=by,
+        )  # fmt: skip
         return dict(zip(out["group"], out["deaths_unknown_age_display"], strict=True))
 
     assert shown({23: 12, 25: 12, 26: 3, None: 4}) == {
         "Region": "12", "Rest of Chicago": "*", "Chicago": "31", ct.NOT_PLACED_LABEL: None}  # fmt: skip
     assert shown({23: 12, 25: 15, None: 4}) == {
         "Region": "12", "Rest of Chicago": "15", "Chicago": "*", ct.NOT_PLACED_LABEL: None}  # fmt: skip
+    # A period shorter than 12 months (``years`` × 12 months) keeps the rest and withholds Chicago,
+    # as the rule does for the crude counts; per year, a year of 6 months of data does the same.
+    kept = {"Region": "12", "Rest of Chicago": "15", "Chicago": "*", ct.NOT_PLACED_LABEL: None}
+    assert shown({23: 12, 25: 12, 26: 3, None: 4}, years=3 / 12) == kept
+    half_year = pl.DataFrame({"year": [2024], "years": [0.5]}, schema={"year": pl.Int32, "years": pl.Float64})
+    assert shown({23: 12, 25: 12, 26: 3, None: 4}, years=half_year, by=("year",)) == kept

@@ -169,13 +169,16 @@ def test_chicago_rate_is_withheld_when_one_part_of_the_city_is_hidden() -> None:
     assert hidden.row(0, named=True)["deaths_display"] == "40"
     assert hidden.row(0, named=True)["age_adjusted_rate"] == pytest.approx(39 / 100_000 * 100_000 * 12)
     # With the rest split over two areas, one of them 1-9 (hidden on the Map), the rest of Chicago
-    # is hidden instead and Chicago is shown: 40 + 75 + 5 + 3.
+    # can hide the 3 instead: over the card's 12 months it does, and Chicago is shown (40 + 75 + 5
+    # + 3); over one month the rule keeps the rest and Chicago is withheld.
     three = pl.concat([areas, pl.DataFrame({"community_area_number": [3], "population_2020": [50_000],
                                             "in_region": [False]})])  # fmt: skip
     split_rows = pl.concat([rows(40, 75, 3), pl.DataFrame([(jan, 3, False, "all", 5)], schema=rows(0, 0, 0).schema,
                                                           orient="row")])  # fmt: skip
-    shown = om.rate_comparison(split_rows, three, (), "all", jan, jan, scope_label="Region", threshold=10)
-    assert shown.get_column("deaths_display").to_list() == ["40", "123"]
+    year = om.rate_comparison(split_rows, three, (), "all", jan, date(2026, 12, 1), scope_label="Region", threshold=10)
+    assert year.get_column("deaths_display").to_list() == ["40", "123"]
+    month = om.rate_comparison(split_rows, three, (), "all", jan, jan, scope_label="Region", threshold=10)
+    assert month.get_column("deaths_display").to_list() == ["40", WITHHELD]
 
 
 def test_chicago_card_is_shown_when_the_rest_of_chicago_hides_the_unplaced_deaths(

@@ -407,44 +407,86 @@ def test_all_of_chicago_includes_the_deaths_not_placed() -> None:
 # ---- the city total's rule: the rest of Chicago hides the not-placed count -----------------------
 
 
-def test_a_small_not_placed_count_beside_a_hidden_rest_area_hides_the_rest_everywhere() -> None:
+def test_a_small_not_placed_count_beside_a_hidden_rest_area_keeps_the_rest_by_month() -> None:
     """Region 36, rest 75 (area 3 is 5: hidden on the Map, with area 4 beside it), 4 not placed.
-    Chicago (115) is shown and the rest is hidden ("*") in the period table, and the month's point
-    of the rest is hidden in the chart; with area 3 at 25 (every rest area shown) Chicago is
-    withheld instead and the rest shown."""
+    Over a month (shorter than 12 months) the rule keeps the rest: Chicago is withheld ("*") in the
+    period table and the month's point of the rest is drawn; with area 3 at 25 (every rest area
+    shown) Chicago is withheld too."""
     jan, feb = date(2026, 1, 1), date(2026, 2, 1)
     rows = _rows([(jan, 1, 16), (jan, 2, 20), (jan, 3, 5), (jan, 4, 70), (jan, None, 4),
                   (feb, 1, 16), (feb, 2, 20), (feb, 3, 25), (feb, 4, 70), (feb, None, 4)])  # fmt: skip
-    assert td.period_totals(rows, SELECTION, jan, jan, threshold=THRESHOLD).get_column(
-        "deaths_display"
-    ).to_list() == ["36", "*", "<10", "115"]
+    jan_totals = td.period_totals(rows, SELECTION, jan, jan, threshold=THRESHOLD)
+    assert jan_totals.get_column("deaths_display").to_list() == ["36", "75", "<10", "*"]
+    assert jan_totals.row(3, named=True)["deaths"] is None and jan_totals.row(3, named=True)["rate"] is None
+    assert jan_totals.row(1, named=True)["rate"] is not None
     feb_totals = td.period_totals(rows, SELECTION, feb, feb, threshold=THRESHOLD)
     assert feb_totals.get_column("deaths_display").to_list() == ["36", "95", "<10", "*"]
-    rest = td.period_totals(rows, SELECTION, jan, jan, threshold=THRESHOLD).row(1, named=True)
-    assert rest["deaths"] is None and rest["rate"] is None
+    # Two months, still short: 8 not placed, Chicago withheld, the rest (170) shown.
+    both = td.period_totals(rows, SELECTION, jan, feb, threshold=THRESHOLD)
+    assert both.get_column("deaths_display").to_list() == ["72", "170", "<10", "*"]
     periods = td.month_periods([jan, feb], [], "month")
     series = td.time_series(
         rows, periods, SELECTION, time_col="month", step="month", within=(jan, date(2026, 3, 1)), threshold=THRESHOLD
     )
     shown = {(r["series"], r["period"]): r["deaths_display"] for r in series.iter_rows(named=True)}
-    # January's rest is hidden by the rule; February's beside it (complementary within the quarter).
-    assert shown == {("Region", jan): "36", ("Region", feb): "36", (td.REST_LABEL, jan): "*", (td.REST_LABEL, feb): "*"}
+    assert shown == {("Region", jan): "36", ("Region", feb): "36", (td.REST_LABEL, jan): "75", (td.REST_LABEL, feb): "95"}
+
+
+def test_a_small_not_placed_count_beside_a_hidden_rest_area_hides_the_rest_over_a_year() -> None:
+    """The same January in a year of data (12 months, the others without deaths): over 12 months
+    the rule keeps Chicago's total and hides the rest of Chicago instead — in the period table, the
+    year's point of the chart and the annual table alike; the month itself keeps the rest."""
+    jan = date(2025, 1, 1)
+    year = [date(2025, m, 1) for m in range(1, 13)]
+    rows = _rows([(jan, 1, 16), (jan, 2, 20), (jan, 3, 5), (jan, 4, 70), (jan, None, 4)])
+    totals = td.period_totals(rows, SELECTION, year[0], year[-1], threshold=THRESHOLD)
+    assert totals.get_column("deaths_display").to_list() == ["36", "*", "<10", "115"]
+    rest = totals.row(1, named=True)
+    assert rest["deaths"] is None and rest["rate"] is None
+    yearly = td.time_series(
+        rows, td.month_periods(year, [], "year"), SELECTION, time_col="month", step="year",
+        within=(year[0], date(2026, 1, 1)), threshold=THRESHOLD,
+    )  # fmt: skip
+    assert dict(zip(yearly["series"], yearly["deaths_display"], strict=True)) == {"Region": "36", td.REST_LABEL: "*"}
+    areas = pl.DataFrame({"community_area_number": [1, 2, 3, 4], "in_region": [True, True, False, False],
+                          "population_2020": [50_000, 50_000, 100_000, 100_000]})  # fmt: skip
+    region = td.region_selection(areas, "Region")
+    annual = td.annual_series(rows, region, year, [], threshold=THRESHOLD)
+    shown = dict(zip(annual.get_column("geography"), annual.get_column("deaths_display"), strict=True))
+    assert shown == {"Region": "36", td.REST_LABEL: "*", td.NOT_PLACED_LABEL: "<10", td.CITY_LABEL: "115"}
+    # The same counts over ten months of data (a partial year): the rest is kept, Chicago withheld.
+    partial = td.annual_series(rows, region, year[:10], [], threshold=THRESHOLD)
+    shown = dict(zip(partial.get_column("geography"), partial.get_column("deaths_display"), strict=True))
+    assert shown == {"Region": "36", td.REST_LABEL: "75", td.NOT_PLACED_LABEL: "<10", td.CITY_LABEL: "*"}
+    assert td.period_totals(rows, SELECTION, year[0], year[9], threshold=THRESHOLD).get_column(
+        "deaths_display"
+    ).to_list() == ["36", "75", "<10", "*"]
 
 
 def test_a_chosen_set_that_is_the_hidden_rest_is_hidden_itself() -> None:
-    """Choosing exactly the rest of Chicago's areas would publish the rest the rule hid: the page's
-    "rest" here is the region, which the Map shows anyway, so the choice itself is hidden."""
-    jan = date(2026, 1, 1)
+    """Over a year the rule hides the rest of Chicago (4 not placed, area 3 hidden): choosing exactly
+    the rest of Chicago's areas would publish it again. The page's "rest" here is the region,
+    which the Map shows anyway, so the choice itself is hidden. Over a month the rule keeps the
+    rest (Chicago is withheld), so the same choice shows."""
+    year = [date(2025, m, 1) for m in range(1, 13)]
+    jan, dec = year[0], year[-1]
     rows = _rows([(jan, 1, 16), (jan, 2, 20), (jan, 3, 5), (jan, 4, 70), (jan, 5, 40), (jan, None, 4)])
-    chosen = td.make_selection(Filters(start=jan, end=jan, areas=(3, 4, 5)), AREAS_1_TO_5, "Areas 3-5")
-    totals = td.period_totals(rows, chosen, jan, jan, threshold=THRESHOLD)
+    chosen = td.make_selection(Filters(start=jan, end=dec, areas=(3, 4, 5)), AREAS_1_TO_5, "Areas 3-5")
+    totals = td.period_totals(rows, chosen, jan, dec, threshold=THRESHOLD)
     assert totals.get_column("deaths_display").to_list() == ["*", "36", "<10", "155"]
-    annual = td.annual_series(rows, chosen, [jan], [], threshold=THRESHOLD)
+    annual = td.annual_series(rows, chosen, year, [], threshold=THRESHOLD)
     shown = dict(zip(annual.get_column("geography"), annual.get_column("deaths_display"), strict=True))
     assert shown == {"Areas 3-5": "*", td.REST_LABEL: "36", td.NOT_PLACED_LABEL: "<10", td.CITY_LABEL: "155"}
     # Its breakdowns add up to it: hidden with it.
-    intent = td.breakdown_period(rows, chosen, "intent", jan, jan, threshold=THRESHOLD)
+    intent = td.breakdown_period(rows, chosen, "intent", jan, dec, threshold=THRESHOLD)
     assert intent.get_column("deaths_display").to_list() == ["*"]
+    # January alone: Chicago withheld, the choice (the rest of Chicago, shown on the Map) shown.
+    assert td.period_totals(rows, chosen, jan, jan, threshold=THRESHOLD).get_column("deaths_display").to_list() == [
+        "115", "36", "<10", "*",
+    ]  # fmt: skip
+    assert td.breakdown_period(rows, chosen, "intent", jan, jan, threshold=THRESHOLD).get_column(
+        "deaths_display"
+    ).to_list() == ["115"]
 
 
 AREAS_1_TO_5 = pl.DataFrame(
@@ -456,72 +498,109 @@ AREAS_1_TO_5 = pl.DataFrame(
 )
 
 
-def _map_rows(db: Path) -> pl.DataFrame:
-    """The Map's monthly counts per area (``map.load_drug_months`` for all drugs)."""
+def _map_rows(db: Path, drug: str = "all") -> pl.DataFrame:
+    """The Map's monthly counts per area (``map.load_drug_months``) for ``drug``."""
     with duckdb.connect(str(db), read_only=True) as con:
         return con.sql(
             """SELECT month, community_area_number, sum(deaths)::BIGINT AS deaths
-               FROM marts.overdose_deaths_monthly WHERE drug = 'all' AND place = 'Chicago'
-               GROUP BY month, community_area_number"""
+               FROM marts.overdose_deaths_monthly WHERE drug = $drug AND place = 'Chicago'
+               GROUP BY month, community_area_number""",
+            params={"drug": drug},
         ).pl()
 
 
-def test_the_city_and_the_rest_are_shown_alike_on_the_map_trends_and_overview(demo) -> None:
-    """For every month, every whole year and the last twelve months of the demo: the Map's table
-    (its areas and its four totals), Trends' period table and chart, the Overview's Chicago card
-    and, for whole years, the annual mart show or hide Chicago and the rest of Chicago alike."""
+def _demo_periods(months: list[date]) -> dict[str, list[tuple[date, date]]]:
+    """Every month, every quarter and calendar year of the demo (the last one partial), and the last
+    twelve months: the periods the Map, Trends' tables and chart points, the Overview and the
+    annual mart can all show."""
+    years = sorted({m.year for m in months})
+    quarters = sorted({td.period_start(m, "quarter") for m in months})
+    return {
+        "month": [(m, m) for m in months],
+        "quarter": [(q, min(months[-1], date(q.year, q.month + 2, 1))) for q in quarters],
+        "year": [(max(months[0], date(y, 1, 1)), min(months[-1], date(y, 12, 1))) for y in years],
+        "last 12 months": [(months[-12], months[-1])],
+    }
+
+
+@pytest.mark.parametrize("drug", ["all", "benzodiazepine"])
+def test_the_city_and_the_rest_are_shown_alike_on_the_map_trends_and_overview(demo, drug: str) -> None:
+    """For every month, quarter and calendar year of the demo and the last twelve months, for all
+    deaths and for a drug whose deaths not placed in an area are 1-9 in every year: the Map's table
+    (its areas and its four totals), Trends' period table, chart points and annual table, the
+    Overview's Chicago card and (all deaths) the annual mart show or hide Chicago and the rest of
+    Chicago alike — the rest hidden only over 12 months or more, Chicago withheld otherwise."""
     from dashboards.components import data, map_layers
     from dashboards.components import overview_metrics as om
+    from pipelines.defs.epidemiology import city_total as ct
 
     db, threshold, months = demo["db"], demo["threshold"], demo["months"]
-    map_rows = _map_rows(db)
+    map_rows = _map_rows(db, drug)
     region_selection = td.region_selection(demo["areas"], demo["region"])
-    trend_rows = td.filter_rows(demo["deaths"], Filters(start=months[0], end=months[-1]))
+    view = Filters(start=months[0], end=months[-1], drug=drug)
+    trend_rows = td.filter_rows(demo["deaths"], view)
     overview_deaths = om.load_area_deaths(data.db_version(db))
-    monthly_series = td.time_series(
-        trend_rows, td.month_periods(months, [], "month"), region_selection, time_col="month", step="month",
-        within=(months[0], data.next_month(months[-1])), threshold=threshold,
+    within = (months[0], data.next_month(months[-1]))
+    chart = {
+        step: dict(
+            td.time_series(trend_rows, td.month_periods(months, [], step), region_selection, time_col="month",
+                           step=step, within=within, threshold=threshold)
+            .filter(pl.col("series") == td.REST_LABEL).select("period", "deaths_display").iter_rows()
+        )  # fmt: skip
+        for step in ("month", "quarter", "year")
+    }
+    annual_frame = (
+        demo["annual"] if drug == "all"
+        else td.annual_series(trend_rows, region_selection, months, demo["provisional"], threshold=threshold)
     )  # fmt: skip
-    rest_points = monthly_series.filter(pl.col("series") == td.REST_LABEL)
-    series_rest = dict(rest_points.select("period", "deaths_display").iter_rows())
-    annual = {(r["year"], r["geography"]): r["deaths_display"] for r in demo["annual"].iter_rows(named=True)}
-    years = sorted({m.year for m in months if date(m.year, 1, 1) in months and date(m.year, 12, 1) in months})
-    periods = [(m, m) for m in months] + [(date(y, 1, 1), date(y, 12, 1)) for y in years] + [(months[-12], months[-1])]
-    counted = {"city shown": 0, "rest hidden": 0}
-    for start, end in periods:
-        shown_map = dict(td.period_totals(map_rows, region_selection, start, end, threshold=threshold)
-                         .select("group", "deaths_display").iter_rows())  # fmt: skip
-        shown_trends = dict(td.period_totals(trend_rows, region_selection, start, end, threshold=threshold)
-                            .select("group", "deaths_display").iter_rows())  # fmt: skip
-        assert shown_map == shown_trends, (start, end)
-        city, rest = shown_map[td.CITY_LABEL], shown_map[td.REST_LABEL]
-        counted["city shown"] += city != "*"
-        counted["rest hidden"] += rest == "*"
-        # The rest is hidden only where the Map's own table hides one of its areas.
-        areas = map_layers.drug_area_metrics(map_rows, demo["areas"], start, end, threshold=threshold)
-        rest_area_hidden = areas.filter(~pl.col("in_region") & pl.col("deaths_suppressed")).height > 0
-        if rest == "*":
-            assert rest_area_hidden and city != "*", (start, end)
-        if start == end:
-            assert (series_rest[start] == "*") >= (rest == "*"), start  # the chart hides it too
-        if (start.month, end.month) == (1, 12) and start.year == end.year:
-            assert annual[(start.year, td.CITY_LABEL)] == city, start.year
-            assert annual[(start.year, td.REST_LABEL)] == rest, start.year
-        if (start, end) == (months[-12], months[-1]):
-            card = om.rate_comparison(
-                overview_deaths.filter(pl.col("drug") == "all"), demo["areas"], [], "all", start, end,
-                scope_label=demo["region"], threshold=threshold,
-            ).row(1, named=True)  # fmt: skip
-            assert card["deaths_display"] == city
-    # The rule's point: on the demo, Chicago is shown in every period; the rest is hidden in most
-    # months (the not-placed count is 1-9 in nearly every month).
-    assert counted["city shown"] == len(periods)
-    assert counted["rest hidden"] > len(months) // 2
+    annual = {(r["year"], r["geography"]): r["deaths_display"] for r in annual_frame.iter_rows(named=True)}
+    counted: dict[tuple[str, str], int] = {}
+    for kind, periods in _demo_periods(months).items():
+        for start, end in periods:
+            shown_map = dict(td.period_totals(map_rows, region_selection, start, end, threshold=threshold)
+                             .select("group", "deaths_display").iter_rows())  # fmt: skip
+            shown_trends = dict(td.period_totals(trend_rows, region_selection, start, end, threshold=threshold)
+                                .select("group", "deaths_display").iter_rows())  # fmt: skip
+            assert shown_map == shown_trends, (start, end)
+            city, rest = shown_map[td.CITY_LABEL], shown_map[td.REST_LABEL]
+            long = ct.period_months(start, end) >= 12
+            for what, shown in (("city shown", city != "*"), ("rest shown", rest != "*")):
+                counted[(kind, what)] = counted.get((kind, what), 0) + shown
+            # The rest is hidden only over 12 months or more, where the Map's own table hides one
+            # of its areas, and Chicago is then shown.
+            areas = map_layers.drug_area_metrics(map_rows, demo["areas"], start, end, threshold=threshold)
+            rest_area_hidden = areas.filter(~pl.col("in_region") & pl.col("deaths_suppressed")).height > 0
+            if rest == "*":
+                assert long and rest_area_hidden and city != "*", (start, end)
+            if kind in chart:  # the chart's point of the same period hides it too
+                assert (chart[kind][start] == "*") >= (rest == "*"), (kind, start)
+            if kind == "year":
+                assert (annual[(start.year, td.CITY_LABEL)], annual[(start.year, td.REST_LABEL)]) == (city, rest)
+            if kind == "last 12 months":
+                card = om.rate_comparison(
+                    overview_deaths, demo["areas"], [], drug, start, end, scope_label=demo["region"],
+                    threshold=threshold,
+                ).row(1, named=True)  # fmt: skip
+                assert card["deaths_display"] == city
+    n = {kind: len(periods) for kind, periods in _demo_periods(months).items()}
+    if drug == "all":
+        # The not-placed count is 1-9 in most months: Chicago is withheld and the rest of Chicago
+        # kept by month; over a year it is never small, so Chicago is shown in every year.
+        assert counted[("month", "rest shown")] == n["month"]
+        assert counted[("month", "city shown")] < n["month"] // 2
+        assert counted[("year", "city shown")] == counted[("year", "rest shown")] == n["year"]
+        assert counted[("last 12 months", "city shown")] == 1
+    else:
+        # Over a year the not-placed count is small too: there the rule keeps Chicago's total.
+        full_years = sum(1 for s, e in _demo_periods(months)["year"] if ct.period_months(s, e) == 12)
+        assert counted[("year", "rest shown")] <= n["year"] - full_years // 2
+        assert counted[("year", "city shown")] >= full_years // 2
 
 
 def test_all_of_chicagos_breakdown_is_hidden_where_chicago_is_withheld() -> None:
     """All of Chicago's intent groups add up to Chicago's total: where the city total's rule
-    withholds it (4 not placed, every rest area shown), the groups are hidden too."""
+    withholds it (4 not placed: every rest area shown, or a period shorter than 12 months), the
+    groups are hidden too."""
     jan = date(2026, 1, 1)
     city = td.Selection(label=td.CITY_LABEL, areas=(1, 2, 3, 4), population=100_000, city_population=100_000,
                         not_placed=True, config_region=frozenset({1, 2}))  # fmt: skip
@@ -532,5 +611,10 @@ def test_all_of_chicagos_breakdown_is_hidden_where_chicago_is_withheld() -> None
         return frame.filter(pl.col("category") == "accident").get_column("deaths_display").item()
 
     assert accidents(4, 20) == "*"  # Chicago withheld: 94 - 30 - 60 would give the 4 back
-    assert accidents(4, 5) == "79"  # area 4 is hidden on the Map: the rest is hidden instead
+    assert accidents(4, 5) == "*"  # area 4 is hidden on the Map, but a month keeps the rest
     assert accidents(12, 20) == "102"
+    # Over 12 months the rule keeps Chicago when a rest area is hidden: the groups are shown.
+    dec = date(2026, 12, 1)
+    rows = _rows([(jan, 1, 30), (jan, 3, 40), (jan, 4, 5), (jan, None, 4)])
+    frame = td.breakdown_period(rows, city, "intent", jan, dec, threshold=THRESHOLD)
+    assert frame.filter(pl.col("category") == "accident").get_column("deaths_display").item() == "79"

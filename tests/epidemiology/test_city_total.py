@@ -20,19 +20,24 @@ COLUMNS = ["year", "months_covered", "geography_type", "geography", "community_a
            "in_region", "population", "deaths"]  # fmt: skip
 
 
-def counts_frame(years: dict[int, tuple[dict[int, int], int]], *, with_city: bool = True) -> pl.DataFrame:
-    """``overdose_counts_annual.sql``-shaped rows: per year, deaths per area and not placed."""
+def counts_frame(
+    years: dict[int, tuple[dict[int, int], int]], *, with_city: bool = True, months: dict[int, int] | None = None
+) -> pl.DataFrame:
+    """``overdose_counts_annual.sql``-shaped rows: per year, deaths per area and not placed;
+    ``months`` gives a year's ``months_covered`` (12 unless said)."""
     rows = []
     for year, (per_area, not_placed) in years.items():
+        covered = (months or {}).get(year, 12)
         for areas, in_region, label in ((REGION_AREAS, True, "Region"), (REST_AREAS, False, "Rest of Chicago")):
             for number, (name, population) in areas.items():
-                rows.append((year, 12, "community_area", name, number, in_region, population, per_area[number]))
-            rows.append((year, 12, "region", label, None, in_region, sum(p for _, p in areas.values()),
+                rows.append((year, covered, "community_area", name, number, in_region, population, per_area[number]))
+            rows.append((year, covered, "region", label, None, in_region, sum(p for _, p in areas.values()),
                          sum(per_area[n] for n in areas)))  # fmt: skip
         if with_city:
-            rows.append((year, 12, ct.NOT_PLACED_TYPE, ct.NOT_PLACED_LABEL, None, None, None, not_placed))
+            rows.append((year, covered, ct.NOT_PLACED_TYPE, ct.NOT_PLACED_LABEL, None, None, None, not_placed))
             population = sum(p for _, p in (*REGION_AREAS.values(), *REST_AREAS.values()))
-            rows.append((year, 12, "city", "Chicago", None, None, population, sum(per_area.values()) + not_placed))
+            rows.append((year, covered, "city", "Chicago", None, None, population,
+                         sum(per_area.values()) + not_placed))  # fmt: skip
     return pl.DataFrame(rows, schema=COLUMNS, orient="row")
 
 
@@ -112,6 +117,26 @@ def test_a_small_not_placed_count_beside_a_hidden_rest_area_hides_the_rest_and_s
     assert row(published, 2023, "Chicago")["deaths_display"] == "295"
 
 
+def test_a_partial_year_keeps_the_rest_and_withholds_the_city_as_any_short_period() -> None:
+    """The same counts over a year of 10 months of data (the archive's last year): a period
+    shorter than 12 months keeps the rest of Chicago, so Chicago's total is withheld — as the Map
+    and Trends decide for the same ten months, which they can show as a period."""
+    frame = counts_frame({2024: (REST_HIDDEN, 20), 2025: (REST_HIDDEN, 4)}, months={2025: 10})
+    published = publish(frame)
+    city, rest = row(published, 2025, "Chicago"), row(published, 2025, "Rest of Chicago")
+    assert city["deaths_display"] == "*" and city["deaths"] is None and city["rate"] is None
+    assert rest["deaths_display"] == "179" and rest["rate"] is not None
+    assert row(published, 2025, ct.NOT_PLACED_LABEL)["deaths_display"] == "<10"
+    # The full year beside it keeps Chicago's total and hides nothing (20 not placed).
+    assert row(published, 2024, "Chicago")["deaths_display"] == "295"
+    assert derivable_hidden_cells(published, 2025) == []
+    # Twelve months of the same counts: the rest is hidden and Chicago shown.
+    full = publish(counts_frame({2025: (REST_HIDDEN, 4)}))
+    assert (row(full, 2025, "Chicago")["deaths_display"], row(full, 2025, "Rest of Chicago")["deaths_display"]) == (
+        "279", "*",
+    )  # fmt: skip
+
+
 def test_a_small_region_or_rest_alone_withholds_the_city() -> None:
     # The region alone hidden (5), though the rest has a hidden area: the city is withheld.
     quiet_region = {**REST_HIDDEN, 1: 3, 2: 2, 3: 0}
@@ -138,30 +163,40 @@ def test_two_hidden_parts_leave_the_city_total_shown() -> None:
 
 
 @pytest.mark.parametrize(
-    ("region", "rest", "not_placed", "rest_has_hidden_area", "city_withheld", "rest_withheld"),
+    ("region", "rest", "not_placed", "rest_has_hidden_area", "over_a_year", "under_a_year"),
     [
-        (96, 186, 4, True, False, True),  # the not placed alone, the rest can hide it
-        (96, 186, 4, False, True, False),  # ... every rest area shown: the city instead
-        (5, 186, 40, True, True, False),  # the region alone
-        (96, 5, 40, True, True, False),  # the rest alone
-        (5, 186, 4, True, False, False),  # two hidden
-        (5, 5, 4, True, False, False),  # three hidden
-        (96, 186, 0, True, False, False),  # none hidden
-        (96, 186, 10, False, False, False),
-        (0, 0, 3, False, True, False),  # and the total (3) is "<10" on its own
+        # (city withheld, rest withheld) for 12 months or more, and for fewer.
+        (96, 186, 4, True, (False, True), (True, False)),  # the not placed alone: the policy decides
+        (96, 186, 4, False, (True, False), (True, False)),  # ... every rest area shown: the city
+        (5, 186, 40, True, (True, False), (True, False)),  # the region alone
+        (96, 5, 40, True, (True, False), (True, False)),  # the rest alone
+        (5, 186, 4, True, (False, False), (False, False)),  # two hidden
+        (5, 5, 4, True, (False, False), (False, False)),  # three hidden
+        (96, 186, 0, True, (False, False), (False, False)),  # none hidden
+        (96, 186, 10, False, (False, False), (False, False)),
+        (0, 0, 3, False, (True, False), (True, False)),  # and the total (3) is "<10" on its own
     ],
 )
-def test_the_rule_on_raw_counts(region, rest, not_placed, rest_has_hidden_area, city_withheld, rest_withheld) -> None:
-    rule = ct.city_rule(region, rest, not_placed, rest_has_hidden_area=rest_has_hidden_area, threshold=THRESHOLD)
-    assert (rule.city_withheld, rule.rest_withheld) == (city_withheld, rest_withheld)
-    assert ct.city_withheld(
-        region, rest, not_placed, rest_has_hidden_area=rest_has_hidden_area, threshold=THRESHOLD
-    ) == city_withheld
-    frame = pl.DataFrame({"r": [region], "s": [rest], "n": [not_placed], "h": [rest_has_hidden_area]})
-    kwargs = {"rest_has_hidden_area": pl.col("h"), "threshold": THRESHOLD}
-    exprs = (ct.city_withheld_expr(pl.col("r"), pl.col("s"), pl.col("n"), **kwargs),
-             ct.rest_withheld_expr(pl.col("r"), pl.col("s"), pl.col("n"), **kwargs))  # fmt: skip
-    assert frame.select(*(e.alias(str(i)) for i, e in enumerate(exprs))).row(0) == (city_withheld, rest_withheld)
+@pytest.mark.parametrize("months", [1, 3, 11, 12, 13, 36])
+def test_the_rule_on_raw_counts(region, rest, not_placed, rest_has_hidden_area, over_a_year, under_a_year, months):
+    expected = over_a_year if months >= 12 else under_a_year
+    kwargs = {"rest_has_hidden_area": rest_has_hidden_area, "months": months, "threshold": THRESHOLD}
+    rule = ct.city_rule(region, rest, not_placed, **kwargs)
+    assert (rule.city_withheld, rule.rest_withheld) == expected
+    assert ct.city_withheld(region, rest, not_placed, **kwargs) == expected[0]
+    frame = pl.DataFrame({"r": [region], "s": [rest], "n": [not_placed], "h": [rest_has_hidden_area], "m": [months]})
+    for length in (months, pl.col("m")):  # a number, or a column of them
+        kwargs = {"rest_has_hidden_area": pl.col("h"), "months": length, "threshold": THRESHOLD}
+        exprs = (ct.city_withheld_expr(pl.col("r"), pl.col("s"), pl.col("n"), **kwargs),
+                 ct.rest_withheld_expr(pl.col("r"), pl.col("s"), pl.col("n"), **kwargs))  # fmt: skip
+        assert frame.select(*(e.alias(str(i)) for i, e in enumerate(exprs))).row(0) == expected
+
+
+def test_a_periods_length_is_its_months_both_included() -> None:
+    assert ct.period_months(date(2026, 3, 1), date(2026, 3, 1)) == 1
+    assert ct.period_months(date(2025, 11, 1), date(2026, 10, 1)) == 12
+    assert ct.period_months(date(2016, 1, 1), date(2026, 10, 1)) == 130
+    assert [ct.prefers_city(m) for m in (1, 11, 12, 130)] == [False, False, True, True]
 
 
 def test_a_rest_area_is_hidden_exactly_when_one_is_small() -> None:
@@ -222,13 +257,15 @@ def small_hidden(published: pl.DataFrame, year: int, raw: pl.DataFrame) -> set[s
 def test_no_hidden_count_is_derivable_in_random_tables() -> None:
     rng = np.random.default_rng(20261208)
     city_withheld = rest_hides_it = 0
-    for _ in range(400):
+    short_city_withheld = 0
+    for _ in range(500):
         def draw() -> int:
             kind = rng.choice(3, p=[0.25, 0.4, 0.35])
             return 0 if kind == 0 else int(rng.integers(1, 10)) if kind == 1 else int(rng.integers(10, 80))
 
         per_area = {n: draw() for n in (*REGION_AREAS, *REST_AREAS)}
-        raw = counts_frame({2024: (per_area, draw())})
+        covered = int(rng.choice([12, 12, 7]))  # a full year, or a partial one
+        raw = counts_frame({2024: (per_area, draw())}, months={2024: covered})
         published = publish(raw)
         # No small count can be worked out (a hidden "*" of 10 or more may be: it reveals no small count).
         found = set(derivable_hidden_cells(published, 2024)) & small_hidden(published, 2024, raw)
@@ -238,8 +275,13 @@ def test_no_hidden_count_is_derivable_in_random_tables() -> None:
         city, rest = row(published, 2024, "Chicago"), row(published, 2024, "Rest of Chicago")
         city_withheld += city["deaths_display"] == "*"
         rest_hides_it += rest["deaths_display"] == "*" and not city["deaths_suppressed"]
-    # Both branches of the rule were exercised, not only the easy cases.
-    assert city_withheld > 10 and rest_hides_it > 10, (city_withheld, rest_hides_it)
+        if covered < 12:  # a short period never hides the rest for the rule
+            assert not (rest["deaths_display"] == "*" and not city["deaths_suppressed"]), per_area
+            short_city_withheld += city["deaths_display"] == "*"
+    # Every branch of the rule was exercised, not only the easy cases.
+    assert city_withheld > 10 and rest_hides_it > 10 and short_city_withheld > 5, (
+        city_withheld, rest_hides_it, short_city_withheld,
+    )  # fmt: skip
 
 
 def test_the_checker_finds_a_leak() -> None:
@@ -302,18 +344,29 @@ def leaks(counts: dict[int, int], not_placed: int, selection: frozenset[int], de
     targets = {f"area {a}": [1.0 if u == a else 0.0 for u in unknowns] for a in hidden if small(counts[a])}
     if small(not_placed):
         targets["not placed"] = [1.0 if u == "N" else 0.0 for u in unknowns]
+    # The Map's own sums (region, rest, Chicago) may already give a page's small total (the sum of
+    # a group's hidden areas): no page's choice protects that one, so it is not the page's leak.
+    on_map = [[1.0 if u in cells else 0.0 for u in unknowns] for name, (cells, _, shown) in sums.items()
+              if shown and name in ("region", "rest of Chicago", "Chicago")]  # fmt: skip
+    map_rank = np.linalg.matrix_rank(np.array(on_map)) if on_map else 0
     for name, (cells, value, shown) in sums.items():
+        target = [1.0 if u in cells else 0.0 for u in unknowns]
+        page_total = name in ("selection", "rest of the city")
+        if page_total and on_map and np.linalg.matrix_rank(np.array([*on_map, target])) == map_rank:
+            continue
         if small(value) and not shown:
-            targets[name] = [1.0 if u in cells else 0.0 for u in unknowns]
+            targets[name] = target
     return [
         name for name, target in targets.items()
         if not unknowns or np.linalg.matrix_rank(np.vstack([matrix, target])) == rank
     ]  # fmt: skip
 
 
-def decide(counts: dict[int, int], not_placed: int, selection: frozenset[int]) -> ct.SplitDecision:
+def decide(
+    counts: dict[int, int], not_placed: int, selection: frozenset[int], months: int = 12
+) -> ct.SplitDecision:
     return ct.protect_split(
-        counts, area_hidden(counts), region=REGION_AREAS, not_placed=not_placed, threshold=THRESHOLD,
+        counts, area_hidden(counts), region=REGION_AREAS, not_placed=not_placed, months=months, threshold=THRESHOLD,
         selection=selection,
     )  # fmt: skip
 
@@ -333,13 +386,21 @@ def test_a_selection_that_is_exactly_the_hidden_rest_is_hidden_itself() -> None:
     assert leaks(counts, 4, rest, decision) == []
     naive = ct.SplitDecision(False, True, frozenset({ct.REST}))
     assert leaks(counts, 4, rest, naive) == ["not placed"]
+    # Over a month the rule keeps the rest and withholds Chicago: the same choice is the rest
+    # again, shown on the Map too, and the page's split hides nothing.
+    by_month = decide(counts, 4, rest, months=1)
+    assert by_month == ct.SplitDecision(True, False, frozenset()) and leaks(counts, 4, rest, by_month) == []
 
 
 def test_the_region_split_hides_the_rest_exactly_as_the_rule_says() -> None:
     region = frozenset(REGION_AREAS)
-    assert decide(REST_HIDDEN, 4, region).hide == {ct.REST}
+    assert decide(REST_HIDDEN, 4, region) == ct.SplitDecision(False, True, frozenset({ct.REST}))
     assert decide(BUSY, 4, region) == ct.SplitDecision(True, False, frozenset())
     assert decide(BUSY, 17, region) == ct.SplitDecision(False, False, frozenset())
+    # Shorter than 12 months: the rest is kept, Chicago withheld.
+    for months in (1, 3, 11):
+        assert decide(REST_HIDDEN, 4, region, months) == ct.SplitDecision(True, False, frozenset())
+        assert decide(BUSY, 4, region, months) == ct.SplitDecision(True, False, frozenset())
 
 
 def test_a_chosen_split_hides_as_little_as_it_can() -> None:
@@ -351,12 +412,27 @@ def test_a_chosen_split_hides_as_little_as_it_can() -> None:
     assert decide(BUSY, 17, chosen).hide == frozenset()
     # The city withheld by the rule: the split adds no equation with the not placed in it.
     assert decide(BUSY, 4, chosen) == ct.SplitDecision(True, False, frozenset())
+    # So over a month, when the rule keeps the rest: both parts shown.
+    by_month = decide(REST_HIDDEN, 4, chosen, months=1)
+    assert by_month == ct.SplitDecision(True, False, frozenset()) and leaks(REST_HIDDEN, 4, chosen, by_month) == []
+
+
+def test_a_page_total_the_map_already_gives_hides_nothing_more() -> None:
+    """Areas A, D and G against the rest: the region is 8 (C alone), the rest of Chicago 85 with D
+    = 1 and G = 8 hidden, so the Map's rest total already gives D + G = 9 — the page's selection
+    (A is 0). No choice of this page protects that sum; the page hides what protects the rest
+    (here the split's "rest", which would give C back) and Chicago follows the rule."""
+    counts = {1: 0, 2: 0, 3: 8, 4: 1, 5: 0, 6: 76, 7: 8}
+    chosen = frozenset({1, 4, 7})
+    decision = decide(counts, 3, chosen, months=24)
+    assert not decision.city_withheld and leaks(counts, 3, chosen, decision) == []
+    assert decision.hide == {ct.REST}
 
 
 def test_no_hidden_count_is_derivable_from_a_page_split_in_random_tables() -> None:
     rng = np.random.default_rng(20260417)
     hid = {frozenset(h): 0 for h in ((), (ct.REST,), (ct.SELECTION,), (ct.SELECTION, ct.REST))}
-    for _ in range(600):
+    for _ in range(800):
         def draw() -> int:
             kind = rng.choice(3, p=[0.25, 0.4, 0.35])
             return 0 if kind == 0 else int(rng.integers(1, 10)) if kind == 1 else int(rng.integers(10, 80))
@@ -369,12 +445,13 @@ def test_no_hidden_count_is_derivable_from_a_page_split_in_random_tables() -> No
             else frozenset(REGION_AREAS) if chosen == 1
             else frozenset(int(a) for a in rng.choice(list(CITY), size=int(rng.integers(1, len(CITY))), replace=False))
         )  # fmt: skip
-        decision = decide(counts, not_placed, selection)
+        months = int(rng.choice([1, 3, 12, 24]))
+        decision = decide(counts, not_placed, selection, months)
         assert leaks(counts, not_placed, selection, decision) == [], (counts, not_placed, selection, decision)
         # The city follows the rule alone, whatever the page's split.
         rule = ct.city_rule(
             sum(counts[a] for a in REGION_AREAS), sum(counts[a] for a in REST_AREAS), not_placed,
-            rest_has_hidden_area=bool(area_hidden(counts) & set(REST_AREAS)), threshold=THRESHOLD,
+            rest_has_hidden_area=bool(area_hidden(counts) & set(REST_AREAS)), months=months, threshold=THRESHOLD,
         )  # fmt: skip
         assert (decision.city_withheld, decision.rest_of_city_withheld) == (rule.city_withheld, rule.rest_withheld)
         hid[decision.hide] += 1
@@ -385,7 +462,11 @@ def test_no_hidden_count_is_derivable_from_a_page_split_in_random_tables() -> No
 
 
 def with_ages(
-    per_area: dict[int, int], not_placed: int, unknown: tuple[int, int, int], rest_split: dict[int, int] | None = None
+    per_area: dict[int, int],
+    not_placed: int,
+    unknown: tuple[int, int, int],
+    rest_split: dict[int, int] | None = None,
+    months: int = 12,
 ) -> pl.DataFrame:
     """2024 published with its age-adjusted rates: every geography shaped like the standard, known
     ages all 35-49; ``unknown`` = deaths of unknown age in the region (area 1), the rest of Chicago
@@ -416,8 +497,8 @@ def with_ages(
         deaths += [(2024, kind, name, "35-49", total - unknown_here), (2024, kind, name, "Unknown", unknown_here)]
     deaths_by_band = pl.DataFrame(deaths, schema=["year", "geography_type", "geography", "age_band", "deaths"],
                                   orient="row")  # fmt: skip
-    return with_age_adjusted(publish(counts_frame({2024: (per_area, not_placed)})), deaths_by_band, population,
-                             threshold=THRESHOLD)  # fmt: skip
+    published = publish(counts_frame({2024: (per_area, not_placed)}, months={2024: months}))
+    return with_age_adjusted(published, deaths_by_band, population, threshold=THRESHOLD)
 
 
 def test_the_citys_age_adjusted_rate_counts_every_chicago_death() -> None:
@@ -467,6 +548,9 @@ def test_a_hidden_rest_area_lets_the_rest_hide_the_unplaced_unknown_age_count() 
     # Every rest area shown (15 in D alone): Chicago's count is withheld instead.
     alone = with_ages(BUSY, 17, (0, 15, 4), rest_split={4: 15})
     assert [row(alone, 2024, g)["deaths_unknown_age_display"] for g in ("Rest of Chicago", "Chicago")] == ["15", "*"]
+    # A partial year (fewer than 12 months) keeps the rest's count and withholds Chicago's.
+    partial = with_ages(BUSY, 17, (0, 15, 4), rest_split={4: 12, 5: 3}, months=9)
+    assert tuple(row(partial, 2024, g)["deaths_unknown_age_display"] for g in PARTS) == ("0", "15", "*")
 
 
 def test_a_withheld_city_total_hides_the_age_adjusted_rate_too() -> None:
@@ -490,8 +574,8 @@ def test_a_chosen_total_holding_every_hidden_area_is_hidden_beside_the_city() ->
     naive = ct.SplitDecision(False, False, frozenset({ct.REST}))
     assert leaks(counts, 4, scope, naive) == ["area 1", "not placed", "region"]
     overview = ct.protect_split(
-        counts, area_hidden(counts), region=REGION_AREAS, not_placed=4, threshold=THRESHOLD, selection=scope,
-        show_rest=False,
+        counts, area_hidden(counts), region=REGION_AREAS, not_placed=4, months=12, threshold=THRESHOLD,
+        selection=scope, show_rest=False,
     )  # fmt: skip
     assert not overview.city_withheld and ct.SELECTION in overview.hide
     trends = decide(counts, 4, scope)

@@ -121,7 +121,8 @@ def test_city_counts_every_chicago_death(archive_off):
     """Chicago's annual total is every Chicago death, placed in an area or not, and it is shown in
     every year the city total's rule allows: withheld only when exactly one of its parts is 1-9
     and that part is the region or the rest, or the not placed with every rest-of-Chicago area
-    shown (0 or 10 and more). Where the not-placed count alone is small, the rest of Chicago is
+    shown (0 or 10 and more), or in a partial year (fewer than 12 months of data, which keeps the
+    rest). Where the not-placed count alone is small in a full year, the rest of Chicago is
     hidden instead. The parts come from the staged cases, not from the mart."""
     ((threshold,),) = query(archive_off, "SELECT suppress_below FROM marts.publication")
     per_year = query(
@@ -150,21 +151,25 @@ def test_city_counts_every_chicago_death(archive_off):
                    any_value(deaths_display) FILTER (WHERE geography_type = 'city') AS city_display,
                    any_value(deaths_display) FILTER (WHERE geography = 'Rest of Chicago') AS rest_display,
                    sum(deaths) FILTER (WHERE geography_type = 'community_area') AS areas,
-                   any_value(deaths) FILTER (WHERE geography_type = 'not_placed') AS not_placed
+                   any_value(deaths) FILTER (WHERE geography_type = 'not_placed') AS not_placed,
+                   any_value(months_covered) AS months_covered
             FROM marts.overdose_rates_annual GROUP BY ALL
         )
         SELECT s.year, s.chicago, s.placed, s.not_placed, s.region, s.rest,
-               coalesce(r.small_rest_area, false), m.city, m.city_display, m.rest_display
+               coalesce(r.small_rest_area, false), m.months_covered, m.city, m.city_display, m.rest_display
         FROM staged AS s JOIN mart AS m USING (year) LEFT JOIN rest_areas AS r USING (year) ORDER BY 1
         """,
         {"small": threshold - 1},
     )
     assert [r[0] for r in per_year] == list(range(2014, 2024))
     shown_years = []
-    for year, chicago, placed, not_placed, region, rest, small_rest_area, city, city_display, rest_display in per_year:
+    for year, chicago, placed, not_placed, region, rest, small_rest_area, months, city, city_display, rest_display in (
+        per_year
+    ):
         assert chicago == placed + not_placed, year
         small = [1 <= n < threshold for n in (region, rest, not_placed)]
-        withheld = sum(small) == 1 and not (small[2] and small_rest_area)
+        rest_hidden = sum(small) == 1 and small[2] and small_rest_area and months >= 12
+        withheld = sum(small) == 1 and not rest_hidden
         if withheld:
             assert city is None and city_display == "*", year
         elif 1 <= chicago < threshold:
@@ -172,15 +177,17 @@ def test_city_counts_every_chicago_death(archive_off):
         else:
             assert city == chicago and city_display == f"{chicago:,}", year
             shown_years.append(year)
-        rest_hidden = sum(small) == 1 and small[2] and small_rest_area
         assert (rest_display == "*") == rest_hidden, year
     # The sample's address-only Chicago deaths are in the city's total, though in no area.
     assert sum(r[3] for r in per_year) >= 30
     # On this 10% sample the not-placed count is 1-9 in eight of the ten years, always beside a
-    # small rest-of-Chicago area: Chicago's total is a number in every year but 2014, when it is
-    # itself 1-9 ("<10"; the first year of the sample holds 9 Chicago deaths). The former rule
-    # (withhold the city whenever exactly one part is hidden) showed it in 2020 alone.
-    assert shown_years == list(range(2015, 2024)), shown_years
+    # small rest-of-Chicago area: Chicago's total is a number in every full year but 2014, when it
+    # is itself 1-9 ("<10"; the first, partial year of the sample holds 9 Chicago deaths). 2023,
+    # the sample's last year, is partial too: like any period shorter than 12 months it keeps the
+    # rest of Chicago, so Chicago is withheld. (The first rule, withholding the city whenever
+    # exactly one part is hidden, showed it in 2020 alone.)
+    assert [r[0] for r in per_year if r[7] < 12] == [2014, 2023]
+    assert shown_years == list(range(2015, 2023)), shown_years
 
 
 def test_placed_share_is_reported(archive_off):

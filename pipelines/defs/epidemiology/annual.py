@@ -7,7 +7,9 @@ with complementary suppression among the areas of the region and among the other
 city in the same year, so that no hidden area count can be worked out from the region or city total
 published in the same table. The city's total and its parts (region, rest of Chicago, deaths not
 placed in an area) follow the city total's rule (``city_total.city_rule``), which reads the area
-rows of the same year.
+rows of the same year and its ``months_covered``: a full year keeps Chicago's total, a partial
+year (fewer than 12 months of data) keeps the rest of Chicago, as any period of those months does
+on the Map and Trends (``city_total.prefers_city``).
 :func:`with_age_adjusted` adds the age-adjusted rate beside the crude one, hidden with it.
 """
 
@@ -68,6 +70,7 @@ def annual_rates(counts: pl.DataFrame, *, threshold: int, provisional_from: date
         not_placed=geography_type == NOT_PLACED_TYPE,
         city=geography_type == "city",
         rest_area=(geography_type == "community_area") & ~pl.col("in_region"),
+        months=pl.col("months_covered"),
     )
     # A change computed from a hidden count would reveal it: hide the change with the count.
     hidden_before = (
@@ -171,6 +174,7 @@ def with_age_adjusted(
         rest=pl.col("__rest"),
         not_placed=pl.col("__not_placed"),
         rest_has_hidden_area=pl.col("__rest_area_hidden"),
+        months=pl.col("months_covered"),
         threshold=threshold,
     )
     return published.drop("__region", "__rest", "__not_placed", "__rest_area_hidden").sort(

@@ -11,9 +11,11 @@ always add up: region + rest of Chicago + not placed = Chicago. It has no popula
 Because the parts add up to the city, one hidden part alone would be the city minus the others:
 
 * exactly one part hidden, and it is the not-placed count, while at least one community area of
-  the rest of Chicago is hidden in the same period and table → the **rest of Chicago is hidden**
-  ("*", with its rates) and the city's total is **shown**. The rest is then one more unknown: it
-  is the sum of its areas, and one of those is hidden, so it cannot be recomputed from them;
+  the rest of Chicago is hidden in the same period and table → for a period of 12 months or more
+  (:func:`prefers_city`) the **rest of Chicago is hidden** ("*", with its rates) and the city's
+  total is **shown**; for a shorter period the rest is shown and the city's total **withheld**
+  ("*", with its rates). Either protects the not-placed count: the rest is one more unknown when
+  hidden, since it is the sum of its areas and one of those is hidden;
 * exactly one part hidden, and it is the not-placed count, while every area of the rest is shown
   (0 or 10 and more) → the city's total is **withheld** ("*", with its rates): hiding the rest
   would hide nothing, since the sum of its areas gives it back;
@@ -21,11 +23,25 @@ Because the parts add up to the city, one hidden part alone would be the city mi
   at city scale; the other parts are again sums of published areas);
 * two or three parts hidden → the city's total is shown (one equation, two unknowns).
 
+**Policy: which of the two the first case hides, by period length** (:func:`prefers_city`). The
+not-placed count is 1–9 far more often over a month than over a year, so the choice matters most
+by month. For a period **shorter than 12 months** (a month, a quarter, any few months) the rest of
+Chicago is kept and Chicago's total withheld: by month the comparison of the region with the rest
+of Chicago is what the figures are for (Trends' monthly chart would otherwise lose its rest line in
+nearly every month). For a period of **12 months or more** (a year, the last 12 months, several
+years) Chicago's total is kept and the rest hidden: Chicago's count over a year is the figure set
+beside the City of Chicago's own reports. The length is the number of months of data the period
+covers (:func:`period_months`), so a **partial calendar year** (the last year of the archive, or
+the first) is a period of the months it has: a year with 10 months of data follows the short
+periods' preference. It must be: the Map and Trends can show those same months as a period, and
+the same figures published with Chicago shown on one page and the rest shown on another would give
+the not-placed count back (Chicago − region − rest).
+
 A rest-of-Chicago area is hidden in a period exactly when one of them is 1–9 in it (a
-complementary "*" is only ever added beside a "<10" of the same group), so every page, whatever
-it shows, reaches the same decision for the same period and filters: the city's total, and the
-rest of Chicago, are shown or hidden alike on the Map, Trends, the Overview and in
-``marts.overdose_rates_annual``.
+complementary "*" is only ever added beside a "<10" of the same group), and the preference depends
+on the period's months alone, so every page, whatever it shows, reaches the same decision for the
+same period and filters: the city's total, and the rest of Chicago, are shown or hidden alike on
+the Map, Trends, the Overview, the meeting pack and in ``marts.overdose_rates_annual``.
 
 **Another split of the city.** A page that compares another set of areas (the *selection*) with
 the rest of the city shows a different split of the same total, and a chosen total is a new sum
@@ -44,13 +60,17 @@ wherever an area's deaths are, so the same rule applies to them
 (:func:`withhold_city_unknown_age`), with "a rest area hidden" meaning its unknown-age count is.
 
 Limits, as for :mod:`.suppression`: sums published for other periods or filters (e.g. the months of
-a hidden year, or all deaths and one sex) can still be differenced; that is not modelled here.
+a hidden year, or all deaths and one sex) can still be differenced; that is not modelled here. The
+policy makes one such case systematic: a period of 12 months or more whose rest of Chicago the rule
+hides is the sum of the rests its months show (they keep the rest), and with it the not-placed
+count is Chicago − region − rest again. It needs a not-placed count of 1–9 over the whole period.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 
 import polars as pl
 
@@ -66,7 +86,25 @@ SELECTION, REST, NOT_PLACED = "selection", "rest", "not_placed"
 #: Names of the totals of the city's own table, for :func:`protect_split`'s ``hidden_totals``.
 REGION_TOTAL, REST_OF_CITY_TOTAL, CITY_TOTAL = "region", "rest_of_city", "city"
 
+#: Periods of this many months of data or more keep Chicago's total and hide the rest of Chicago
+#: instead, when the rule can do either; shorter ones keep the rest (:func:`prefers_city`).
+CITY_FIRST_FROM_MONTHS = 12
+
 _NOT_PLACED_CELL = "__not_placed"
+
+
+def period_months(first: date, last: date) -> int:
+    """The length the rule reads: calendar months from the month of ``first`` to that of ``last``,
+    both included. Pass the months of data the period covers (a period reaching before the first
+    month of data counts from that month)."""
+    return (last.year - first.year) * 12 + last.month - first.month + 1
+
+
+def prefers_city(months: int | pl.Expr) -> bool | pl.Expr:
+    """Whether a period of ``months`` months keeps Chicago's total, hiding the rest of Chicago
+    instead, where the rule can protect the not-placed count either way (policy: module
+    docstring). ``months`` is a number, or an expression of a column of them."""
+    return months >= CITY_FIRST_FROM_MONTHS
 
 
 def _over(expr: pl.Expr, by: Sequence[str]) -> pl.Expr:
@@ -96,40 +134,62 @@ class CityRule:
 
 
 def city_rule_exprs(
-    region_hidden: pl.Expr, rest_hidden: pl.Expr, not_placed_hidden: pl.Expr, rest_has_hidden_area: pl.Expr
+    region_hidden: pl.Expr,
+    rest_hidden: pl.Expr,
+    not_placed_hidden: pl.Expr,
+    rest_has_hidden_area: pl.Expr,
+    *,
+    months: int | pl.Expr,
 ) -> tuple[pl.Expr, pl.Expr]:
-    """(city withheld, rest of Chicago withheld) from whether each part is hidden as a small count
-    and whether an area of the rest of Chicago is hidden in the same period (module docstring)."""
+    """(city withheld, rest of Chicago withheld) from whether each part is hidden as a small count,
+    whether an area of the rest of Chicago is hidden in the same period and the period's length
+    in months (module docstring)."""
     parts = [h.fill_null(False) for h in (region_hidden, rest_hidden, not_placed_hidden)]
     one_hidden = pl.sum_horizontal(p.cast(pl.Int8) for p in parts) == 1
-    rest_hides_it = one_hidden & parts[2] & rest_has_hidden_area.fill_null(False)
+    prefer_city = prefers_city(months if isinstance(months, pl.Expr) else pl.lit(months)).fill_null(False)
+    rest_hides_it = one_hidden & parts[2] & rest_has_hidden_area.fill_null(False) & prefer_city
     return one_hidden & ~rest_hides_it, rest_hides_it
 
 
 def city_withheld_expr(
-    region: pl.Expr, rest: pl.Expr, not_placed: pl.Expr, *, rest_has_hidden_area: pl.Expr, threshold: int
+    region: pl.Expr,
+    rest: pl.Expr,
+    not_placed: pl.Expr,
+    *,
+    rest_has_hidden_area: pl.Expr,
+    months: int | pl.Expr,
+    threshold: int,
 ) -> pl.Expr:
     """Whether the city's total is withheld, from the raw counts of the configured region, the rest
     of Chicago and the deaths not placed in an area (:func:`city_rule`)."""
     small = [_small(part, threshold) for part in (region, rest, not_placed)]
-    return city_rule_exprs(*small, rest_has_hidden_area)[0]
+    return city_rule_exprs(*small, rest_has_hidden_area, months=months)[0]
 
 
 def rest_withheld_expr(
-    region: pl.Expr, rest: pl.Expr, not_placed: pl.Expr, *, rest_has_hidden_area: pl.Expr, threshold: int
+    region: pl.Expr,
+    rest: pl.Expr,
+    not_placed: pl.Expr,
+    *,
+    rest_has_hidden_area: pl.Expr,
+    months: int | pl.Expr,
+    threshold: int,
 ) -> pl.Expr:
     """Whether the rest of Chicago is hidden to protect the not-placed count (:func:`city_rule`)."""
     small = [_small(part, threshold) for part in (region, rest, not_placed)]
-    return city_rule_exprs(*small, rest_has_hidden_area)[1]
+    return city_rule_exprs(*small, rest_has_hidden_area, months=months)[1]
 
 
-def city_rule(region: int, rest: int, not_placed: int, *, rest_has_hidden_area: bool, threshold: int) -> CityRule:
+def city_rule(
+    region: int, rest: int, not_placed: int, *, rest_has_hidden_area: bool, months: int, threshold: int
+) -> CityRule:
     """The rule for one period: raw counts of the configured region, the rest of Chicago and the
-    deaths not placed in an area, and whether an area of the rest is hidden in that period (true
-    exactly when one of them is 1 to ``threshold - 1``, see :func:`rest_has_hidden_area`)."""
+    deaths not placed in an area, whether an area of the rest is hidden in that period (true
+    exactly when one of them is 1 to ``threshold - 1``, see :func:`rest_has_hidden_area`) and the
+    period's length in months of data (:func:`period_months`, :func:`prefers_city`)."""
     hidden = [_is_small(c, threshold) for c in (region, rest, not_placed)]
     one_hidden = sum(hidden) == 1
-    rest_hides_it = one_hidden and hidden[2] and rest_has_hidden_area
+    rest_hides_it = one_hidden and hidden[2] and rest_has_hidden_area and bool(prefers_city(months))
     return CityRule(city_withheld=one_hidden and not rest_hides_it, rest_withheld=rest_hides_it)
 
 
@@ -139,10 +199,12 @@ def rest_has_hidden_area(rest_area_counts: Collection[int], *, threshold: int) -
     return any(_is_small(int(c), threshold) for c in rest_area_counts)
 
 
-def city_withheld(region: int, rest: int, not_placed: int, *, rest_has_hidden_area: bool, threshold: int) -> bool:
+def city_withheld(
+    region: int, rest: int, not_placed: int, *, rest_has_hidden_area: bool, months: int, threshold: int
+) -> bool:
     """:func:`city_rule`'s ``city_withheld`` for one set of counts."""
     return city_rule(
-        region, rest, not_placed, rest_has_hidden_area=rest_has_hidden_area, threshold=threshold
+        region, rest, not_placed, rest_has_hidden_area=rest_has_hidden_area, months=months, threshold=threshold
     ).city_withheld
 
 
@@ -178,6 +240,7 @@ def withhold_city_total(
     not_placed: pl.Expr,
     city: pl.Expr,
     rest_area: pl.Expr,
+    months: int | pl.Expr,
     count_col: str = "deaths",
     rate_cols: Sequence[str] = ("rate",),
 ) -> pl.DataFrame:
@@ -186,15 +249,19 @@ def withhold_city_total(
     ``region``, ``rest``, ``not_placed`` and ``city`` select the rows of the three parts and of the
     city (the parts suppressed on their own, so hidden = small); ``rest_area`` selects the rows
     of the rest of Chicago's community areas, suppressed as published (a frame without them counts
-    as having no hidden rest area: the city is withheld rather than the rest hidden). The city row
-    is withheld, or the rest's row hidden, with their rates.
+    as having no hidden rest area: the city is withheld rather than the rest hidden); ``months``
+    is the period's length in months of data (a column, e.g. ``months_covered``, or a number). The
+    city row is withheld, or the rest's row hidden, with their rates.
     """
     hidden = pl.col(f"{count_col}_suppressed")
 
     def any_row(selected: pl.Expr) -> pl.Expr:
         return _over((selected.fill_null(False) & hidden).any(), by)
 
-    city_out, rest_out = city_rule_exprs(any_row(region), any_row(rest), any_row(not_placed), any_row(rest_area))
+    length = _over(months.max(), by) if isinstance(months, pl.Expr) else months
+    city_out, rest_out = city_rule_exprs(
+        any_row(region), any_row(rest), any_row(not_placed), any_row(rest_area), months=length
+    )
     rows = (city.fill_null(False) & city_out) | (rest.fill_null(False) & rest_out)
     work = frame.with_columns(rows.alias("__rule_hides"))
     return withhold(work, pl.col("__rule_hides"), count_col=count_col, rate_cols=rate_cols).drop("__rule_hides")
@@ -209,6 +276,7 @@ def withhold_city_unknown_age(
     rest: pl.Expr,
     not_placed: pl.Expr,
     rest_has_hidden_area: pl.Expr,
+    months: int | pl.Expr,
     threshold: int,
     count_col: str = "deaths_unknown_age",
 ) -> pl.DataFrame:
@@ -216,9 +284,9 @@ def withhold_city_unknown_age(
     ``{count}_display``); ``region``, ``rest`` and ``not_placed`` are the raw unknown-age counts of
     the configured region, the rest of Chicago and the deaths not placed in an area (the last is
     never shown), ``rest_has_hidden_area`` whether an area's unknown-age count in the rest is
-    hidden. The ``city`` row's count is withheld, or the ``rest_row``'s hidden, as
-    :func:`city_rule` says."""
-    kwargs = {"rest_has_hidden_area": rest_has_hidden_area, "threshold": threshold}
+    hidden, ``months`` the period's length in months of data. The ``city`` row's count is
+    withheld, or the ``rest_row``'s hidden, as :func:`city_rule` says."""
+    kwargs = {"rest_has_hidden_area": rest_has_hidden_area, "months": months, "threshold": threshold}
     rows = (city.fill_null(False) & city_withheld_expr(region, rest, not_placed, **kwargs)) | (
         rest_row.fill_null(False) & rest_withheld_expr(region, rest, not_placed, **kwargs)
     )
@@ -248,6 +316,7 @@ def protect_split(
     *,
     region: Collection[int],
     not_placed: int,
+    months: int,
     threshold: int,
     selection: Collection[int] | None = None,
     show_rest: bool = True,
@@ -259,7 +328,8 @@ def protect_split(
     ``counts``: raw count per community area of the city (every area: a missing one counts 0);
     ``hidden``: the areas the per-area figures hide for the same period and filters (primary and
     complementary, as the Map suppresses them); ``region``: the configured region's areas;
-    ``not_placed``: the deaths not placed in an area. ``selection``: the page's chosen areas; the
+    ``not_placed``: the deaths not placed in an area; ``months``: the period's length in months of
+    data (:func:`period_months`, :func:`prefers_city`). ``selection``: the page's chosen areas; the
     page shows their total and, with ``show_rest``, the total of every other area (the "rest of
     Chicago" of that page), beside the not-placed count and the city. ``hidden_totals`` names
     totals already hidden for another reason (:data:`SELECTION`, :data:`REST`, or the city table's
@@ -269,7 +339,10 @@ def protect_split(
     The city's own table (areas, region, rest of Chicago, not placed, city) follows
     :func:`city_rule`; the page's parts are then hidden as few as possible — none, the rest, the
     selection, or both — so that no small count (a hidden area, the not-placed count, a hidden
-    small total) follows from the published sums (:func:`.derivation.derivable`).
+    small total) follows from the published sums (:func:`.derivation.derivable`). A small total
+    of the page that the city's table alone already determines (the sum of a group's hidden
+    areas, which complementary suppression leaves known) is not one of them: no choice of this
+    page could protect it.
     """
     city_areas = frozenset(int(a) for a in counts)
     region_areas = frozenset(int(a) for a in region) & city_areas
@@ -285,6 +358,7 @@ def protect_split(
         rest_count,
         not_placed,
         rest_has_hidden_area=bool(hidden_areas & rest_areas),
+        months=months,
         threshold=threshold,
     )
     already = frozenset(hidden_totals)
@@ -307,10 +381,17 @@ def protect_split(
     chosen = frozenset(int(a) for a in selection) & city_areas
     others = city_areas - chosen
 
+    def known_from_table(areas: frozenset[int]) -> bool:
+        # A sum the city's own table already gives (e.g. exactly the hidden areas of the rest of
+        # Chicago, whose total is shown) is no secret of this page: nothing it hides protects it.
+        return derivable([*table, Sum(areas, published=False, small=True)], dict.fromkeys(cells, False))
+
+    def page_part(areas: frozenset[int], name: str, withheld: bool) -> Sum:
+        shown = part(areas, total(areas), name, withheld)
+        return Sum(shown.cells, shown.published, shown.small and not known_from_table(areas))
+
     def page(hide: frozenset[str]) -> list[Sum]:
-        sums = [part(chosen, total(chosen), SELECTION, SELECTION in hide)]
-        rest_part = part(others, total(others), REST, REST in hide or not show_rest)
-        return [*sums, rest_part]
+        return [page_part(chosen, SELECTION, SELECTION in hide), page_part(others, REST, REST in hide or not show_rest)]
 
     for hide in ((), (REST,), (SELECTION,), (SELECTION, REST)):
         if not derivable([*table, *page(frozenset(hide))], cells):

@@ -183,7 +183,8 @@ def build_pack_content(con: duckdb.DuckDBPyConnection, month: date | None = None
         threshold,
     )
     region, rest = parts.get(True), parts.get(False)
-    if rest is not None and rest_withheld(con, window_start, month, threshold):
+    # The rule reads the months of data the window covers (an archive shorter than the window).
+    if rest is not None and rest_withheld(con, max(window_start, meta.data_from.replace(day=1)), month, threshold):
         rest = withheld(rest)
     year_ago = add_months(month, -12)
     this_month = trend.filter(pl.col("month") == month).row(0, named=True)

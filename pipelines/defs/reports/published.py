@@ -200,9 +200,10 @@ def with_age_adjusted(parts: dict[bool, dict], cells: pl.DataFrame, years: float
 
 
 def rest_withheld(con: duckdb.DuckDBPyConnection, start: date, end: date, threshold: int) -> bool:
-    """Whether the city total's rule hides the rest of Chicago over ``start``..``end``
-    (:func:`pipelines.defs.epidemiology.city_total.city_rule`): the Map shows Chicago's total for
-    the same months, so a rest shown here would give the deaths not placed in an area back."""
+    """Whether the city total's rule hides the rest of Chicago over the months ``start``..``end``
+    of data (:func:`pipelines.defs.epidemiology.city_total.city_rule`; the pack's 12 months keep
+    Chicago's total): the Map shows Chicago's total for the same months, so a rest shown here
+    would give the deaths not placed in an area back."""
     areas = report_rows(con, "area_period", {"start_month": start, "end_month": end})
     not_placed = int(report_rows(con, "not_placed_period", {"start_month": start, "end_month": end}).item())
     rest_areas = areas.filter(~pl.col("in_region")).get_column("deaths")
@@ -211,6 +212,7 @@ def rest_withheld(con: duckdb.DuckDBPyConnection, start: date, end: date, thresh
         int(rest_areas.sum()),
         not_placed,
         rest_has_hidden_area=city_total.rest_has_hidden_area(rest_areas.to_list(), threshold=threshold),
+        months=city_total.period_months(start, end),
         threshold=threshold,
     )
     return rule.rest_withheld
