@@ -251,7 +251,7 @@ def test_the_mkdocs_hook_turns_the_marker_into_the_tables() -> None:
 ENVIRONMENT_EXCEPTIONS = {
     # Sets DAGSTER_HOME (from the settings) while Dagster loads its instance, whose dagster.yaml
     # reads that variable itself; it reads the old value only to restore it.
-    ("dashboards/components/quality.py", "_dagster_home_env"),
+    ("dashboards/components/check_results.py", "_dagster_home_env"),
 }
 #: Code that may read Streamlit secrets (the member-access configuration, documented above).
 STREAMLIT_SECRETS_READERS = {("dashboards/components/access.py", "load_config")}
