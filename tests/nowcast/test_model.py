@@ -135,3 +135,12 @@ def test_interval_and_weighted_interval_scores_by_hand():
     # (0.5 * 2 + 0.25 * (2 + 4 * 1) + 0.05 * 7) / 2.5 = (1 + 1.5 + 0.35) / 2.5
     assert weighted_interval_score(10, 8, 7, 9, 5, 12) == pytest.approx(2.85 / 2.5)
     assert covered(np.array([5, 9, 10]), np.array([5, 5, 5]), np.array([9, 9, 9])).tolist() == [True, True, False]
+
+
+def test_public_wording_suppresses_every_count():
+    from pipelines.defs.nowcast.display import expected_text, month_sentence, public_value
+
+    assert month_sentence("Apr 2026", 31, 38.4, 33, 45, 10) == "Apr 2026: 31 so far; expected ≈ 38, 90% range 33–45"
+    assert month_sentence("Apr 2026", 7, 12.2, 8, 17, 10) == "Apr 2026: <10 so far; expected ≈ 12, 90% range <10–17"
+    assert expected_text(None, None, None, 10) == "no expected count"
+    assert [public_value(v, 10) for v in (0.0, 4.0, 9.6, 10.2, None)] == [0.0, None, 10.0, 10.0, None]
