@@ -64,7 +64,7 @@ def render(version: DbVersion) -> None:
         st.caption("No past pull can be scored yet (a month's count is complete only after "
                    f"{row['complete_months']} months).")
         return
-    table_display.show_table(summary_table(backtest), width="stretch")
+    table_display.show_small_table(summary_table(backtest))
     st.caption(
         "At each past pull the nowcast is made from what was known then and compared with the count once "
         "complete. Held: share of final counts inside the range; weighted interval score (Bracher et al. "

@@ -16,7 +16,7 @@ import polars as pl
 import streamlit as st
 
 from dashboards.components.data import DbVersion, read_frame
-from pipelines.defs.nowcast.display import RANGE_NOTE, month_sentence, not_shown_text, public_value
+from pipelines.defs.nowcast.display import RANGE_NOTE, expected_text, month_sentence, not_shown_text, public_value
 from pipelines.formatting import format_short_month
 
 #: The label of the expected-count line in charts.
@@ -58,12 +58,15 @@ def reason(status: pl.DataFrame, geography: str, drug: str) -> str:
     return not_shown_text(row["reason"][0])
 
 
-def sentences(rows: pl.DataFrame, threshold: int) -> list[str]:
-    """``"Oct 2026: 31 so far; expected ≈ 38, 90% range 33–45"`` for each shown month."""
-    return [
-        month_sentence(format_short_month(r["month"]), r["reported"], r["expected"], r["lower_90"], r["upper_90"], threshold)
-        for r in rows.iter_rows(named=True)
-    ]
+def sentences(rows: pl.DataFrame, threshold: int, *, with_reported: bool = True) -> list[str]:
+    """``"Oct 2026: 31 so far; expected ≈ 38, 90% range 33–45"`` for each shown month (without the
+    reported count, ``"Oct 2026: expected ≈ 38, …"``, where the page suppresses counts in ways of its
+    own: the count is then read from the page's chart or table)."""
+    if with_reported:
+        return [month_sentence(format_short_month(r["month"]), r["reported"], r["expected"], r["lower_90"],
+                               r["upper_90"], threshold) for r in rows.iter_rows(named=True)]
+    return [f"{format_short_month(r['month'])}: {expected_text(r['expected'], r['lower_90'], r['upper_90'], threshold)}"
+            for r in rows.iter_rows(named=True)]
 
 
 def chart_rows(rows: pl.DataFrame, threshold: int) -> pl.DataFrame:
@@ -75,7 +78,7 @@ def chart_rows(rows: pl.DataFrame, threshold: int) -> pl.DataFrame:
             "expected": [public_value(r["expected"], threshold) for r in rows.iter_rows(named=True)],
             "lower_90": [public_value(r["lower_90"], threshold) for r in rows.iter_rows(named=True)],
             "upper_90": [public_value(r["upper_90"], threshold) for r in rows.iter_rows(named=True)],
-            "text": sentences(rows, threshold),
+            "text": sentences(rows, threshold, with_reported=False),
         },
         schema={"x": pl.String, "expected": pl.Float64, "lower_90": pl.Float64, "upper_90": pl.Float64, "text": pl.String},
     )
@@ -119,7 +122,8 @@ def period_note(version: DbVersion, drug: str, threshold: int, region: str) -> s
     rows = shown_rows(load_nowcast(version), "region", drug)
     if rows.is_empty():
         return reason(load_status(version), "region", drug)
-    return f"{region}, expected once toxicology closes — " + "; ".join(sentences(rows, threshold)) + "."
+    return (f"{region}, deaths expected once toxicology closes — "
+            + "; ".join(sentences(rows, threshold, with_reported=False)) + ".")
 
 
 def backtest_table(version: DbVersion) -> pl.DataFrame:

@@ -65,6 +65,8 @@ def nowcast(duckdb: DuckDBResource, settings: SettingsResource):
         mode, reason = fetch_row(con, "SELECT seeding, reason FROM staging.me_vintage_seeding")
         tables = run_nowcast(con, cfg, snapshots, Seeding(mode == "created_at", reason))
         _replace_table(con, "staging.nowcast_backtest_rows", tables.detail)
+        if not tables.triangle.is_empty():
+            _replace_table(con, "staging.nowcast_triangle", tables.triangle)
         _replace_table(con, "marts.nowcast", tables.nowcast)
         _replace_table(con, "marts.nowcast_backtest", tables.summary)
         _replace_table(con, "marts.nowcast_status", tables.status)

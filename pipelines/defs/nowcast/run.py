@@ -34,6 +34,10 @@ SERIES = [(g, d) for g in GEOGRAPHIES for d in DRUGS]
 SEEDED_ORIGINS = 24
 
 
+#: Death months of the stored reporting triangle (the latest ones).
+TRIANGLE_MONTHS = 48
+
+
 @dataclass(frozen=True)
 class NowcastTables:
     """What :func:`run_nowcast` computed, ready to write."""
@@ -42,6 +46,26 @@ class NowcastTables:
     detail: pl.DataFrame
     summary: pl.DataFrame
     status: pl.DataFrame
+    triangle: pl.DataFrame
+
+
+def triangle_table(events: Events, number: dict[tuple[str, str], int], last_pull: int, complete_months: int) -> pl.DataFrame:
+    """The reporting triangles as known at the last pull, long: per series (and each geography's
+    pending cases), death month and months of delay ``k``, the count known at the end of month
+    ``m + k`` — the cells known by then, for the latest :data:`TRIANGLE_MONTHS` death months."""
+    last = month_index(np.datetime64(int(last_pull), "m"))
+    rows = np.arange(last - TRIANGLE_MONTHS + 1, last + 1)
+    delay = np.arange(complete_months + 1)
+    read = np.minimum(month_start(rows[:, None] + delay[None, :] + 1), last_pull)
+    known = (rows[:, None] + delay[None, :]) <= last
+    labels = list(number)
+    counts = events.count_at(np.array([number[lab] for lab in labels])[:, None, None], rows[None, :, None], read[None])
+    s, r, k = np.nonzero(np.broadcast_to(known, counts.shape))
+    return pl.DataFrame({
+        "geography": [labels[i][0] for i in s], "drug": [labels[i][1] for i in s],
+        "death_month": rows[r].astype("datetime64[M]").astype("datetime64[D]"),
+        "delay_months": delay[k].astype(np.int32), "known": counts[s, r, k],
+    })
 
 
 def config(settings: Settings) -> NowcastConfig:
@@ -105,7 +129,8 @@ def run_nowcast(con: duckdb.DuckDBPyConnection, settings: Settings, snapshots: l
     if not len(times):
         detail = backtest_frame_empty()
         status = verdicts(detail, SERIES, horizons, limits)
-        return NowcastTables(_empty_nowcast(), detail, backtest_summary(detail), _with_meta(status, pulls, seeding, cfg))
+        return NowcastTables(_empty_nowcast(), detail, backtest_summary(detail), _with_meta(status, pulls, seeding, cfg),
+                             pl.DataFrame())
     rolled = roll(events, series_ids, pending_ids, times, cfg)
     detail = backtest_frame(rolled, SERIES, kinds)
     status = _with_meta(verdicts(detail, SERIES, horizons, limits), pulls, seeding, cfg)
@@ -121,7 +146,8 @@ def run_nowcast(con: duckdb.DuckDBPyConnection, settings: Settings, snapshots: l
         vintages_used=pl.col("vintages_used_series"),
         as_of=pl.lit(pulls[-1]),
     ).drop("vintages_used_series")
-    return NowcastTables(nowcast.select(NOWCAST_COLUMNS), detail, backtest_summary(detail), status)
+    return NowcastTables(nowcast.select(NOWCAST_COLUMNS), detail, backtest_summary(detail), status,
+                         triangle_table(events, number, int(times[-1]), cfg.complete_months))
 
 
 #: Columns of ``marts.nowcast``.
