@@ -56,11 +56,13 @@ def _case_numbers(rng: np.random.Generator, year: np.ndarray) -> np.ndarray:
 @dataclass(frozen=True)
 class DemoArchive:
     """The archive at its last pull (``frame``, as :func:`generate_me_frame`) and how it got there:
-    each row's :class:`~.timing.Reporting` (same row order) and the time of the last pull."""
+    each row's :class:`~.timing.Reporting` and kind of death (:mod:`.categories`; same row
+    order) and the time of the last pull."""
 
     frame: pl.DataFrame
     reporting: Reporting
     final_pull: np.datetime64
+    category: np.ndarray
 
 
 def generate_me_frame(*, n: int = DEFAULT_N, seed: int = DEFAULT_SEED, start: date = DEFAULT_START,
@@ -131,4 +133,4 @@ def generate_me_archive(*, n: int = DEFAULT_N, seed: int = DEFAULT_SEED, start: 
         "race": np.where(people.has_race, vocab.ids(RACES)[people.race], -1),
     }
     frame = frame.with_columns(**{name: vocab.column(ids, name) for name, ids in texts.items()})
-    return DemoArchive(frame=to_soda_frame(frame), reporting=reporting, final_pull=final_pull)
+    return DemoArchive(frame=to_soda_frame(frame), reporting=reporting, final_pull=final_pull, category=cat)
