@@ -129,7 +129,9 @@ def roll(events: Events, series: np.ndarray, pending: np.ndarray, origins: np.nd
         for k in range(HORIZONS):
             past = np.flatnonzero(final_at[:i, k] <= origin)[-ERROR_POINTS:]
             used[i, k] = past.size
-            if past.size < MIN_ERROR_POINTS:
+            # A range is needed where it is scored (final count known by the last origin) or published.
+            needed = final_at[i, k] <= origins[-1] or i == n_o - 1
+            if past.size < MIN_ERROR_POINTS or not needed:
                 continue
             came = (final[past, :, k] - reported[past, :, k]).T  # (series, points)
             if cfg.use_pending:

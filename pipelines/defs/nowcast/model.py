@@ -32,7 +32,7 @@ LEVELS = {"lower_90": 0.05, "lower_50": 0.25, "median": 0.5, "upper_50": 0.75, "
 #: Negative-binomial sizes searched by :func:`fit_nb_size`; at the top it is all but Poisson.
 SIZE_GRID = np.geomspace(0.05, 1e4, 60)
 #: Beta-binomial concentrations searched by :func:`fit_bb_concentration`; at the top it is binomial.
-CONCENTRATION_GRID = np.geomspace(0.5, 1e5, 24)
+CONCENTRATION_GRID = np.geomspace(0.5, 1e5, 14)
 #: Pending shares are kept inside (0, 1) for the beta-binomial.
 _SHARE_CLIP = (1e-3, 1 - 1e-3)
 
@@ -180,7 +180,7 @@ def fit_bb_concentration(observed: np.ndarray, n: np.ndarray, share: np.ndarray,
 
     coarse = best_of(CONCENTRATION_GRID)
     step = CONCENTRATION_GRID[1] / CONCENTRATION_GRID[0]
-    fine = coarse[:, None] * np.geomspace(1 / step, step, 9)[None, :]
+    fine = coarse[:, None] * np.geomspace(1 / step, step, 11)[None, :]
     best = best_of(fine) if group.size else coarse
     return np.where(keep.any(axis=1), best, np.nan)
 
