@@ -11,7 +11,6 @@ Chicago, not for a choice of areas.
 from __future__ import annotations
 
 import altair as alt
-import duckdb
 import polars as pl
 import streamlit as st
 
@@ -24,21 +23,27 @@ EXPECTED = "Expected once toxicology closes"
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
+def _published(version: DbVersion) -> set[str]:
+    """The nowcast tables this publication holds (an older one holds none)."""
+    frame = read_frame(version, "SELECT table_name FROM information_schema.tables WHERE table_schema = 'marts' "
+                                "AND table_name IN ('nowcast', 'nowcast_status', 'nowcast_backtest')")
+    return set(frame.get_column("table_name").to_list())
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
 def load_nowcast(version: DbVersion) -> pl.DataFrame:
     """``marts.nowcast`` (empty when the publication predates the nowcast)."""
-    try:
-        return read_frame(version, "SELECT * FROM marts.nowcast ORDER BY geography, drug, month")
-    except duckdb.CatalogException:
+    if "nowcast" not in _published(version):
         return pl.DataFrame()
+    return read_frame(version, "SELECT * FROM marts.nowcast ORDER BY geography, drug, month")
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def load_status(version: DbVersion) -> pl.DataFrame:
     """``marts.nowcast_status`` (empty when the publication predates the nowcast)."""
-    try:
-        return read_frame(version, "SELECT * FROM marts.nowcast_status ORDER BY geography, drug")
-    except duckdb.CatalogException:
+    if "nowcast_status" not in _published(version):
         return pl.DataFrame()
+    return read_frame(version, "SELECT * FROM marts.nowcast_status ORDER BY geography, drug")
 
 
 def shown_rows(nowcast: pl.DataFrame, geography: str, drug: str) -> pl.DataFrame:
@@ -128,8 +133,6 @@ def period_note(version: DbVersion, drug: str, threshold: int, region: str) -> s
 
 def backtest_table(version: DbVersion) -> pl.DataFrame:
     """The backtest by geography, drug and horizon for the Data quality page (empty if none)."""
-    try:
-        frame = read_frame(version, "SELECT * FROM marts.nowcast_backtest ORDER BY geography, drug, horizon")
-    except duckdb.CatalogException:
+    if "nowcast_backtest" not in _published(version):
         return pl.DataFrame()
-    return frame
+    return read_frame(version, "SELECT * FROM marts.nowcast_backtest ORDER BY geography, drug, horizon")

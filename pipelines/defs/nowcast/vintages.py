@@ -23,7 +23,7 @@ import duckdb
 from pipelines.defs.epidemiology.classify import OUTPUT_COLUMNS, classify_cases
 from pipelines.defs.medical_examiner.snapshots import Snapshot
 from pipelines.defs.medical_examiner.staging import CAUSE_KEY
-from pipelines.warehouse import run_sql_file
+from pipelines.warehouse import query_sql_file, run_sql_file
 
 #: A full replace re-creates rows at one moment: this share of rows sharing one minute betrays it.
 REPLACE_SHARE = 0.5
@@ -101,14 +101,18 @@ def build_vintages(con: duckdb.DuckDBPyConnection, snapshots: list[Snapshot]) ->
         "SELECT created_at, death_date FROM nowcast_pull_rows WHERE pulled_at = $first", {"first": first}
     ).fetchall()
     seeding = seeding_mode([r[0] for r in sample], [r[1] for r in sample], first)
-    causes = con.sql(f"SELECT DISTINCT cause_key, {', '.join(CAUSE_KEY)} FROM nowcast_pull_rows").pl()
+    causes = query_sql_file(con, "nowcast/cause_combinations.sql").pl()
+    if set(causes.columns) != {"cause_key", *CAUSE_KEY}:
+        raise RuntimeError("sql/nowcast/cause_combinations.sql must select cause_key and CAUSE_KEY")
     classified = classify_cases(causes).select("cause_key", *OUTPUT_COLUMNS)
     con.register("nowcast_causes_frame", classified)
     con.execute("CREATE OR REPLACE TEMP TABLE nowcast_causes AS SELECT * FROM nowcast_causes_frame")
     con.unregister("nowcast_causes_frame")
     run_sql_file(con, "nowcast/me_vintages.sql", {"seed": seeding.usable})
-    for table in ("nowcast_states", "nowcast_pull_rows", "nowcast_causes", "nowcast_pages"):
-        con.execute(f"DROP TABLE IF EXISTS {table}")
+    con.execute("DROP TABLE IF EXISTS nowcast_states")
+    con.execute("DROP TABLE IF EXISTS nowcast_pull_rows")
+    con.execute("DROP TABLE IF EXISTS nowcast_causes")
+    con.execute("DROP TABLE IF EXISTS nowcast_pages")
     return seeding
 
 
