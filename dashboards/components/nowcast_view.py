@@ -114,8 +114,12 @@ def overview_cards(version: DbVersion, drug: str, threshold: int, region: str, w
     if rows.is_empty():
         st.caption(reason(load_status(version), "region", drug) + " The provisional months stay shaded.")
         return
+    # The page also gives the provisional months' total: with one month's count hidden, the others
+    # shown beside it would give it back, so then no month's count is repeated here.
+    hidden = any(1 <= round(v) < threshold for v in rows.get_column("reported").to_list())
     cols = st.columns(len(rows))
-    for col, row, text in zip(cols, rows.iter_rows(named=True), sentences(rows, threshold), strict=True):
+    texts = sentences(rows, threshold, with_reported=not hidden)
+    for col, row, text in zip(cols, rows.iter_rows(named=True), texts, strict=True):
         value = text.split("expected ≈ ", 1)[1].split(",", 1)[0]
         col.metric(f"{format_short_month(row['month'])}, expected", f"≈ {value}", help=RANGE_NOTE, border=True)
         col.caption(text)
