@@ -21,6 +21,8 @@ from bench.results import ScaleResult
 ROOT = Path(__file__).resolve().parents[1]
 #: Demo end month used at every scale, so the runs are comparable and repeatable.
 END_MONTH = "2026-10"
+#: Monthly pulls of the demo history at 1× (as `make demo`); none at larger scales.
+DEMO_PULLS = 40
 #: The watermark of the seeded full pull and the time the day's batch was updated.
 SEED_UPDATED_AT = "2026-11-01T06:00:00.000Z"
 BATCH_UPDATED_AT = "2026-11-02T06:00:00.000Z"
@@ -85,14 +87,17 @@ def timed(command: list[str], env: dict[str, str], log: Path) -> tuple[float, fl
 def generate(work: Path, scale: float) -> tuple[int, int, float]:
     """Write the demo inputs for ``scale`` under ``work/raw``; return (ME records, field rows, s)."""
     from pipelines.demo.field_data import write_field_demo
-    from pipelines.demo.medical_examiner import write_me_demo
+    from pipelines.demo.medical_examiner.history import write_me_demo_history
 
     started = time.perf_counter()
     end = date.fromisoformat(END_MONTH + "-01")
     raw = work / "raw"
     me_path = raw / "demo" / "medical_examiner" / "cjeq-bs86.json"
     me_path.parent.mkdir(parents=True, exist_ok=True)
-    records = write_me_demo(me_path, scale=scale, end_month=end)
+    # 1×: the demo as `make demo` writes it, with its 40 monthly pulls (replayed by the ingest, read
+    # by the nowcast; 23 MB beside the 17 MB file). Larger scales write the final state only: at 100×
+    # the pulls would add ~2.3 GB and minutes of writing; the nowcast then has no history to learn from.
+    records = write_me_demo_history(me_path, pulls=DEMO_PULLS if scale <= 1 else 0, scale=scale, end_month=end)
     # The field generator plants one bad row of each kind in fixed months; below 1× there would be
     # too few rows to plant them in, and 1× field data are tiny anyway.
     counts = write_field_demo(raw, end_month=end, scale=max(scale, 1.0))

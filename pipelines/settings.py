@@ -196,6 +196,11 @@ class Settings:
         "Last month of the synthetic demo data (Medical Examiner archive and field data).",
         default_text="last month",
     )
+    demo_pulls: int = setting(
+        "ODW_DEMO_PULLS", "40", whole(0, 240), ME,
+        "Monthly pulls in the synthetic demo's history (ending in its last month); 0 gives the demo file "
+        "alone, as one pull.",
+    )
     # --- Geocoding ------------------------------------------------------------------------------------
     geocoder: str = setting(
         "ODW_GEOCODER", "off", choice("off", "census"), GEO,
@@ -254,6 +259,34 @@ class Settings:
         "ODW_PROVISIONAL_MONTHS", "3", whole(0), REGION,
         "The latest months marked provisional: toxicology is still pending for many deaths, so their "
         "counts are too low and will rise.",
+    )
+    nowcast_complete_months: int = setting(
+        "ODW_NOWCAST_COMPLETE_MONTHS", "12", whole(1, 36), REGION,
+        "Nowcast: a death month's count is taken as final this many months after the month ends (the "
+        "count the nowcast predicts and the backtest scores against).",
+    )
+    nowcast_window_months: int = setting(
+        "ODW_NOWCAST_WINDOW_MONTHS", "12", whole(3, 60), REGION,
+        "Nowcast: the most recent death months each reporting-delay factor is estimated from.",
+    )
+    nowcast_method: str = setting(
+        "ODW_NOWCAST_METHOD", "pending", choice("pending", "chain_ladder"), REGION,
+        "Nowcast: `pending` expects a learnt share of the cases still pending investigation to join "
+        "each count (beta-binomial ranges); `chain_ladder` scales each count by its learnt completeness "
+        "(negative-binomial ranges). The Data quality page shows the backtest of the one in use.",
+    )
+    nowcast_min_vintages: int = setting(
+        "ODW_NOWCAST_MIN_VINTAGES", "12", whole(1), REGION,
+        "Nowcast: backtested pulls needed before the public views show expected counts.",
+    )
+    nowcast_coverage_min: float = setting(
+        "ODW_NOWCAST_COVERAGE_MIN", "0.80", above_zero(1.0), REGION,
+        "Nowcast: lowest backtest coverage of the 90% ranges at which the expected counts are shown.",
+    )
+    nowcast_coverage_max: float = setting(
+        "ODW_NOWCAST_COVERAGE_MAX", "0.97", above_zero(1.0), REGION,
+        "Nowcast: highest backtest coverage of the 90% ranges at which the expected counts are shown "
+        "(higher means the ranges are wider than they need be).",
     )
     # --- Data-quality and freshness checks ------------------------------------------------------------
     min_placed_share: float = setting(

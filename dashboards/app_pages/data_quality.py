@@ -20,7 +20,7 @@ import altair as alt
 import polars as pl
 import streamlit as st
 
-from dashboards.components import access, charts, check_results, data, quality, table_display
+from dashboards.components import access, charts, check_results, data, nowcast_quality, quality, table_display
 from dashboards.components.quality_loaders import load_check_history, load_quality_tables
 from dashboards.components.quality_widgets import as_chicago_time, metric_card, section_heading, when_text
 from pipelines.defs.epidemiology.suppression import display_count
@@ -255,6 +255,7 @@ if tab := _open(SECTIONS[1]):
             file_name="me_placement_by_year.csv",
             key="dq_download_placement",
         )
+        nowcast_quality.render(version)
 
 # ---- Quarantined rows ---------------------------------------------------------------------------
 if tab := _open(SECTIONS[2]):

@@ -31,7 +31,7 @@ from dashboards.components import (
     period_metrics,
     table_display,
 )
-from dashboards.components import trend_selection
+from dashboards.components import nowcast_view, trend_selection
 from dashboards.components.map_data import (
     HOTSPOT_MEASURES,
     STRIPS,
@@ -439,8 +439,8 @@ if options.months and fill in ("count", "rate"):
     if provisional and end >= provisional[0]:
         st.caption(
             f":material/hourglass_top: {data.format_period(provisional[0], provisional[-1])} are "
-            "provisional (toxicology pending): their counts will rise as cases close."
-        )
+            "provisional (toxicology pending): their counts will rise as cases close. "
+            + nowcast_view.period_note(version, drug, threshold, region))
 
 # ---- Downloads --------------------------------------------------------------------------------
 file_stem = f"map_{fill}_{drug}_{start:%Y-%m}_{end:%Y-%m}"

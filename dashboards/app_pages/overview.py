@@ -15,7 +15,7 @@ import polars as pl
 import streamlit as st
 
 from dashboards.components import access, adjusted_rates, data, filters, period_labels, table_display
-from dashboards.components import overview_loaders, overview_metrics as om
+from dashboards.components import nowcast_view, overview_loaders, overview_metrics as om
 from dashboards.components.selection import WITHHELD, WITHHELD_NOTE
 from pipelines.settings import load_settings
 
@@ -201,6 +201,7 @@ if provisional:
         f"{so_far.display} deaths recorded so far ({drug_label.lower()}, {scope}); "
         "not compared, since pending cases are still being added."
     )
+    nowcast_view.overview_cards(version, view.drug, threshold, region, whole_region=not view.areas)
 
 # ---- Drug involvement -------------------------------------------------------------------------
 st.subheader("What is involved", anchor=False)

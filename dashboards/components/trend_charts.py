@@ -96,11 +96,13 @@ def line_chart(
     tooltip: Sequence[alt.Tooltip] = (),
     ci: tuple[str, str] | None = None,
     height: int = 400,
+    extra_layers: Sequence[alt.Chart] = (),
 ) -> alt.LayerChart:
     """Lines over time per ``series``; provisional periods dashed and shaded; null = gap.
 
     ``rows`` needs ``x`` (ISO date of the period start), ``series``, ``provisional`` and
-    ``value_col``, plus any tooltip fields. ``ci`` names lower/upper columns drawn as a band.
+    ``value_col``, plus any tooltip fields. ``ci`` names lower/upper columns drawn as a band;
+    ``extra_layers`` are drawn on top (the nowcast's expected line and range).
     """
     plot = _with_status(rows, value_col)
     x = alt.X(
@@ -155,6 +157,7 @@ def line_chart(
         .mark_point(filled=True, size=30)
         .encode(x=x, y="value:Q", color=colour, tooltip=list(tooltip))
     )
+    layers.extend(extra_layers)
     return alt.layer(*layers).properties(title=chart_title(title, subtitle), height=height)
 
 

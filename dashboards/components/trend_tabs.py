@@ -14,6 +14,7 @@ from dashboards.components import (
     charts,
     data,
     filters,
+    nowcast_view,
     period_labels,
     table_display,
     trend_annual,
@@ -25,6 +26,27 @@ from dashboards.components import (
     trend_series,
 )
 from dashboards.components.trend_page import TrendsPage, footnotes, note, plot_rows
+
+
+def _nowcast(page: TrendsPage, step: str, metric: str, display: pl.DataFrame) -> tuple[list[alt.Chart], str]:
+    """The expected-count layers and their caption, for the whole region's monthly deaths only; not
+    for a month whose count the chart hides (with nothing left to come, the range is the count)."""
+    if step != "month" or metric != "count" or page.view.areas:
+        return [], ""
+    rows = nowcast_view.shown_rows(nowcast_view.load_nowcast(page.version), "region", page.view.drug)
+    hidden = display.filter((pl.col("series") == page.selection.label) & pl.col("deaths").is_in(list(page.hidden_marks)))
+    hidden_months = {str(v)[:10] for v in hidden.get_column("period_start").to_list()}
+    if not rows.is_empty():
+        rows = rows.filter(pl.col("month").is_between(page.start, page.end)
+                           & ~pl.col("month").cast(pl.String).is_in(list(hidden_months)))
+    if rows.is_empty():
+        return [], nowcast_view.reason(nowcast_view.load_status(page.version), "region", page.view.drug)
+    colour = tc.series_colours(page.series_order[:2], page.selection.label, trend_selection.REST_LABEL,
+                               trend_selection.CITY_LABEL)[0]
+    text = "; ".join(nowcast_view.sentences(rows, page.threshold, with_reported=False))
+    return nowcast_view.trend_layers(rows, page.threshold, colour), (
+        f"Dotted line and band: {page.region} deaths expected once toxicology closes, with the 90% range — {text}. "
+        "Backtest: *Data quality*.")
 
 
 def over_time_tab(page: TrendsPage) -> None:
@@ -74,6 +96,7 @@ def over_time_tab(page: TrendsPage) -> None:
         f"{page.selection.label} vs {trend_selection.REST_LABEL}",
     ]
     plot = plot_rows(display, "period_start")
+    nowcast_layers, expected_note = _nowcast(page, step, metric, display)
     tooltip = [
         alt.Tooltip("period:N", title="Period"),
         alt.Tooltip("series:N", title="Series"),
@@ -97,8 +120,11 @@ def over_time_tab(page: TrendsPage) -> None:
         y_format=",.0f" if metric == "count" else ",.1f",
         tooltip=tooltip,
         ci=("rate_95ci_lower", "rate_95ci_upper") if metric == "rate" else None,
+        extra_layers=nowcast_layers,
     )
     st.altair_chart(chart, width="stretch")
+    if expected_note:
+        st.caption(expected_note)
     charts.chart_downloads(
         chart, display, file_stem=f"trend_{step}_{page.view.drug}_{page.start:%Y-%m}_{page.end:%Y-%m}", key="trends_over_time"
     )

@@ -168,13 +168,19 @@ def test_weekly_counts_match_the_weekly_mart(page: AppTest, db: Path, region: st
     assert table["provisional"].any()
 
 
-def test_area_filter_compares_the_chosen_areas(page: AppTest, db: Path, threshold: int) -> None:
-    start, end = _default_period(db)
+def test_area_filter_compares_the_chosen_areas(db: Path, threshold: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A closed year: in the demo's last 12 months toxicology is still pending for many deaths, and
+    # two West Side areas have so few that any one area's total would give them back ("*").
+    start, end = date(2025, 1, 1), date(2025, 12, 1)
     ((area, name),) = _q(
         db,
         """SELECT community_area_number, community_area FROM marts.community_areas
            WHERE in_region ORDER BY community_area_number LIMIT 1""",
     )
+    monkeypatch.setenv("ODW_APP_DB", str(db))
+    page = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    page.query_params.update({"from": f"{start:%Y-%m}", "to": f"{end:%Y-%m}"})
+    _open_tables(page.run()).switch_page(PAGE).run()
     page.multiselect(key="odw_filter_areas").set_value([area]).run()
     assert not page.exception
     expected = _deaths(db, start, end, where="community_area_number = ?", params=[area])

@@ -108,7 +108,9 @@ def test_headline_numbers_equal_the_marts(deck: Presentation, demo_app_db: Path)
     ((alerts,),) = _query(demo_app_db, "SELECT count(*) FROM marts.alert_badges WHERE granularity = 'week' "
                           "AND period_end BETWEEN '2026-10-01' AND '2026-10-31'")
     # Known answers of the demo data (so a change in the generator shows up here), then the deck.
-    assert (month_deaths, region, total) == (0, 218, 218)
+    # 183: the demo's toxicology delays (issue #18: ~83% of overdoses closed 6 months on) leave
+    # part of the last year pending in the final pull; with pending only in the last 3 months it was 218.
+    assert (month_deaths, region, total) == (0, 183, 183)
     assert tiles["month_deaths"][1] == "0" and "Provisional" in tiles["month_deaths"][2]
     ((july,),) = _query(demo_app_db, "SELECT sum(overdose_deaths) FROM marts.me_monthly_by_area "
                         "WHERE in_region AND month = '2026-07-01' AND NOT is_provisional")
@@ -161,10 +163,10 @@ def test_headline_slide_names_both_rates(deck: Presentation, demo_app_db: Path) 
 
 
 def test_small_counts_never_appear(deck: Presentation, demo_app_db: Path, pack_pdf: Path) -> None:
-    # Known small counts in the demo data: the region's September 2026 deaths, two areas' 12-month
-    # deaths and nitazene-involved deaths. Each must appear only as "<10".
+    # Known small counts in the demo data: the region's August 2026 deaths (provisional, most still
+    # pending), two areas' 12-month deaths and nitazene-involved deaths. Each must appear only as "<10".
     ((september,),) = _query(demo_app_db, "SELECT sum(overdose_deaths) FROM marts.me_monthly_by_area "
-                             "WHERE in_region AND month = '2026-09-01'")
+                             "WHERE in_region AND month = '2026-08-01'")
     areas = dict(_query(
         demo_app_db,
         """SELECT community_area, sum(overdose_deaths) FROM marts.me_monthly_by_area
@@ -178,7 +180,7 @@ def test_small_counts_never_appear(deck: Presentation, demo_app_db: Path, pack_p
     shown = content.areas.filter(content.areas["community_area"].is_in(["South Lawndale", "Lower West Side"]))
     assert shown["deaths_display"].to_list() == ["<10", "<10"]
     assert shown["deaths"].null_count() == 2 and shown["rate"].null_count() == 2
-    september_row = content.trend.filter(content.trend["month"] == date(2026, 9, 1))
+    september_row = content.trend.filter(content.trend["month"] == date(2026, 8, 1))
     assert september_row["deaths_display"].to_list() == ["<10"] and september_row["deaths"].to_list() == [None]
     # The 12-month total is shown, so one more month is hidden with it ("*").
     assert content.trend.filter(content.trend["deaths_display"] == "*").height == 1

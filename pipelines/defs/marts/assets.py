@@ -31,6 +31,9 @@ PUBLISHED_TABLES = [
     "marts.ingest_log",
     "marts.me_quarantine",
     "marts.asset_checks",
+    "marts.nowcast",
+    "marts.nowcast_backtest",
+    "marts.nowcast_status",
     *FIELD_DATA_MARTS,
     *HOTSPOT_MARTS,
 ]

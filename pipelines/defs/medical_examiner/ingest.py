@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -56,14 +57,24 @@ def demo_path(settings: Settings) -> Path:
 
 
 def ensure_demo_file(settings: Settings) -> Path:
-    """Return the demo file, generating it deterministically first when it is missing."""
+    """Return the demo file, generating it (and its pull history) deterministically when missing."""
     path = demo_path(settings)
     if not path.exists():
-        from pipelines.demo.medical_examiner import write_me_demo
+        from pipelines.demo.medical_examiner.history import write_me_demo_history
 
         log.info("generating synthetic demo Medical Examiner data at %s", path)
-        write_me_demo(path, end_month=settings.demo_end_month)
+        write_me_demo_history(path, pulls=settings.demo_pulls, end_month=settings.demo_end_month)
     return path
+
+
+def snapshot_root(settings: Settings) -> Path:
+    """Where this deployment's pulls are kept: the live snapshots, or the demo's pull history."""
+    return settings.me_raw_dir if settings.me_source == "live" else demo_path(settings).parent
+
+
+def demo_pull_id(snapshot: Snapshot) -> str:
+    """The ingest-log name of a demo pull: its folder and checksum (a regenerated demo differs)."""
+    return f"demo:{snapshot.name}:{str(snapshot.manifest.get('sha256'))[:16]}"
 
 
 def merge_files(
@@ -128,16 +139,42 @@ def applied_pulls(con: duckdb.DuckDBPyConnection) -> set[str]:
     return {r[0] for r in rows}
 
 
-def pending_snapshots(snapshots: list[Snapshot], applied: set[str]) -> list[Snapshot]:
+def pending_snapshots(
+    snapshots: list[Snapshot], applied: set[str], pull_id: Callable[[Snapshot], str] = lambda s: s.path.name
+) -> list[Snapshot]:
     """Snapshots still to merge: from the latest full pull on, those not merged yet, oldest first."""
     full = [i for i, s in enumerate(snapshots) if s.mode == "full"]
     start = full[-1] if full else 0
-    return [s for s in snapshots[start:] if s.path.name not in applied]
+    return [s for s in snapshots[start:] if pull_id(s) not in applied]
+
+
+def merge_snapshots(
+    con: duckdb.DuckDBPyConnection, snapshots: list[Snapshot], pull_id: Callable[[Snapshot], str]
+) -> list[MergeReport]:
+    """Merge snapshots in order, each in its own transaction (the live and the demo path alike)."""
+    return [
+        merge_files(
+            con,
+            snapshot.page_files,
+            pull_id=pull_id(snapshot),
+            mode=snapshot.mode,
+            checksum=snapshot.manifest.get("sha256"),
+            watermark=snapshot.max_updated_at,
+        )
+        for snapshot in snapshots
+    ]
 
 
 def ingest_demo(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[MergeReport]:
-    """Load the demo archive as a full refresh, unless this exact file is already loaded."""
+    """Replay the demo's pull history through the live merge, or (no history) load the demo file
+    as one full pull; what is already merged is not merged again."""
     path = ensure_demo_file(settings)
+    snapshots = list_snapshots(path.parent)
+    if snapshots:
+        todo = pending_snapshots(snapshots, applied_pulls(con), demo_pull_id)
+        if not todo and _raw_rows(con):
+            return []
+        return merge_snapshots(con, todo or pending_snapshots(snapshots, set(), demo_pull_id), demo_pull_id)
     checksum = sha256_file(path)
     pull_id = f"demo:{path.name}:{checksum[:16]}"
     if pull_id in applied_pulls(con) and _raw_rows(con):
@@ -162,19 +199,8 @@ def ingest_live(
         dataset_id=settings.me_dataset_id,
         base_url=settings.socrata_base_url,
     )
-    reports = []
-    for snapshot in pending_snapshots(list_snapshots(root), applied_pulls(con)):
-        reports.append(
-            merge_files(
-                con,
-                snapshot.page_files,
-                pull_id=snapshot.path.name,
-                mode=snapshot.mode,
-                checksum=snapshot.manifest.get("sha256"),
-                watermark=snapshot.max_updated_at,
-            )
-        )
-    return reports
+    pull_id = lambda s: s.path.name  # noqa: E731 - live pulls are logged under their folder name
+    return merge_snapshots(con, pending_snapshots(list_snapshots(root), applied_pulls(con)), pull_id)
 
 
 def _raw_rows(con: duckdb.DuckDBPyConnection) -> int:

@@ -39,6 +39,7 @@ from pipelines.defs.reports.published import (
     with_age_adjusted,
     withheld,
 )
+from pipelines.defs.reports.nowcast_lines import region_nowcast, with_expected
 from pipelines.defs.reports.wording import (
     add_months,
     both_rates,
@@ -175,7 +176,7 @@ def build_pack_content(con: duckdb.DuckDBPyConnection, month: date | None = None
     threshold = meta.threshold
     window_start = add_months(month, -(WINDOW_MONTHS - 1))
     monthly = region_monthly(con)
-    trend = trend_frame(monthly, month, threshold)
+    trend = with_expected(trend_frame(monthly, month, threshold), region_nowcast(con), threshold)
     parts = with_age_adjusted(
         parts_metrics(monthly, window_start, month, threshold),
         report_rows(con, "age_band_cells", {"start_month": window_start, "end_month": month}),
@@ -193,6 +194,8 @@ def build_pack_content(con: duckdb.DuckDBPyConnection, month: date | None = None
     month_detail = (
         "Provisional: toxicology pending, the count will rise" if provisional else "Final count"
     )
+    if provisional and this_month["expected_display"]:
+        month_detail = f"Provisional: toxicology pending; {this_month['expected_display']}"
     if not year_ago_rows.is_empty():
         month_detail += f" · {format_short_month(year_ago)}: {year_ago_rows.get_column('deaths_display')[0]}"
     drugs, drug_total = drug_frame(con, window_start, month, threshold)
@@ -276,7 +279,8 @@ def build_eblast_content(con: duckdb.DuckDBPyConnection, week: date | None = Non
         alerts=alerts_between(con, week + timedelta(days=6), week + timedelta(days=6)),
         month=month,
         kpis=tuple(_field_kpis(strips, outreach, month, threshold)),
-        trend=trend_frame(monthly, last_complete_month(meta.data_to), threshold, months=13),
+        trend=with_expected(trend_frame(monthly, last_complete_month(meta.data_to), threshold, months=13),
+                            region_nowcast(con), threshold),
         hot_spots=spots,
         hot_spot_window=spot_window,
     )

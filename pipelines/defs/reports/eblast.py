@@ -135,7 +135,9 @@ def build_eblast(content: EblastContent, chart_png: bytes) -> Eblast:
     trend = content.trend
     lines += ["", f"OVERDOSE DEATHS PER MONTH, {region.upper()}"]
     lines += [
-        f"- {format_short_month(r['month'])}: {r['deaths_display']}" + (" (provisional)" if r["is_provisional"] else "")
+        f"- {format_short_month(r['month'])}: {r['deaths_display']}"
+        + ((f" (provisional; {r['expected_display']})" if r.get("expected_display") else " (provisional)")
+           if r["is_provisional"] else "")
         for r in trend.iter_rows(named=True)
     ]
     lines += ["", "GET HELP"]

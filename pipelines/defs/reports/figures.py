@@ -94,6 +94,23 @@ def _month_ticks(ax, months: list[date]) -> None:
     ax.set_xticks(positions, [f"{months[i]:%b}\n{months[i]:%Y}" for i in positions])
 
 
+def _expected_marks(ax, trend: pl.DataFrame) -> float:
+    """The nowcast's expected counts (diamonds) and 90% ranges over the provisional months; returns
+    the highest value drawn (0: none). Hidden numbers are null and not drawn."""
+    if "expected_plot" not in trend.columns:
+        return 0.0
+    highest = 0.0
+    for i, row in enumerate(trend.iter_rows(named=True)):
+        if row["expected_plot"] is None:
+            continue
+        if row["lower_plot"] is not None and row["upper_plot"] is not None:
+            ax.plot([i, i], [row["lower_plot"], row["upper_plot"]], color=INK, lw=2, zorder=5)
+            highest = max(highest, row["upper_plot"])
+        ax.plot([i], [row["expected_plot"]], color=INK, marker="D", ms=7, zorder=6)
+        highest = max(highest, row["expected_plot"])
+    return highest
+
+
 def _shade_provisional(ax, flags: list[bool], label: str = "Provisional") -> None:
     if not any(flags):
         return
@@ -137,16 +154,20 @@ def trend_chart(trend: pl.DataFrame, meta: Meta, size: tuple[float, float], *, t
         if i + 1 < len(fentanyl) and fentanyl[i + 1] is not None:
             ax.plot([i, i + 1], [fentanyl[i], fentanyl[i + 1]], color=ORANGE, lw=3,
                     ls="--" if flags[i + 1] else "-", zorder=3)
+    handles = [Patch(color=BLUE, label="All overdose deaths"),
+               Patch(facecolor="white", edgecolor=BLUE, hatch="///", label="Provisional month"),
+               plt.Line2D([], [], color=ORANGE, lw=3, marker="o", label="Fentanyl involved")]
+    top = max(top, _expected_marks(ax, trend))
+    if "expected_plot" in trend.columns and trend.get_column("expected_plot").is_not_null().any():
+        handles.append(plt.Line2D([], [], color=INK, marker="D", ls="none", label="Expected, 90% range"))
     ax.set_ylim(0, top * 1.18)
     ax.set_xlim(-0.6, len(months) - 0.4)
     _month_ticks(ax, months)
     ax.set_ylabel("Deaths")
     ax.grid(axis="y", color="#dddddd", zorder=0)
     ax.legend(
-        handles=[Patch(color=BLUE, label="All overdose deaths"),
-                 Patch(facecolor="white", edgecolor=BLUE, hatch="///", label="Provisional month"),
-                 plt.Line2D([], [], color=ORANGE, lw=3, marker="o", label="Fentanyl involved")],
-        loc="upper left", bbox_to_anchor=(-0.08, -0.15), ncol=3, frameon=False, handlelength=1.6,
+        handles=handles,
+        loc="upper left", bbox_to_anchor=(-0.08, -0.15), ncol=len(handles), frameon=False, handlelength=1.6,
         columnspacing=1.0,
     )
     fig.text(0.01, 0.012, f"1–{meta.threshold - 1} deaths shown as <{meta.threshold}; * hidden so that a "

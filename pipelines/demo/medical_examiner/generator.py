@@ -8,6 +8,7 @@ and the address-only cases from a stream of their own. Changing the order change
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
@@ -19,7 +20,15 @@ from pipelines.demo.medical_examiner.people import RACES, draw_people
 from pipelines.demo.medical_examiner.places import draw_incident_city, draw_places, draw_residence
 from pipelines.demo.medical_examiner.sampling import Vocab
 from pipelines.demo.medical_examiner.soda_shape import to_soda_frame
-from pipelines.demo.medical_examiner.timing import draw_deaths, draw_incident_times, draw_pending, month_span
+from pipelines.demo.medical_examiner.timing import (
+    Reporting,
+    draw_deaths,
+    draw_incident_times,
+    draw_reporting,
+    final_pull_time,
+    month_span,
+    pending_at,
+)
 
 DEFAULT_N = 25_000
 DEFAULT_SEED = 20160101
@@ -44,6 +53,18 @@ def _case_numbers(rng: np.random.Generator, year: np.ndarray) -> np.ndarray:
     return cum - base
 
 
+@dataclass(frozen=True)
+class DemoArchive:
+    """The archive at its last pull (``frame``, as :func:`generate_me_frame`) and how it got there:
+    each row's :class:`~.timing.Reporting` and kind of death (:mod:`.categories`; same row
+    order) and the time of the last pull."""
+
+    frame: pl.DataFrame
+    reporting: Reporting
+    final_pull: np.datetime64
+    category: np.ndarray
+
+
 def generate_me_frame(*, n: int = DEFAULT_N, seed: int = DEFAULT_SEED, start: date = DEFAULT_START,
                       end_month: date | None = None, scale: float = 1.0) -> pl.DataFrame:
     """Generate the synthetic archive as a Polars frame, one row per case, columns :data:`~.soda_shape.FIELDS`.
@@ -53,6 +74,12 @@ def generate_me_frame(*, n: int = DEFAULT_N, seed: int = DEFAULT_SEED, start: da
     produced with deaths from ``start`` through the end of ``end_month`` (default: the month before
     the current month), ordered by case number.  The result depends only on the arguments.
     """
+    return generate_me_archive(n=n, seed=seed, start=start, end_month=end_month, scale=scale).frame
+
+
+def generate_me_archive(*, n: int = DEFAULT_N, seed: int = DEFAULT_SEED, start: date = DEFAULT_START,
+                        end_month: date | None = None, scale: float = 1.0) -> DemoArchive:
+    """The archive as :func:`generate_me_frame` gives it, with each case's reporting history."""
     total = _resolve_count(n, scale)
     first, last = month_span(start, end_month)
     rng = np.random.default_rng(seed)
@@ -66,7 +93,9 @@ def generate_me_frame(*, n: int = DEFAULT_N, seed: int = DEFAULT_SEED, start: da
     res_city, res_zip = draw_residence(rng, vocab, places, city)
     people = draw_people(rng, cat, deaths.fy, places.place)
     causes = draw_causes(rng, vocab, cat, deaths.fy, people.age, people.infant_rows)
-    mark_pending(vocab, causes, *draw_pending(rng, cat, deaths.months_before_end))
+    final_pull = final_pull_time(last)
+    reporting = draw_reporting(rng, seed, cat, deaths.death, final_pull)
+    mark_pending(vocab, causes, pending_at(reporting, final_pull), reporting.pending_text)
     manner_title = rng.random(total) < 0.02
     incident, has_incident = draw_incident_times(rng, cat, causes.delayed, deaths.death)
     seq = _case_numbers(rng, deaths.year)
@@ -104,4 +133,4 @@ def generate_me_frame(*, n: int = DEFAULT_N, seed: int = DEFAULT_SEED, start: da
         "race": np.where(people.has_race, vocab.ids(RACES)[people.race], -1),
     }
     frame = frame.with_columns(**{name: vocab.column(ids, name) for name, ids in texts.items()})
-    return to_soda_frame(frame)
+    return DemoArchive(frame=to_soda_frame(frame), reporting=reporting, final_pull=final_pull, category=cat)

@@ -4,9 +4,10 @@
   over (month, category) intensities: yearly trends for overdoses and homicides, seasons for
   the others, cold and heat deaths in their months, COVID-19 in its waves. Within a month the
   day is uniform and the hour follows a per-category profile.
-* **Reporting delay.** The archive publishes a death before its certification is complete: in
-  the last three months before ``end_month`` many manners are ``PENDING`` (toxicology
-  outstanding), most of all for overdoses (:func:`draw_pending`).
+* **Reporting delay.** The archive publishes a death a day or so after it, often before its
+  certification is complete: nearly every overdose is first ``PENDING`` (toxicology outstanding)
+  and closes 2–4 months later, a slow quarter later still (:func:`draw_reporting`). The records
+  are in their state at the last pull; :mod:`.history` writes the monthly pulls before it.
 * **Incidents.** The incident precedes the death by minutes to days, by years for deaths from
   an old injury (:func:`draw_incident_times`).
 """
@@ -42,12 +43,6 @@ _HOURS_HOM = (6, 6.5, 6, 5, 4, 3, 2, 1.5, 1.5, 1.5, 1.7, 2, 2.3, 2.6, 2.9, 3.2, 
               6, 6.2, 6.2)
 _HOURS_DAY = (2, 2, 1.8, 1.6, 1.5, 1.6, 2.2, 3, 3.6, 4, 4.2, 4.2, 4.1, 4, 3.9, 3.8, 3.7, 3.6, 3.4,
               3.2, 3, 2.8, 2.5, 2.2)
-
-#: Probability that the manner is PENDING, by months before ``end_month`` (0, 1, 2) and category.
-_PENDING_OD = (0.90, 0.65, 0.35)
-_PENDING_HOM = (0.10, 0.05, 0.02)
-_PENDING_OTHER = (0.45, 0.20, 0.08)
-
 
 def month_span(start: date, end_month: date | None) -> tuple[np.datetime64, np.datetime64]:
     """First and last month of the archive (``end_month`` None: the month before the current one)."""
@@ -121,20 +116,74 @@ def draw_deaths(rng: np.random.Generator, total: int, start: date, first: np.dat
     return Deaths(death=death, cat=cat, year=year, fy=fy, months_before_end=months_before_end)
 
 
-def draw_pending(rng: np.random.Generator, cat: np.ndarray, months_before_end: np.ndarray
-                 ) -> tuple[np.ndarray, np.ndarray]:
-    """Which cases are still pending (toxicology outstanding), and which of those say so in the
-    cause text (the others have no cause yet): two boolean arrays."""
+#: Share of cases that go through a ``PENDING`` stage (toxicology ordered), by category: nearly
+#: every overdose, few homicides, half of the other deaths.
+_THROUGH_PENDING_OD = 0.92
+_THROUGH_PENDING_HOM = 0.12
+_THROUGH_PENDING_OTHER = 0.45
+#: Overdose toxicology delay in days: a lognormal bulk (median 85 d, most closed in 2–4 months)
+#: and a slow quarter (median 210 d), clipped to 14–330 days. With the 8 % never pending this puts
+#: ~83 % of overdoses in the archive as overdoses 6 months after death, as CDC's VSRR reports.
+_TOX_OD = {"bulk_median": 85.0, "slow_median": 210.0, "slow_share": 0.25, "sigma": 0.35,
+           "min": 14.0, "max": 330.0}
+#: Other deaths wait less (median 45 d, 7–200 days).
+_TOX_OTHER = {"median": 45.0, "sigma": 0.6, "min": 7.0, "max": 200.0}
+#: Days from death to the case's first appearance in the archive (exponential mean, cap).
+_APPEAR_MEAN_DAYS, _APPEAR_MAX_DAYS = 0.8, 5.0
+
+
+def final_pull_time(last: np.datetime64) -> np.datetime64:
+    """When the demo's last pull is taken: 23:00 on the last day of the month ``last``."""
+    return (last + 1).astype("datetime64[m]") - 60
+
+
+@dataclass(frozen=True)
+class Reporting:
+    """When each case reaches the archive and when its toxicology closes (minutes resolution).
+
+    ``resolved`` is NaT for cases that never go through a pending stage; a case is pending at time
+    ``t`` when ``appear <= t < resolved``.
+    """
+
+    appear: np.ndarray  # datetime64[m]
+    resolved: np.ndarray  # datetime64[m], NaT when never pending
+    pending_text: np.ndarray  # bool: the pending version says "PENDING" as its cause (else none)
+
+
+def draw_reporting(rng: np.random.Generator, seed: int, cat: np.ndarray, death: np.ndarray,
+                   final_pull: np.datetime64) -> Reporting:
+    """Draw the reporting delays of every case.
+
+    Uses exactly two ``rng.random`` draws of the main stream (as the archive always has, so the
+    other parts of each case stay as they were); the delays themselves come from a stream of
+    their own (``default_rng((seed, 18))``). A case that would appear after ``final_pull`` (death
+    in the last hours) appears at it: the last pull holds every death of the archive.
+    """
     total = len(cat)
-    p_pending = np.zeros(total)
-    recent = months_before_end <= 2
-    mb = np.clip(months_before_end, 0, 2)
-    p_pending[recent] = np.where(cat[recent] == OD, np.array(_PENDING_OD)[mb[recent]],
-                                 np.where(cat[recent] == HOM, np.array(_PENDING_HOM)[mb[recent]],
-                                          np.array(_PENDING_OTHER)[mb[recent]]))
-    pending = rng.random(total) < p_pending
+    through_u = rng.random(total)
     pending_text = rng.random(total) < 0.55
-    return pending, pending_text
+    p_through = np.where(cat == OD, _THROUGH_PENDING_OD,
+                         np.where(cat == HOM, _THROUGH_PENDING_HOM, _THROUGH_PENDING_OTHER))
+    through = through_u < p_through
+    delays = np.random.default_rng((seed, 18))
+    appear_days = np.minimum(delays.exponential(_APPEAR_MEAN_DAYS, total), _APPEAR_MAX_DAYS)
+    slow = delays.random(total) < _TOX_OD["slow_share"]
+    od_median = np.where(slow, _TOX_OD["slow_median"], _TOX_OD["bulk_median"])
+    normal = delays.standard_normal(total)
+    od_days = np.clip(od_median * np.exp(_TOX_OD["sigma"] * normal), _TOX_OD["min"], _TOX_OD["max"])
+    other_days = np.clip(_TOX_OTHER["median"] * np.exp(_TOX_OTHER["sigma"] * normal),
+                         _TOX_OTHER["min"], _TOX_OTHER["max"])
+    tox_days = np.where(cat == OD, od_days, other_days)
+    appear = np.minimum(death + np.rint(appear_days * 1440).astype(np.int64), final_pull)
+    resolved = appear + np.rint(tox_days * 1440).astype(np.int64)
+    resolved = np.where(through, resolved, np.datetime64("NaT", "m"))
+    return Reporting(appear=appear, resolved=resolved, pending_text=pending_text)
+
+
+def pending_at(reporting: Reporting, when: np.datetime64) -> np.ndarray:
+    """Which cases are pending (appeared, toxicology not closed) at ``when``: a boolean array."""
+    resolved = reporting.resolved
+    return (reporting.appear <= when) & ~np.isnat(resolved) & (resolved > when)
 
 
 def draw_incident_times(rng: np.random.Generator, cat: np.ndarray, delayed: np.ndarray,

@@ -11,13 +11,18 @@ from pathlib import Path
 
 import polars as pl
 
-from pipelines.demo.medical_examiner.generator import DEFAULT_N, DEFAULT_SEED, DEFAULT_START, generate_me_frame
+from pipelines.demo.medical_examiner.generator import (
+    DEFAULT_N,
+    DEFAULT_SEED,
+    DEFAULT_START,
+    generate_me_frame,
+)
 from pipelines.demo.medical_examiner.soda_shape import BOOL_FIELDS, FIELDS
 
 _CHUNK_ROWS = 100_000
 
 
-def _object_strings(frame: pl.DataFrame, prefix: str = "") -> pl.Series:
+def object_strings(frame: pl.DataFrame, prefix: str = "") -> pl.Series:
     """One compact JSON object per row (``prefix`` + ``{...}``), null fields omitted.
 
     Keys follow :data:`FIELDS`.  String values are written without escaping: every text the
@@ -49,7 +54,7 @@ def _write_json_array(frame: pl.DataFrame, handle) -> None:
     """Write ``frame`` to a binary handle as a JSON array: ``[{..}``, ``,{..}`` per line, ``]``."""
     handle.write(b"[")
     for offset in range(0, frame.height, _CHUNK_ROWS):
-        lines = _object_strings(frame.slice(offset, _CHUNK_ROWS), prefix=",")
+        lines = object_strings(frame.slice(offset, _CHUNK_ROWS), prefix=",")
         if offset == 0:
             handle.write(lines[0][1:].encode("utf-8") + b"\n")
             lines = lines.slice(1)
@@ -82,12 +87,18 @@ def generate_me_records(*, n: int = DEFAULT_N, seed: int = DEFAULT_SEED,
 def write_me_demo(path: Path, **kwargs) -> int:
     """Write the synthetic archive to ``path`` as a UTF-8 JSON array; return the record count.
 
-    Keyword arguments go to :func:`generate_me_frame`.  The file is written to a temporary file
-    in the same folder and moved into place with ``os.replace``; equal arguments give
-    byte-identical files.
+    Keyword arguments go to :func:`generate_me_frame`; equal arguments give byte-identical files.
+    (:func:`~.history.write_me_demo_history` also writes the pulls that led to it.)
     """
-    path = Path(path)
-    frame = generate_me_frame(**kwargs)
+    return write_frame(Path(path), generate_me_frame(**kwargs))
+
+
+def write_frame(path: Path, frame: pl.DataFrame) -> int:
+    """Write a :func:`generate_me_frame` frame to ``path`` as a JSON array; return its row count.
+
+    The file is written to a temporary file in the same folder and moved into place with
+    ``os.replace``.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
@@ -98,4 +109,3 @@ def write_me_demo(path: Path, **kwargs) -> int:
         tmp.unlink(missing_ok=True)
         raise
     return frame.height
-
