@@ -261,8 +261,11 @@ def source_lines(run: RunOutcome) -> list[str]:
             f"{_count(metadata.get(spec.quarantined, '?'))} quarantined"
         )
         if spec.asset == "staging/me_cases" and (pull := run.metadata(ME_PULL)) is not None:
+            # A replay of several pulls (the demo's history, or a backlog) counts a case in each pull.
+            pulls = pull.get("pulls_merged", 1)
+            merged = "this pull" if pulls in (None, 1, "?") else f"{_count(pulls)} pulls merged"
             text += (
-                f" (this pull: {_count(pull.get('rows_in', '?'))} records in, "
+                f" ({merged}: {_count(pull.get('rows_in', '?'))} records in, "
                 f"{_count(pull.get('rows_quarantined', '?'))} quarantined)"
             )
         elif "files" in metadata:

@@ -132,6 +132,15 @@ def _run(status: str = "succeeded") -> RunOutcome:
     return run
 
 
+def test_summary_names_a_replay_of_several_pulls():
+    run = _run()
+    run.step("raw__me_records").assets["raw/me_records"] = {
+        "pulls_merged": 40, "rows_in": 29_746, "rows_loaded": 29_746, "rows_quarantined": 0,
+    }
+    loaded = next(line for line in summary_lines(run, CWD) if "Medical Examiner" in line)
+    assert loaded.endswith("24,990 cases, 8 quarantined (40 pulls merged: 29,746 records in, 0 quarantined)")
+
+
 def test_summary_of_a_successful_run():
     assert summary_lines(_run(), CWD) == [
         "",
