@@ -255,7 +255,7 @@ def area_priorities(priorities: pl.DataFrame, recent_area_deaths: pl.DataFrame, 
     areas = (
         priorities.filter(pl.col("community_area_number").is_not_null())
         .group_by("week_start", "community_area_number", "community_area")
-        .agg(pl.col("forecast_deaths").sum().alias("forecast_deaths"), pl.col("in_region").any())
+        .agg(pl.col("forecast_deaths").sum().alias("forecast_deaths"), pl.col("in_region").all())
         .join(recent_area_deaths, on="community_area_number", how="left")
         .with_columns(pl.col("recent_deaths").fill_null(0).cast(pl.Int64))
         .sort("forecast_deaths", "community_area_number", descending=[True, False])
