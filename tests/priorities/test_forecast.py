@@ -98,7 +98,7 @@ def test_backtest_known_answer_on_a_steady_hot_cell_and_a_moving_blip():
     rows = {(r["model"], r["flagged_share"], r["sample"]): r for r in result.table}
     for model in fc.MODELS:
         assert rows[(model, 0.05, "all")]["pai"] == pytest.approx(9.5)
-        assert rows[(model, 0.05, "all")]["deaths"] == 20 * 8
+        assert rows[(model, 0.05, "all")]["window_deaths"] == 20 * 8
     assert len(result.origins) == 20 and result.origins[-1] == weeks - fc.HORIZON_WEEKS
     assert result.candidates == len(fc.parameter_grid()) == 64
 

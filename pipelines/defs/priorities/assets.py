@@ -34,6 +34,8 @@ HOTSPOT_COVERAGE = dg.AssetKey(["marts", "hotspot_coverage"])
 TEAMS = dg.AssetKey(["marts", "priority_teams"])
 AREA_PRIORITIES = dg.AssetKey(["marts", "area_priorities"])
 
+#: Every table of the step reads all of these (one step, not subsettable: the week and the ranks are shared).
+INPUTS = [ME_CASES, ME_GEOCODES, COMMUNITY_AREAS, ALERTS, *FIELD_INPUTS]
 #: Tables copied into the dashboard's database (the member ones are shown to members only).
 PRIORITY_MARTS = [f"marts.{k.path[-1]}" for k in (BACKTEST, PRIORITIES, HOTSPOT_COVERAGE, TEAMS, AREA_PRIORITIES)]
 #: A team's areas: where it logged visits in this many weeks.
@@ -109,22 +111,22 @@ def team_table(visits: pl.DataFrame, week_start: date) -> pl.DataFrame:
 
 @dg.multi_asset(
     specs=[
-        dg.AssetSpec(BACKTEST, deps=[ME_CASES, ME_GEOCODES, COMMUNITY_AREAS, ALERTS], kinds={"duckdb", "numpy"},
+        dg.AssetSpec(BACKTEST, deps=INPUTS, kinds={"duckdb", "numpy"},
                      description="Public: the forecast's backtest — PAI at 5 % and 10 % of Chicago's cells "
                      "flagged, over weekly origins of the last two years, for the forecast and two naive "
                      "baselines, with the parameters chosen."),
-        dg.AssetSpec(PRIORITIES, deps=[ME_CASES, ME_GEOCODES, COMMUNITY_AREAS, ALERTS, *FIELD_INPUTS],
+        dg.AssetSpec(PRIORITIES, deps=INPUTS,
                      kinds={"duckdb", "h3"},
                      description="Member only: every Chicago H3 cell ranked by expected overdose deaths in the "
                      "4 weeks after the newest data, with recent deaths (suppressed), strips, outreach, "
                      "alerts, the coverage gap and a sentence of reasons."),
-        dg.AssetSpec(HOTSPOT_COVERAGE, deps=[*FIELD_INPUTS], kinds={"duckdb"},
+        dg.AssetSpec(HOTSPOT_COVERAGE, deps=INPUTS, kinds={"duckdb"},
                      description="Member only: each active coalition hot spot's outreach in 4 weeks against "
                      "its cell's forecast."),
-        dg.AssetSpec(TEAMS, deps=[*FIELD_INPUTS], kinds={"duckdb"},
+        dg.AssetSpec(TEAMS, deps=INPUTS, kinds={"duckdb"},
                      description="Member only: each outreach team's areas (12 weeks) and its visits, contacts, "
                      "naloxone kits and reversals in 4 weeks."),
-        dg.AssetSpec(AREA_PRIORITIES, deps=[ME_CASES, COMMUNITY_AREAS], kinds={"duckdb"},
+        dg.AssetSpec(AREA_PRIORITIES, deps=INPUTS, kinds={"duckdb"},
                      description="Public: expected deaths per community area in the next 4 weeks (shown as "
                      "counts are, '<10') and its rank, recent deaths suppressed."),
     ],

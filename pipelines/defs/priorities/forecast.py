@@ -258,7 +258,8 @@ def hits_at(scores: np.ndarray, ties: np.ndarray, outcome: np.ndarray, k: int) -
 class Backtest:
     """The backtest's verdict: the chosen parameters, the PAI table and the calibration factor.
 
-    ``table`` rows: ``model, flagged_share, sample, pai, hit_rate, deaths, origins``; sample is
+    ``table`` rows: ``model, flagged_share, sample, pai, hit_rate, window_deaths, origins`` (deaths
+    summed over the origins' 4-week windows: a death is in up to four); sample is
     ``all`` (every origin, parameters chosen on them) or ``held_out`` (the newer half, with
     parameters chosen on the older half only — an honest check of the choice).
     """
@@ -312,7 +313,7 @@ def run_backtest(inputs: Inputs, grid: list[Params] | None = None, origins: int 
                     "sample": sample,
                     "pai": pai(got, deaths, k, n_cells),
                     "hit_rate": got / deaths if deaths > 0 else float("nan"),
-                    "deaths": int(round(deaths)),
+                    "window_deaths": int(round(deaths)),
                     "origins": int(len(rows[part])),
                 })
     score_sum = scorer.scores(chosen, rows).sum()

@@ -144,7 +144,8 @@ def _map(ax, brief: TeamBrief) -> None:
     ax.set_axis_off()
 
 
-def _page(pdf: PdfPages, brief: TeamBrief, generated: str) -> None:
+def _page(brief: TeamBrief, generated: str):
+    """One brief's page as a matplotlib figure (the caller saves and closes it)."""
     fig = plt.figure(figsize=(PAGE_W, PAGE_H))
     x, width = MARGIN, PAGE_W - 2 * MARGIN
     end = brief.week_start + timedelta(days=6)
@@ -184,18 +185,27 @@ def _page(pdf: PdfPages, brief: TeamBrief, generated: str) -> None:
         _text(fig, x, y, "No West Side places in this team's areas.", BODY_PT)
     _text(fig, x, PAGE_H - MARGIN - 0.25, f"West Side Overdose Watch · forecast tested weekly against two naive "
           f"baselines (Data quality page) · deaths 1–9 shown as <10 · {generated}", 10, width=width)
-    pdf.savefig(fig)
-    plt.close(fig)
+    return fig
 
 
-def render_briefs(briefs: list[TeamBrief], generated: str) -> bytes:
-    """The briefs as one PDF, a letter page per brief."""
-    buffer = io.BytesIO()
-    metadata = {"Title": "Team briefs", "Author": "West Side Overdose Watch", "CreationDate": None}
-    with PdfPages(buffer, metadata=metadata) as pdf:
+def _metadata(title: str) -> dict:
+    return {"Title": title, "Author": "West Side Overdose Watch", "CreationDate": None}
+
+
+def render_briefs(briefs: list[TeamBrief], generated: str) -> tuple[bytes, list[bytes]]:
+    """The briefs as one PDF (a letter page per brief) and as one PDF per brief, each page drawn once."""
+    combined = io.BytesIO()
+    singles = []
+    with PdfPages(combined, metadata=_metadata("Team briefs")) as everything:
         for brief in briefs:
-            _page(pdf, brief, generated)
-    return buffer.getvalue()
+            fig = _page(brief, generated)
+            everything.savefig(fig)
+            single = io.BytesIO()
+            with PdfPages(single, metadata=_metadata(f"Team brief: {brief.team}")) as one:
+                one.savefig(fig)
+            plt.close(fig)
+            singles.append(single.getvalue())
+    return combined.getvalue(), singles
 
 
 def write_briefs(briefs: list[TeamBrief], folder: Path, generated: str) -> dict[str, Path]:
@@ -203,8 +213,9 @@ def write_briefs(briefs: list[TeamBrief], folder: Path, generated: str) -> dict[
     if not briefs:
         return {}
     week = folder / f"{briefs[0].week_start:%Y-%m-%d}"
-    paths = {b.team: write_atomic(week / f"{slug(b.team)}.pdf", render_briefs([b], generated)) for b in briefs}
-    paths[ALL_TEAMS] = write_atomic(week / f"{ALL_TEAMS}.pdf", render_briefs(briefs, generated))
+    combined, singles = render_briefs(briefs, generated)
+    paths = {b.team: write_atomic(week / f"{slug(b.team)}.pdf", pdf) for b, pdf in zip(briefs, singles, strict=True)}
+    paths[ALL_TEAMS] = write_atomic(week / f"{ALL_TEAMS}.pdf", combined)
     return paths
 
 
