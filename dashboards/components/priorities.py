@@ -12,7 +12,7 @@ import polars as pl
 import pydeck as pdk
 import streamlit as st
 
-from dashboards.components.data import DbVersion, read_frame
+from dashboards.components.data import DbVersion, read_frame, show_small_table
 
 ALL_TEAMS = "All teams"
 GAP_LINE = [0, 0, 0, 255]
@@ -183,4 +183,31 @@ def backtest_table(backtest: pl.DataFrame) -> pl.DataFrame:
         )
         .pivot(on="share", index=["Origins", "Model"], values="pai")
         .with_columns(pl.col("^PAI.*$").round(2))
+    )
+
+
+def show_backtest(version: DbVersion) -> None:
+    """The Data quality page's "Forecast backtest" section: verdict, PAI table, chosen parameters."""
+    backtest = load_backtest(version)
+    st.markdown("##### Next week's forecast: backtest", anchors=False)
+    if backtest.is_empty():
+        st.info("No backtest yet: run `make pipeline`.")
+        return
+    first = backtest.row(0, named=True)
+    st.caption(
+        "Source: marts.priority_backtest · Period: weekly forecast origins "
+        f"{first['first_origin']:%b %-d, %Y} – {first['last_origin']:%b %-d, %Y}, each judged on the "
+        "4 weeks after it · PAI = share of those weeks' deaths in the flagged cells ÷ share of Chicago's "
+        "cells flagged (1 = no better than chance)"
+    )
+    beats, verdict = backtest_verdict(backtest)
+    (st.success if beats else st.warning)(verdict)
+    show_small_table(backtest_table(backtest), right=["PAI at 5 %", "PAI at 10 %"])
+    chosen = backtest.filter(pl.col("sample") == "all").row(0, named=True)
+    st.caption(
+        f"Parameters chosen from {chosen['candidates']} candidates by the pooled PAI at 5 %: half-life "
+        f"{chosen['half_life_weeks']:g} weeks, ring weights ({chosen['ring_weights']}), trend weight "
+        f"{chosen['trend_weight']:g}, alert weight {chosen['alert_weight']:g}. The held-out rows choose on "
+        f"the older half of the origins and score the newer half. Deaths without a point (not in any "
+        f"cell): {chosen['deaths_without_cell']:,}."
     )

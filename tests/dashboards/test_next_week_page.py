@@ -3,6 +3,7 @@ members; community areas only, suppressed, for the public. Plus its pure pieces.
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from pathlib import Path
 
@@ -58,7 +59,12 @@ def test_members_see_ranked_places_map_gaps_and_briefs(demo_pipeline, demo_app_d
     assert shown["Reasons"].tolist() == [r[1] for r in top]
     gaps = _query(demo_app_db, "SELECT count(*) FROM marts.outreach_priorities WHERE in_region AND coverage_gap")[0][0]
     assert f"**{gaps} coverage gaps**" in _all_text(at)
-    assert len(at.get("deckgl_json_chart")) == 1
+    (chart,) = at.get("deck_gl_json_chart")
+    layers = {layer["id"]: layer for layer in json.loads(chart.proto.json)["layers"]}
+    assert len(layers["priority-cells"]["data"]) == _query(
+        demo_app_db, "SELECT count(*) FROM marts.outreach_priorities WHERE in_region")[0][0]
+    assert len(layers["priority-gaps"]["data"]) == gaps
+    assert len(layers["priority-hotspots"]["data"]) == _query(demo_app_db, "SELECT count(*) FROM marts.hotspot_coverage")[0][0]
     assert {m.label for m in at.metric} >= {"Fentanyl strips (8 wk)", "Xylazine strips (8 wk)"}
     assert len(at.get("download_button")) == 6  # all teams + five teams
     assert "beat both naive baselines" in at.success[0].value
@@ -85,7 +91,7 @@ def test_public_sees_only_community_areas_suppressed(demo_pipeline, demo_app_db)
     text = _all_text(at)
     cells = [r[0] for r in _query(demo_app_db, "SELECT h3_cell FROM marts.outreach_priorities LIMIT 50")]
     assert not any(cell in text for cell in cells)
-    assert not at.get("deckgl_json_chart") and not at.get("download_button")
+    assert not at.get("deck_gl_json_chart") and not at.get("download_button")
     assert "HS-01" not in text
 
 

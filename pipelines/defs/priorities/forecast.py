@@ -56,6 +56,9 @@ RING_WEIGHTS = ((1.0, 0.0, 0.0), (1.0, 0.1, 0.0), (1.0, 0.25, 0.0), (1.0, 0.5, 0
 TREND_WEIGHTS = (0.0, 1.0)
 ALERT_WEIGHTS = (0.0, 0.5)
 
+#: Scores are compared at this many decimals, so sums of the same counts in another order still tie.
+SCORE_DECIMALS = 9
+
 FORECAST, RECENT_BASELINE, LONG_TERM_BASELINE = "forecast", "last_4_weeks", "all_earlier_weeks"
 MODELS = (FORECAST, RECENT_BASELINE, LONG_TERM_BASELINE)
 
@@ -141,7 +144,7 @@ def area_trend(area_weekly: np.ndarray) -> np.ndarray:
 
 def rank_order(scores: np.ndarray, tiebreak: np.ndarray) -> np.ndarray:
     """Cell indexes best first per row: by score, then ``tiebreak`` (both descending), then cell index."""
-    scores = np.atleast_2d(scores)
+    scores = np.round(np.atleast_2d(scores), SCORE_DECIMALS)
     tiebreak = np.broadcast_to(np.atleast_2d(tiebreak), scores.shape)
     cell = np.broadcast_to(np.arange(scores.shape[1]), scores.shape)
     # lexsort sorts by the last key first; negate for descending order.
@@ -244,7 +247,7 @@ def hits_at(scores: np.ndarray, ties: np.ndarray, outcome: np.ndarray, k: int) -
     """Per row: the outcome captured by the top ``k`` cells (same set as :func:`rank_order`'s first
     ``k``), in linear time: every cell above the ``k``-th score, then the cells equal to it in
     ``ties`` order (:func:`tie_order`) until ``k`` are taken."""
-    s = np.take_along_axis(np.round(np.atleast_2d(scores), 9), ties, axis=1)
+    s = np.take_along_axis(np.round(np.atleast_2d(scores), SCORE_DECIMALS), ties, axis=1)
     y = np.take_along_axis(np.atleast_2d(outcome), ties, axis=1)
     kth = -np.partition(-s, k - 1, axis=1)[:, k - 1:k]
     above = s > kth
