@@ -76,9 +76,12 @@ with right:
                             format_func=lambda n: names.get(n, str(n)), key=f"next-week-areas-{team}")
 places = pr.filter_places(places_all, chosen)
 gaps = places.filter(pl.col("coverage_gap"))
+unplaced = int(backtest.get_column("deaths_without_cell")[0]) if backtest.height else 0
 st.caption(
     f"{places.height} West Side places (H3 cells, ~0.7 km²); **{gaps.height} coverage gaps**: among "
-    "Chicago's top 5 % by forecast with no team visit in 4 weeks. Member view: not for projection."
+    "Chicago's top 5 % by forecast with no team visit in 4 weeks. Member view: not for projection. "
+    f"{unplaced:,} deaths since the data begin have no point (no coordinates, no geocoded address) "
+    "and are in no cell; they count in their area's trend."
 )
 
 st.subheader("Ranked places", anchor=False)

@@ -129,3 +129,15 @@ def test_weekly_matrix_counts_by_monday_week():
     events = pl.DataFrame({"day": [date(2026, 1, 5), date(2026, 1, 11), date(2026, 1, 12), date(2026, 2, 1)],
                            "h3_cell": ["a", "a", "b", "a"]})
     assert ev.weekly_matrix(events, calendar, "h3_cell", ["a", "b"]).tolist() == [[2, 0], [0, 1], [0, 0]]
+
+
+def test_briefs_use_the_standard_fonts_unless_a_name_needs_more():
+    from pipelines.defs.reports.team_brief import Place, TeamBrief, core_fonts_fit
+
+    def brief(team: str) -> TeamBrief:
+        place = Place(1, 3, "882664caa5fffff", "Austin, near Madison & Cicero (HS-05)", 0.4, "1 of 2", "none tested",
+                      True, "<10 deaths within 500 m in 8 weeks; no team visit in 4 weeks")
+        return TeamBrief(team, date(2026, 12, 7), ["Austin"], [place], pl.DataFrame(), pl.DataFrame(), 1, 2, 3, 0, [])
+
+    assert core_fonts_fit([brief("Equipo La Villita – Pilsen"), brief("Austin Team")])
+    assert not core_fonts_fit([brief("Équipe 東")])

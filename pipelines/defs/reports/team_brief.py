@@ -11,6 +11,7 @@ no person's data: counts, places and reasons only.
 from __future__ import annotations
 
 import io
+import logging
 import re
 import textwrap
 from dataclasses import dataclass
@@ -110,7 +111,8 @@ def build_briefs(priorities: pl.DataFrame, teams: pl.DataFrame, hotspots: pl.Dat
 
 
 def _wrapped(text: str, width: float, size: float) -> list[str]:
-    """Lines of ``text`` that fit ``width`` inches at ``size`` pt (average glyph ≈ 0.48 em)."""
+    """Lines of ``text`` that fit ``width`` inches at ``size`` pt (average glyph ≈ 0.48 em in
+    Helvetica and DejaVu Sans alike)."""
     return textwrap.wrap(text, max(10, int(width / (0.48 * size / 72)))) or [""]
 
 
@@ -118,8 +120,9 @@ def _text(fig, x: float, y: float, text: str, size: float, *, bold: bool = False
     """Draw ``text`` from (x, y) inches from the top-left, wrapped to ``width`` inches; returns the next y."""
     for line in _wrapped(text, width, size) if width else [text]:
         y += size / 72 * 1.3
-        fig.text(x / PAGE_W, 1 - y / PAGE_H, line, fontsize=size, fontweight="bold" if bold else "normal",
-                 color="black", va="baseline", ha="left")
+        # Regular text takes the font's own regular weight (Helvetica's is "medium", DejaVu's "normal").
+        fig.text(x / PAGE_W, 1 - y / PAGE_H, line, fontsize=size, color="black", va="baseline", ha="left",
+                 **({"fontweight": "bold"} if bold else {}))
     return y
 
 
@@ -192,8 +195,40 @@ def _metadata(title: str) -> dict:
     return {"Title": title, "Author": "West Side Overdose Watch", "CreationDate": None}
 
 
+def _words(brief: TeamBrief) -> list[str]:
+    return [brief.team, *brief.areas, *brief.alerts, *(t for p in brief.places for t in (p.where, p.reasons))]
+
+
+def core_fonts_fit(briefs: list[TeamBrief]) -> bool:
+    """Whether every text fits the standard PDF fonts' encoding (Windows-1252): then Helvetica is
+    used without embedding (4× faster to write, every PDF reader has it); otherwise DejaVu Sans is
+    embedded, so a team or place name in any script still prints."""
+    try:
+        for brief in briefs:
+            for text in _words(brief):
+                text.encode("cp1252")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def render_briefs(briefs: list[TeamBrief], generated: str) -> tuple[bytes, list[bytes]]:
     """The briefs as one PDF (a letter page per brief) and as one PDF per brief, each page drawn once."""
+    # Helvetica's regular face is "medium" in its metrics; the font manager's notes on matching
+    # weights (and on its own math fonts) are not news, so it is quiet meanwhile.
+    fonts = ({"pdf.use14corefonts": True, "font.family": "sans-serif", "font.sans-serif": ["Helvetica"],
+              "font.weight": "medium"} if core_fonts_fit(briefs) else {})
+    font_log = logging.getLogger("matplotlib.font_manager")
+    level = font_log.level
+    font_log.setLevel(logging.ERROR)
+    try:
+        with matplotlib.rc_context(fonts):
+            return _render(briefs, generated)
+    finally:
+        font_log.setLevel(level)
+
+
+def _render(briefs: list[TeamBrief], generated: str) -> tuple[bytes, list[bytes]]:
     combined = io.BytesIO()
     singles = []
     with PdfPages(combined, metadata=_metadata("Team briefs")) as everything:
