@@ -11,7 +11,8 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from dashboards.components import access, data
+from dashboards.components import access, data, table_display
+from dashboards.components.period_labels import source_text
 from dashboards.components import priorities as pr
 from pipelines.defs.reports.team_brief import latest_briefs, slug
 from pipelines.settings import load_settings
@@ -35,7 +36,7 @@ week = backtest.get_column("forecast_week")[0] if backtest.height else None
 st.caption(
     f"Expected overdose deaths in the 4 weeks from **{week:%B %-d, %Y}**, from recent deaths (time decay, "
     "neighbouring cells), the area's spike alerts and trend, with parameters chosen by a backtest. "
-    f"{data.source_text(freshness)}"
+    f"{source_text(freshness)}"
     if week else "No forecast yet: run `make pipeline`."
 )
 (st.success if beats else st.warning)(verdict, icon=":material/fact_check:" if beats else ":material/warning:")
@@ -50,7 +51,7 @@ if not access.is_member():
     areas = pr.load_area_priorities(version)
     region_only = st.toggle("West Side only", value=True, key="next-week-region")
     shown = areas.filter(pl.col("in_region")) if region_only else areas
-    data.show_table(
+    table_display.show_table(
         shown.select(
             pl.col("area_rank").alias("Rank in Chicago"),
             pl.col("community_area").alias("Community area"),
@@ -85,7 +86,7 @@ st.caption(
 )
 
 st.subheader("Ranked places", anchor=False)
-data.show_table(pr.places_table(places.head(25)), width="stretch")
+table_display.show_table(pr.places_table(places.head(25)), width="stretch")
 
 st.subheader("Forecast map", anchor=False)
 st.caption("Darker red = more expected deaths; black outline = coverage gap; white dots = coalition hot spots.")
