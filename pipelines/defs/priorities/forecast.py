@@ -243,18 +243,27 @@ def tie_order(tiebreak: np.ndarray) -> np.ndarray:
     return np.lexsort((cell, -tiebreak), axis=-1)
 
 
-def hits_at(scores: np.ndarray, ties: np.ndarray, outcome: np.ndarray, k: int) -> np.ndarray:
+def hits_at(scores: np.ndarray, ties: np.ndarray, outcome: np.ndarray, k: int | Sequence[int]) -> np.ndarray:
     """Per row: the outcome captured by the top ``k`` cells (same set as :func:`rank_order`'s first
     ``k``), in linear time: every cell above the ``k``-th score, then the cells equal to it in
-    ``ties`` order (:func:`tie_order`) until ``k`` are taken."""
+    ``ties`` order (:func:`tie_order`) until ``k`` are taken. A sequence of ``k`` gives one column
+    per ``k`` (the scores are reordered once)."""
     s = np.take_along_axis(np.round(np.atleast_2d(scores), SCORE_DECIMALS), ties, axis=1)
     y = np.take_along_axis(np.atleast_2d(outcome), ties, axis=1)
-    kth = -np.partition(-s, k - 1, axis=1)[:, k - 1:k]
-    above = s > kth
-    equal = s == kth
-    room = k - above.sum(axis=1, keepdims=True)
-    taken = above | (equal & (np.cumsum(equal, axis=1) <= room))
-    return (y * taken).sum(axis=1)
+    return _hits_in_tie_order(s, y, k)
+
+
+def _hits_in_tie_order(s: np.ndarray, y: np.ndarray, k: int | Sequence[int]) -> np.ndarray:
+    ks = [k] if isinstance(k, int) else list(k)
+    columns = []
+    for one in ks:
+        kth = -np.partition(-s, one - 1, axis=1)[:, one - 1:one]
+        above = s > kth
+        equal = s == kth
+        room = one - above.sum(axis=1, keepdims=True)
+        taken = above | (equal & (np.cumsum(equal, axis=1) <= room))
+        columns.append((y * taken).sum(axis=1))
+    return columns[0] if isinstance(k, int) else np.column_stack(columns)
 
 
 @dataclass(frozen=True)
@@ -297,9 +306,16 @@ def run_backtest(inputs: Inputs, grid: list[Params] | None = None, origins: int 
     outcome = sum_ahead(inputs.weekly, HORIZON_WEEKS)[rows]
     ties = tie_order(scorer.long_term[rows])
     ks = [flagged_count(n_cells, share) for share in FLAGGED_SHARES]
-    hits = {p: [hits_at(scorer.scores(p, rows), ties, outcome, k) for k in ks] for p in grid}
+    # The outcome in tie order is the same for every candidate: reorder it once.
+    y = np.take_along_axis(outcome, ties, axis=1)
+
+    def captured(scores: np.ndarray) -> list[np.ndarray]:
+        s = np.take_along_axis(np.round(scores, SCORE_DECIMALS), ties, axis=1)
+        return list(_hits_in_tie_order(s, y, ks).T)
+
+    hits = {p: captured(scorer.scores(p, rows)) for p in grid}
     for model in (RECENT_BASELINE, LONG_TERM_BASELINE):
-        hits[model] = [hits_at(scorer.baseline(model, rows), ties, outcome, k) for k in ks]
+        hits[model] = captured(scorer.baseline(model, rows))
     everything, older, newer = slice(None), slice(0, len(rows) // 2), slice(len(rows) // 2, None)
     chosen = _choose(grid, hits, everything)
     held_out = _choose(grid, hits, older)
