@@ -320,3 +320,23 @@ def test_geocoded_deaths_have_a_place_in_the_forecast(archive_off, archive_geoco
     assert stripped_overdoses > 0
     sql = "SELECT DISTINCT deaths_without_cell FROM marts.priority_backtest"
     assert query(root, sql) == query(archive_off, sql)
+
+
+def test_geocoded_deaths_count_in_the_hexagon_hot_spots(archive_off, archive_geocoded):
+    """The hexagon Gi* inputs are the same in both deployments: a stripped death placed by geocoding
+    is back in its hexagon. At least one stripped overdose lies in the region's hexagon windows, so
+    without the geocoded points the counts would differ."""
+    root, chosen, _, _ = archive_geocoded
+    in_windows = query(
+        root,
+        """SELECT count(*) FROM staging.me_cases
+           WHERE is_overdose AND placement = 'geocoded' AND list_contains($cases, casenumber)
+             AND list_contains($region, community_area_number)
+             AND death_date >= (SELECT min(window_start) FROM marts.hotspot_statistics WHERE level = 'hex')
+             AND death_date < (SELECT max(window_end) FROM marts.hotspot_statistics WHERE level = 'hex')""",
+        {"cases": [r["casenumber"] for r in chosen], "region": list(range(23, 32))},
+    )[0][0]
+    assert in_windows > 0
+    sql = ("SELECT h3_cell, window_start, value FROM marts.hotspot_statistics "
+           "WHERE level = 'hex' AND measure = 'deaths' AND value > 0 ORDER BY ALL")
+    assert query(root, sql) == query(archive_off, sql)

@@ -9,6 +9,7 @@ import h3
 import numpy as np
 import polars as pl
 
+from pipelines.defs.geography.addresses import geocode_address
 from pipelines.defs.hotspots.grid import HexGrid, cell_polygons
 from pipelines.defs.priorities import events as ev
 from pipelines.defs.priorities import places
@@ -116,7 +117,7 @@ def test_geocoded_deaths_take_the_geocoders_point():
         "incident_street": [None, "4000 W MADISON ST", None],
         "incident_zip": [None, "60624", None],
     })
-    address = ev.geocode_address("4000 W MADISON ST", "60624")
+    address = geocode_address("4000 W MADISON ST", "60624")
     geocodes = pl.DataFrame({"street": [address.street], "city": [address.city], "state": [address.state],
                              "zip": [address.zip], "latitude": [41.881], "longitude": [-87.726]})
     points = ev.death_points(deaths, geocodes)

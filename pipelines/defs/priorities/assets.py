@@ -140,7 +140,7 @@ def outreach_priorities(context: dg.AssetExecutionContext, duckdb: DuckDBResourc
         grid = build_grid(areas, cfg.h3_resolution, cfg.region_areas)
         deaths = ev.death_points(
             query_sql_file(con, "priorities/death_points.sql").pl(),
-            query_sql_file(con, "priorities/geocoded_points.sql").pl(),
+            query_sql_file(con, "hotspots/geocoded_points.sql").pl(),
         )
         placed = ev.with_cells(deaths, grid)
         if placed.height == 0:

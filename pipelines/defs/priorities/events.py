@@ -9,7 +9,7 @@ from datetime import date, timedelta
 import numpy as np
 import polars as pl
 
-from pipelines.defs.geography.addresses import geocode_address
+from pipelines.defs.geography.death_points import with_geocoded_points
 from pipelines.defs.hotspots.grid import HexGrid, assign_cells
 from pipelines.defs.priorities.forecast import Inputs
 
@@ -29,30 +29,10 @@ def monday(day: date) -> date:
 
 
 def death_points(deaths: pl.DataFrame, geocodes: pl.DataFrame) -> pl.DataFrame:
-    """Every death with its point: the archive's coordinates, else the geocoder's matched point for
-    a death placed by geocoding; null where there is neither (see ``sql/priorities/death_points.sql``
-    and ``geocoded_points.sql``). ``point_source``: ``archive``, ``geocoded`` or null."""
-    keys = deaths.select("incident_street", "incident_zip").unique().filter(pl.col("incident_street").is_not_null())
-    addresses = [geocode_address(street, zip_code) for street, zip_code in keys.iter_rows()]
-    keys = keys.with_columns(
-        pl.Series(name, [getattr(a, name) if a else None for a in addresses], dtype=pl.String)
-        for name in ("street", "city", "state", "zip")
-    )
-    located = keys.join(
-        geocodes.rename({"latitude": "geo_latitude", "longitude": "geo_longitude"}),
-        on=["street", "city", "state", "zip"],
-        how="inner",
-    ).select("incident_street", "incident_zip", "geo_latitude", "geo_longitude")
-    joined = deaths.join(located, on=["incident_street", "incident_zip"], how="left", nulls_equal=False)
-    has_own = pl.col("latitude").is_not_null() & pl.col("longitude").is_not_null()
-    geocoded = (pl.col("placement") == "geocoded") & pl.col("geo_latitude").is_not_null()
-    return joined.select(
-        "day",
-        "community_area_number",
-        pl.when(has_own).then("latitude").when(geocoded).then("geo_latitude").alias("latitude"),
-        pl.when(has_own).then("longitude").when(geocoded).then("geo_longitude").alias("longitude"),
-        pl.when(has_own).then(pl.lit("archive")).when(geocoded).then(pl.lit("geocoded")).alias("point_source"),
-    ).cast(POINT_SCHEMA)
+    """Every death of ``sql/priorities/death_points.sql`` with its point
+    (:func:`~pipelines.defs.geography.death_points.with_geocoded_points`): ``day``,
+    ``community_area_number``, ``latitude``, ``longitude`` (null: no point), ``point_source``."""
+    return with_geocoded_points(deaths, geocodes).select(list(POINT_SCHEMA)).cast(POINT_SCHEMA)
 
 
 def with_cells(events: pl.DataFrame, grid: HexGrid) -> pl.DataFrame:
