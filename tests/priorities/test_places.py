@@ -142,3 +142,21 @@ def test_briefs_use_the_standard_fonts_unless_a_name_needs_more():
 
     assert core_fonts_fit([brief("Equipo La Villita – Pilsen"), brief("Austin Team")])
     assert not core_fonts_fit([brief("Équipe 東")])
+
+
+def test_team_table_counts_the_last_four_weeks_and_lists_twelve_weeks_of_areas():
+    from pipelines.defs.priorities.assets import team_table
+
+    week = date(2026, 12, 7)
+    visits = pl.DataFrame({
+        "day": [date(2026, 11, 30), date(2026, 10, 1), date(2026, 11, 20), date(2026, 11, 25)],
+        "team": ["A", "A", "B", "C"],
+        "community_area_number": pl.Series([25, 26, 29, None], dtype=pl.Int32),
+        "contacts": [10, 5, 7, 3], "naloxone_kits": [4, 2, 1, 0], "reversals": [1, 0, 0, 2],
+    })
+    rows = {r["team"]: r for r in team_table(visits, week).iter_rows(named=True)}
+    assert rows["A"]["community_area_numbers"] == [25, 26] and rows["A"]["visits_4w"] == 1
+    assert (rows["A"]["contacts_4w"], rows["A"]["naloxone_kits_4w"], rows["A"]["reversals_4w"]) == (10, 4, 1)
+    assert rows["B"]["visits_4w"] == 1 and rows["B"]["community_area_numbers"] == [29]
+    # A team whose rows name no area is still listed (with no areas), its work counted.
+    assert rows["C"]["community_area_numbers"] is None and rows["C"]["reversals_4w"] == 2

@@ -48,9 +48,7 @@ def test_priorities_mart_ranks_every_city_cell_for_the_week_after_the_data(demo_
     assert "recent_deaths" not in columns  # only the suppressed display is kept
     ranks = [r[0] for r in demo_pipeline.query("SELECT forecast_rank FROM marts.outreach_priorities ORDER BY 1")]
     assert ranks == list(range(1, len(ranks) + 1)) and 900 <= len(ranks) <= 1000
-    (last_death,) = demo_pipeline.query(
-        "SELECT max(death_date)::DATE FROM staging.me_cases WHERE is_overdose AND in_chicago"
-    )[0]
+    (last_death,) = demo_pipeline.query("SELECT max(death_date)::DATE FROM staging.me_cases")[0]
     (week,) = demo_pipeline.query("SELECT DISTINCT week_start FROM marts.outreach_priorities")[0]
     assert week == last_death - timedelta(days=last_death.weekday()) + timedelta(weeks=1)
     total = demo_pipeline.query("SELECT sum(forecast_deaths) FROM marts.outreach_priorities")[0][0]

@@ -23,7 +23,7 @@ from pipelines.defs.priorities import events as ev
 from pipelines.defs.priorities import forecast as fc
 from pipelines.defs.priorities import places
 from pipelines.defs.resources import SettingsResource, warehouse
-from pipelines.warehouse import query_sql_file, run_sql_file
+from pipelines.warehouse import fetch_row, query_sql_file, read_sql, run_sql_file
 
 GROUP = "priorities"
 ME_GEOCODES = dg.AssetKey(["staging", "me_geocodes"])
@@ -102,7 +102,9 @@ def team_table(visits: pl.DataFrame, week_start: date) -> pl.DataFrame:
         pl.col("reversals").sum().alias("reversals_4w"),
     )
     return (
-        areas.join(work, on="team", how="left")
+        visits.select("team").unique()
+        .join(areas, on="team", how="left")
+        .join(work, on="team", how="left")
         .with_columns(pl.col(c).fill_null(0).cast(pl.Int64) for c in ("visits_4w", "contacts_4w", "naloxone_kits_4w", "reversals_4w"))
         .with_columns(pl.lit(week_start).alias("week_start"))
         .sort("team")
@@ -145,7 +147,9 @@ def outreach_priorities(context: dg.AssetExecutionContext, duckdb: DuckDBResourc
         placed = ev.with_cells(deaths, grid)
         if placed.height == 0:
             raise dg.Failure("no overdose deaths in Chicago: nothing to forecast")
-        calendar = ev.Calendar.spanning(placed["day"].min(), placed["day"].max())
+        # To the newest day of the archive: weeks without an overdose death after it are real zeros.
+        last_day = fetch_row(con, read_sql("hotspots/data_span.sql"))[1]
+        calendar = ev.Calendar.spanning(placed["day"].min(), max(placed["day"].max(), last_day))
         week_start = calendar.next_week
         inputs = ev.forecast_inputs(placed, grid, query_sql_file(con, "priorities/weekly_area_alerts.sql").pl(), calendar)
         result = fc.run_backtest(inputs)
