@@ -31,6 +31,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from itertools import product
 
 import h3
@@ -97,6 +98,12 @@ def ring_matrix(cells: Sequence[str], ring: int) -> sp.csr_matrix:
                 cols.append(j)
     n = len(cells)
     return sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, n))
+
+
+@lru_cache(maxsize=4)
+def rings_of(cells: tuple[str, ...]) -> list[sp.csr_matrix]:
+    """Rings 0, 1 and 2 of a grid (:func:`ring_matrix`), kept for the next call on the same grid."""
+    return [ring_matrix(cells, r) for r in range(3)]
 
 
 def kernel(rings: Sequence[sp.csr_matrix], weights: Sequence[float]) -> sp.csr_matrix:
@@ -191,7 +198,7 @@ class Scorer:
 
     def __init__(self, inputs: Inputs) -> None:
         self.inputs = inputs
-        self.rings = [ring_matrix(inputs.cells, r) for r in range(3)]
+        self.rings = rings_of(tuple(inputs.cells))
         self.long_term = sum_before(inputs.weekly, None)
         trend = area_trend(inputs.area_weekly)
         self.trend = _per_cell(trend, inputs.cell_area, 1.0)
@@ -200,19 +207,21 @@ class Scorer:
         self._decayed: dict[float, np.ndarray] = {}
         self._smoothed: dict[tuple, np.ndarray] = {}
 
-    def smoothed(self, half_life: float, ring_weights: tuple[float, float, float]) -> np.ndarray:
-        """Weeks × cells: decayed counts spread by the kernel (cached per half-life and rings)."""
-        key = (half_life, ring_weights)
+    def smoothed(self, half_life: float, ring_weights: tuple[float, float, float],
+                 rows: np.ndarray | slice = slice(None)) -> np.ndarray:
+        """The weeks ``rows`` × cells: decayed counts spread by the kernel (cached per half-life,
+        rings and rows; the decay runs over every week, the kernel only over the rows asked for)."""
+        key = (half_life, ring_weights, rows.tobytes() if isinstance(rows, np.ndarray) else repr(rows))
         if key not in self._smoothed:
             if half_life not in self._decayed:
                 self._decayed[half_life] = decayed_before(self.inputs.weekly, half_life)
             k = kernel(self.rings, ring_weights)
-            self._smoothed[key] = np.asarray((k @ self._decayed[half_life].T).T)
+            self._smoothed[key] = np.asarray((k @ self._decayed[half_life][rows].T).T)
         return self._smoothed[key]
 
     def scores(self, params: Params, rows: np.ndarray | slice = slice(None)) -> np.ndarray:
         """Scores for ``params`` at the weeks ``rows`` (weeks × cells)."""
-        base = self.smoothed(params.half_life_weeks, params.ring_weights)[rows]
+        base = self.smoothed(params.half_life_weeks, params.ring_weights, rows)
         if params.trend_weight:
             base = base * self.trend[rows] ** params.trend_weight
         if params.alert_weight:
