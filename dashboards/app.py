@@ -53,6 +53,7 @@ h1 { font-size: 2.1rem !important; padding-top: 0 !important; }
 PAGE_SPECS: tuple[tuple[str, str, str, str], ...] = (
     ("overview.py", "Overview", ":material/dashboard:", "overview"),
     ("map.py", "Map", ":material/map:", "map"),
+    ("next_week.py", "Next week", ":material/event_upcoming:", "next-week"),
     ("trends.py", "Trends", ":material/trending_up:", "trends"),
     ("field_data.py", "Test strips & outreach", ":material/science:", "field-data"),
     ("data_quality.py", "Data quality", ":material/fact_check:", "data-quality"),

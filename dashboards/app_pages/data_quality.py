@@ -21,6 +21,7 @@ import polars as pl
 import streamlit as st
 
 from dashboards.components import access, charts, check_results, data, nowcast_quality, quality, table_display
+from dashboards.components.priorities import show_backtest
 from dashboards.components.quality_loaders import load_check_history, load_quality_tables
 from dashboards.components.quality_widgets import as_chicago_time, metric_card, section_heading, when_text
 from pipelines.defs.epidemiology.suppression import display_count
@@ -39,7 +40,8 @@ SOURCE_COLOURS = {
     "Hot-spot list": "#CC79A7",
 }
 #: The page's sections below the check summary, one tab each; only the open tab is drawn.
-SECTIONS = ("Sources and row accounting", "Medical Examiner", "Quarantined rows", "Ingest log and files")
+SECTIONS = ("Sources and row accounting", "Medical Examiner", "Quarantined rows", "Ingest log and files",
+            "Forecast backtest")
 SECTION_KEY = "dq_section"
 OUTCOME_LABELS = {
     "failed": "✖ failed",
@@ -394,6 +396,11 @@ if tab := _open(SECTIONS[3]):
         table_display.csv_download(
             "Download field-data files (CSV)", files, file_name="field_data_files.csv", key="dq_download_files"
         )
+
+# ---- Next week's forecast: its backtest (issue #19) --------------------------------------------
+if tab := _open(SECTIONS[4]):
+    with tab:
+        show_backtest(version)
 
 # ---- Asset checks (top of the page) ----------------------------------------------------------
 catalogue = tables["checks"]

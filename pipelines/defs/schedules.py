@@ -3,7 +3,7 @@
 | schedule | when (America/Chicago) | job | what it runs |
 |---|---|---|---|
 | ``me_daily_pull`` | every day 06:00 | ``me_daily_job`` | incremental ME pull and everything downstream of it (marts, hot spots, alerts, publication), reports excepted |
-| ``weekly_eblast`` | Monday 08:00 | ``weekly_eblast_job`` | the ``reports`` group's weekly e-blast |
+| ``weekly_eblast`` | Monday 08:00 | ``weekly_eblast_job`` | the ``reports`` group's weekly e-blast and team briefs |
 | ``monthly_meeting_pack`` | the 5th, 07:00 | ``monthly_pack_job`` | the ``reports`` group's meeting pack |
 | ``source_freshness_hourly`` | every hour at :15 | ``source_freshness_job`` | the ``loaded_recently`` freshness checks only |
 
@@ -38,7 +38,9 @@ FRESHNESS_CRON = "15 * * * *"
 #: own days; a daily e-blast would be spam).
 ME_DAILY_SELECTION = dg.AssetSelection.assets(ME_RECORDS).downstream() - dg.AssetSelection.groups(REPORTS_GROUP)
 #: The report assets, by group and name (robust to the key prefix the reports package chooses).
-WEEKLY_EBLAST_SELECTION = dg.AssetSelection.groups(REPORTS_GROUP) & dg.AssetSelection.key_substring("weekly_eblast")
+WEEKLY_EBLAST_SELECTION = dg.AssetSelection.groups(REPORTS_GROUP) & (
+    dg.AssetSelection.key_substring("weekly_eblast") | dg.AssetSelection.key_substring("team_briefs")
+)
 MONTHLY_PACK_SELECTION = dg.AssetSelection.groups(REPORTS_GROUP) & dg.AssetSelection.key_substring("meeting_pack")
 
 me_daily_job = dg.define_asset_job(
@@ -54,7 +56,7 @@ weekly_eblast_job = dg.define_asset_job(
     selection=WEEKLY_EBLAST_SELECTION,
     executor_def=dg.in_process_executor,
     tags=RUN_RETRY_TAGS,
-    description="The weekly e-blast, from the warehouse the daily job keeps current.",
+    description="The weekly e-blast and the team briefs, from the warehouse the daily job keeps current.",
 )
 monthly_pack_job = dg.define_asset_job(
     "monthly_pack_job",

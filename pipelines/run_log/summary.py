@@ -59,6 +59,7 @@ OUTPUTS: tuple[tuple[str, str, str, str | None], ...] = (
     ("app database", "app/published_db", "path", None),
     ("meeting pack", "meeting_pack", "pptx", "pdf"),
     ("e-blast", "weekly_eblast", "html", "txt"),
+    ("team briefs", "team_briefs", "pdf", None),
 )
 
 

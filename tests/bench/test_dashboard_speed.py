@@ -15,7 +15,8 @@ def test_pages_follow_the_app_navigation() -> None:
     found = pages()
     assert found[0] == ("Overview", "/")
     assert ("Map", "/map") in found and ("Data quality", "/data-quality") in found
-    assert len({path for _title, path in found}) == len(found) == 7
+    assert ("Next week", "/next-week") in found
+    assert len({path for _title, path in found}) == len(found) == 8
 
 
 def test_p95_is_the_nearest_rank() -> None:

@@ -39,6 +39,7 @@ DOCS_SCREENSHOTS = {
     "trends-year-over-year": "test_trends_browser.py",
     "field-data": "test_browser_pages.py",
     "data-quality": "test_data_quality_browser.py",
+    "next-week": "test_next_week_browser.py",
     "reports": "test_browser_pages.py",
     "about": "test_browser_pages.py",
 }

@@ -72,7 +72,8 @@ def test_first_tab_only_is_drawn_and_tables_are_markdown(demo_page: AppTest) -> 
     """Opening the page draws the first tab (Markdown tables) and no data grid or chart; the
     other tabs' content is not sent until one is opened."""
     assert [t.label for t in demo_page.tabs] == [
-        "Sources and row accounting", "Medical Examiner", "Quarantined rows", "Ingest log and files"
+        "Sources and row accounting", "Medical Examiner", "Quarantined rows", "Ingest log and files",
+        "Forecast backtest",
     ]
     assert len(demo_page.dataframe) == 0
     assert not demo_page.get("vega_lite_chart")

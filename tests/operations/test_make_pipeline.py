@@ -136,6 +136,8 @@ def test_summary_figures_are_the_warehouses(quiet_run):
     eblast = Path(_summary_value(lines, r"e-blast +(\S+\.html) \(\+ \.txt\)$").group(1))
     assert pack.is_file() and pack.with_suffix(".pdf").is_file() and pack.is_relative_to(root)
     assert eblast.is_file() and eblast.with_suffix(".txt").is_file() and eblast.is_relative_to(root)
+    briefs = Path(_summary_value(lines, r"team briefs +(\S+\.pdf)$").group(1))
+    assert briefs.name == "all_teams.pdf" and briefs.is_file() and briefs.is_relative_to(root)
 
 
 def test_the_full_debug_log_is_in_the_named_file(quiet_run):

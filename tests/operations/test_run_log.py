@@ -156,6 +156,7 @@ def test_summary_of_a_successful_run():
         "Written   app database  data/app.duckdb",
         "          meeting pack  output/meeting_pack/p.pptx (+ .pdf)",
         "          e-blast       not written in this run",
+        "          team briefs   not written in this run",
         "          full log      .dagster_home/logs/pipeline-20261208T014210Z-45713b63.log",
     ]
 

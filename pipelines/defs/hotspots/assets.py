@@ -19,6 +19,7 @@ import polars as pl
 from dagster_duckdb import DuckDBResource
 
 from pipelines.defs.epidemiology.provisional import provisional_start
+from pipelines.defs.geography.death_points import with_geocoded_points
 from pipelines.defs.hotspots import analysis
 from pipelines.defs.hotspots.alerts import area_keys, public_badges, source_alerts
 from pipelines.defs.hotspots.grid import (
@@ -74,6 +75,15 @@ def field_events(con: duckdb.DuckDBPyConnection) -> dict[str, pl.DataFrame]:
     return sources
 
 
+def overdose_events(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """Overdose deaths as events, each with its point: the archive's coordinates, or the geocoder's
+    for a death placed by geocoding (:mod:`pipelines.defs.geography.death_points`)."""
+    return with_geocoded_points(
+        query_sql_file(con, "hotspots/overdose_events.sql").pl(),
+        query_sql_file(con, "hotspots/geocoded_points.sql").pl(),
+    )
+
+
 def _write(con: duckdb.DuckDBPyConnection, sql_name: str, frames: dict[str, pl.DataFrame]) -> None:
     for name, frame in frames.items():
         con.register(name, frame.to_arrow())
@@ -109,7 +119,7 @@ def hex_counts(duckdb: DuckDBResource, settings: SettingsResource) -> dg.Materia
     with warehouse(duckdb, cfg) as con:
         areas = query_sql_file(con, "hotspots/community_areas.sql").pl()
         # Deaths on the city grid are deaths in Chicago (a suburban point can fall in an edge cell).
-        deaths = query_sql_file(con, "hotspots/overdose_events.sql").pl()
+        deaths = overdose_events(con)
         events = {"overdose_deaths": deaths.filter(pl.col("community_area_number").is_not_null())}
         events.update(field_events(con))
         _, last_day = _data_span(con)
@@ -167,7 +177,7 @@ def hotspots(context: dg.AssetExecutionContext, duckdb: DuckDBResource, settings
     cfg = settings.get()
     with warehouse(duckdb, cfg) as con:
         areas = query_sql_file(con, "hotspots/community_areas.sql").pl()
-        deaths = query_sql_file(con, "hotspots/overdose_events.sql").pl()
+        deaths = overdose_events(con)
         _, last_day = _data_span(con)
         result = analysis.hotspot_tables(
             deaths.filter(pl.col("community_area_number").is_not_null()),
@@ -275,7 +285,7 @@ def spike_alerts(duckdb: DuckDBResource, settings: SettingsResource):
         }
         parts = [
             source_alerts(
-                query_sql_file(con, "hotspots/overdose_events.sql").pl(),
+                overdose_events(con),
                 places,
                 "overdose_deaths",
                 first_day=first_day,

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import geopandas as gpd
 import h3
@@ -74,7 +75,24 @@ def cell_polygons(cells: Sequence[str]) -> np.ndarray:
 
 
 def build_grid(areas: pl.DataFrame, resolution: int, region_areas: Sequence[int] = ()) -> HexGrid:
-    """The grid over all ``areas`` (``community_area_number``, ``geometry_wkt``), region cells marked."""
+    """The grid over all ``areas`` (``community_area_number``, ``geometry_wkt``), region cells marked.
+
+    Built once per process for the same boundaries, resolution and region (the hex layer, the hot
+    spots and next week's forecast of one run all ask for it); a :class:`HexGrid` is never changed
+    in place, so sharing it is safe.
+    """
+    return _grid(
+        tuple(areas.get_column("community_area_number").to_list()),
+        tuple(areas.get_column("geometry_wkt").to_list()),
+        resolution,
+        tuple(region_areas),
+    )
+
+
+@lru_cache(maxsize=4)
+def _grid(numbers: tuple[int, ...], wkts: tuple[str, ...], resolution: int, region_areas: tuple[int, ...]) -> HexGrid:
+    areas = pl.DataFrame({"community_area_number": numbers, "geometry_wkt": wkts},
+                         schema={"community_area_number": pl.Int32, "geometry_wkt": pl.String})
     cells = cells_covering(areas.get_column("geometry_wkt").to_list(), resolution)
     region = (
         set(

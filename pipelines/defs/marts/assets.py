@@ -11,6 +11,7 @@ from pipelines.defs.medical_examiner.assets import me_cases, me_records
 from pipelines.defs.resources import SettingsResource, warehouse
 from pipelines.defs.field_data.assets import FIELD_DATA_MARTS, hotspots, outreach, test_strips
 from pipelines.defs.hotspots.assets import PUBLIC_TABLES as HOTSPOT_MARTS
+from pipelines.defs.priorities.assets import PRIORITY_MARTS
 from pipelines.defs.marts.regions import region_label, region_params, region_spec
 from pipelines.warehouse import fetch_row, publish_tables, run_sql_file
 
@@ -36,6 +37,7 @@ PUBLISHED_TABLES = [
     "marts.nowcast_status",
     *FIELD_DATA_MARTS,
     *HOTSPOT_MARTS,
+    *PRIORITY_MARTS,
 ]
 
 

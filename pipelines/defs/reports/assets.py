@@ -1,17 +1,20 @@
-"""Dagster assets: the monthly meeting pack and the weekly e-blast, built from the published marts.
+"""Dagster assets: the monthly meeting pack, the weekly e-blast and team briefs, built from the published marts.
 
 Both read the dashboard's published database read-only (after ``app/published_db``), so the
 reports show exactly what the public dashboard shows, with the same suppression. Files go under
 ``ODW_OUTPUT_DIR`` with dated names, written atomically.
 """
 
+from datetime import UTC, datetime
 
 import dagster as dg
 
 from pipelines.defs.reports import content as report_content
 from pipelines.defs.reports import eblast as eblast_module
+from pipelines.defs.reports import team_brief
 from pipelines.defs.reports.pack import pack_slides, render_pdf, render_pptx, pack_file_stem, write_atomic
 from pipelines.defs.resources import SettingsResource
+from pipelines.warehouse import query_sql_file
 
 PUBLISHED_DB = dg.AssetKey(["app", "published_db"])
 
@@ -72,5 +75,34 @@ def weekly_eblast(context: dg.AssetExecutionContext, settings: SettingsResource)
             "email": status,
             "synthetic": content.meta.any_synthetic,
             **{f"headline:{key}": value for key, value in eblast_module.headline(content).items()},
+        }
+    )
+
+
+@dg.asset(
+    name="team_briefs",
+    deps=[PUBLISHED_DB],
+    group_name="reports",
+    kinds={"python", "pdf"},
+    description="Weekly team briefs (member content): one letter page per outreach team with its top "
+    "places for the week after the newest data, a small map, strips, kits, reversals and alerts "
+    "(ODW_OUTPUT_DIR/briefs/<week>/<team>.pdf and all_teams.pdf). Built on Monday with the e-blast.",
+)
+def team_briefs(context: dg.AssetExecutionContext, settings: SettingsResource) -> dg.MaterializeResult:
+    cfg = settings.get()
+    with report_content.connect(cfg.app_db) as con:
+        briefs = team_brief.build_briefs(
+            query_sql_file(con, "reports/brief_places.sql").pl(),
+            query_sql_file(con, "reports/brief_teams.sql").pl(),
+            query_sql_file(con, "reports/brief_hotspots.sql").pl(),
+        )
+    generated = f"made {datetime.now(UTC):%Y-%m-%d %H:%M} UTC"
+    paths = team_brief.write_briefs(briefs, cfg.output_dir / team_brief.BRIEFS_FOLDER, generated)
+    context.log.info(f"Team briefs: {len(briefs)} teams in {cfg.output_dir / team_brief.BRIEFS_FOLDER}")
+    return dg.MaterializeResult(
+        metadata={
+            "rows": len(briefs),
+            "week": briefs[0].week_start.isoformat() if briefs else "none",
+            "pdf": dg.MetadataValue.path(str(paths[team_brief.ALL_TEAMS])) if paths else "none",
         }
     )
