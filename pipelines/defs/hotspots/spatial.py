@@ -46,6 +46,7 @@ neighbours makes its *neighbours* significant rather than itself — a cluster i
 
 from __future__ import annotations
 
+import functools
 import warnings
 from collections.abc import Iterable
 
@@ -55,6 +56,8 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 from scipy.stats import norm
+
+from pipelines.defs.hotspots.permutation_cache import PermutationCache, input_key
 
 #: Classes of :func:`gi_star`.
 HOT, COLD, NOT_SIGNIFICANT = "hot spot", "cold spot", "not significant"
@@ -301,17 +304,22 @@ def local_statistics(
     seed: int,
     fdr: float,
     moran: bool = True,
+    cache: PermutationCache | None = None,
 ) -> pl.DataFrame:
     """Gi\\* (and Local Moran's I) for every time window of a places × windows matrix.
 
     ``windows`` has shape ``(n_windows, n_places)``. Returns one row per (window, place) with
     ``window_index``, ``place_index`` and the columns of :func:`gi_star` (and :func:`local_moran`).
     Window ``k`` uses permutation seed ``seed + k``, so results are reproducible. The loop runs over
-    the (few) windows only; each window is one vectorised ``esda`` call.
+    the (few) windows only; each window is one vectorised ``esda`` call. With a ``cache``, a window
+    whose input was seen before is read back instead of drawn again (the same numbers: see
+    :mod:`.permutation_cache`).
     """
     matrix = np.atleast_2d(np.asarray(windows, dtype=np.float64))
     frames = []
     for k, row in enumerate(matrix):
+        options = {"permutations": permutations, "seed": seed + k, "fdr": fdr}
+        statistics = [gi_star, local_moran] if moran else [gi_star]
         parts = [
             pl.DataFrame(
                 {
@@ -319,10 +327,14 @@ def local_statistics(
                     "place_index": np.arange(row.size, dtype=np.int32),
                 }
             ),
-            gi_star(row, w, permutations=permutations, seed=seed + k, fdr=fdr),
         ]
-        if moran:
-            parts.append(local_moran(row, w, permutations=permutations, seed=seed + k, fdr=fdr))
+        for statistic in statistics:
+            compute = functools.partial(statistic, row, w, **options)
+            if cache is None:
+                parts.append(compute())
+            else:
+                key = input_key(row, w, measure=statistic.__name__, **options)
+                parts.append(cache.get_or_compute(key, compute))
         frames.append(pl.concat(parts, how="horizontal"))
     return pl.concat(frames) if frames else pl.DataFrame()
 
