@@ -193,8 +193,8 @@ class Settings:
     )
     rebuild_unchanged: bool = setting(
         "ODW_REBUILD_UNCHANGED", "false", FLAG, ME,
-        "`true` rebuilds everything after the Medical Examiner pull even when the pull brought no new "
-        "record (by default those steps are skipped once they are current; see Performance).",
+        "`true` rebuilds what is otherwise skipped when its inputs are unchanged: the steps after a "
+        "Medical Examiner pull with no new record, and the meeting pack (see Performance).",
     )
     demo_end_month: date | None = setting(
         "ODW_DEMO_END_MONTH", None, MONTH, ME,

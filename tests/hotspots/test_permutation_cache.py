@@ -69,3 +69,13 @@ def test_prune_keeps_only_what_the_run_used_and_a_damaged_entry_is_recomputed(tm
 
 def test_cache_folder_is_beside_the_warehouse(tmp_path):
     assert cache_folder(tmp_path / "warehouse.duckdb") == tmp_path / "warehouse.cache" / "hotspot_statistics"
+
+
+def test_refresh_computes_everything_again_and_stores_it(tmp_path):
+    _run(PermutationCache(tmp_path))
+    refreshed = PermutationCache(tmp_path, refresh=True)
+    assert_frame_equal(_run(refreshed), _run(None))
+    assert (refreshed.hits, refreshed.misses) == (0, 6)
+    after = PermutationCache(tmp_path)
+    _run(after)
+    assert (after.hits, after.misses) == (6, 0)

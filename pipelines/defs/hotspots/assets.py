@@ -166,8 +166,9 @@ def hex_counts(duckdb: DuckDBResource, settings: SettingsResource) -> dg.Materia
 def hotspots(context: dg.AssetExecutionContext, duckdb: DuckDBResource, settings: SettingsResource):
     """Gi\\*, Local Moran and emerging hot spots for community areas and the region's hex grid."""
     cfg = settings.get()
-    # Windows whose input is unchanged since the last run are read back, not drawn again.
-    cache = PermutationCache(cache_folder(cfg.warehouse))
+    # Windows whose input is unchanged since the last run are read back, not drawn again
+    # (ODW_REBUILD_UNCHANGED: every window drawn again, and the cache refreshed).
+    cache = PermutationCache(cache_folder(cfg.warehouse), refresh=cfg.rebuild_unchanged)
     with warehouse(duckdb, cfg) as con:
         areas = query_sql_file(con, "hotspots/community_areas.sql").pl()
         deaths = query_sql_file(con, "hotspots/overdose_events.sql").pl()

@@ -65,10 +65,15 @@ def input_key(values: np.ndarray, w: libpysal.weights.W, *, measure: str, **opti
 
 
 class PermutationCache:
-    """Window statistics on disk by input hash; counts its hits and misses for the run's metadata."""
+    """Window statistics on disk by input hash; counts its hits and misses for the run's metadata.
 
-    def __init__(self, folder: Path) -> None:
+    ``refresh=True`` (``ODW_REBUILD_UNCHANGED``) computes and stores every entry, reading none.
+    """
+
+    def __init__(self, folder: Path, *, refresh: bool = False) -> None:
         self.folder = folder
+        #: Compute every entry again (and store it), reading nothing back.
+        self.refresh = refresh
         self.hits = 0
         self.misses = 0
         self.used: set[str] = set()
@@ -81,7 +86,7 @@ class PermutationCache:
         """The cached frame of ``key``, or ``compute()``'s, stored for next time."""
         self.used.add(key)
         path = self.path(key)
-        if path.exists():
+        if path.exists() and not self.refresh:
             try:
                 frame = pl.read_parquet(path)
             except (OSError, pl.exceptions.ComputeError):
