@@ -45,6 +45,13 @@ def test_decide_skip_known_answers(rows_in, built, rebuild, skip, reason):
     assert (decision.skip, decision.reason) == (skip, reason)
 
 
+def test_work_left_for_the_next_run_is_not_skipped():
+    decision = decide_skip([0], CHANGE, {"staging/me_geocodes": AFTER}, rebuild_unchanged=False,
+                           unfinished=["staging/me_geocodes"])
+    assert (decision.skip, decision.reason) == (
+        False, "no new records, but staging/me_geocodes left work for this run: rebuilding")
+
+
 def test_decide_skip_compares_naive_and_aware_times_alike():
     aware = CHANGE.replace(tzinfo=UTC)
     assert decide_skip([0], aware, {"a": AFTER}, rebuild_unchanged=False).skip

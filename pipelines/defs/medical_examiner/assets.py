@@ -91,11 +91,10 @@ def me_records(context: dg.AssetExecutionContext, duckdb: DuckDBResource, settin
     }
     # Demo mode always rebuilds: `make pipeline` means "build everything".
     if cfg.me_source == "live":
+        built, unfinished = downstream_materialisations(context)
         decision = decide_skip(
-            [r.rows_in for r in reports],
-            last_change,
-            downstream_materialisations(context),
-            rebuild_unchanged=cfg.rebuild_unchanged,
+            [r.rows_in for r in reports], last_change, built,
+            rebuild_unchanged=cfg.rebuild_unchanged, unfinished=unfinished,
         )
         context.log.info("Medical Examiner pull: %s", decision.reason)
         if decision.skip:

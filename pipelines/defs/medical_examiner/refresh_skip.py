@@ -5,14 +5,15 @@ A skip must never leave a stale number behind, so it needs two facts, both check
 * the pull brought no record (every merged pull had zero rows in), and
 * every asset of the run downstream of ``raw/me_records`` was last materialised *after* the last
   merge that did bring records — so a run that failed half-way after a merge is finished by the
-  next run, even one whose pull is empty.
+  next run, even one whose pull is empty — and none of them left work for the next run (metadata
+  ``unanswered`` > 0: addresses the geocoder could not answer are asked again).
 
 ``ODW_REBUILD_UNCHANGED=true`` turns the skip off (a rebuild after a code change, say).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -38,12 +39,13 @@ def decide_skip(
     downstream_built: Mapping[str, float | None],
     *,
     rebuild_unchanged: bool,
+    unfinished: Sequence[str] = (),
 ) -> SkipDecision:
     """The skip decision for one run.
 
     ``last_change``: UTC time (naive or aware) of the last merge that brought records, None if
     none ever did; ``downstream_built``: asset → POSIX time of its latest materialisation (None
-    when never materialised).
+    when never materialised); ``unfinished``: assets whose last build left work for the next run.
     """
     if rebuild_unchanged:
         return SkipDecision(False, "ODW_REBUILD_UNCHANGED is set: rebuilding")
@@ -59,13 +61,27 @@ def decide_skip(
         stale = sorted(key for key, built in downstream_built.items() if built is not None and built <= changed)
         if stale:
             return SkipDecision(False, f"no new records, but {stale[0]} predates the last change: rebuilding")
+    if unfinished:
+        return SkipDecision(False, f"no new records, but {sorted(unfinished)[0]} left work for this run: rebuilding")
     return SkipDecision(True, "no new records")
 
 
-def downstream_materialisations(context: dg.AssetExecutionContext) -> dict[str, float | None]:
-    """Every asset of this run downstream of the running asset → POSIX time of its last materialisation."""
+#: Metadata an asset reports when its build left work for the next run (e.g. the geocoder's).
+UNFINISHED_KEY = "unanswered"
+
+
+def downstream_materialisations(context: dg.AssetExecutionContext) -> tuple[dict[str, float | None], list[str]]:
+    """Every asset of this run downstream of the running asset → POSIX time of its last
+    materialisation; and those whose last materialisation left work for the next run."""
     layer = context.job_def.asset_layer
     below = dg.AssetSelection.assets(context.asset_key).downstream(include_self=False).resolve(layer.asset_graph)
     keys = sorted(below & set(layer.selected_asset_keys))
     events = context.instance.get_latest_materialization_events(keys)
-    return {key.to_user_string(): (event.timestamp if event else None) for key, event in events.items()}
+    built = {key.to_user_string(): (event.timestamp if event else None) for key, event in events.items()}
+    unfinished = []
+    for key, event in events.items():
+        materialization = event.asset_materialization if event else None
+        left = materialization.metadata.get(UNFINISHED_KEY) if materialization else None
+        if left is not None and (left.value or 0) > 0:
+            unfinished.append(key.to_user_string())
+    return built, unfinished
