@@ -23,9 +23,10 @@ For each scale, in its own work folder under ``--bench-dir`` (default ``.bench/`
    new records — about one day of the archive's volume, with a later ``:updated_at`` — and the
    timed run pulls them with ``$where=:updated_at > watermark``, merges them and rebuilds
    everything downstream. Before that, a timed run whose pull brings nothing new (the server holds
-   nothing after the watermark): its steps after the pull are skipped. The server holds only the new records: for the one query the pipeline
-   sends (``:updated_at`` after the watermark) that is the same answer a server holding the whole
-   archive gives, without a Python server scanning millions of rows per request in the timing.
+   nothing after the watermark): its steps after the pull are skipped. The server holds only the
+   new records: for the one query the pipeline sends (``:updated_at`` after the watermark) that is
+   the same answer a server holding the whole archive gives, without a Python server scanning
+   millions of rows per request in the timing.
    The job is ``me_daily_job`` when the code location defines it, else ``overdose_watch_job``.
 4. **Dashboard queries.** The map page's real loaders (``dashboards.components.data``, called
    uncached through ``__wrapped__``) and its shaping functions (KPIs, map, trend) on the published

@@ -3,7 +3,8 @@
 Two questions per source (Medical Examiner, test strips, outreach), two checks each:
 
 * ``loaded_recently`` — *did the pipeline load the source recently?* The time of the source
-  asset's last materialization (or observation: a pull that brought nothing new) in Dagster's run history, against ``ODW_FRESHNESS_ME_MAX_HOURS``
+  asset's last materialization (or observation: a pull that brought nothing new) in Dagster's run
+  history, against ``ODW_FRESHNESS_ME_MAX_HOURS``
   (30: a daily pull plus slack) or ``ODW_FRESHNESS_FIELD_MAX_DAYS`` (35: field files arrive
   monthly and are loaded when they change). It reads only the Dagster instance, never the
   warehouse, so the hourly ``source_freshness_job`` can run it while nothing else runs: that is

@@ -261,7 +261,8 @@ def source_lines(run: RunOutcome) -> list[str]:
         metadata = run.metadata(spec.asset)
         if metadata is None:
             pulled_nothing = spec.asset == "staging/me_cases" and NO_NEW_RECORDS in run.notes
-            lines.append(f"{spec.label:<{width}}  {'no new records; unchanged' if pulled_nothing else 'not loaded in this run'}")
+            state = "no new records; unchanged" if pulled_nothing else "not loaded in this run"
+            lines.append(f"{spec.label:<{width}}  {state}")
             continue
         text = (
             f"{_count(metadata.get(spec.loaded, '?')):>7} {spec.unit}, "

@@ -198,7 +198,8 @@ def hotspots(context: dg.AssetExecutionContext, duckdb: DuckDBResource, settings
     hot_areas = latest.filter(pl.col("gi_class") == "hot spot").get_column("community_area").to_list()
     context.log.info("latest window %s: hot community areas (EB rate) %s", labels[-1], hot_areas)
     context.log.info(
-        "permutation statistics: %d windows from the cache, %d computed, %d old entries removed",
+        "permutation statistics (one per window and statistic): %d from the cache, %d computed, "
+        "%d old entries removed",
         cache.hits, cache.misses, pruned,
     )
     shared = {
