@@ -120,12 +120,15 @@ def pipeline_verdicts(
 def first_render_verdict(title: str, page_ms: float | None, floor_ms: float | None) -> Verdict:
     """A page's median first render against ``FIRST_RENDER_FLOOR_RATIO`` × its reference page's."""
     times = ratio(page_ms, floor_ms)
+    measured = with_floor(page_ms, floor_ms, "ms", 0)
+    if page_ms is not None and floor_ms is not None:
+        measured += f" of {floor_ms:,.0f} ms"
     return at_most(
         f"{title}: first render",
         times,
         FIRST_RENDER_FLOOR_RATIO,
         f"≤ {FIRST_RENDER_FLOOR_RATIO:g}× {floor_page(title)}",
-        with_floor(page_ms, floor_ms, "ms", 0),
+        measured,
     )
 
 
