@@ -19,10 +19,13 @@ import os
 from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import libpysal
 import numpy as np
 import polars as pl
+
+if TYPE_CHECKING:
+    import libpysal
 
 #: Raised whenever the statistics' code changes what it computes, so older entries are not reused.
 CACHE_FORMAT = 1
