@@ -24,7 +24,10 @@ Each series (a round of first renders, a page's interactions, the page switches)
 Chromium process. It also times the cached query functions without their cache (``cache_data``
 cleared first).
 Prints median and 95th percentile tables (Markdown). Targets (issue #6): first render < 2 s,
-interactions < 500 ms, on the demo data.
+interactions < 500 ms, on the demo data; and those of issue #21, printed pass/fail at the end
+(``bench/floors.py``): each page's first render ≤ 1.15× its floor — the reference page of its kind
+(one-point map for the Map, three-point chart for Trends, title only for the text pages) —,
+switching onto a page ≤ 1,000 ms median and ≤ 1,500 ms p95, filter interactions ≤ 500 ms p95.
 
     .venv/bin/python bench/dashboard_speed.py --app-db data/app.duckdb --reps 5
     make dashboard-speed
@@ -50,6 +53,8 @@ from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from bench.floors import dashboard_verdicts, verdict_table  # noqa: E402
 
 APP = ROOT / "dashboards" / "app.py"
 #: Streamlit's floor: a reference app with nothing of the dashboard (see its docstring).
@@ -463,6 +468,18 @@ def main(argv: list[str] | None = None) -> int:
         "pydeck map and a Vega-Lite chart cost on this machine by themselves, ms:\n"
     )
     print("\n".join(first_render_table("Reference page", reference)))
+    warm_median = {title: statistics.median(total for total, _ in values[1:]) for title, values in render.items()}
+    reference_median = {
+        title: statistics.median(total for total, _ in values[1:]) for title, values in reference.items()
+    }
+    print(
+        "\nTargets (issue #21): each page's median first render as a ratio to its floor (the reference "
+        "page of its kind, timed in turn with it: one-point map for the Map, three-point chart for "
+        "Trends, title only for the others); switching onto each page; filter interactions:\n"
+    )
+    print(verdict_table(dashboard_verdicts(
+        warm_median, reference_median, {t: [ms for ms, _ in v] for t, v in switch.items()}, interact, p95
+    )))
     print("\nUncached queries (cache cleared before each call), ms:\n")
     print("| Query | n | median | p95 | |")
     print("|---|---:|---:|---:|---|")

@@ -3,7 +3,9 @@
 The full rebuild runs ``dg launch --job …`` (as ``make pipeline``) as a real subprocess on an empty warehouse
 (Dagster's start-up included), under a small wrapper that reports the peak resident memory of the
 process tree. The incremental daily refresh seeds the live path with the archive as a full pull,
-then serves one day's new records from a local SODA-2.1 server (``tests/soda_server.py``).
+then runs the daily job twice against a local SODA-2.1 server (``tests/soda_server.py``): once with
+nothing new (its later steps skipped), once with one day's new records. The floor, a bare Dagster
+job (``bench/bare_dagster.py``), is launched the same way between those runs.
 """
 
 from __future__ import annotations
@@ -128,6 +130,34 @@ def job_command(job: str) -> list[str]:
     return [dg, "launch", "--job", job, "--config", str(ROOT / "deploy" / "run_config" / "quiet.yaml")]
 
 
+def bare_dagster(work: Path, result: ScaleResult) -> float:
+    """Time the floor once: the bare Dagster job (``bench/bare_dagster.py``), launched as the real
+    jobs are (``dg launch --job`` as a subprocess, in-process executor, a ``DAGSTER_HOME`` of its own);
+    the sample is added to ``result.floor_samples_s``."""
+    home = work / "bare_dagster_home"
+    if not home.is_dir():
+        home.mkdir(parents=True)
+        (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    env = pipeline_environment(work, DAGSTER_HOME=str(home))
+    dg = str(Path(sys.executable).parent / "dg")
+    command = [dg, "launch", "--job", "bare_dagster_job", "-f", str(ROOT / "bench" / "bare_dagster.py")]
+    wall, _peak, code = timed(command, env, work / "bare_dagster.log")
+    if code != 0:
+        raise RuntimeError(f"the bare Dagster job failed at {result.scale:g}×: see {work / 'bare_dagster.log'}")
+    result.floor_samples_s.append(wall)
+    return wall
+
+
+def skipped_steps(dagster_home: Path) -> int:
+    """How many steps the latest run in ``dagster_home`` skipped."""
+    import dagster as dg
+    from dagster._core.events import DagsterEventType
+
+    with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
+        run_id = instance.get_run_records(limit=1)[0].dagster_run.run_id
+        return len(instance.all_logs(run_id, of_type=DagsterEventType.STEP_SKIPPED))
+
+
 def full_rebuild(work: Path, result: ScaleResult) -> None:
     """Time the full rebuild on an empty warehouse (demo mode)."""
     for stale in ("warehouse.duckdb", "app.duckdb", "dagster_home"):
@@ -230,7 +260,15 @@ def incremental_refresh(work: Path, result: ScaleResult) -> None:
         _, _, code = timed(job_command("overdose_watch_job"), env, work / "seed.log")
         if code != 0:
             raise RuntimeError(f"live seed run failed at {result.scale:g}×: see {work / 'seed.log'}")
+        bare_dagster(work, result)
+        # A day whose pull brings nothing new: the steps after the pull are skipped.
+        wall, peak, code = timed(job_command(job), env, work / "nothing_new.log")
+        if code != 0:
+            raise RuntimeError(f"nothing-new run failed at {result.scale:g}×: see {work / 'nothing_new.log'}")
+        result.nothing_new_s, result.nothing_new_peak_mib = wall, peak
+        result.nothing_new_skipped = skipped_steps(work / "dagster_home")
         server.upsert(batch, updated_at=BATCH_UPDATED_AT)
+        bare_dagster(work, result)
         wall, peak, code = timed(job_command(job), env, work / "incremental.log")
         if code != 0:
             raise RuntimeError(f"incremental run failed at {result.scale:g}×: see {work / 'incremental.log'}")

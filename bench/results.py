@@ -11,6 +11,8 @@ from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
+from bench.floors import floor_of, pipeline_verdicts, verdict_table, with_floor
+
 #: Targets from issue #8 (2-core machine).
 TARGET_REBUILD_S = 20.0
 TARGET_PEAK_MIB = 1536.0
@@ -84,6 +86,17 @@ class ScaleResult:
     pandas_s: float | None = None
     pandas_peak_mib: float | None = None
     marts_equal: bool | None = None
+    #: The floor: wall times of the bare Dagster job (``bench/bare_dagster.py``) in this run.
+    floor_samples_s: list[float] = field(default_factory=list)
+    #: The daily job when the pull brings nothing new (its later steps skipped).
+    nothing_new_s: float | None = None
+    nothing_new_peak_mib: float | None = None
+    nothing_new_skipped: int | None = None
+
+    @property
+    def floor_s(self) -> float | None:
+        """The floor of this scale's pipeline figures: the median of its samples."""
+        return floor_of(self.floor_samples_s)
 
     @property
     def ratio(self) -> float | None:
@@ -91,6 +104,44 @@ class ScaleResult:
         if self.pandas_s is None or not self.pipeline_s:
             return None
         return self.pandas_s / self.pipeline_s
+
+
+def floors_table(results: list[ScaleResult]) -> str:
+    """Each scale's pipeline runs beside the floor: seconds, ratio to the floor, seconds above it."""
+    lines = [
+        "| scale | bare Dagster s (samples) | full rebuild | daily, nothing new | steps skipped "
+        "| daily, a day's new records |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        floor = r.floor_s
+        cells = []
+        for value in (r.rebuild_s, r.nothing_new_s, r.incremental_s):
+            gap = None if value is None or floor is None else value - floor
+            cells.append(with_floor(value, floor, "s") + ("" if gap is None else f", +{gap:,.1f} s"))
+        samples = ", ".join(f"{v:.1f}" for v in r.floor_samples_s) or "–"
+        skipped = "–" if r.nothing_new_skipped is None else f"{r.nothing_new_skipped}"
+        lines.append(f"| {r.scale:g}× | {fmt(floor)} ({samples}) | {cells[0]} | {cells[1]} | {skipped} | {cells[2]} |")
+    return "\n".join(lines) + "\n"
+
+
+def floor_targets_table(results: list[ScaleResult]) -> str:
+    """Issue #21's pipeline targets (1×: above the floor; 100×: time and memory), pass or fail."""
+    verdicts = [
+        v
+        for r in results
+        for v in pipeline_verdicts(
+            r.scale,
+            floor_s=r.floor_s,
+            rebuild_s=r.rebuild_s,
+            rebuild_peak_mib=r.rebuild_peak_mib,
+            nothing_new_s=r.nothing_new_s,
+            new_day_s=r.incremental_s,
+        )
+    ]
+    if not verdicts:
+        return "No target of issue #21 applies at these scales (they are set at 1× and 100×).\n"
+    return verdict_table(verdicts, "target (issue #21)")
 
 
 def summary_table(results: list[ScaleResult]) -> str:
@@ -222,6 +273,16 @@ def results_markdown(results: list[ScaleResult], machine: dict[str, str], notes:
         "pipeline's `stage_cases_in_warehouse` + `me_monthly_by_area.sql` from raw records (typing included) vs "
         "`bench/pandas_baseline.py` from typed rows; monthly marts asserted equal.",
         "",
+        "## Beside the floor",
+        "",
+        floors_table(results),
+        "Floor: a bare Dagster job with one no-op asset (`bench/bare_dagster.py`), launched as the real "
+        "jobs are (`dg launch --job`, in-process executor), timed in the same run between the pipeline's "
+        "runs; the floor is the median of its samples. Each figure: seconds, (ratio to the floor), "
+        "seconds above the floor. Nothing new: the daily job when the pull brings no record (the steps "
+        "after it skipped); a day's new records: as in the incremental column above.",
+        "",
+        floor_targets_table(results),
         f"## Per step, full rebuild at {largest.scale:g}×",
         "",
         steps_table(largest),

@@ -12,15 +12,21 @@ For each scale, in its own work folder under ``--bench-dir`` (default ``.bench/`
    waits for nothing else). Per-step times come from the run's event log (``STEP_SUCCESS``
    durations read back through ``DagsterInstance``); wall time minus the run's own start-to-end
    time is Dagster's start-up and teardown (loading the code location, the instance, the run).
+   **Floor.** A bare Dagster job with one no-op asset (``bench/bare_dagster.py``), launched the same
+   way (``dg launch --job``, in-process executor, a ``DAGSTER_HOME`` of its own), before and after
+   the rebuild and before each timed daily run; the floor is the median of those samples. Every
+   pipeline time is printed also as a ratio to it and as the time above it (``bench/floors.py``).
 3. **Incremental daily refresh.** Demo mode has no increments (a changed demo file is reloaded
    whole), so the daily refresh is measured on the live path, as production runs it: the archive
    as a full pull snapshot (written with the pipeline's own ``save_snapshot``) is merged once
    (untimed), then a local SODA-2.1 server (``tests/soda_server.py``, 127.0.0.1) serves the day's
    new records — about one day of the archive's volume, with a later ``:updated_at`` — and the
    timed run pulls them with ``$where=:updated_at > watermark``, merges them and rebuilds
-   everything downstream. The server holds only the new records: for the one query the pipeline
-   sends (``:updated_at`` after the watermark) that is the same answer a server holding the whole
-   archive gives, without a Python server scanning millions of rows per request in the timing.
+   everything downstream. Before that, a timed run whose pull brings nothing new (the server holds
+   nothing after the watermark): its steps after the pull are skipped. The server holds only the
+   new records: for the one query the pipeline sends (``:updated_at`` after the watermark) that is
+   the same answer a server holding the whole archive gives, without a Python server scanning
+   millions of rows per request in the timing.
    The job is ``me_daily_job`` when the code location defines it, else ``overdose_watch_job``.
 4. **Dashboard queries.** The map page's real loaders (``dashboards.components.data``, called
    uncached through ``__wrapped__``) and its shaping functions (KPIs, map, trend) on the published
@@ -52,9 +58,11 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench.measurements import dashboard_queries, transforms  # noqa: E402
-from bench.pipeline_runs import full_rebuild, generate, incremental_refresh  # noqa: E402
+from bench.pipeline_runs import bare_dagster, full_rebuild, generate, incremental_refresh  # noqa: E402
 from bench.results import (  # noqa: E402
     ScaleResult,
+    floor_targets_table,
+    floors_table,
     machine_details,
     percentile,
     results_markdown,
@@ -79,8 +87,11 @@ def bench_scale(
     print(f"[{scale:g}×] generating demo data …", file=sys.stderr, flush=True)
     result.me_records, result.field_rows, result.generate_s = generate(work, scale)
     result.load_average = " / ".join(f"{v:.1f}" for v in os.getloadavg())
+    print(f"[{scale:g}×] bare Dagster job (the floor) …", file=sys.stderr, flush=True)
+    bare_dagster(work, result)
     print(f"[{scale:g}×] full rebuild ({result.me_records:,} ME records) …", file=sys.stderr, flush=True)
     full_rebuild(work, result)
+    bare_dagster(work, result)
     print(f"[{scale:g}×] {result.rebuild_s:.1f} s; dashboard queries …", file=sys.stderr, flush=True)
     queries, pages = dashboard_queries(work / "app.duckdb", repeats)
     result.query_samples = len(queries)
@@ -119,6 +130,8 @@ def main(argv: list[str] | None = None) -> int:
     largest = max(results, key=lambda r: r.scale)
     print(steps_table(largest))
     print(targets_table(largest))
+    print(floors_table(results))
+    print(floor_targets_table(results))
     if str(args.results) != "-":
         write_results(args.results, results_markdown(results, machine_details()))
         print(f"wrote {args.results}", file=sys.stderr)

@@ -191,6 +191,11 @@ class Settings:
         "ODW_ME_FULL_REFRESH", "false", FLAG, ME,
         "`true` pulls the whole archive again instead of only what changed since the last pull.",
     )
+    rebuild_unchanged: bool = setting(
+        "ODW_REBUILD_UNCHANGED", "false", FLAG, ME,
+        "`true` rebuilds what is otherwise skipped when its inputs are unchanged: the steps after a "
+        "Medical Examiner pull with no new record, and the meeting pack (see Performance).",
+    )
     demo_end_month: date | None = setting(
         "ODW_DEMO_END_MONTH", None, MONTH, ME,
         "Last month of the synthetic demo data (Medical Examiner archive and field data).",

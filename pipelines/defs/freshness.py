@@ -3,7 +3,8 @@
 Two questions per source (Medical Examiner, test strips, outreach), two checks each:
 
 * ``loaded_recently`` — *did the pipeline load the source recently?* The time of the source
-  asset's last materialization in Dagster's run history, against ``ODW_FRESHNESS_ME_MAX_HOURS``
+  asset's last materialization (or observation: a pull that brought nothing new) in Dagster's run
+  history, against ``ODW_FRESHNESS_ME_MAX_HOURS``
   (30: a daily pull plus slack) or ``ODW_FRESHNESS_FIELD_MAX_DAYS`` (35: field files arrive
   monthly and are loaded when they change). It reads only the Dagster instance, never the
   warehouse, so the hourly ``source_freshness_job`` can run it while nothing else runs: that is
@@ -231,6 +232,19 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+def last_loaded(instance: dg.DagsterInstance, key: dg.AssetKey) -> datetime | None:
+    """When the pipeline last loaded ``key``: its latest materialisation, or its latest observation
+    (a pull that brought nothing new is observed, not materialised), whichever is later."""
+    times = []
+    event = instance.get_latest_materialization_event(key)
+    if event is not None:
+        times.append(event.timestamp)
+    observed = instance.fetch_observations(key, limit=1).records
+    if observed:
+        times.append(observed[0].timestamp)
+    return datetime.fromtimestamp(max(times), UTC) if times else None
+
+
 def _last_update_check(spec: SourceFreshness) -> dg.AssetChecksDefinition:
     @dg.asset_check(
         asset=spec.loaded_asset,
@@ -241,8 +255,7 @@ def _last_update_check(spec: SourceFreshness) -> dg.AssetChecksDefinition:
     )
     def loaded_recently(context: dg.AssetCheckExecutionContext, settings: SettingsResource) -> dg.AssetCheckResult:
         cfg = settings.get()
-        event = context.instance.get_latest_materialization_event(spec.loaded_asset)
-        last = datetime.fromtimestamp(event.timestamp, UTC) if event else None
+        last = last_loaded(context.instance, spec.loaded_asset)
         synthetic = spec.source == "medical_examiner" and cfg.me_source == "demo"
         return assess_last_load(
             spec.label,

@@ -28,6 +28,7 @@ import dagster as dg
 
 from pipelines.defs.run_failure import innermost_error
 from pipelines.run_log.summary import (
+    NO_NEW_RECORDS,
     CheckOutcome,
     RunOutcome,
     StepOutcome,
@@ -138,6 +139,10 @@ class ProgressHandler(logging.Handler):
             step.assets[materialization.asset_key.to_user_string()] = {
                 key: _plain(value) for key, value in materialization.metadata.items()
             }
+        elif kind == Event.ASSET_OBSERVATION:
+            # A pull that brought nothing new is observed instead of materialised (refresh_skip.py).
+            if data.asset_observation.metadata.get("downstream") is not None:
+                self.run.notes.append(NO_NEW_RECORDS)
         elif kind == Event.ASSET_CHECK_EVALUATION:
             step.checks.append(
                 CheckOutcome(

@@ -93,6 +93,10 @@ class StepOutcome:
     planned_checks: list[str] = field(default_factory=list)
 
 
+#: The note of a run whose Medical Examiner pull brought nothing new (its later steps skipped).
+NO_NEW_RECORDS = "no new records"
+
+
 @dataclass
 class RunOutcome:
     """Everything the summary reports about one run."""
@@ -102,6 +106,8 @@ class RunOutcome:
     status: str = "running"  # running | succeeded | failed | canceled
     steps: dict[str, StepOutcome] = field(default_factory=dict)
     skipped: list[str] = field(default_factory=list)
+    #: Why steps were skipped on purpose (e.g. "no new records"), for the summary's first line.
+    notes: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     error: str | None = None
     run_seconds: float | None = None
@@ -255,7 +261,9 @@ def source_lines(run: RunOutcome) -> list[str]:
     for spec in SOURCES:
         metadata = run.metadata(spec.asset)
         if metadata is None:
-            lines.append(f"{spec.label:<{width}}  not loaded in this run")
+            pulled_nothing = spec.asset == "staging/me_cases" and NO_NEW_RECORDS in run.notes
+            state = "no new records; unchanged" if pulled_nothing else "not loaded in this run"
+            lines.append(f"{spec.label:<{width}}  {state}")
             continue
         text = (
             f"{_count(metadata.get(spec.loaded, '?')):>7} {spec.unit}, "
@@ -315,6 +323,9 @@ def summary_lines(run: RunOutcome, cwd: Path) -> list[str]:
     failed = [s for s in run.steps.values() if s.status == "failed"]
     if run.status == "succeeded":
         head = [f"{run.job} succeeded: {plural(len(done), 'step')}{_duration(run)}."]
+        if run.skipped:
+            reasons = [*dict.fromkeys(run.notes), f"{plural(len(run.skipped), 'step')} skipped"]
+            head = [f"{run.job} succeeded: {plural(len(done), 'step')}{_duration(run)}; {'; '.join(reasons)}."]
     else:
         counts = [f"{plural(len(done), 'step')} done", f"{len(failed)} failed"]
         if run.skipped:

@@ -14,6 +14,7 @@ import dagster as dg
 from pipelines.run_log import loggers
 from pipelines.run_log.summary import (
     NAME_WIDTH,
+    NO_NEW_RECORDS,
     CheckOutcome,
     RunOutcome,
     StepOutcome,
@@ -159,6 +160,17 @@ def test_summary_of_a_successful_run():
         "          team briefs   not written in this run",
         "          full log      .dagster_home/logs/pipeline-20261208T014210Z-45713b63.log",
     ]
+
+
+def test_summary_of_a_daily_run_whose_pull_brought_nothing_new():
+    run = RunOutcome("me_daily_job", "r", status="succeeded", run_seconds=2.5)
+    run.step("raw__me_records").status = "ok"
+    run.notes.append(NO_NEW_RECORDS)
+    run.skipped += ["staging__me_cases", "marts__a", "app__published_db"]
+    lines = summary_lines(run, CWD)
+    assert lines[1] == "me_daily_job succeeded: 1 step in 2.5 s; no new records; 3 steps skipped."
+    assert "Loaded    Medical Examiner  no new records; unchanged" in lines
+    assert "Written   app database  not written in this run" in lines
 
 
 def test_summary_of_a_failed_run_names_the_failed_step_and_blocking_check():

@@ -15,7 +15,6 @@ import geopandas as gpd
 import polars as pl
 import requests
 import shapely
-from libpysal import examples
 
 from pipelines.settings import PROJECT_ROOT
 
@@ -51,6 +50,9 @@ def load_population() -> pl.DataFrame:
 
 def load_bundled_boundaries() -> gpd.GeoDataFrame:
     """Community-area polygons from libpysal's ``Chicago77.shp``, reprojected to EPSG:4326."""
+    # Imported here: libpysal is most of the code location's load time, and only this needs it.
+    from libpysal import examples
+
     frame = gpd.read_file(examples.get_path("Chicago77.shp"))
     frame = frame.set_crs(SHAPEFILE_CRS, allow_override=True).to_crs(MAP_CRS)
     return gpd.GeoDataFrame(

@@ -27,6 +27,7 @@ import shapely
 
 from pipelines.defs.hotspots import spatial
 from pipelines.defs.hotspots.grid import HexGrid, assign_cells, hex_weights, window_matrix
+from pipelines.defs.hotspots.permutation_cache import PermutationCache
 
 #: Base seed of the permutation draws (window ``k`` uses ``PERMUTATION_SEED + k``): fixed so a re-run
 #: on the same data gives the same classes.
@@ -71,8 +72,12 @@ def window_frame(starts: Sequence[date], window_months: int) -> pl.DataFrame:
     )
 
 
-def _statistics(matrix: np.ndarray, w, *, permutations: int, fdr: float, measure: str) -> pl.DataFrame:
-    stats = spatial.local_statistics(matrix, w, permutations=permutations, seed=PERMUTATION_SEED, fdr=fdr)
+def _statistics(
+    matrix: np.ndarray, w, *, permutations: int, fdr: float, measure: str, cache: PermutationCache | None
+) -> pl.DataFrame:
+    stats = spatial.local_statistics(
+        matrix, w, permutations=permutations, seed=PERMUTATION_SEED, fdr=fdr, cache=cache
+    )
     return stats.with_columns(pl.lit(measure).alias("measure"), pl.Series("value", matrix.ravel()))
 
 
@@ -84,6 +89,7 @@ def area_statistics(
     *,
     permutations: int,
     fdr: float,
+    cache: PermutationCache | None = None,
 ) -> pl.DataFrame:
     """Gi\\* and Local Moran per community area and window, for counts and EB-smoothed rates.
 
@@ -101,8 +107,8 @@ def area_statistics(
         np.vstack([spatial.eb_rates(row, population) for row in counts]) * PER_100K if counts.size else counts
     )
     frames = [
-        _statistics(counts, w, permutations=permutations, fdr=fdr, measure="deaths"),
-        _statistics(eb, w, permutations=permutations, fdr=fdr, measure="eb_rate"),
+        _statistics(counts, w, permutations=permutations, fdr=fdr, measure="deaths", cache=cache),
+        _statistics(eb, w, permutations=permutations, fdr=fdr, measure="eb_rate", cache=cache),
     ]
     ids = pl.DataFrame(
         {"place_index": np.arange(len(numbers), dtype=np.int32), "community_area_number": numbers},
@@ -119,6 +125,7 @@ def hex_statistics(
     *,
     permutations: int,
     fdr: float,
+    cache: PermutationCache | None = None,
 ) -> pl.DataFrame:
     """Gi\\* and Local Moran per hex cell of ``grid`` and window (measure ``deaths``).
 
@@ -126,7 +133,9 @@ def hex_statistics(
     """
     cells = grid.ids
     counts = window_matrix(located, cells, "h3_cell", starts, window_months)
-    stats = _statistics(counts, hex_weights(cells), permutations=permutations, fdr=fdr, measure="deaths")
+    stats = _statistics(
+        counts, hex_weights(cells), permutations=permutations, fdr=fdr, measure="deaths", cache=cache
+    )
     ids = pl.DataFrame(
         {"place_index": np.arange(len(cells), dtype=np.int32), "h3_cell": cells},
         schema={"place_index": pl.Int32, "h3_cell": pl.String},
@@ -315,6 +324,7 @@ def hotspot_tables(
     steps: int,
     permutations: int,
     fdr: float,
+    cache: PermutationCache | None = None,
 ) -> HotspotTables:
     """Run the whole hot-spot analysis on Chicago overdose deaths.
 
@@ -331,8 +341,10 @@ def hotspot_tables(
             located.get_column("latitude").to_numpy(), located.get_column("longitude").to_numpy(), region
         )
     ).filter(pl.col("h3_cell").is_not_null())
-    area_stats = area_statistics(deaths, areas, starts, window_months, permutations=permutations, fdr=fdr)
-    hex_stats = hex_statistics(located, region, starts, window_months, permutations=permutations, fdr=fdr)
+    area_stats = area_statistics(deaths, areas, starts, window_months, permutations=permutations, fdr=fdr,
+                                  cache=cache)
+    hex_stats = hex_statistics(located, region, starts, window_months, permutations=permutations, fdr=fdr,
+                               cache=cache)
     return HotspotTables(
         windows=windows,
         statistics=statistics_table(area_stats, hex_stats, windows),

@@ -27,6 +27,7 @@ from pipelines.defs.hotspots.grid import (
     count_by_cell,
     public_hex_counts,
 )
+from pipelines.defs.hotspots.permutation_cache import PermutationCache, cache_folder
 from pipelines.defs.marts.regions import region_label
 from pipelines.defs.resources import SettingsResource, warehouse
 from pipelines.settings import Settings
@@ -175,6 +176,9 @@ def hex_counts(duckdb: DuckDBResource, settings: SettingsResource) -> dg.Materia
 def hotspots(context: dg.AssetExecutionContext, duckdb: DuckDBResource, settings: SettingsResource):
     """Gi\\*, Local Moran and emerging hot spots for community areas and the region's hex grid."""
     cfg = settings.get()
+    # Windows whose input is unchanged since the last run are read back, not drawn again
+    # (ODW_REBUILD_UNCHANGED: every window drawn again, and the cache refreshed).
+    cache = PermutationCache(cache_folder(cfg.warehouse), refresh=cfg.rebuild_unchanged)
     with warehouse(duckdb, cfg) as con:
         areas = query_sql_file(con, "hotspots/community_areas.sql").pl()
         deaths = overdose_events(con)
@@ -189,7 +193,9 @@ def hotspots(context: dg.AssetExecutionContext, duckdb: DuckDBResource, settings
             steps=cfg.emerging_steps,
             permutations=cfg.hotspot_permutations,
             fdr=cfg.hotspot_fdr,
+            cache=cache,
         )
+        pruned = cache.prune()
         tables = {
             "hotspot_statistics_frame": result.statistics,
             "area_hotspots_frame": result.area_hotspots,
@@ -201,8 +207,14 @@ def hotspots(context: dg.AssetExecutionContext, duckdb: DuckDBResource, settings
     latest = result.area_hotspots.filter(pl.col("is_latest_window"), pl.col("measure") == "eb_rate")
     hot_areas = latest.filter(pl.col("gi_class") == "hot spot").get_column("community_area").to_list()
     context.log.info("latest window %s: hot community areas (EB rate) %s", labels[-1], hot_areas)
+    context.log.info(
+        "permutation statistics (one per window and statistic): %d from the cache, %d computed, "
+        "%d old entries removed",
+        cache.hits, cache.misses, pruned,
+    )
     shared = {
         "windows": f"{labels[0]} … {labels[-1]}",
+        "permutation cache (hits / computed)": f"{cache.hits} / {cache.misses}",
         **{f"permutations ({level})": n for level, n in result.permutations.items()},
     }
     emerging = result.emerging

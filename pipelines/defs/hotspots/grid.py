@@ -18,16 +18,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import h3
-import libpysal
 import numpy as np
 import polars as pl
 import shapely
 
 from pipelines.defs.epidemiology.suppression import suppress
 from pipelines.defs.geography.placement import point_in_area
+
+if TYPE_CHECKING:
+    import libpysal
 
 #: Period types of :func:`count_by_cell`.
 PERIOD_TYPES = ("month", "year")
@@ -150,6 +153,8 @@ def hex_weights(cells: Sequence[str]) -> libpysal.weights.W:
 
     Neighbours outside ``cells`` are left out, so cells on the study area's edge have fewer.
     """
+    import libpysal  # here, not at the top: it is most of the code location's load time
+
     present = set(cells)
     neighbors = {cell: sorted(n for n in h3.grid_ring(cell, 1) if n in present) for cell in cells}
     return libpysal.weights.W(neighbors, id_order=list(cells), silence_warnings=True)

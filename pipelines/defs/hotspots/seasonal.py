@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import numpy as np
 import numpy.typing as npt
-from scipy.stats import norm
+from scipy.special import ndtri  # the normal quantile, without importing scipy.stats (slow to import)
 
 #: Longest baseline in weeks (three years).
 MAX_BASELINE_WEEKS = 156
@@ -133,7 +133,7 @@ def farrington_threshold(
     spread = 4.0 / 9.0 * np.asarray(dispersion) * mu0 ** (1 / 3) + 4.0 / 9.0 * mu0 ** (4 / 3) * np.asarray(
         var_eta
     )
-    return (mu0 ** (2 / 3) + norm.ppf(1.0 - alpha) * np.sqrt(spread)) ** 1.5
+    return (mu0 ** (2 / 3) + ndtri(1.0 - alpha) * np.sqrt(spread)) ** 1.5
 
 
 def seasonal_glm(

@@ -46,15 +46,20 @@ neighbours makes its *neighbours* significant rather than itself — a cluster i
 
 from __future__ import annotations
 
+import functools
 import warnings
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
-import esda
-import libpysal
 import numpy as np
 import numpy.typing as npt
 import polars as pl
-from scipy.stats import norm
+from scipy.special import ndtr  # the normal CDF, without importing scipy.stats (slow to import)
+
+from pipelines.defs.hotspots.permutation_cache import PermutationCache, input_key
+
+if TYPE_CHECKING:
+    import libpysal
 
 #: Classes of :func:`gi_star`.
 HOT, COLD, NOT_SIGNIFICANT = "hot spot", "cold spot", "not significant"
@@ -130,6 +135,8 @@ def eb_rates(events: npt.ArrayLike, population: npt.ArrayLike) -> npt.NDArray[np
 
 def copy_weights(w: libpysal.weights.W) -> libpysal.weights.W:
     """A fresh binary copy of ``w`` (``esda`` transforms the weights it is given in place)."""
+    import libpysal  # here, not at the top: libpysal and esda are most of the code location's load time
+
     neighbors = {key: list(values) for key, values in w.neighbors.items()}
     return libpysal.weights.W(neighbors, id_order=list(w.id_order), silence_warnings=True)
 
@@ -197,6 +204,8 @@ def gi_star(
     if np.ptp(y) == 0:
         return _constant_result(y.size, "gi")
     permutations = effective_permutations(permutations, y.size, fdr)
+    import esda  # here, not at the top: see copy_weights
+
     with warnings.catch_warnings():
         # esda warns that its p_sim alternative will change in a future major release; p_sim is
         # not used (see pseudo_p), so the warning does not concern us.
@@ -247,6 +256,8 @@ def local_moran(
     if np.ptp(y) == 0:
         return _constant_result(y.size, "moran")
     permutations = effective_permutations(permutations, y.size, fdr)
+    import esda  # here, not at the top: see copy_weights
+
     with warnings.catch_warnings():
         # See gi_star: p_sim is not used.
         warnings.simplefilter("ignore", DeprecationWarning)
@@ -301,17 +312,22 @@ def local_statistics(
     seed: int,
     fdr: float,
     moran: bool = True,
+    cache: PermutationCache | None = None,
 ) -> pl.DataFrame:
     """Gi\\* (and Local Moran's I) for every time window of a places × windows matrix.
 
     ``windows`` has shape ``(n_windows, n_places)``. Returns one row per (window, place) with
     ``window_index``, ``place_index`` and the columns of :func:`gi_star` (and :func:`local_moran`).
     Window ``k`` uses permutation seed ``seed + k``, so results are reproducible. The loop runs over
-    the (few) windows only; each window is one vectorised ``esda`` call.
+    the (few) windows only; each window is one vectorised ``esda`` call. With a ``cache``, a window
+    whose input was seen before is read back instead of drawn again (the same numbers: see
+    :mod:`.permutation_cache`).
     """
     matrix = np.atleast_2d(np.asarray(windows, dtype=np.float64))
     frames = []
     for k, row in enumerate(matrix):
+        options = {"permutations": permutations, "seed": seed + k, "fdr": fdr}
+        statistics = [gi_star, local_moran] if moran else [gi_star]
         parts = [
             pl.DataFrame(
                 {
@@ -319,10 +335,14 @@ def local_statistics(
                     "place_index": np.arange(row.size, dtype=np.int32),
                 }
             ),
-            gi_star(row, w, permutations=permutations, seed=seed + k, fdr=fdr),
         ]
-        if moran:
-            parts.append(local_moran(row, w, permutations=permutations, seed=seed + k, fdr=fdr))
+        for statistic in statistics:
+            compute = functools.partial(statistic, row, w, **options)
+            if cache is None:
+                parts.append(compute())
+            else:
+                key = input_key(row, w, measure=statistic.__name__, **options)
+                parts.append(cache.get_or_compute(key, compute))
         frames.append(pl.concat(parts, how="horizontal"))
     return pl.concat(frames) if frames else pl.DataFrame()
 
@@ -347,7 +367,7 @@ def mann_kendall(series: npt.ArrayLike) -> tuple[np.ndarray, np.ndarray, np.ndar
     var = (t * (t - 1) * (2 * t + 5) - ties) / 18.0
     with np.errstate(invalid="ignore", divide="ignore"):
         z = np.where(var > 0, (s - np.sign(s)) / np.sqrt(var), 0.0)
-    p = np.where(var > 0, 2.0 * norm.sf(np.abs(z)), 1.0)
+    p = np.where(var > 0, 2.0 * ndtr(-np.abs(z)), 1.0)
     return s, z, p
 
 
@@ -421,6 +441,8 @@ def emerging_hotspots(
 
 def contiguity_weights(geometries: Iterable, ids: Iterable[int]) -> libpysal.weights.W:
     """Binary queen-contiguity weights (shared edge or corner) for polygons, keyed by ``ids``."""
+    import libpysal  # here, not at the top: see copy_weights
+
     ids = list(ids)
     w = libpysal.weights.Queen.from_iterable(list(geometries), ids=ids, silence_warnings=True)
     return copy_weights(w)

@@ -12,11 +12,12 @@ from pipelines.defs.geography.geocoder import CensusGeocoder
 from pipelines.defs.medical_examiner.client import SocrataClient, SocrataError
 from pipelines.defs.medical_examiner.geocodes import build_me_geocodes
 from pipelines.defs.medical_examiner.ingest import SOURCE, ingest_demo, ingest_live
+from pipelines.defs.medical_examiner.refresh_skip import decide_skip, downstream_materialisations
 from pipelines.defs.medical_examiner.staging import MIN_DEATH_DATE, stage_cases_in_warehouse
 from pipelines.defs.resources import SettingsResource, warehouse
 from pipelines.defs.retries import retry_pull
 from pipelines.settings import Settings
-from pipelines.warehouse import fetch_row
+from pipelines.warehouse import fetch_row, query_sql_file
 
 
 def socrata_client(settings: Settings) -> SocrataClient:
@@ -52,13 +53,15 @@ def _death_date_range() -> tuple[datetime, datetime]:
     key=["raw", "me_records"],
     group_name="medical_examiner",
     kinds={"duckdb", "socrata"},
+    # A live pull that brings nothing new yields no output, so the steps after it are skipped.
+    output_required=False,
     description="Cook County Medical Examiner case archive (Socrata cjeq-bs86) as received, one "
     "row per casenumber, latest version wins. Live: incremental pulls saved as immutable "
-    "snapshots under ODW_RAW_DIR/medical_examiner; demo: the synthetic demo file.",
+    "snapshots under ODW_RAW_DIR/medical_examiner; demo: the synthetic demo file. A live pull "
+    "with no new record is recorded as an observation and the steps after it are skipped, once "
+    "they are current (ODW_REBUILD_UNCHANGED=true rebuilds them anyway).",
 )
-def me_records(
-    context: dg.AssetExecutionContext, duckdb: DuckDBResource, settings: SettingsResource
-) -> dg.MaterializeResult:
+def me_records(context: dg.AssetExecutionContext, duckdb: DuckDBResource, settings: SettingsResource):
     cfg = settings.get()
     with warehouse(duckdb, cfg) as con:
         if cfg.me_source == "live":
@@ -72,21 +75,36 @@ def me_records(
         else:
             reports = ingest_demo(con, cfg)
         total = fetch_row(con, "SELECT count(*) FROM raw.me_records")[0]
+        last_change = query_sql_file(con, "raw/me_last_change.sql", {"source": SOURCE}).fetchall()[0][0]
     for r in reports:
         context.log.info(
             "%s (%s): %d rows in, %d loaded, %d quarantined",
             r.pull_id, r.mode, r.rows_in, r.rows_loaded, r.rows_quarantined,
         )
-    return dg.MaterializeResult(
-        metadata={
-            "source": cfg.me_source,
-            "pulls_merged": len(reports),
-            "rows_in": sum(r.rows_in for r in reports),
-            "rows_loaded": sum(r.rows_loaded for r in reports),
-            "rows_quarantined": sum(r.rows_quarantined for r in reports),
-            "records_in_archive": total,
-        }
-    )
+    metadata = {
+        "source": cfg.me_source,
+        "pulls_merged": len(reports),
+        "rows_in": sum(r.rows_in for r in reports),
+        "rows_loaded": sum(r.rows_loaded for r in reports),
+        "rows_quarantined": sum(r.rows_quarantined for r in reports),
+        "records_in_archive": total,
+    }
+    # Demo mode always rebuilds: `make pipeline` means "build everything".
+    if cfg.me_source == "live":
+        built, unfinished = downstream_materialisations(context)
+        decision = decide_skip(
+            [r.rows_in for r in reports], last_change, built,
+            rebuild_unchanged=cfg.rebuild_unchanged, unfinished=unfinished,
+        )
+        context.log.info("Medical Examiner pull: %s", decision.reason)
+        if decision.skip:
+            # Observed, not materialised: the pull happened (the freshness check counts it), and
+            # the data did not change.
+            yield dg.AssetObservation(
+                asset_key=context.asset_key, metadata={**metadata, "new_records": 0, "downstream": "skipped"}
+            )
+            return
+    yield dg.MaterializeResult(metadata=metadata)
 
 
 @dg.asset(

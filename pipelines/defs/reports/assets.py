@@ -12,7 +12,15 @@ import dagster as dg
 from pipelines.defs.reports import content as report_content
 from pipelines.defs.reports import eblast as eblast_module
 from pipelines.defs.reports import team_brief
-from pipelines.defs.reports.pack import pack_slides, render_pdf, render_pptx, pack_file_stem, write_atomic
+from pipelines.defs.reports.pack import (
+    SLIDE_TITLES,
+    pack_file_stem,
+    pack_slides,
+    render_pdf,
+    render_pptx,
+    write_atomic,
+)
+from pipelines.defs.reports.pack_inputs import is_unchanged, pack_digest, sidecar
 from pipelines.defs.resources import SettingsResource
 from pipelines.warehouse import query_sql_file
 
@@ -31,18 +39,30 @@ def meeting_pack(context: dg.AssetExecutionContext, settings: SettingsResource) 
     cfg = settings.get()
     with report_content.connect(cfg.app_db) as con:
         content = report_content.build_pack_content(con)
-    pack = pack_slides(content)
     folder = cfg.output_dir / "meeting_pack"
     stem = pack_file_stem(content)
-    pptx = write_atomic(folder / f"{stem}.pptx", render_pptx(pack))
-    pdf = write_atomic(folder / f"{stem}.pdf", render_pdf(pack))
-    context.log.info(f"Meeting pack for {content.month:%Y-%m}: {pptx} and {pdf}")
+    pptx, pdf = folder / f"{stem}.pptx", folder / f"{stem}.pdf"
+    digest = pack_digest(content)
+    if not cfg.rebuild_unchanged and is_unchanged(folder, stem, digest):
+        # Same numbers, same code: the files on disk are what this run would write.
+        context.log.info(f"Meeting pack for {content.month:%Y-%m}: unchanged ({pptx} and {pdf} kept)")
+        status, slides = "unchanged", len(SLIDE_TITLES)
+    else:
+        pack = pack_slides(content)
+        write_atomic(pptx, render_pptx(pack))
+        write_atomic(pdf, render_pdf(pack))
+        # Written last: a run killed before this point builds the pack again next time.
+        write_atomic(sidecar(folder, stem), digest.encode())
+        context.log.info(f"Meeting pack for {content.month:%Y-%m}: {pptx} and {pdf}")
+        status, slides = "built", len(pack.slides)
     return dg.MaterializeResult(
         metadata={
             "month": content.month.strftime("%Y-%m"),
             "pptx": dg.MetadataValue.path(str(pptx)),
             "pdf": dg.MetadataValue.path(str(pdf)),
-            "slides": len(pack.slides),
+            "pack": status,
+            "inputs_sha256": digest,
+            "slides": slides,
             "synthetic": content.meta.any_synthetic,
             **{f"headline:{key}": value for key, value in content.headline.items()},
         }

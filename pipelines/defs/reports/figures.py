@@ -10,24 +10,23 @@ map; suppressed values are never drawn as a quantity, only labelled ("<10", "*")
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import math
 from datetime import date
+from types import ModuleType
+from typing import TYPE_CHECKING
 
-import matplotlib
+import polars as pl
+from shapely.geometry import shape
 
-matplotlib.use("Agg")
+from pipelines.defs.epidemiology.suppression import display_count
+from pipelines.defs.reports.published import OUTREACH_MEASURES, Meta
+from pipelines.formatting import format_period
 
-import matplotlib.pyplot as plt  # noqa: E402
-import polars as pl  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.patches import Patch  # noqa: E402
-from shapely.geometry import shape  # noqa: E402
-
-from pipelines.defs.epidemiology.suppression import display_count  # noqa: E402
-from pipelines.defs.reports.published import OUTREACH_MEASURES, Meta  # noqa: E402
-from pipelines.formatting import format_period  # noqa: E402
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 #: Okabe–Ito colours.
 BLUE, ORANGE, VERMILLION, GREEN, SKY, GREY = "#0072B2", "#E69F00", "#D55E00", "#009E73", "#56B4E9", "#6b6b6b"
@@ -40,27 +39,39 @@ REGION_OUTLINE = "#e8590c"
 DPI = 200
 FONT = ["Liberation Sans", "DejaVu Sans"]
 
-plt.rcParams.update(
-    {
-        "font.family": "sans-serif",
-        "font.sans-serif": FONT,
-        "font.size": 15,
-        "axes.titlesize": 20,
-        "axes.labelsize": 15,
-        "xtick.labelsize": 14,
-        "ytick.labelsize": 14,
-        "legend.fontsize": 14,
-        "axes.edgecolor": "#555555",
-        "axes.spines.top": False,
-        "axes.spines.right": False,
-        "text.color": INK,
-        "axes.labelcolor": INK,
-        "xtick.color": INK,
-        "ytick.color": INK,
-        "svg.hashsalt": "odw",
-        "pdf.fonttype": 42,
-    }
-)
+#: The charts' style (set on pyplot when it is first imported, see :func:`pyplot`).
+STYLE = {
+    "font.family": "sans-serif",
+    "font.sans-serif": FONT,
+    "font.size": 15,
+    "axes.titlesize": 20,
+    "axes.labelsize": 15,
+    "xtick.labelsize": 14,
+    "ytick.labelsize": 14,
+    "legend.fontsize": 14,
+    "axes.edgecolor": "#555555",
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "text.color": INK,
+    "axes.labelcolor": INK,
+    "xtick.color": INK,
+    "ytick.color": INK,
+    "svg.hashsalt": "odw",
+    "pdf.fonttype": 42,
+}
+
+
+@functools.cache
+def pyplot() -> ModuleType:
+    """matplotlib's pyplot, headless (Agg) and in the charts' style, imported on first use:
+    matplotlib is a large share of the code location's load time, and only drawing needs it."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    plt.rcParams.update(STYLE)
+    return plt
 
 
 def subtitle(source: str, period: str, refreshed: str) -> str:
@@ -69,7 +80,7 @@ def subtitle(source: str, period: str, refreshed: str) -> str:
 
 
 def _figure(size: tuple[float, float], title: str, sub: str) -> Figure:
-    fig = plt.figure(figsize=size, dpi=DPI)
+    fig = pyplot().figure(figsize=size, dpi=DPI)
     fig.text(0.01, 0.985, title, fontsize=19, fontweight="bold", va="top", ha="left")
     fig.text(0.01, 0.985 - 0.32 / size[1], sub, fontsize=12.5, color="#444444", va="top", ha="left",
              linespacing=1.3)
@@ -80,7 +91,7 @@ def _png(fig: Figure) -> bytes:
     buffer = io.BytesIO()
     # No metadata: the same content gives the same bytes (reproducible files, stable tests).
     fig.savefig(buffer, format="png", dpi=DPI, metadata={"Software": None})
-    plt.close(fig)
+    pyplot().close(fig)
     return buffer.getvalue()
 
 
@@ -126,6 +137,9 @@ def trend_chart(trend: pl.DataFrame, meta: Meta, size: tuple[float, float], *, t
     Provisional months are shaded, their bars hatched and the line dashed; a suppressed month has no
     bar, only its mark ("<10" or "*") at the baseline.
     """
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
     months = trend.get_column("month").to_list()
     period = format_period(months[0], months[-1])
     fig = _figure(size, title or f"Overdose deaths per month, {meta.region_label}",
@@ -156,10 +170,10 @@ def trend_chart(trend: pl.DataFrame, meta: Meta, size: tuple[float, float], *, t
                     ls="--" if flags[i + 1] else "-", zorder=3)
     handles = [Patch(color=BLUE, label="All overdose deaths"),
                Patch(facecolor="white", edgecolor=BLUE, hatch="///", label="Provisional month"),
-               plt.Line2D([], [], color=ORANGE, lw=3, marker="o", label="Fentanyl involved")]
+               Line2D([], [], color=ORANGE, lw=3, marker="o", label="Fentanyl involved")]
     top = max(top, _expected_marks(ax, trend))
     if "expected_plot" in trend.columns and trend.get_column("expected_plot").is_not_null().any():
-        handles.append(plt.Line2D([], [], color=INK, marker="D", ls="none", label="Expected, 90% range"))
+        handles.append(Line2D([], [], color=INK, marker="D", ls="none", label="Expected, 90% range"))
     ax.set_ylim(0, top * 1.18)
     ax.set_xlim(-0.6, len(months) - 0.4)
     _month_ticks(ax, months)
@@ -196,6 +210,8 @@ def area_map(areas: pl.DataFrame, meta: Meta, size: tuple[float, float], period:
     Areas outside the region are drawn light grey for orientation; suppressed areas are grey with
     "<10" (or "*"), never coloured by a rate.
     """
+    from matplotlib.patches import Rectangle
+
     fig = _figure(size, f"Overdose deaths by community area, {meta.region_label}",
                   subtitle(meta.source, period, meta.refreshed))
     ax = fig.add_axes((0.0, 0.0, 0.68, _top(size) - 0.02))
@@ -261,7 +277,7 @@ def area_map(areas: pl.DataFrame, meta: Meta, size: tuple[float, float], period:
                 (CONTEXT_COLOUR, "Outside the region")]
     y = 0.80
     for face, label in entries:
-        legend.add_patch(plt.Rectangle((0, y - 0.035), 0.16, 0.06, facecolor=face, edgecolor="#888888",
+        legend.add_patch(Rectangle((0, y - 0.035), 0.16, 0.06, facecolor=face, edgecolor="#888888",
                                        transform=legend.transAxes))
         legend.text(0.21, y, label, fontsize=14, va="center", transform=legend.transAxes)
         y -= 0.115 if "\n" in label else 0.09
@@ -273,6 +289,9 @@ def area_map(areas: pl.DataFrame, meta: Meta, size: tuple[float, float], period:
 def drug_chart(drugs: pl.DataFrame, meta: Meta, size: tuple[float, float], period: str,
                previous_period: str) -> bytes:
     """Share of the region's overdose deaths involving each drug group, with the year before."""
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
     fig = _figure(size, f"Drugs involved in overdose deaths, {meta.region_label}",
                   subtitle(meta.source, period, meta.refreshed))
     ax = fig.add_axes((0.26, 0.17, 0.70, _top(size) - 0.21))
@@ -295,7 +314,7 @@ def drug_chart(drugs: pl.DataFrame, meta: Meta, size: tuple[float, float], perio
     ax.set_xticks([0, 25, 50, 75, 100], ["0%", "25%", "50%", "75%", "100%"])
     ax.grid(axis="x", color="#dddddd", zorder=0)
     ax.legend(handles=[Patch(color=BLUE, label=f"{period} (deaths in brackets)"),
-                       plt.Line2D([], [], color=ORANGE, marker="D", ls="", ms=9, mec=INK,
+                       Line2D([], [], color=ORANGE, marker="D", ls="", ms=9, mec=INK,
                                   label=previous_period)],
               loc="upper left", bbox_to_anchor=(-0.33, -0.08), ncol=2, frameon=False)
     return _png(fig)
@@ -303,6 +322,8 @@ def drug_chart(drugs: pl.DataFrame, meta: Meta, size: tuple[float, float], perio
 
 def strips_chart(strips: pl.DataFrame, meta: Meta, size: tuple[float, float]) -> bytes:
     """Monthly fentanyl and xylazine test-strip positivity with Wilson 95% intervals."""
+    from matplotlib.patches import Patch
+
     months = sorted(strips.get_column("month").unique().to_list())
     fig = _figure(size, "Test strips positive, all outreach areas",
                   subtitle(meta.field_source or "—", format_period(months[0], months[-1]),
@@ -334,6 +355,9 @@ def strips_chart(strips: pl.DataFrame, meta: Meta, size: tuple[float, float]) ->
 
 def outreach_chart(outreach: pl.DataFrame, meta: Meta, size: tuple[float, float]) -> bytes:
     """Monthly naloxone kits and people trained (bars) and progress to the training goal."""
+    from matplotlib.patches import Patch
+    from matplotlib.ticker import FuncFormatter
+
     months = outreach.get_column("month").to_list()
     fig = _figure(size, "Outreach activity, all outreach areas",
                   subtitle(meta.field_source or "—", format_period(months[0], months[-1]),
@@ -351,7 +375,7 @@ def outreach_chart(outreach: pl.DataFrame, meta: Meta, size: tuple[float, float]
     ax.set_xticks(range(len(months)), [f"{m:%b}\n{m:%Y}" if m.month == 1 or i == 0 else f"{m:%b}"
                                        for i, m in enumerate(months)])
     ax.grid(axis="y", color="#dddddd", zorder=0)
-    ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:,.0f}"))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
     ax.legend(handles=[Patch(color=BLUE, label=OUTREACH_MEASURES["naloxone_kits_distributed"]),
                        Patch(color=GREEN, label=OUTREACH_MEASURES["people_trained_naloxone"])],
               loc="upper left", bbox_to_anchor=(-0.1, -0.15), ncol=2, frameon=False)
@@ -363,7 +387,7 @@ def outreach_chart(outreach: pl.DataFrame, meta: Meta, size: tuple[float, float]
     goal_ax.bar(0, min(done, goal), width=0.8, color=GREEN)
     goal_ax.set_xticks([])
     goal_ax.set_ylim(0, goal * 1.02 if goal else 1)
-    goal_ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:,.0f}"))
+    goal_ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
     goal_ax.spines["bottom"].set_visible(False)
     fig.text(0.835, _top(size) - 0.09, "People trained,\ncumulative", ha="center", va="bottom",
              fontsize=14, fontweight="bold")

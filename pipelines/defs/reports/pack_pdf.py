@@ -6,15 +6,8 @@ from __future__ import annotations
 import io
 import textwrap
 
-import matplotlib
-
-matplotlib.use("Agg")
-
-import matplotlib.image as mpimg  # noqa: E402
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.backends.backend_pdf import PdfPages  # noqa: E402
-
-from pipelines.defs.reports.slide_layout import (  # noqa: E402
+from pipelines.defs.reports.figures import pyplot
+from pipelines.defs.reports.slide_layout import (
     ACCENT,
     BADGE,
     BODY_H,
@@ -66,13 +59,19 @@ def _pdf_text(fig, left, top, width, paragraphs, *, bullets=False, line=1.2) -> 
 
 
 def _pdf_box(fig, left, top, width, height, colour) -> None:
-    fig.patches.append(plt.Rectangle((left / SLIDE_W, 1 - (top + height) / SLIDE_H), width / SLIDE_W,
-                                     height / SLIDE_H, transform=fig.transFigure,
-                                     facecolor=tuple(c / 255 for c in colour), edgecolor="none"))
+    from matplotlib.patches import Rectangle
+
+    fig.patches.append(Rectangle((left / SLIDE_W, 1 - (top + height) / SLIDE_H), width / SLIDE_W,
+                                 height / SLIDE_H, transform=fig.transFigure,
+                                 facecolor=tuple(c / 255 for c in colour), edgecolor="none"))
 
 
 def render_pdf(pack: Pack) -> bytes:
     """The pack as a PDF, one 16:9 page per slide, same layout and numbers as the deck."""
+    # Imported here: matplotlib is a large share of the code location's load time (figures.pyplot).
+    from matplotlib.backends.backend_pdf import PdfPages
+
+    plt = pyplot()
     buffer = io.BytesIO()
     metadata = {"Title": pack.title, "Author": "West Side Overdose Watch", "CreationDate": None}
     with PdfPages(buffer, metadata=metadata) as pdf:
@@ -116,7 +115,9 @@ def _pdf_body(fig, spec: Slide) -> None:
         size = FULL_IMAGE if spec.full_width else SIDE_IMAGE
         ax = fig.add_axes((MARGIN / SLIDE_W, 1 - (BODY_TOP + size[1]) / SLIDE_H, size[0] / SLIDE_W,
                            size[1] / SLIDE_H))
-        ax.imshow(mpimg.imread(io.BytesIO(spec.image), format="png"), interpolation="none")
+        from matplotlib.image import imread
+
+        ax.imshow(imread(io.BytesIO(spec.image), format="png"), interpolation="none")
         ax.set_axis_off()
         if spec.bullets:
             _pdf_text(fig, SIDE_LEFT, BODY_TOP + 0.1, SIDE_W, [(b, 18, False, INK) for b in spec.bullets],
