@@ -25,7 +25,7 @@ once ``D`` whole months have passed after the death month (``ODW_NOWCAST_COMPLET
 from __future__ import annotations
 
 import numpy as np
-from scipy import special, stats
+from scipy import special
 
 #: Quantile levels of the published intervals: 90% and 50% central ranges and the median.
 LEVELS = {"lower_90": 0.05, "lower_50": 0.25, "median": 0.5, "upper_50": 0.75, "upper_90": 0.95}
@@ -121,6 +121,8 @@ def fit_nb_size(observed: np.ndarray, mean: np.ndarray, use: np.ndarray | None =
 def nb_quantiles(mean: np.ndarray, size: np.ndarray, levels: dict[str, float] = LEVELS) -> dict[str, np.ndarray]:
     """Quantiles of negative binomials of ``mean`` and ``size`` (elementwise; 0 where the mean is 0,
     NaN where the size is unknown)."""
+    from scipy import stats  # imported here: scipy.stats is a second of the code location's load
+
     mean = np.asarray(mean, dtype=float)
     size = np.asarray(size, dtype=float)
     positive = mean > 0

@@ -37,7 +37,6 @@ from itertools import product
 import h3
 import numpy as np
 import scipy.sparse as sp
-from scipy.signal import lfilter
 
 #: Forecast horizon in weeks (the score is scaled to deaths over this many weeks).
 HORIZON_WEEKS = 4
@@ -117,6 +116,8 @@ def kernel(rings: Sequence[sp.csr_matrix], weights: Sequence[float]) -> sp.csr_m
 
 def decayed_before(weekly: np.ndarray, half_life_weeks: float) -> np.ndarray:
     """Weeks × cells: at row ``t``, ``Σ_{s < t} λ^(t − 1 − s) · y[s]`` (row 0 is zeros)."""
+    from scipy.signal import lfilter  # imported here: it loads scipy.stats, ~0.5 s of the location's load
+
     decay = 0.5 ** (1.0 / half_life_weeks)
     inclusive = lfilter([1.0], [1.0, -decay], weekly, axis=0)
     return np.vstack([np.zeros((1, weekly.shape[1])), inclusive[:-1]])

@@ -19,16 +19,10 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import h3
-import matplotlib
+import polars as pl
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import polars as pl  # noqa: E402
-from matplotlib.backends.backend_pdf import PdfPages  # noqa: E402
-from matplotlib.patches import Polygon  # noqa: E402
-
-from pipelines.defs.reports.pack import write_atomic  # noqa: E402
+from pipelines.defs.reports.figures import pyplot
+from pipelines.defs.reports.pack import write_atomic
 
 #: Letter paper, portrait, in inches; margins.
 PAGE_W, PAGE_H, MARGIN = 8.5, 11.0, 0.6
@@ -127,6 +121,8 @@ def _text(fig, x: float, y: float, text: str, size: float, *, bold: bool = False
 
 
 def _map(ax, brief: TeamBrief) -> None:
+    from matplotlib.patches import Polygon
+
     """The team's cells: grey by forecast (darker = more), coverage gaps hatched, hot spots as
     triangles, the listed places numbered."""
     top = max(brief.cells.get_column("forecast_deaths").max() or 0.0, 1e-9)
@@ -149,7 +145,7 @@ def _map(ax, brief: TeamBrief) -> None:
 
 def _page(brief: TeamBrief, generated: str):
     """One brief's page as a matplotlib figure (the caller saves and closes it)."""
-    fig = plt.figure(figsize=(PAGE_W, PAGE_H))
+    fig = pyplot().figure(figsize=(PAGE_W, PAGE_H))
     x, width = MARGIN, PAGE_W - 2 * MARGIN
     end = brief.week_start + timedelta(days=6)
     y = _text(fig, x, MARGIN - 0.1, f"{brief.team}: where to go next week", TITLE_PT, bold=True, width=width)
@@ -222,13 +218,15 @@ def render_briefs(briefs: list[TeamBrief], generated: str) -> tuple[bytes, list[
     level = font_log.level
     font_log.setLevel(logging.ERROR)
     try:
-        with matplotlib.rc_context(fonts):
+        with pyplot().rc_context(fonts):
             return _render(briefs, generated)
     finally:
         font_log.setLevel(level)
 
 
 def _render(briefs: list[TeamBrief], generated: str) -> tuple[bytes, list[bytes]]:
+    from matplotlib.backends.backend_pdf import PdfPages
+
     combined = io.BytesIO()
     singles = []
     with PdfPages(combined, metadata=_metadata("Team briefs")) as everything:
@@ -238,7 +236,7 @@ def _render(briefs: list[TeamBrief], generated: str) -> tuple[bytes, list[bytes]
             single = io.BytesIO()
             with PdfPages(single, metadata=_metadata(f"Team brief: {brief.team}")) as one:
                 one.savefig(fig)
-            plt.close(fig)
+            pyplot().close(fig)
             singles.append(single.getvalue())
     return combined.getvalue(), singles
 
