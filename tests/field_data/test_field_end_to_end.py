@@ -129,7 +129,8 @@ def test_demo_files_to_marts_and_corrections(isolated_env: dict[str, str]) -> No
 
     # A coordinator corrects a file, drops in a new one and takes one away; only field data re-runs.
     outreach = raw / "outreach"
-    (outreach / "synthetic_demo_outreach_late_entries.csv").unlink()
+    # The refused notes file left the raw folder in the first run.
+    assert not (outreach / "synthetic_demo_outreach_late_entries.csv").exists()
     write_csv(outreach / "extra_shifts.csv", [["date", "team", "community_area", "contacts"],
                                               ["2026-10-30", "Austin Team", "Austin", "40"]])
     (raw / "test_strips" / "synthetic_demo_test_strips_2026-10.csv").write_bytes(
