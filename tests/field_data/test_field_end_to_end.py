@@ -45,6 +45,11 @@ def seed_me_cases(env: dict[str, str]) -> None:
 
 def run_assets(selection: dg.AssetSelection | None = None) -> dg.ExecuteInProcessResult:
     """Materialise the community areas and the field-data assets, checks included."""
+    return run_assets_on(dg.DagsterInstance.ephemeral(), selection)
+
+
+def run_assets_on(instance: dg.DagsterInstance, selection: dg.AssetSelection | None = None) -> dg.ExecuteInProcessResult:
+    """:func:`run_assets` on ``instance`` (whose storage and logs a test can then search)."""
     job = dg.define_asset_job("field_test_job", selection=selection or dg.AssetSelection.all(),
                               executor_def=dg.in_process_executor)
     defs = dg.Definitions(
@@ -53,7 +58,7 @@ def run_assets(selection: dg.AssetSelection | None = None) -> dg.ExecuteInProces
         jobs=[job],
         resources=build_resources(),
     )
-    return defs.resolve_job_def("field_test_job").execute_in_process(instance=dg.DagsterInstance.ephemeral())
+    return defs.resolve_job_def("field_test_job").execute_in_process(instance=instance)
 
 
 def query(env: dict[str, str], sql: str) -> list[tuple]:
