@@ -204,7 +204,7 @@ def client_key() -> str:
     """Who a sign-in attempt comes from: the client's address, or this session where Streamlit
     gives none (a browser on the server itself)."""
     address = st.context.ip_address
-    if address:
+    if isinstance(address, str) and address:
         return f"address {address}"
     ctx = get_script_run_ctx()
     return f"session {ctx.session_id if ctx else 'unknown'}"
