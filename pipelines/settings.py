@@ -427,7 +427,8 @@ class Settings:
     )
     dagster_url: str | None = setting(
         "ODW_DAGSTER_URL", None, http_url(strip_slash=True), UNATTENDED,
-        "Address of the Dagster UI, e.g. `http://watch.example.org:3000`, so failure notices link to the run.",
+        "Address of the Dagster UI, e.g. `http://watch.example.org:3000`, so failure notices link to the run "
+        "and members can start the field-data job from the dashboard's Submit field data page (GraphQL API).",
     )
     # --- Memory -------------------------------------------------------------------------------------
     warehouse_memory_limit: str = setting(

@@ -71,10 +71,12 @@ def launch_field_data_job(url: str, *, submitted_file: str) -> RunState:
         run_id = client_for(url).submit_job_execution(
             FIELD_DATA_JOB, tags={"odw/submitted_file": submitted_file, "odw/started_from": "dashboard"}
         )
-    except (DagsterGraphQLClientError, OSError) as exc:
-        raise RunError(f"Dagster did not start the run: {exc}") from exc
+    except DagsterGraphQLClientError as exc:
+        # The client's message carries the whole GraphQL query; its first line says what happened.
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise RunError(f"Dagster at {url} did not start the run: {reason}") from exc
     except Exception as exc:  # the transport's own errors (connection refused, timeouts)
-        raise RunError(f"Dagster could not be reached at {url}: {type(exc).__name__}") from exc
+        raise RunError(f"Dagster at {url} did not start the run: {type(exc).__name__}") from exc
     return RunState(run_id, "QUEUED", run_link(url, run_id))
 
 
