@@ -303,7 +303,7 @@ def query_timings(app_db: Path, reps: int) -> dict[str, list[float]]:
     """Milliseconds per call of each cached loader with its cache cleared (a cold read)."""
     logging.getLogger("streamlit.runtime.caching.cache_data_api").setLevel(logging.ERROR)
     from dashboards.components import data
-    from dashboards.components import overview_metrics as om
+    from dashboards.components import overview_loaders
 
     version = data.db_version(app_db)
     loaders = {
@@ -312,10 +312,10 @@ def query_timings(app_db: Path, reps: int) -> dict[str, list[float]]:
         "data.load_publication": data.load_publication,
         "data.load_freshness": data.load_freshness,
         "data.load_filter_options": data.load_filter_options,
-        "overview_metrics.load_area_deaths": om.load_area_deaths,
-        "overview_metrics.load_outreach": om.load_outreach,
-        "overview_metrics.load_sources": om.load_sources,
-        "overview_metrics.load_hotspot_detail": om.load_hotspot_detail,
+        "overview_loaders.load_area_deaths": overview_loaders.load_area_deaths,
+        "overview_loaders.load_outreach": overview_loaders.load_outreach,
+        "overview_loaders.load_sources": overview_loaders.load_sources,
+        "overview_loaders.load_hotspot_detail": overview_loaders.load_hotspot_detail,
     }
     out: dict[str, list[float]] = {}
     for name, loader in loaders.items():

@@ -20,7 +20,7 @@ def dashboard_queries(app_db: Path, repeats: int) -> tuple[list[float], list[flo
     call (KPIs, map, trend); a page refresh is all of them, as the map page runs them on a cold
     cache.
     """
-    from dashboards.components import data
+    from dashboards.components import data, period_labels, period_metrics
 
     queries: list[float] = []
     pages: list[float] = []
@@ -40,13 +40,13 @@ def dashboard_queries(app_db: Path, repeats: int) -> tuple[list[float], list[flo
             clock(data.load_freshness.__wrapped__, version)
             publication = clock(data.load_publication.__wrapped__, version)
             clock(data.load_filter_options.__wrapped__, version)
-            start, end = data.default_period(data.month_options(monthly))
+            start, end = period_labels.default_period(period_labels.month_options(monthly))
             threshold, region = publication.suppress_below, publication.region_label
             not_placed = clock(data.load_not_placed_monthly.__wrapped__, version)
-            clock(data.group_period_metrics, monthly, areas, start, end, drug, not_placed=not_placed,
+            clock(period_metrics.group_period_metrics, monthly, areas, start, end, drug, not_placed=not_placed,
                   region_label=region, threshold=threshold)
-            clock(data.area_period_metrics, monthly, areas, start, end, drug, threshold=threshold)
-            clock(data.monthly_group_metrics, monthly, areas, start, end, drug, region_label=region,
+            clock(period_metrics.area_period_metrics, monthly, areas, start, end, drug, threshold=threshold)
+            clock(period_metrics.monthly_group_metrics, monthly, areas, start, end, drug, region_label=region,
                   threshold=threshold)
             pages.append((time.perf_counter() - started) * 1000)
     return queries, pages

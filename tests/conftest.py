@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -10,6 +11,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 import pytest
+from local_servers import Received, smtp_receiver, webhook_receiver
 
 #: Fixed so the demo data (and every number the tests compare) does not move with the calendar.
 DEMO_END_MONTH = "2026-10"
@@ -108,3 +110,17 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, s
     for key in [k for k in os.environ if k.startswith("ODW_") and k not in env]:
         monkeypatch.delenv(key)
     return env
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[tuple[int, Received]]:
+    """A minimal SMTP server on 127.0.0.1; yields (port, received messages)."""
+    with smtp_receiver() as server:
+        yield server
+
+
+@pytest.fixture
+def webhook_server() -> Iterator[tuple[str, Received]]:
+    """An HTTP server on 127.0.0.1 collecting the JSON bodies POSTed to it; yields (url, received)."""
+    with webhook_receiver() as server:
+        yield server

@@ -28,7 +28,6 @@ from __future__ import annotations
 import csv
 import io
 import random
-import sys
 import threading
 import zlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -36,9 +35,10 @@ from dataclasses import dataclass, field
 from email import policy
 from email.parser import BytesParser
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
+from local_servers import QuietHTTPServer, StandInServer
 from requests.structures import CaseInsensitiveDict
 
 Fault = str | int | tuple | None
@@ -67,20 +67,8 @@ class BatchRequest:
     rows: list[list[str]] = field(default_factory=list)
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-    stand_in: GeocoderServer
-
-    def handle_error(self, request, client_address) -> None:  # type: ignore[no-untyped-def]
-        # A client that timed out and hung up is expected in fault tests; keep stderr quiet.
-        if isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
-            return
-        super().handle_error(request, client_address)
-
-
 class _Handler(BaseHTTPRequestHandler):
-    server: _Server
+    server: QuietHTTPServer
     server_version = "GeocoderTestServer/1.0"
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - signature of the base class
@@ -108,8 +96,10 @@ def parse_form(content_type: str, body: bytes) -> dict[str, bytes]:
     return fields
 
 
-class GeocoderServer:
+class GeocoderServer(StandInServer):
     """Census-batch-compatible server; use as a context manager, then read ``base_url``."""
+
+    handler = _Handler
 
     def __init__(
         self,
@@ -120,6 +110,7 @@ class GeocoderServer:
         seed: int = 0,
         prefix: str = "/geocoder",
     ) -> None:
+        super().__init__()
         self.known = dict(known)
         self.ties = set(ties)
         self.prefix = prefix.rstrip("/")
@@ -127,48 +118,8 @@ class GeocoderServer:
         self._faults = [check_fault(f) for f in faults] if faults is not None and not callable(faults) else []
         self._rng = random.Random(seed)
         self._lock = threading.Lock()
-        self._closing = threading.Event()
         #: Every request received, in order.
         self.requests: list[BatchRequest] = []
-        self._httpd: _Server | None = None
-        self._thread: threading.Thread | None = None
-
-    def __enter__(self) -> GeocoderServer:
-        self.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
-
-    def start(self) -> None:
-        """Bind 127.0.0.1 on a free port and serve in a daemon thread."""
-        if self._httpd is not None:
-            raise RuntimeError("server already started")
-        self._closing.clear()
-        httpd = _Server(("127.0.0.1", 0), _Handler)
-        httpd.stand_in = self
-        self._httpd = httpd
-        self._thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        """Stop serving and release the port (wakes any request parked in a ``slow`` fault)."""
-        if self._httpd is None:
-            return
-        self._closing.set()
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        self._httpd = self._thread = None
-
-    @property
-    def base_url(self) -> str:
-        """``http://127.0.0.1:<port><prefix>``: what ``ODW_GEOCODER_URL`` is set to."""
-        if self._httpd is None:
-            raise RuntimeError("server not started")
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}{self.prefix}"
 
     def streets_received(self) -> list[str]:
         """The street of every row received, over all requests, in order."""

@@ -27,15 +27,15 @@ from __future__ import annotations
 import json
 import random
 import re
-import sys
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from local_servers import QuietHTTPServer, StandInServer
 from requests.structures import CaseInsensitiveDict
 
 Fault = str | int | tuple | None
@@ -97,21 +97,8 @@ class _QueryError(ValueError):
     """A SoQL problem the real API would answer with 400."""
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-    soda: SodaServer
-
-    def handle_error(self, request, client_address) -> None:  # type: ignore[no-untyped-def]
-        # A client that timed out and hung up is expected in fault tests; keep stderr quiet.
-        exc = sys.exc_info()[1]
-        if isinstance(exc, (ConnectionError, TimeoutError)):
-            return
-        super().handle_error(request, client_address)
-
-
 class _Handler(BaseHTTPRequestHandler):
-    server: _Server
+    server: QuietHTTPServer
     server_version = "SodaTestServer/1.0"
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - signature of the base class
@@ -119,11 +106,13 @@ class _Handler(BaseHTTPRequestHandler):
         return
 
     def do_GET(self) -> None:  # noqa: N802 - name fixed by BaseHTTPRequestHandler
-        self.server.soda._handle(self)
+        self.server.stand_in._handle(self)
 
 
-class SodaServer:
+class SodaServer(StandInServer):
     """Local SODA-compatible server; use as a context manager, then read ``base_url``."""
+
+    handler = _Handler
 
     def __init__(
         self,
@@ -144,6 +133,7 @@ class SodaServer:
         ``app_token``, when set, makes the server answer 403 to any other non-empty ``X-App-Token``
         as Socrata does. ``key`` is the field :meth:`upsert` matches on.
         """
+        super().__init__()
         self.dataset_id = dataset_id
         self.key = key
         self.default_updated_at = default_updated_at
@@ -158,56 +148,13 @@ class SodaServer:
             check_fault(fault)
         self._rng = random.Random(seed)
         self._lock = threading.Lock()
-        self._closing = threading.Event()
         self._rows: list[_Row] = []
         self._next_id = 1
         #: Every request received, in order: (path, params, headers).
         self.requests: list[tuple[str, dict[str, str], CaseInsensitiveDict]] = []
         #: The fault applied to each request (None when answered normally), parallel to ``requests``.
         self.applied_faults: list[Fault] = []
-        self._httpd: _Server | None = None
-        self._thread: threading.Thread | None = None
         self._add(records, updated_at=None, fallback=default_updated_at)
-
-    # ----------------------------------------------------------------- lifecycle
-
-    def __enter__(self) -> SodaServer:
-        self.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
-
-    def start(self) -> None:
-        """Bind 127.0.0.1 on a free port and serve in a daemon thread."""
-        if self._httpd is not None:
-            raise RuntimeError("server already started")
-        self._closing.clear()
-        httpd = _Server(("127.0.0.1", 0), _Handler)
-        httpd.soda = self
-        self._httpd = httpd
-        self._thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        """Stop serving and release the port (wakes any request parked in a ``slow`` fault)."""
-        if self._httpd is None:
-            return
-        self._closing.set()
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        self._httpd = None
-        self._thread = None
-
-    @property
-    def base_url(self) -> str:
-        """``http://127.0.0.1:<port>`` of the running server."""
-        if self._httpd is None:
-            raise RuntimeError("server not started")
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}"
 
     @property
     def endpoint(self) -> str:

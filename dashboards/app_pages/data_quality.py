@@ -20,17 +20,16 @@ import altair as alt
 import polars as pl
 import streamlit as st
 
-from dashboards.components import access, charts, data, quality
+from dashboards.components import access, charts, check_results, data, quality, table_display
+from dashboards.components.quality_loaders import load_check_history, load_quality_tables
+from dashboards.components.quality_widgets import as_chicago_time, metric_card, section_heading, when_text
 from pipelines.defs.epidemiology.suppression import display_count
 from pipelines.defs.field_data.schema import SPECS
 from pipelines.settings import load_settings
 
+
 PAGE_TITLE = "Data quality"
 CHECKS_SOURCE = "Dagster run history (asset checks)"
-#: Published tables this page needs beyond those every publication has.
-QUALITY_TABLES = (
-    "asset_checks", "ingest_log", "me_quarantine", "me_placement_annual", "field_data_files", "field_data_quarantine"
-)
 FIELD_NAMES = tuple(sorted({column.name for spec in SPECS.values() for column in spec.columns}))
 #: Colour-blind-safe categorical colours for the sources (Okabe–Ito).
 SOURCE_COLOURS = {
@@ -49,91 +48,6 @@ OUTCOME_LABELS = {
     "no result": "— no result",
     "passed": "✔ passed",
 }
-
-
-# ---- Data access ------------------------------------------------------------------------------
-
-
-@st.cache_data(show_spinner=False, max_entries=8)
-def load_quality_tables(version: data.DbVersion) -> dict[str, pl.DataFrame] | None:
-    """The tables this page reads, or None when the publication predates them."""
-    present = set(
-        data.read_frame(
-            version, "SELECT table_name FROM information_schema.tables WHERE table_schema = 'marts'"
-        )
-        .get_column("table_name")
-        .to_list()
-    )
-    if not set(QUALITY_TABLES) <= present:
-        return None
-    read = lambda sql: data.read_frame(version, sql)  # noqa: E731 - one line per table below
-    return {
-        "checks": read("SELECT * FROM marts.asset_checks ORDER BY asset, check_name"),
-        "ingest_log": read("SELECT * FROM marts.ingest_log ORDER BY ingested_at DESC"),
-        "me_quarantine": read("SELECT * FROM marts.me_quarantine"),
-        "field_quarantine": read("SELECT * FROM marts.field_data_quarantine"),
-        "field_files": read("SELECT * FROM marts.field_data_files ORDER BY source, file"),
-        "data_quality": read("SELECT * FROM marts.data_quality"),
-        "placement_annual": read("SELECT * FROM marts.me_placement_annual ORDER BY year"),
-        "sources": read(
-            """SELECT source, label, is_synthetic, data_from, data_to, refreshed_at, row_count
-               FROM marts.source_freshness
-               UNION ALL BY NAME
-               SELECT source, label, is_synthetic, data_from, data_to, refreshed_at, row_count
-               FROM marts.field_data_sources"""
-        ),
-    }
-
-
-@st.cache_data(show_spinner=False, ttl=60, max_entries=4)
-def load_check_history(dagster_home: str, checks: tuple[tuple[str, str], ...]) -> quality.CheckHistory:
-    """Latest check results from the run history; re-read at most once a minute."""
-    from pathlib import Path
-
-    return quality.read_check_results(Path(dagster_home), checks)
-
-
-def _local(frame: pl.DataFrame, *columns: str) -> pl.DataFrame:
-    """UTC timestamp columns as Chicago wall-clock time (what every caption on the page uses)."""
-    return frame.with_columns(
-        pl.col(c).dt.replace_time_zone("UTC").dt.convert_time_zone(data.CHICAGO_TZ.key).dt.replace_time_zone(None)
-        for c in columns
-    )
-
-
-def _when(value: datetime | None) -> str:
-    return data.format_refreshed(value) if isinstance(value, datetime) else "—"
-
-
-def _section(title: str, subtitle: list[str]) -> None:
-    """A table's title and its source / period / refresh line."""
-    st.markdown(f"##### {title}", anchors=False)
-    st.caption(" · ".join(subtitle))
-
-
-def _metric_card(
-    column, label: str, metric: quality.QualityMetric | None, target: str, noun: str, threshold: int
-) -> None:
-    """A KPI card for a share: value, its numerator/denominator (suppressed below ``threshold``),
-    target and verdict."""
-    with column.container(border=True):
-        if metric is None or metric.value is None:
-            st.metric(label, "—")
-            st.caption("Not published")
-            return
-        hidden = 1 <= metric.numerator < threshold
-        st.metric(label, "—" if hidden else f"{metric.value:.1%}")
-        st.caption(
-            f"{display_count(metric.numerator, threshold)} of {display_count(metric.denominator, threshold)} "
-            f"{noun} · {target}"
-        )
-        verdict = metric.meets_threshold
-        if verdict is not None:
-            st.badge(
-                "meets the threshold" if verdict else "below the threshold",
-                icon=":material/check:" if verdict else ":material/warning:",
-                color="green" if verdict else "red",
-            )
 
 
 # ---- Page ------------------------------------------------------------------------------------
@@ -215,8 +129,8 @@ def _open(name: str):
 if tab := _open(SECTIONS[0]):
     with tab:
         freshness_utc = quality.freshness_table(sources, datetime.now(UTC))
-        freshness = _local(freshness_utc, "refreshed_at")  # the CSV: Chicago wall-clock time
-        _section(
+        freshness = as_chicago_time(freshness_utc, "refreshed_at")  # the CSV: Chicago wall-clock time
+        section_heading(
             "Last refresh per source",
             [
                 "Source: marts.source_freshness, marts.field_data_sources",
@@ -224,15 +138,15 @@ if tab := _open(SECTIONS[0]):
                 f"Published {published}",
             ],
         )
-        data.show_small_table(quality.freshness_display(freshness_utc), right=["Age (days)"])
-        data.csv_download(
+        table_display.show_small_table(quality.freshness_display(freshness_utc), right=["Age (days)"])
+        table_display.csv_download(
             "Download freshness (CSV)", freshness, file_name="source_freshness.csv", key="dq_download_freshness"
         )
 
 # ---- Rows in = loaded + quarantined ----------------------------------------------------------
 if tab := _open(SECTIONS[0]):
     with tab:
-        _section(
+        section_heading(
             "Rows in = rows loaded + rows quarantined",
             [
                 f"Source: {pipeline_source}",
@@ -240,13 +154,13 @@ if tab := _open(SECTIONS[0]):
                 f"Published {published}",
             ],
         )
-        data.show_small_table(quality.reconciliation_display(recon))
+        table_display.show_small_table(quality.reconciliation_display(recon))
         st.caption(
             "Medical Examiner: records in the merged archive against cases staged and records quarantined "
             "at staging. Field data: rows in the files present (ingest log) against rows in the staging "
             "tables and quarantined rows — each side counted from its own table."
         )
-        data.csv_download(
+        table_display.csv_download(
             "Download row accounting (CSV)", recon, file_name="row_accounting.csv", key="dq_download_recon"
         )
 
@@ -254,7 +168,7 @@ if tab := _open(SECTIONS[0]):
 if tab := _open(SECTIONS[1]):
     with tab:
         me_rows = sources.filter(pl.col("source") == "medical_examiner")
-        me_refreshed = _when(me_rows.get_column("refreshed_at")[0]) if not me_rows.is_empty() else published
+        me_refreshed = when_text(me_rows.get_column("refreshed_at")[0]) if not me_rows.is_empty() else published
         me_period = (
             data.format_period(me_rows.get_column("data_from")[0], me_rows.get_column("data_to")[0])
             if not me_rows.is_empty()
@@ -268,13 +182,13 @@ if tab := _open(SECTIONS[1]):
         agreement = quality.quality_metric(
             dq, "opioid_flag_agreement_overdoses", minimum=settings.min_opioid_flag_agreement
         )
-        _section(
+        section_heading(
             "Medical Examiner: placement and opioid flag",
             [f"Source: {me_source}", f"Period: {me_period}", f"Data refreshed {me_refreshed}"],
         )
 
         unplaced_col, agreement_col = st.columns(2)
-        _metric_card(
+        metric_card(
             unplaced_col,
             "Unplaced cases",
             unplaced,
@@ -282,7 +196,7 @@ if tab := _open(SECTIONS[1]):
             "Chicago cases",
             threshold,
         )
-        _metric_card(
+        metric_card(
             agreement_col,
             "Opioid-flag agreement",
             agreement,
@@ -300,7 +214,7 @@ if tab := _open(SECTIONS[1]):
             .otherwise((pl.col("value") * 100).round(2))
             .alias("share_pct"),
         )
-        data.expander_table(
+        table_display.expander_table(
             "All Medical Examiner quality metrics",
             metrics_table,
             key="dq_metrics_table",
@@ -315,19 +229,19 @@ if tab := _open(SECTIONS[1]):
                 "share_pct": st.column_config.NumberColumn("Share", format="%.2f%%"),
             },
         )
-        data.csv_download(
+        table_display.csv_download(
             "Download quality metrics (CSV)",
             metrics_table,
             file_name="me_quality_metrics.csv",
             key="dq_download_metrics",
         )
 
-        _section(
+        section_heading(
             "Medical Examiner: how deaths in Chicago were placed, by year",
             [f"Source: {me_source}", f"Period: {me_period}", f"Data refreshed {me_refreshed}"],
         )
         placement_table = quality.placement_by_year(tables["placement_annual"], threshold)
-        data.show_small_table(placement_table, right=placement_table.columns[1:])
+        table_display.show_small_table(placement_table, right=placement_table.columns[1:])
         st.caption(
             "Deaths in Chicago or of unknown place, by year of death (the cases of the unplaced share). "
             "*By archive*: placed by its community area or its coordinates; *geocoded*: placed by the "
@@ -335,7 +249,7 @@ if tab := _open(SECTIONS[1]):
             f"*unplaced*: neither. Counts from 1 to {threshold - 1} are shown as “<{threshold}” with no "
             "share; “*” hides another count so that it cannot be worked out from the year's total."
         )
-        data.csv_download(
+        table_display.csv_download(
             "Download placement by year (CSV)",
             placement_table,
             file_name="me_placement_by_year.csv",
@@ -345,7 +259,7 @@ if tab := _open(SECTIONS[1]):
 # ---- Quarantined rows ---------------------------------------------------------------------------
 if tab := _open(SECTIONS[2]):
     with tab:
-        listing = _local(
+        listing = as_chicago_time(
             quality.quarantine_listing(
                 tables["me_quarantine"], tables["field_quarantine"], FIELD_NAMES, include_case_numbers=member
             ),
@@ -397,7 +311,7 @@ if tab := _open(SECTIONS[2]):
             st.altair_chart(rule_chart, width="stretch")
             st.caption("A row that breaks two rules counts under both.")
             charts.chart_downloads(rule_chart, by_rule, file_stem="quarantined_rows_by_rule", key="dq_rule_chart")
-            data.show_table(
+            table_display.show_table(
                 listing,
                 width="stretch",
                 column_config={
@@ -411,7 +325,7 @@ if tab := _open(SECTIONS[2]):
                     "quarantined_at": st.column_config.DatetimeColumn("Quarantined (Chicago)", format="D MMM YYYY, HH:mm"),
                 },
             )
-            data.csv_download(
+            table_display.csv_download(
                 "Download quarantined rows (CSV)",
                 listing,
                 file_name="quarantined_rows.csv",
@@ -421,11 +335,11 @@ if tab := _open(SECTIONS[2]):
 # ---- Ingest log ------------------------------------------------------------------------------
 if tab := _open(SECTIONS[3]):
     with tab:
-        _section(
+        section_heading(
             "Ingest log",
             [f"Source: {pipeline_source}", "Period: every ingest on record, newest first", f"Published {published}"],
         )
-        log = _local(tables["ingest_log"], "ingested_at").select(
+        log = as_chicago_time(tables["ingest_log"], "ingested_at").select(
             pl.col("source").replace_strict(quality.SOURCE_LABELS, default=pl.col("source")),
             "file",
             "mode",
@@ -435,7 +349,7 @@ if tab := _open(SECTIONS[3]):
             pl.col("watermark").alias("data_through"),
             "ingested_at",
         )
-        data.show_table(
+        table_display.show_table(
             log,
             width="stretch",
             column_config={
@@ -450,9 +364,9 @@ if tab := _open(SECTIONS[3]):
             "newest `:updated_at` seen). Field data: one entry whenever a file appears (new), changes "
             "(replaced), changes outcome (revalidated), is refused or is removed."
         )
-        data.csv_download("Download ingest log (CSV)", log, file_name="ingest_log.csv", key="dq_download_log")
+        table_display.csv_download("Download ingest log (CSV)", log, file_name="ingest_log.csv", key="dq_download_log")
 
-        files = _local(tables["field_files"], "last_changed_at").select(
+        files = as_chicago_time(tables["field_files"], "last_changed_at").select(
             pl.col("source").replace_strict(quality.SOURCE_LABELS, default=pl.col("source")),
             "file",
             "status",
@@ -462,11 +376,11 @@ if tab := _open(SECTIONS[3]):
             "refusal",
             "last_changed_at",
         )
-        _section(
+        section_heading(
             "Field-data files held now",
             [f"Source: {pipeline_source}", "Period: files present at the last run", f"Published {published}"],
         )
-        data.show_table(
+        table_display.show_table(
             files,
             width="stretch",
             column_config={
@@ -476,7 +390,7 @@ if tab := _open(SECTIONS[3]):
                 "last_changed_at": st.column_config.DatetimeColumn("Last changed (Chicago)", format="D MMM YYYY, HH:mm"),
             },
         )
-        data.csv_download(
+        table_display.csv_download(
             "Download field-data files (CSV)", files, file_name="field_data_files.csv", key="dq_download_files"
         )
 
@@ -484,8 +398,8 @@ if tab := _open(SECTIONS[3]):
 catalogue = tables["checks"]
 keys = tuple((row["asset"], row["check_name"]) for row in catalogue.iter_rows(named=True))
 history = load_check_history(str(settings.dagster_home), keys)
-status = quality.check_status_table(catalogue, history)
-counts = quality.check_counts(status)
+status = check_results.check_status_table(catalogue, history)
+counts = check_results.check_counts(status)
 read_at = data.format_refreshed(datetime.now(UTC))
 
 
@@ -496,7 +410,7 @@ def _check_lines(rows: pl.DataFrame) -> str:
         found = f" — *{row['details']}*" if row["details"] else ""
         lines.append(
             f"- **{row['check_name']}** on `{row['asset']}`: {row['description']}{found} "
-            f"({_when(row['evaluated_at'])})"
+            f"({when_text(row['evaluated_at'])})"
         )
     return "\n".join(lines)
 
@@ -534,7 +448,7 @@ with checks_slot:
     if history.available and counts["passed"] == catalogue.height:
         latest = status.get_column("evaluated_at").max()
         st.success(
-            f"All {catalogue.height} checks passed in their latest run (latest {_when(latest)}).",
+            f"All {catalogue.height} checks passed in their latest run (latest {when_text(latest)}).",
             icon=":material/check_circle:",
         )
     cards = st.columns(4)
@@ -545,7 +459,7 @@ with checks_slot:
     ):
         with card.container(border=True):
             st.metric(label, f"{counts[outcome]:,}")
-    shown = _local(status, "evaluated_at").select(
+    shown = as_chicago_time(status, "evaluated_at").select(
         pl.col("outcome").replace_strict(OUTCOME_LABELS, default=pl.col("outcome")).alias("outcome"),
         "severity",
         "check_name",
@@ -555,7 +469,7 @@ with checks_slot:
         "details",
         "evaluated_at",
     )
-    data.expander_table(
+    table_display.expander_table(
         f"All {catalogue.height} checks",
         shown,
         key="dq_checks_table",
@@ -572,6 +486,6 @@ with checks_slot:
             "evaluated_at": st.column_config.DatetimeColumn("When (Chicago)", format="D MMM YYYY, HH:mm"),
         },
     )
-    data.csv_download(
+    table_display.csv_download(
         "Download check status (CSV)", shown, file_name="asset_check_status.csv", key="dq_download_checks"
     )

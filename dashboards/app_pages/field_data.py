@@ -13,289 +13,42 @@ open (``FIELD_TABS``).
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 
 import altair as alt
 import polars as pl
 import streamlit as st
 
-from dashboards.components import charts, data, filters
-from dashboards.components.selection import (
-    WITHHELD,
-    WITHHELD_NOTE,
-    SelectionTotal,
-    hidden_areas,
-    selection_total,
+from dashboards.components import charts, data, filters, table_display
+from dashboards.components.field_frames import (
+    activity_frame,
+    area_totals,
+    chosen_total,
+    coverage_frame,
+    funnel_frame,
+    proportion_text,
+    selection_proportion_text,
+    selection_strip_totals,
+    strip_totals,
+    total_and_areas,
 )
+from dashboards.components.field_loaders import OUTREACH_KPI_COLUMNS, load_field_marts
+from dashboards.components.selection import WITHHELD, WITHHELD_NOTE
 from dashboards.components.strip_tables import (
     codetection_display,
     codetection_table,
-    pct,
     positivity_display,
     positivity_table,
 )
-from pipelines.defs.epidemiology.suppression import (
-    SECONDARY_FOOTNOTE,
-    SECONDARY_MARK,
-    display_count,
-    suppress,
-)
-from pipelines.defs.field_data.metrics import wilson_ci
+from pipelines.defs.epidemiology.suppression import SECONDARY_FOOTNOTE, SECONDARY_MARK, display_count
 from pipelines.settings import load_settings
+
 
 PAGE_TITLE = "Test strips & outreach"
 FIELD_SOURCE = "Task force field data"
 #: The page's sections below the cards, one tab each; only the open tab is drawn.
 FIELD_TABS = ("Test strips", "Outreach")
 FIELD_TAB_KEY = "field_tab"
-FIELD_TABLES = (
-    "test_strip_positivity",
-    "test_strip_codetection",
-    "outreach_monthly",
-    "naloxone_cumulative",
-    "warm_handoff_funnel",
-    "naloxone_coverage",
-    "field_data_sources",
-)
-#: Monthly activity measures: column of ``marts.outreach_monthly`` -> chart label.
-ACTIVITY = {
-    "naloxone_kits_distributed": "Naloxone kits distributed",
-    "people_trained_naloxone": "People trained in naloxone",
-    "warm_handoffs_total": "Warm hand-offs",
-    "naloxone_administrations": "Reversals (naloxone given)",
-}
-# The individual hand-off kinds add up to "Any warm hand-off", so they are suppressed as one group.
-HANDOFF_KINDS = ("MOUD", "Detox", "Mental health", "Housing", "Medical")
-#: Outreach totals on the KPI cards (also read per community area for an area selection).
-OUTREACH_KPI_COLUMNS = ("naloxone_kits_distributed", "naloxone_administrations", "warm_handoffs_total")
-
-
-# ---- Data access ------------------------------------------------------------------------------
-
-
-def _query(version: data.DbVersion, sql: str) -> pl.DataFrame:
-    """One read of ``version`` (checked to be that publication: see ``data.read_frame``)."""
-    return data.read_frame(version, sql)
-
-
-@st.cache_data(show_spinner=False, max_entries=8)
-def load_field_marts(version: data.DbVersion) -> dict[str, pl.DataFrame] | None:
-    """Every field-data mart this page reads, or None when the database predates them."""
-    present = set(
-        _query(
-            version,
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'marts'",
-        )
-        .get_column("table_name")
-        .to_list()
-    )
-    if not set(FIELD_TABLES) <= present:
-        return None
-    # Free-text and personal columns do not exist in these marts; source_url is left out because
-    # it is a server path, of no use to a reader.
-    return {
-        "positivity": _query(
-            version,
-            """SELECT month, area_level, community_area_number, community_area, in_region,
-                      strip_type, strips_used, tests_read, positives
-               FROM marts.test_strip_positivity WHERE substance_as_sold = 'all'""",
-        ),
-        "codetection": _query(
-            version,
-            """SELECT month, area_level, community_area_number, community_area, in_region,
-                      samples_tested_both, both_positive
-               FROM marts.test_strip_codetection""",
-        ),
-        "outreach": _query(
-            version, "SELECT * FROM marts.outreach_monthly WHERE area_level = 'all'"
-        ),
-        "outreach_areas": _query(
-            version,
-            f"""SELECT month, community_area_number, {", ".join(OUTREACH_KPI_COLUMNS)}
-               FROM marts.outreach_monthly WHERE area_level = 'community_area'""",
-        ),
-        "cumulative": _query(version, "SELECT * FROM marts.naloxone_cumulative ORDER BY month"),
-        "funnel": _query(
-            version,
-            """SELECT month, stage_order, stage, stage_count FROM marts.warm_handoff_funnel
-               WHERE area_level = 'all'""",
-        ),
-        "coverage": _query(version, "SELECT * FROM marts.naloxone_coverage"),
-        "sources": _query(
-            version,
-            """SELECT source, is_synthetic, refreshed_at FROM marts.field_data_sources
-               WHERE source IN ('test_strips', 'outreach')""",
-        ),
-    }
-
-
-# ---- Shaping (suppressed display frames: what is shown is what is downloaded) ----------------
-
-
-def activity_frame(outreach: pl.DataFrame, start: date, end: date, threshold: int) -> pl.DataFrame:
-    """Monthly all-areas activity in long form; small counts hidden (one group per measure)."""
-    long = (
-        outreach.filter(pl.col("month").is_between(start, end))
-        .unpivot(index="month", on=list(ACTIVITY), variable_name="measure", value_name="count")
-        .with_columns(pl.col("measure").replace_strict(ACTIVITY), pl.col("count").cast(pl.Int64))
-        .sort("measure", "month")
-    )
-    long = suppress(long, "count", threshold=threshold, complementary_by=["measure"])
-    return long.select(
-        pl.col("month").dt.strftime("%Y-%m").alias("month"),
-        "measure",
-        pl.col("count_display").alias("count"),
-    )
-
-
-def funnel_frame(funnel: pl.DataFrame, start: date, end: date, threshold: int) -> pl.DataFrame:
-    """Contacts → any warm hand-off → each kind, summed over the period, suppressed."""
-    totals = (
-        funnel.filter(pl.col("month").is_between(start, end))
-        .group_by("stage_order", "stage")
-        .agg(pl.col("stage_count").sum().cast(pl.Int64).alias("people"))
-        .sort("stage_order")
-    )
-    contacts = totals.filter(pl.col("stage") == "Contacts").get_column("people").sum()
-    kinds = totals.filter(pl.col("stage").is_in(HANDOFF_KINDS))
-    head = totals.filter(~pl.col("stage").is_in(HANDOFF_KINDS))
-    shown = pl.concat(
-        [
-            suppress(head, "people", threshold=threshold, complementary_by=None),
-            suppress(kinds, "people", threshold=threshold, complementary_by=[]).drop(
-                "people_group_total_suppressed"
-            ),
-        ]
-    ).sort("stage_order")
-    share = pl.col("people") / contacts if contacts else pl.lit(None, dtype=pl.Float64)
-    return shown.select(
-        "stage",
-        pl.col("people_display").alias("people"),
-        pct(share).alias("share_of_contacts_pct"),
-        pl.col("people").alias("plotted"),
-    )
-
-
-def coverage_frame(coverage: pl.DataFrame, threshold: int) -> pl.DataFrame:
-    """Kits per overdose death: the region, its areas and any other area with kits, suppressed.
-
-    The region's areas are one complementary group whose total (the region row) is shown.
-    """
-    areas = coverage.filter(pl.col("area_level") == "community_area").filter(
-        pl.col("in_region") | (pl.col("naloxone_kits_distributed") > 0)
-    )
-    region = coverage.filter(pl.col("area_level") == "region")
-    in_region = suppress(
-        areas.filter(pl.col("in_region")),
-        "overdose_deaths",
-        threshold=threshold,
-        rate_cols=["kits_per_death"],
-        complementary_by=[],
-    ).drop("overdose_deaths_group_total_suppressed")
-    others = suppress(
-        areas.filter(~pl.col("in_region")),
-        "overdose_deaths",
-        threshold=threshold,
-        rate_cols=["kits_per_death"],
-    )
-    top = suppress(region, "overdose_deaths", threshold=threshold, rate_cols=["kits_per_death"])
-    # Kits are a small count too (1–9 → "<10", with the ratio); the region row is their total.
-    in_region = suppress(
-        in_region, "naloxone_kits_distributed", threshold=threshold, rate_cols=["kits_per_death"],
-        complementary_by=[],
-    ).drop("naloxone_kits_distributed_group_total_suppressed")
-    others = suppress(others, "naloxone_kits_distributed", threshold=threshold, rate_cols=["kits_per_death"])
-    top = suppress(top, "naloxone_kits_distributed", threshold=threshold, rate_cols=["kits_per_death"])
-    return pl.concat([top, in_region, others]).select(
-        pl.col("community_area").alias("area"),
-        pl.col("naloxone_kits_distributed_display").alias("kits_distributed"),
-        pl.col("overdose_deaths_display").alias("overdose_deaths"),
-        pl.col("kits_per_death").round(1).alias("kits_per_death"),
-    )
-
-
-def proportion_text(successes: int, trials: int, threshold: int) -> tuple[str, str]:
-    """KPI value and caption for a positivity: hidden when the strips read or the positive strips
-    are 1 to ``threshold - 1`` (a shown share and total would give the positives back), else the
-    share with its Wilson CI."""
-    if trials == 0:
-        return "—", "No strips read in this period"
-    if trials < threshold:
-        return "—", f"Not shown: fewer than {threshold} strips read"
-    if 0 < successes < threshold:
-        return "—", f"Not shown: fewer than {threshold} positive strips of {trials:,} read"
-    lower, upper = wilson_ci(successes, trials)
-    return (
-        f"{successes / trials:.0%}",
-        f"95% CI {float(lower):.0%}–{float(upper):.0%} · {trials:,} strips read",
-    )
-
-
-def _strip_totals(
-    positivity: pl.DataFrame, strip: str, start: date, end: date
-) -> tuple[int, int, int]:
-    """All-areas strips used, read and positive for one strip type over the period."""
-    rows = positivity.filter(
-        pl.col("area_level") == "all",
-        pl.col("strip_type") == strip,
-        pl.col("month").is_between(start, end),
-    )
-    return (
-        int(rows.get_column("strips_used").sum()),
-        int(rows.get_column("tests_read").sum()),
-        int(rows.get_column("positives").sum()),
-    )
-
-
-def area_totals(frame: pl.DataFrame, column: str, start: date, end: date) -> dict[int, int]:
-    """Per-community-area totals of ``column`` over the period (rows without an area left out)."""
-    period = frame.filter(
-        pl.col("month").is_between(start, end), pl.col("community_area_number").is_not_null()
-    )
-    return dict(period.group_by("community_area_number").agg(pl.col(column).sum()).iter_rows())
-
-
-def chosen_total(per_area: dict[int, int], areas: tuple[int, ...], threshold: int) -> SelectionTotal:
-    """Total over the chosen areas, withheld when it would give away an area the per-area views
-    hide (the all-areas total is published too; see ``components/selection.py``)."""
-    every = set(per_area) | set(areas)
-    full = {a: int(per_area.get(a, 0)) for a in every}
-    return selection_total(
-        full,
-        areas,
-        threshold,
-        hidden=hidden_areas(full, dict.fromkeys(every, "all"), threshold),
-        wholes=(every,),
-    )
-
-
-def selection_strip_totals(
-    positivity: pl.DataFrame, strip: str, start: date, end: date, areas: tuple[int, ...], threshold: int
-) -> tuple[SelectionTotal, SelectionTotal]:
-    """Strips read and positive strips for one strip type in the chosen areas (suppressed totals)."""
-    rows = positivity.filter(pl.col("area_level") != "all", pl.col("strip_type") == strip)
-    read = chosen_total(area_totals(rows, "tests_read", start, end), areas, threshold)
-    positives = chosen_total(area_totals(rows, "positives", start, end), areas, threshold)
-    return read, positives
-
-
-def selection_proportion_text(
-    read: SelectionTotal, positives: SelectionTotal, threshold: int
-) -> tuple[str, str]:
-    """Positivity KPI for an area selection: hidden with its strips-read or positive-strips total."""
-    if read.value == 0:
-        return "—", "No strips read in this period"
-    if not read.shown:
-        return "—", f"Not shown: fewer than {threshold} strips read, or it would reveal an area"
-    if not positives.shown:
-        return "—", f"Not shown: fewer than {threshold} positive strips, or it would reveal an area"
-    return proportion_text(positives.value, read.value, threshold)
-
-
-def total_and_areas(frame: pl.DataFrame, column: str, names: list[str]) -> pl.DataFrame:
-    """``frame``'s first row (the total, kept as context) and its rows for the areas ``names``,
-    suppressed as in the all-areas view (nothing is recomputed for the selection)."""
-    return frame.head(1).vstack(frame.slice(1).filter(pl.col(column).is_in(names)))
 
 
 def _no_field_data(raw_dir: str) -> None:
@@ -406,8 +159,8 @@ subtitle = charts.chart_subtitle(source, period_text, refreshed)
 file_period = f"{start:%Y-%m}_{end:%Y-%m}"
 
 # ---- KPIs -------------------------------------------------------------------------------------
-fent_used, fent_read, fent_pos = _strip_totals(positivity, "fentanyl", start, end)
-xyl_used, xyl_read, xyl_pos = _strip_totals(positivity, "xylazine", start, end)
+fent_used, fent_read, fent_pos = strip_totals(positivity, "fentanyl", start, end)
+xyl_used, xyl_read, xyl_pos = strip_totals(positivity, "xylazine", start, end)
 in_period = outreach.filter(pl.col("month").is_between(start, end))
 
 
@@ -490,12 +243,12 @@ if strips_tab.open:
         if chosen:
             strip_table = strip_table.filter(pl.col("community_area").is_in(chosen_names))
         # Markdown, not the data grid: a table per area that reads the same on a projector, and no
-        # grid code to load for this tab (see data.show_small_table).
+        # grid code to load for this tab (see table_display.show_small_table).
         strip_display = positivity_display(strip_table)
-        data.show_small_table(strip_display, right=strip_display.columns[1:])
+        table_display.show_small_table(strip_display, right=strip_display.columns[1:])
         if strip_table.select(pl.col("tests_read", "positives").eq(SECONDARY_MARK).any()).row(0) != (False, False):
             st.caption(SECONDARY_FOOTNOTE)
-        data.csv_download(
+        table_display.csv_download(
             "Download positivity (CSV)",
             strip_table,
             file_name=f"test_strip_positivity_{file_period}.csv",
@@ -511,8 +264,8 @@ if strips_tab.open:
         if chosen:
             co_table = total_and_areas(co_table, "community_area", chosen_names)
         co_display = codetection_display(co_table)
-        data.show_small_table(co_display, right=co_display.columns[1:])
-        data.csv_download(
+        table_display.show_small_table(co_display, right=co_display.columns[1:])
+        table_display.csv_download(
             "Download co-detection (CSV)",
             co_table,
             file_name=f"test_strip_codetection_{file_period}.csv",
@@ -630,7 +383,7 @@ if outreach_tab.open:
                     f"Over {coverage_period}, the months both sources cover (not the period selected above). "
                     f"Areas with 1–{threshold - 1} deaths or kits show “<{threshold}” and no ratio."
                 )
-                data.expander_table(
+                table_display.expander_table(
                     "Naloxone coverage table",
                     coverage,
                     key="field_coverage_table",

@@ -11,17 +11,43 @@ ever shows a death as a point.
 
 from __future__ import annotations
 
-from datetime import date
-
 import polars as pl
 import streamlit as st
 
-from dashboards.components import adjusted_rates, charts, data, filters, map_layers
-from dashboards.components import trend_data as td
-from pipelines.defs.epidemiology import city_total as ct
-from pipelines.defs.epidemiology.rates import period_years
+from dashboards.components import (
+    adjusted_rates,
+    charts,
+    data,
+    filters,
+    map_alerts,
+    map_classes,
+    map_deck,
+    map_hexagons,
+    map_labels,
+    map_positivity,
+    map_static,
+    map_style,
+    period_labels,
+    period_metrics,
+    table_display,
+)
+from dashboards.components import trend_selection
+from dashboards.components.map_data import (
+    HOTSPOT_MEASURES,
+    STRIPS,
+    class_layer,
+    death_layer,
+    death_totals,
+    hex_class_layer,
+    hex_count_layer,
+    load_area_names,
+    load_map_marts,
+    positivity_layer,
+    static_geometry,
+)
 from pipelines.defs.epidemiology.suppression import SECONDARY_FOOTNOTE, SECONDARY_MARK
 from pipelines.settings import load_settings
+
 
 try:
     from dashboards.components.access import is_member
@@ -46,11 +72,6 @@ FILLS: dict[str, str] = {
     "moran": "Clusters (Local Moran)",
     "positivity": "Test-strip positivity",
 }
-HOTSPOT_MEASURES: dict[str, str] = {
-    "eb_rate": "Death rate (Empirical Bayes smoothed)",
-    "deaths": "Death counts",
-}
-STRIPS: dict[str, str] = {"fentanyl": "Fentanyl", "xylazine": "Xylazine"}
 #: Hexagon overlays: key -> label; the last two are member-only.
 HEX_OPTIONS: dict[str, str] = {
     "overdose_deaths": "Deaths per hexagon",
@@ -61,205 +82,6 @@ HEX_OPTIONS: dict[str, str] = {
 }
 MEMBER_HEX = ("gi", "moran")
 FIELD_SOURCE = "Task force field data"
-MAP_TABLES = ("hex_counts", "area_hotspots", "hex_hotspots", "alert_badges", "test_strip_positivity")
-
-
-# ---- Data access (read-only, cached per published database) -----------------------------------
-
-
-def _query(version: data.DbVersion, sql: str, params: dict | None = None) -> pl.DataFrame:
-    """One read of the page's publication (see :func:`dashboards.components.data.read_frame`)."""
-    return data.read_frame(version, sql, params)
-
-
-@st.cache_data(show_spinner=False, max_entries=8)
-def load_map_marts(version: data.DbVersion) -> dict[str, pl.DataFrame | None]:
-    """The hot-spot, alert and field tables the overlays read (None for a table not published)."""
-    present = set(
-        _query(version, "SELECT table_name FROM information_schema.tables WHERE table_schema = 'marts'")
-        .get_column("table_name")
-        .to_list()
-    )
-    queries = {
-        "hex_counts": """SELECT h3_cell, community_area_number, metric, period_type, period, count,
-                                count_display, is_provisional FROM marts.hex_counts""",
-        "area_hotspots": """SELECT community_area_number, measure, window_start, window_end,
-                                   window_label, gi_class, gi_bin, moran_cluster
-                            FROM marts.area_hotspots""",
-        "hex_hotspots": """SELECT h3_cell, community_area_number, measure, window_start, window_end,
-                                  window_label, gi_class, gi_bin, moran_cluster
-                           FROM marts.hex_hotspots""",
-        "alert_badges": """SELECT granularity, period, area_level, community_area_number, area, series,
-                                  observed_display, methods, alert_type, severity, episode_start
-                           FROM marts.alert_badges WHERE is_recent ORDER BY period""",
-        "test_strip_positivity": """SELECT month, area_level, community_area_number, strip_type,
-                                           tests_read, positives
-                                    FROM marts.test_strip_positivity
-                                    WHERE substance_as_sold = 'all'""",
-    }
-    marts: dict[str, pl.DataFrame | None] = {
-        name: (_query(version, sql) if name in present else None) for name, sql in queries.items()
-    }
-    marts["field_refreshed"] = (
-        _query(version, "SELECT max(refreshed_at) AS refreshed_at, bool_or(is_synthetic) AS synthetic "
-               "FROM marts.field_data_sources")
-        if "field_data_sources" in present
-        else None
-    )  # fmt: skip
-    return marts
-
-
-@st.cache_data(show_spinner=False, max_entries=16)
-def load_drug_months(version: data.DbVersion, drug: str) -> pl.DataFrame:
-    """Chicago deaths per month and community area for one drug key (``marts.overdose_deaths_monthly``);
-    a null area holds the deaths that could not be placed in one."""
-    return _query(
-        version,
-        """
-        SELECT month, community_area_number, sum(deaths)::BIGINT AS deaths
-        FROM marts.overdose_deaths_monthly
-        WHERE drug = $drug AND place = 'Chicago'
-        GROUP BY month, community_area_number
-        """,
-        {"drug": drug},
-    )
-
-
-@st.cache_data(show_spinner=False, max_entries=64)
-def death_totals(
-    version: data.DbVersion, drug: str, start: date, end: date, threshold: int, label: str
-) -> pl.DataFrame:
-    """The region, the rest of Chicago, the deaths not placed in an area and Chicago over the
-    period, suppressed exactly as the Trends page shows them, with the age-adjusted rates beside the
-    crude ones, computed and hidden the same way (none for the deaths not placed: no population)
-    (cached)."""
-    areas = data.load_community_areas(version)
-    selection = td.region_selection(areas, label)
-    totals = td.period_totals(load_drug_months(version, drug), selection, start, end, threshold=threshold)
-    every = set(areas.get_column("community_area_number").to_list())
-    groups = {label: selection.areas, td.REST_LABEL: sorted(every - set(selection.areas)), td.CITY_LABEL: None}
-    return adjusted_rates.with_group_adjusted(
-        totals, adjusted_rates.in_months(adjusted_rates.load_band_deaths(version, drug), start, end),
-        adjusted_rates.load_band_population(version), groups,
-        years=period_years(start, data.next_month(end)), threshold=threshold,
-        split={label: ct.SELECTION, td.REST_LABEL: ct.REST},
-    )  # fmt: skip
-
-
-@st.cache_data(show_spinner=False, max_entries=64)
-def death_layer(
-    version: data.DbVersion, drug: str, start: date, end: date, metric: str, rate_kind: str, threshold: int,
-    alpha: int,
-) -> tuple[pl.DataFrame, list[dict], list[map_layers.LegendBin], bool, str]:
-    """Suppressed area metrics (crude and age-adjusted), features and legend of the deaths
-    choropleth, and the deaths of unknown age the adjusted rates leave out (cached)."""
-    areas = data.load_community_areas(version)
-    metrics = map_layers.drug_area_metrics(load_drug_months(version, drug), areas, start, end, threshold=threshold)
-    band_deaths = adjusted_rates.in_months(adjusted_rates.load_band_deaths(version, drug), start, end)
-    metrics = adjusted_rates.with_area_adjusted(
-        metrics, band_deaths, adjusted_rates.load_band_population(version),
-        years=period_years(start, data.next_month(end)), threshold=threshold,
-    )  # fmt: skip
-    unknown = adjusted_rates.unknown_age_total(band_deaths, threshold=threshold)
-    value_col = "deaths" if metric == "count" else ("age_adjusted_rate" if rate_kind == "adjusted" else "rate")
-    edges = map_layers.class_breaks(metrics.filter(~pl.col("deaths_suppressed")).get_column(value_col).to_list())
-    features = map_layers.build_features(
-        metrics, areas, value_col=value_col, edges=edges, threshold=threshold,
-        count_label=f"{filters.DRUG_LABELS[drug]}", alpha=alpha,
-    )  # fmt: skip
-    secondary = bool(metrics.get_column("deaths_display").eq(SECONDARY_MARK).any())
-    bins = map_layers.legend_bins(edges, integer=metric == "count", threshold=threshold, secondary=secondary)
-    return metrics, features, bins, secondary, unknown
-
-
-@st.cache_data(show_spinner=False, max_entries=64)
-def class_layer(
-    version: data.DbVersion, kind: str, measure: str, end: date, alpha: int
-) -> tuple[list[dict], pl.DataFrame, str] | None:
-    """Gi* or Moran area features for the window closing by ``end`` (cached); None if unpublished."""
-    hotspots = load_map_marts(version)["area_hotspots"]
-    if hotspots is None or hotspots.filter(pl.col("measure") == measure).is_empty():
-        return None
-    rows = hotspots.filter(pl.col("measure") == measure)
-    windows = rows.select("window_start", "window_end").unique().rows()
-    window = map_layers.pick_window(windows, end)
-    chosen = rows.filter(pl.col("window_start") == window[0])
-    label = chosen.get_column("window_label")[0]
-    areas = data.load_community_areas(version)
-    features = map_layers.class_features(
-        chosen, areas, kind=kind, measure_label=HOTSPOT_MEASURES[measure], window_label=label, alpha=alpha
-    )
-    return features, chosen, label
-
-
-@st.cache_data(show_spinner=False, max_entries=64)
-def positivity_layer(
-    version: data.DbVersion, strip: str, start: date, end: date, threshold: int, alpha: int
-) -> tuple[list[dict], pl.DataFrame] | None:
-    """Test-strip positivity area features over the period (cached); None if unpublished."""
-    positivity = load_map_marts(version)["test_strip_positivity"]
-    if positivity is None:
-        return None
-    table = map_layers.area_positivity(positivity, start, end, strip, threshold=threshold)
-    areas = data.load_community_areas(version)
-    features = map_layers.positivity_features(
-        table, areas, strip_label=STRIPS[strip], period_text=data.format_period(start, end),
-        threshold=threshold, alpha=alpha,
-    )  # fmt: skip
-    return features, table
-
-
-@st.cache_data(show_spinner=False, max_entries=64)
-def hex_count_layer(
-    version: data.DbVersion, metric: str, start: date, end: date, threshold: int, data_to: date
-) -> tuple[list[dict], pl.DataFrame, list[map_layers.LegendBin], str] | None:
-    """Hexagon count polygons of one metric for the period (cached); None when nothing to draw."""
-    hex_counts = load_map_marts(version)["hex_counts"]
-    if hex_counts is None:
-        return None
-    picked = map_layers.pick_hex_period(hex_counts, metric, start, end)
-    if picked is None:
-        return None
-    period_type, period = picked
-    rows = map_layers.hex_rows(hex_counts, metric, period_type, period, threshold=threshold)
-    names = _area_names(version)
-    period_text = map_layers.hex_period_label(period_type, period, data_to)
-    edges = map_layers.class_breaks(rows.get_column("count").to_list())
-    objects = map_layers.hex_objects(rows, names, metric=metric, period_text=period_text, edges=edges)
-    return objects, rows, map_layers.hex_legend(edges, metric, threshold), period_text
-
-
-@st.cache_data(show_spinner=False, max_entries=64)
-def hex_class_layer(
-    version: data.DbVersion, kind: str, end: date
-) -> tuple[list[dict], pl.DataFrame, str] | None:
-    """Member view: hexagon Gi*/Moran classes (deaths) for the window closing by ``end`` (cached)."""
-    hotspots = load_map_marts(version)["hex_hotspots"]
-    if hotspots is None or hotspots.is_empty():
-        return None
-    measure = "deaths" if "deaths" in hotspots.get_column("measure").to_list() else hotspots.get_column("measure")[0]
-    rows = hotspots.filter(pl.col("measure") == measure)
-    window = map_layers.pick_window(rows.select("window_start", "window_end").unique().rows(), end)
-    chosen = rows.filter(pl.col("window_start") == window[0])
-    label = chosen.get_column("window_label")[0]
-    objects = map_layers.hex_class_objects(
-        chosen, _area_names(version), kind=kind, measure_label=HOTSPOT_MEASURES.get(measure, measure),
-        window_label=label,
-    )  # fmt: skip
-    return objects, chosen, label
-
-
-@st.cache_data(show_spinner=False, max_entries=8)
-def _area_names(version: data.DbVersion) -> dict[int, str]:
-    areas = data.load_community_areas(version)
-    return dict(zip(areas.get_column("community_area_number"), areas.get_column("community_area"), strict=True))
-
-
-@st.cache_data(show_spinner=False, max_entries=8)
-def static_geometry(version: data.DbVersion) -> tuple[dict, pl.DataFrame]:
-    """The region outline (dissolved once per publish) and the areas frame."""
-    areas = data.load_community_areas(version)
-    return map_layers.region_outline(areas), areas
 
 
 # ---- Page -------------------------------------------------------------------------------------
@@ -286,13 +108,13 @@ if not options.months:
 # lower local setting can never unmask what the publication meant to hide.
 threshold = max(settings.suppress_below, publication.suppress_below)
 region = publication.region_label
-area_names = _area_names(version)
+area_names = load_area_names(version)
 
 # ---- A click on an area selects it for every page ---------------------------------------------
 # Read before the sidebar is drawn: the shared filter widgets may only be changed before they
 # render in this run.
 generation = st.session_state.get(GENERATION_KEY, 0)
-pick = map_layers.selected_area(st.session_state.get(f"{MAP_KEY}_{generation}"))
+pick = map_deck.selected_area(st.session_state.get(f"{MAP_KEY}_{generation}"))
 if pick is not None:
     filters.set_areas([pick], options)
     generation += 1
@@ -306,7 +128,7 @@ start, end, drug = view.start, view.end, view.drug
 rate_label = adjusted_rates.RATE_LABELS[view.rate]
 period_text = data.format_period(start, end)
 refreshed = data.format_refreshed(freshness.refreshed_at)
-me_source = data.source_text(freshness)
+me_source = period_labels.source_text(freshness)
 field_info = marts.get("field_refreshed")
 field_refreshed = (
     data.format_refreshed(field_info.get_column("refreshed_at")[0])
@@ -409,12 +231,12 @@ if fill in ("count", "rate"):
     )
     legend_title = "Deaths" if fill == "count" else f"{rate_label} per 100,000/yr"
     subtitle = charts.chart_subtitle(me_source, period_text, refreshed)
-    csv_frames["areas"] = data.area_display_frame(
+    csv_frames["areas"] = period_metrics.area_display_frame(
         area_metrics, region, death_totals(version, drug, start, end, threshold, region)
     )
     notes.append(
         f"The table ends with the {region}, the rest of Chicago, the Chicago deaths that could not be "
-        f"placed in an area (\u201c{td.NOT_PLACED_LABEL}\u201d, not on the map) and Chicago, which "
+        f"placed in an area (\u201c{trend_selection.NOT_PLACED_LABEL}\u201d, not on the map) and Chicago, which "
         "is the sum of the three. Their crude and age-adjusted rates are computed as the areas' are; "
         "the deaths not placed in an area have neither (no population)."
     )
@@ -432,8 +254,8 @@ elif fill in ("gi", "moran"):
         st.info("No hot-spot analysis has been published yet. Run `make pipeline`.")
         st.stop()
     features, chosen, window_label = built
-    styles = map_layers.GI_STYLES if fill == "gi" else map_layers.MORAN_STYLES
-    bins = [map_layers.LegendBin(colour, label) for colour, label in styles.values()]
+    styles = map_style.GI_STYLES if fill == "gi" else map_style.MORAN_STYLES
+    bins = [map_classes.LegendBin(colour, label) for colour, label in styles.values()]
     method = "Getis-Ord Gi* hot and cold spots" if fill == "gi" else "Local Moran's I clusters and outliers"
     map_title = f"{method} by community area"
     legend_title = "Gi* class" if fill == "gi" else "Moran cluster"
@@ -464,7 +286,7 @@ else:
     secondary = bool(
         table.select(pl.any_horizontal(pl.col("tests_read_display", "positives_display").eq(SECONDARY_MARK)).any()).item()
     )
-    bins = map_layers.positivity_legend(threshold, secondary)
+    bins = map_positivity.positivity_legend(threshold, secondary)
     map_title = f"{STRIPS[strip]}-strip positivity by community area"
     legend_title = "Positive ÷ strips read"
     subtitle = charts.chart_subtitle(field_source, period_text, field_refreshed)
@@ -488,10 +310,10 @@ else:
         )
     )  # fmt: skip
 
-legends.append(map_layers.legend_html(legend_title, bins, region, selected=bool(view.areas)))
+legends.append(map_classes.legend_html(legend_title, bins, region, selected=bool(view.areas)))
 
 overlays = []
-if hex_choice in map_layers.HEX_METRICS:
+if hex_choice in map_hexagons.HEX_METRICS:
     data_to = freshness.data_to
     if hex_choice != "overdose_deaths" and marts["hex_counts"] is not None:
         field_months = marts["hex_counts"].filter(
@@ -500,18 +322,18 @@ if hex_choice in map_layers.HEX_METRICS:
         data_to = field_months.max() if not field_months.is_empty() else data_to
     built_hex = hex_count_layer(version, hex_choice, start, end, threshold, data_to)
     if built_hex is None or not built_hex[0]:
-        notes.append(f"No hexagon has {threshold} or more {map_layers.HEX_METRICS[hex_choice].lower()} "
+        notes.append(f"No hexagon has {threshold} or more {map_hexagons.HEX_METRICS[hex_choice].lower()} "
                      "in the published periods.")  # fmt: skip
     else:
         objects, hex_table, hex_bins, hex_period = built_hex
-        overlays.append(map_layers.hex_layer(objects))
+        overlays.append(map_hexagons.hex_layer(objects))
         legends.append(
-            map_layers.legend_html(
-                f"{map_layers.HEX_METRICS[hex_choice]} per hexagon, {hex_period}", hex_bins, shape="hex"
+            map_classes.legend_html(
+                f"{map_hexagons.HEX_METRICS[hex_choice]} per hexagon, {hex_period}", hex_bins, shape="hex"
             )
         )
         notes.append(
-            f"Hexagons: {map_layers.HEX_METRICS[hex_choice].lower()} in {hex_period}, one published "
+            f"Hexagons: {map_hexagons.HEX_METRICS[hex_choice].lower()} in {hex_period}, one published "
             f"period (cells with fewer than {threshold} are never published, so periods are not added up)."
             + (" Hexagon deaths are all overdose deaths, whatever the drug filter." if hex_choice == "overdose_deaths" else "")
         )  # fmt: skip
@@ -529,11 +351,11 @@ elif hex_choice in MEMBER_HEX and member:
         objects, hex_classes, hex_window = built_hex
         key_col = "gi_class" if hex_choice == "gi" else "moran_cluster"
         significant = hex_classes.filter(pl.col(key_col) != "not significant").height
-        overlays.append(map_layers.hex_layer(objects))
-        styles = map_layers.GI_STYLES if hex_choice == "gi" else map_layers.MORAN_STYLES
-        hex_bins = [map_layers.LegendBin(c, label) for c, label in styles.values()]
+        overlays.append(map_hexagons.hex_layer(objects))
+        styles = map_style.GI_STYLES if hex_choice == "gi" else map_style.MORAN_STYLES
+        hex_bins = [map_classes.LegendBin(c, label) for c, label in styles.values()]
         hex_title = "Hexagon Gi* hot spots" if hex_choice == "gi" else "Hexagon Moran clusters"
-        legends.append(map_layers.legend_html(f"{hex_title}, {hex_window}", hex_bins, shape="hex"))
+        legends.append(map_classes.legend_html(f"{hex_title}, {hex_window}", hex_bins, shape="hex"))
         notes.append(
             f"Member view: hexagon {'Gi*' if hex_choice == 'gi' else 'Local Moran'} classes of overdose "
             f"deaths, window {hex_window}: {significant} of {len(objects)} region hexagons significant."
@@ -548,15 +370,15 @@ markers: list = []
 marked: list[int] = []
 badges = marts["alert_badges"]
 if show_alerts and badges is not None and not badges.is_empty():
-    alert_objects = map_layers.alert_markers(badges, areas, member=member)
+    alert_objects = map_alerts.alert_markers(badges, areas, member=member)
     if alert_objects:
-        markers = map_layers.alert_layers(alert_objects)
+        markers = map_alerts.alert_layers(alert_objects)
         marked = [m["community_area_number"] for m in alert_objects]
-        legends.append(map_layers.legend_html("Recent spike alerts", map_layers.alert_legend(), shape="dot"))
+        legends.append(map_classes.legend_html("Recent spike alerts", map_alerts.alert_legend(), shape="dot"))
     elsewhere = badges.filter(pl.col("area_level") != "community_area")
     if not elsewhere.is_empty():
         listed = "; ".join(
-            f"{row['area']}: {row['alert_type']} in {map_layers.SERIES_LABELS.get(row['series'], row['series'])}"
+            f"{row['area']}: {row['alert_type']} in {map_alerts.SERIES_LABELS.get(row['series'], row['series'])}"
             f" ({row['granularity']} of {row['period']:%d %b %Y}, {row['severity']})"
             for row in elsewhere.unique(["area", "series"], keep="last", maintain_order=True).iter_rows(named=True)
         )
@@ -566,17 +388,17 @@ if show_alerts and badges is not None and not badges.is_empty():
         columns += ["observed_display", "episode_start"]
     csv_frames["alerts"] = badges.select(columns)
 
-selected_features = map_layers.selected_outline(areas, view.areas)
-view_state = map_layers.region_view_state(areas)
+selected_features = map_labels.selected_outline(areas, view.areas)
+view_state = map_labels.region_view_state(areas)
 outside = areas.filter(pl.col("community_area_number").is_in(list(view.areas)), ~pl.col("in_region"))
 if not outside.is_empty():
     # A selected area outside the region: open the map on it rather than on the region.
     view_state.longitude = float(outside.get_column("centroid_lon").mean())
     view_state.latitude = float(outside.get_column("centroid_lat").mean())
-deck = map_layers.build_deck(
+deck = map_deck.build_deck(
     features,
     outline,
-    map_layers.region_labels(areas, extra=view.areas, marked=marked),
+    map_labels.region_labels(areas, extra=view.areas, marked=marked),
     view_state,
     overlays=overlays,
     selected=selected_features,
@@ -605,15 +427,15 @@ with side_col:
 if area_metrics is not None and view.areas:
     picked_rows = area_metrics.filter(pl.col("community_area_number").is_in(list(view.areas)))
     summary = "; ".join(
-        f"{row['community_area']}: {row['deaths_display']} deaths, crude rate {data.format_rate(row['rate'])}, "
-        f"age-adjusted {data.format_rate(row['age_adjusted_rate'])} per 100,000/yr"
+        f"{row['community_area']}: {row['deaths_display']} deaths, crude rate {period_labels.format_rate(row['rate'])}, "
+        f"age-adjusted {period_labels.format_rate(row['age_adjusted_rate'])} per 100,000/yr"
         for row in picked_rows.iter_rows(named=True)
     )
     st.markdown(f"**{drug_label}, {period_text}** — {summary}")
 if notes:
     st.caption(" ".join(notes))
 if options.months and fill in ("count", "rate"):
-    provisional = data.provisional_months(data.load_monthly(version))
+    provisional = period_labels.provisional_months(data.load_monthly(version))
     if provisional and end >= provisional[0]:
         st.caption(
             f":material/hourglass_top: {data.format_period(provisional[0], provisional[-1])} are "
@@ -630,7 +452,7 @@ png_subtitle = [
 
 def _map_png() -> bytes:
     """The area map as a PNG; built only when the button is clicked (Altair validation is slow)."""
-    chart = map_layers.static_map_chart(
+    chart = map_static.static_map_chart(
         features, outline, bins, title=map_title, subtitle=png_subtitle, legend_title=legend_title,
         selected=selected_features,
     )  # fmt: skip
@@ -651,7 +473,7 @@ with st.container(horizontal=True, gap="small"):
     for name, frame in csv_frames.items():
         st.download_button(
             f"{name.capitalize()} (CSV)",
-            data=data.to_csv_bytes(frame),
+            data=table_display.to_csv_bytes(frame),
             file_name=f"{file_stem}_{name}.csv",
             mime="text/csv",
             icon=":material/download:",
@@ -660,7 +482,7 @@ with st.container(horizontal=True, gap="small"):
             help="The numbers behind this layer, as shown (small counts suppressed).",
         )
 
-data.expander_table(
+table_display.expander_table(
     "Community-area table (the numbers on the map)",
     csv_frames["areas"],
     key="map_area_table",

@@ -14,8 +14,8 @@ from datetime import UTC, datetime, timedelta
 import polars as pl
 import streamlit as st
 
-from dashboards.components import access, adjusted_rates, data, filters
-from dashboards.components import overview_metrics as om
+from dashboards.components import access, adjusted_rates, data, filters, period_labels, table_display
+from dashboards.components import overview_loaders, overview_metrics as om
 from dashboards.components.selection import WITHHELD, WITHHELD_NOTE
 from pipelines.settings import load_settings
 
@@ -26,9 +26,9 @@ try:
     publication = data.load_publication(version)
     freshness = data.load_freshness(version)
     options = data.load_filter_options(version)
-    deaths = om.load_area_deaths(version)
-    outreach = om.load_outreach(version)
-    sources = om.load_sources(version)
+    deaths = overview_loaders.load_area_deaths(version)
+    outreach = overview_loaders.load_outreach(version)
+    sources = overview_loaders.load_sources(version)
 except data.AppDbUnavailable as exc:
     st.title("West Side Overdose Watch", anchor=False)
     st.error(str(exc), icon=":material/database_off:")
@@ -75,7 +75,7 @@ with st.container(horizontal=True, vertical_alignment="center", gap="medium"):
             help="Every number here is generated for demonstration; none describes a real person.",
         )
 st.caption(
-    f"Deaths: {data.source_text(freshness)}, deaths that occurred in Chicago community areas "
+    f"Deaths: {period_labels.source_text(freshness)}, deaths that occurred in Chicago community areas "
     f"({scope if view.areas else f'{region}, areas {publication.region_areas}'}) · "
     f"{drug_label.lower()} · data refreshed {refreshed}. Counts of 1–{threshold - 1} are "
     f"shown as \u201c<{threshold}\u201d."
@@ -117,8 +117,8 @@ rate_label = adjusted_rates.RATE_LABELS[view.rate]
 
 def both_rates(row: dict) -> str:
     """Both rates of one card's row with their intervals, for its help text."""
-    crude = data.format_rate_ci(row["rate"], row["rate_lower"], row["rate_upper"])
-    aged = data.format_rate_ci(row["age_adjusted_rate"], row["age_adjusted_lower"], row["age_adjusted_upper"])
+    crude = period_labels.format_rate_ci(row["rate"], row["rate_lower"], row["rate_upper"])
+    aged = period_labels.format_rate_ci(row["age_adjusted_rate"], row["age_adjusted_lower"], row["age_adjusted_upper"])
     return f"crude {crude}; age-adjusted {aged}"
 
 
@@ -146,7 +146,7 @@ cols[1].metric(
 )
 cols[2].metric(
     f"{rate_label}, {scope}",
-    data.format_rate(scope_rate[kind]),
+    period_labels.format_rate(scope_rate[kind]),
     help="Deaths per 100,000 residents per year over the last 12 months (2020 census population): "
     f"{both_rates(scope_rate)}. Age-adjusted: standardised to the 2000 US standard population."
     + (" Fewer than 20 deaths: the rate is unstable." if scope_rate[unstable] else ""),
@@ -160,7 +160,7 @@ CITY_WITHHELD_TEXT = (
 )
 cols[3].metric(
     f"{rate_label}, Chicago",
-    WITHHELD if city_withheld else data.format_rate(city_rate[kind]),
+    WITHHELD if city_withheld else period_labels.format_rate(city_rate[kind]),
     help="Deaths per 100,000 residents per year over the same 12 months: every death that occurred "
     "in Chicago, including those that could not be placed in a community area (both rates count "
     f"them): {CITY_WITHHELD_TEXT if city_withheld else both_rates(city_rate)}.",
@@ -171,8 +171,8 @@ if scope_rate[kind] is not None and city_rate[kind] is not None:
     overlap = scope_rate[low] <= city_rate[high] and city_rate[low] <= scope_rate[high]
     st.caption(
         f"{rate_label} per 100,000 per year, {year_text}: **{scope}** "
-        f"{data.format_rate_ci(scope_rate[kind], scope_rate[low], scope_rate[high])} · "
-        f"**Chicago** {data.format_rate_ci(city_rate[kind], city_rate[low], city_rate[high])}"
+        f"{period_labels.format_rate_ci(scope_rate[kind], scope_rate[low], scope_rate[high])} · "
+        f"**Chicago** {period_labels.format_rate_ci(city_rate[kind], city_rate[low], city_rate[high])}"
         + (f" · {ratio:.1f}× the city rate" if ratio else "")
         + ("" if overlap else " (the intervals do not overlap)")
         + "."
@@ -272,8 +272,8 @@ now = datetime.now(UTC).replace(tzinfo=None)
 table = om.freshness_table(sources, now, rules)
 for row in table.filter(pl.col("stale")).iter_rows(named=True):
     st.warning(f"**{row['label']}** may be stale: {row['warning']}.", icon=":material/schedule:")
-# One row per source: drawn as Markdown, so the landing page loads no data-grid code (data.show_small_table).
-data.show_small_table(
+# One row per source: drawn as Markdown, so the landing page loads no data-grid code (table_display.show_small_table).
+table_display.show_small_table(
     table.select(
         pl.col("label").alias("Source"),
         pl.col("data_from").alias("Data from"),
@@ -288,7 +288,7 @@ data.show_small_table(
 # ---- Member detail ----------------------------------------------------------------------------
 if access.is_member():
     st.subheader("Hot-spot detail (members)", anchor=False)
-    detail = om.load_hotspot_detail(version)
+    detail = overview_loaders.load_hotspot_detail(version)
     detail = om.in_scope(detail, view.areas)
     hot = detail.filter(
         (pl.col("gi_class") == "hot spot") | (pl.col("hot_cells") > 0) | pl.col("emerging").is_in(["persistent", "sporadic", "new", "intensifying"])
@@ -303,7 +303,7 @@ if access.is_member():
     if hot.is_empty():
         st.caption(f"No hot spots in {scope} in the latest window.")
     else:
-        data.show_table(
+        table_display.show_table(
             hot.select(
                 pl.col("community_area").alias("Community area"),
                 pl.col("gi_class").alias("Gi* class"),

@@ -162,7 +162,7 @@ def with_area_adjusted(
     years: float,
     threshold: int,
 ) -> pl.DataFrame:
-    """The Map's per-area metrics (``data.area_period_metrics`` output) with the age-adjusted rate
+    """The Map's per-area metrics (``period_metrics.area_period_metrics`` output) with the age-adjusted rate
     of each area over the same period (``band_deaths`` already cut to it), hidden where the
     crude count is; unknown-age counts suppressed within the region and the rest of the city."""
     groups = {str(n): [n] for n in metrics.get_column("community_area_number").to_list()}

@@ -12,7 +12,7 @@ from datetime import date
 import altair as alt
 import polars as pl
 
-from dashboards.components.data import next_month
+from dashboards.components.period_labels import next_month
 
 FINAL = "Final"
 PROVISIONAL = "Provisional (toxicology pending)"
@@ -36,7 +36,7 @@ def chart_subtitle(source: str, period: str, refreshed: str) -> list[str]:
 def trend_display_frame(monthly_metrics: pl.DataFrame) -> pl.DataFrame:
     """Rounded, suppression-safe rows of the trend chart (one per month and series).
 
-    ``monthly_metrics`` is :func:`dashboards.components.data.monthly_group_metrics` output.
+    ``monthly_metrics`` is :func:`dashboards.components.period_metrics.monthly_group_metrics` output.
     ``deaths`` is the display string ("<10" when suppressed) and the rate is rounded to one
     decimal and null when suppressed.
     """
@@ -229,7 +229,7 @@ def chart_downloads(chart: alt.TopLevelMixin, frame: pl.DataFrame, *, file_stem:
     """
     import streamlit as st
 
-    from dashboards.components.data import to_csv_bytes
+    from dashboards.components.table_display import to_csv_bytes
 
     with st.container(horizontal=True, gap="small"):
         st.download_button(

@@ -1,6 +1,7 @@
-"""The Overview page's KPI numbers: loaders (cached, read-only) and pure, suppressed metrics.
+"""The Overview page's KPI numbers: pure, suppressed metrics (its cached loaders are in
+:mod:`dashboards.components.overview_loaders`).
 
-Every function below ``Loaders`` is pure: it takes frames and returns numbers with their display
+Every function here is pure: it takes frames and returns numbers with their display
 text already suppressed (counts 1 to ``threshold - 1`` shown as ``"<10"``; totals over chosen
 areas that would reveal a hidden area withheld as ``"*"``, see ``selection.py``), so the page only
 lays them out and the tests check them against the app database directly.
@@ -18,13 +19,13 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 import polars as pl
-import streamlit as st
 
-from dashboards.components import adjusted_rates, data
+from dashboards.components import adjusted_rates, data, period_labels
 from dashboards.components.selection import WITHHELD, SelectionTotal, hidden_areas, selection_total
 from pipelines.defs.epidemiology.city_total import SELECTION, period_months, protect_split
 from pipelines.defs.epidemiology.rates import period_years, with_rates
 from pipelines.defs.epidemiology.suppression import SECONDARY_MARK, display_count
+
 
 #: Drugs whose share of deaths the Overview shows: key of ``overdose_deaths_monthly.drug`` -> label.
 SHARE_DRUGS = {"fentanyl": "Fentanyl involved", "xylazine": "Xylazine involved"}
@@ -36,83 +37,6 @@ FIELD_KPIS = {
     "warm_handoffs_total": "Warm hand-offs",
 }
 HIDDEN_SHARE = "—"
-
-# --------------------------------------------------------------------------------------------
-# Loaders
-# --------------------------------------------------------------------------------------------
-
-
-@st.cache_data(show_spinner=False, max_entries=8)
-def load_area_deaths(version: data.DbVersion) -> pl.DataFrame:
-    """Deaths in Chicago per month, community area and drug (all demographics and intents summed);
-    a null area is a Chicago death not placed in an area."""
-    return data.read_frame(
-        version,
-        """
-        SELECT month, community_area_number, in_region, drug,
-               sum(deaths)::BIGINT AS deaths, bool_or(is_provisional) AS is_provisional
-        FROM marts.overdose_deaths_monthly
-        WHERE place = 'Chicago'
-        GROUP BY ALL
-        ORDER BY month, community_area_number, drug
-        """,
-    )
-
-
-@st.cache_data(show_spinner=False, max_entries=8)
-def load_outreach(version: data.DbVersion) -> pl.DataFrame:
-    """Outreach counts per month and community area (the per-area rows, not the all-areas ones)."""
-    return data.read_frame(
-        version,
-        f"""
-        SELECT month, community_area_number, in_region, {", ".join(FIELD_KPIS)}, overdoses_responded
-        FROM marts.outreach_monthly
-        WHERE area_level = 'community_area'
-        ORDER BY month, community_area_number
-        """,
-    )
-
-
-@st.cache_data(show_spinner=False, max_entries=8)
-def load_sources(version: data.DbVersion) -> pl.DataFrame:
-    """Freshness of every source: the Medical Examiner and the field-data sources."""
-    return data.read_frame(
-        version,
-        """
-        SELECT source, label, is_synthetic, data_from, data_to, refreshed_at, row_count
-        FROM marts.source_freshness
-        UNION ALL BY NAME
-        SELECT source, label, is_synthetic, data_from, data_to, refreshed_at, row_count
-        FROM marts.field_data_sources
-        ORDER BY source
-        """,
-    )
-
-
-@st.cache_data(show_spinner=False, max_entries=8)
-def load_hotspot_detail(version: data.DbVersion) -> pl.DataFrame:
-    """Latest-window hot spots per community area (member detail): Gi* class, Moran cluster,
-    emerging-hot-spot category and the number of H3 cells flagged as Gi* hot spots."""
-    return data.read_frame(
-        version,
-        """
-        WITH hex AS (
-            SELECT community_area_number, count(*) FILTER (WHERE gi_class = 'hot spot') AS hot_cells
-            FROM marts.hex_hotspots WHERE is_latest_window AND measure = 'deaths'
-            GROUP BY ALL
-        )
-        SELECT a.community_area_number, a.community_area, a.in_region, a.window_label,
-               a.gi_class, a.moran_cluster, e.category AS emerging,
-               coalesce(hex.hot_cells, 0)::BIGINT AS hot_cells
-        FROM marts.area_hotspots a
-        LEFT JOIN marts.emerging_hotspots e
-          ON e.level = 'community_area' AND e.measure = a.measure
-         AND e.community_area_number = a.community_area_number
-        LEFT JOIN hex ON hex.community_area_number = a.community_area_number
-        WHERE a.is_latest_window AND a.measure = 'deaths'
-        ORDER BY a.community_area_number
-        """,
-    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -128,7 +52,7 @@ def last_complete_month(data_to: date, provisional: Sequence[date] = ()) -> date
     them with a closed month would show a fall that is not real).
     """
     month = data_to.replace(day=1)
-    if data_to + timedelta(days=1) != data.next_month(month):
+    if data_to + timedelta(days=1) != period_labels.next_month(month):
         month = shift_months(month, -1)
     pending = set(provisional)
     while month in pending:
@@ -353,7 +277,7 @@ def rate_comparison(
                 sum(population[a] for a in chosen),
                 sum(population[a] for a in geography.city),
             ],
-            "years": [period_years(start, data.next_month(end))] * 2,
+            "years": [period_years(start, period_labels.next_month(end))] * 2,
         },
         schema_overrides={"deaths": pl.Int64, "population": pl.Int64},
     )
@@ -375,7 +299,7 @@ def rate_comparison(
         adjusted_rates.in_months(band_deaths, start, end),
         band_population,
         {scope_label: sorted(chosen), data.CITY_LABEL: None},
-        years=period_years(start, data.next_month(end)),
+        years=period_years(start, period_labels.next_month(end)),
         threshold=threshold,
         split={scope_label: SELECTION},
     )
@@ -450,7 +374,7 @@ def field_period(outreach: pl.DataFrame, length: int = 12) -> tuple[date, date] 
     months = outreach.get_column("month").unique().sort().to_list()
     if not months:
         return None
-    return data.default_period(months, length)
+    return period_labels.default_period(months, length)
 
 
 def field_kpis(

@@ -17,7 +17,7 @@ import altair as alt
 import polars as pl
 
 from dashboards.components.charts import FINAL, PROVISIONAL, REGION_OUTLINE_COLOUR, REST_COLOUR, chart_title
-from dashboards.components.data import next_month
+from dashboards.components.period_labels import next_month
 
 CITY_COLOUR = "#333333"
 #: Okabe–Ito, without yellow (too light on white for thin lines) and black (used for Chicago).

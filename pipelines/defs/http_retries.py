@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import TypeVar
+from typing import Self, TypeVar
 
 import requests
 
@@ -172,3 +172,48 @@ def call_with_retries(
         counters.retries += 1
         backoff.sleep(delay)
         number += 1
+
+
+class RetryingClient:
+    """What the HTTP clients share: a timeout, a :class:`Backoff` and a session they may own.
+
+    ``sleep`` and ``rng`` are injectable so tests can record backoff delays instead of waiting; a
+    ``session`` passed in stays the caller's to close, one made here is closed by :meth:`close`.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        timeout: float,
+        max_retries: int,
+        backoff_base: float,
+        backoff_max: float,
+        sleep: Callable[[float], object],
+        rng: random.Random | None,
+        session: requests.Session | None,
+    ) -> None:
+        if timeout <= 0:
+            raise ValueError(f"timeout must be > 0, got {timeout}")
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+        self.backoff = Backoff(
+            max_retries=max_retries,
+            base=backoff_base,
+            ceiling=backoff_max,
+            sleep=sleep,
+            rng=rng if rng is not None else random.Random(),
+        )
+        self._owns_session = session is None
+        self.session = session if session is not None else requests.Session()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the HTTP session if this client created it."""
+        if self._owns_session:
+            self.session.close()

@@ -2,22 +2,16 @@
 -- occurred in Chicago, placed in an area or not) and Cook County, with the share of that year's
 -- overdose deaths.
 -- Parameters: $region_areas, $region_municipalities, $region_label.
-WITH overdoses AS (
+WITH long AS (
     SELECT
         year(death_date) AS year,
         coalesce(list_contains($region_areas, community_area_number), false)
             OR coalesce(list_contains($region_municipalities, municipality), false) AS in_region,
         in_chicago,
-        fentanyl, heroin, rx_opioid, nitazene, any_opioid, xylazine, cocaine, methamphetamine,
-        benzodiazepine, ethanol, opioid_stimulant
-    FROM staging.me_cases
-    WHERE is_overdose
-),
-long AS (
-    UNPIVOT overdoses
-    ON fentanyl, heroin, rx_opioid, nitazene, any_opioid, xylazine, cocaine, methamphetamine,
-       benzodiazepine, ethanol, opioid_stimulant
-    INTO NAME drug VALUE involved
+        drug,
+        involved
+    FROM staging.overdose_drugs
+    WHERE drug <> 'all'
 ),
 geographies AS (
     SELECT $region_label AS geography, year, drug, involved FROM long WHERE in_region

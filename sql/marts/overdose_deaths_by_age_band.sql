@@ -7,22 +7,10 @@
 -- Not suppressed: an internal table; public views aggregate it, then suppress.
 -- Parameter: $region_areas (list of area numbers).
 CREATE OR REPLACE TABLE marts.overdose_deaths_by_age_band AS
-WITH overdoses AS (
-    SELECT
-        date_trunc('month', death_date)::DATE AS month,
-        community_area_number,
-        age_band,
-        true AS "all",
-        fentanyl, heroin, rx_opioid, nitazene, any_opioid, xylazine, cocaine, methamphetamine,
-        benzodiazepine, ethanol, opioid_stimulant
-    FROM staging.me_cases
-    WHERE is_overdose AND in_chicago
-),
-long AS (
-    UNPIVOT overdoses
-    ON "all", fentanyl, heroin, rx_opioid, nitazene, any_opioid, xylazine, cocaine,
-       methamphetamine, benzodiazepine, ethanol, opioid_stimulant
-    INTO NAME drug VALUE involved
+WITH long AS (
+    SELECT date_trunc('month', death_date)::DATE AS month, community_area_number, age_band, drug, involved
+    FROM staging.overdose_drugs
+    WHERE in_chicago
 )
 SELECT
     month,

@@ -4,27 +4,9 @@
 -- Not suppressed: an internal table; public views aggregate it, then suppress.
 -- Parameters: $region_areas, $region_municipalities (suburbs in the region) (list of area numbers), $provisional_months (int).
 CREATE OR REPLACE TABLE marts.overdose_deaths_monthly AS
-WITH overdoses AS (
-    SELECT
-        date_trunc('month', death_date)::DATE AS month,
-        community_area_number,
-        municipality,
-        in_chicago,
-        intent,
-        age_group,
-        sex,
-        race_ethnicity,
-        true AS "all",
-        fentanyl, heroin, rx_opioid, nitazene, any_opioid, xylazine, cocaine, methamphetamine,
-        benzodiazepine, ethanol, opioid_stimulant
-    FROM staging.me_cases
-    WHERE is_overdose
-),
-long AS (
-    UNPIVOT overdoses
-    ON "all", fentanyl, heroin, rx_opioid, nitazene, any_opioid, xylazine, cocaine,
-       methamphetamine, benzodiazepine, ethanol, opioid_stimulant
-    INTO NAME drug VALUE involved
+WITH long AS (
+    SELECT date_trunc('month', death_date)::DATE AS month, * EXCLUDE (death_date)
+    FROM staging.overdose_drugs
 ),
 last_month AS (SELECT date_trunc('month', max(death_date))::DATE AS last_month FROM staging.me_cases)
 SELECT
@@ -33,13 +15,7 @@ SELECT
     a.community_area,
     coalesce(list_contains($region_areas, l.community_area_number), false)
         OR coalesce(list_contains($region_municipalities, l.municipality), false) AS in_region,
-    -- Chicago: every death that occurred in Chicago, placed in an area or not (a null
-    -- community_area_number with place 'Chicago' is a Chicago death not placed in an area).
-    CASE
-        WHEN l.in_chicago THEN 'Chicago'
-        WHEN l.municipality IS NOT NULL THEN 'Suburban Cook County'
-        ELSE 'Unknown'
-    END AS place,
+    l.place,
     l.municipality,
     l.drug,
     l.intent,

@@ -8,7 +8,7 @@ from datetime import date
 import polars as pl
 import pytest
 
-from dashboards.components import adjusted_rates, data, map_layers
+from dashboards.components import adjusted_rates, map_areas, period_metrics
 from pipelines.defs.epidemiology import city_total as ct
 from pipelines.defs.epidemiology.age_adjusted import STANDARD_POPULATION_2000
 from tests.dashboards.test_components import _areas, _monthly
@@ -44,7 +44,7 @@ def metrics() -> pl.DataFrame:
         + [(date(2024, m, 1), 25, True, 0) for m in range(1, 13)]
         + [(date(2024, m, 1), 26, True, 1) for m in range(1, 13)]
     )
-    crude = data.area_period_metrics(monthly, areas, date(2024, 1, 1), date(2024, 12, 1), "overdose", threshold=10)
+    crude = period_metrics.area_period_metrics(monthly, areas, date(2024, 1, 1), date(2024, 12, 1), "overdose", threshold=10)
     deaths = _band_deaths([
         (date(2024, 3, 1), 23, "35-49", 38), (date(2024, 4, 1), 23, "Unknown", 2),
         (date(2024, 2, 1), 24, "20-34", 4), (date(2024, 2, 1), 26, "20-34", 12),
@@ -68,7 +68,7 @@ def test_area_rates_are_adjusted_and_hidden_with_the_crude_count(metrics: pl.Dat
 
 def test_tooltips_name_both_rates_and_hide_both(metrics: pl.DataFrame) -> None:
     areas = _areas([23, 24, 25, 26], [True] * 4)
-    features = map_layers.build_features(
+    features = map_areas.build_features(
         metrics, areas, value_col="age_adjusted_rate", edges=[76.0, 76.0], threshold=10, count_label="Deaths"
     )
     props = {f["properties"]["community_area_number"]: f["properties"] for f in features}
@@ -78,7 +78,7 @@ def test_tooltips_name_both_rates_and_hide_both(metrics: pl.DataFrame) -> None:
     assert props[23]["note"] == "<10 deaths of unknown age not in the age-adjusted rate"
     assert props[24]["line2"] == "Rates: not shown (fewer than 10 deaths)"
     assert props[24]["line3"] == "Population (2020): 50,000" and props[24]["line4"] == ""
-    table = data.area_display_frame(metrics, "Region")
+    table = period_metrics.area_display_frame(metrics, "Region")
     assert table.columns[4:9] == ["rate_per_100k_per_year", "rate_95ci_lower", "rate_95ci_upper",
                                   "rate_unstable_under_20_deaths", "age_adjusted_rate_per_100k_per_year"]
     assert table.filter(pl.col("area_number") == 24).get_column("age_adjusted_rate_per_100k_per_year")[0] is None

@@ -16,7 +16,7 @@ import duckdb
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboards.components import map_layers
+from dashboards.components import map_deck, map_hexagons, map_hotspots, map_style
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = ROOT / "dashboards" / "app.py"
@@ -61,7 +61,7 @@ def _layer(spec: dict, layer_id: str) -> dict | None:
 
 
 def _area_props(at: AppTest) -> dict[str, dict]:
-    layer = _layer(_spec(at), map_layers.CHOROPLETH_LAYER_ID)
+    layer = _layer(_spec(at), map_style.CHOROPLETH_LAYER_ID)
     return {f["properties"]["community_area"]: f["properties"] for f in layer["data"]["features"]}
 
 
@@ -72,7 +72,7 @@ def _tooltip_texts(spec: dict) -> list[str]:
         objects = data["features"] if isinstance(data, dict) else data
         for obj in objects:
             props = obj.get("properties", obj)
-            texts += [str(props[slot]) for slot in map_layers.TOOLTIP_SLOTS if slot in props]
+            texts += [str(props[slot]) for slot in map_style.TOOLTIP_SLOTS if slot in props]
     return texts
 
 
@@ -258,13 +258,13 @@ def test_hexagon_layer_draws_exactly_the_published_cells(app: AppTest, demo_app_
     ]  # fmt: skip
     app.selectbox(key="map_hex").set_value("outreach_contacts").run()
     assert not app.exception
-    layer = _layer(_spec(app), map_layers.HEX_LAYER_ID)
+    layer = _layer(_spec(app), map_style.HEX_LAYER_ID)
     assert len(layer["data"]) == len(cells) > 0
     shown = sorted(o["line1"].rsplit(": ", 1)[1] for o in layer["data"])
     assert shown == sorted(cells.values())
     assert all(int(v.replace(",", "")) >= threshold for v in shown)
     polygons = {tuple(map(tuple, o["polygon"])) for o in layer["data"]}
-    assert polygons == {tuple(map(tuple, map_layers.hex_polygon(c))) for c in cells}
+    assert polygons == {tuple(map(tuple, map_hexagons.hex_polygon(c))) for c in cells}
     assert "Hexagons (CSV)" in [b.label for b in app.get("download_button")]
 
 
@@ -282,8 +282,8 @@ def test_gi_fill_matches_the_published_classes(app: AppTest, demo_app_db: Path) 
     assert not app.exception
     props = _area_props(app)
     for name, gi_class, gi_bin, window in rows:
-        colour, label = map_layers.GI_STYLES[map_layers.gi_key(gi_class, gi_bin)]
-        assert map_layers.rgba_to_hex(props[name]["fill_color"]) == colour
+        colour, label = map_style.GI_STYLES[map_hotspots.gi_key(gi_class, gi_bin)]
+        assert map_style.rgba_to_hex(props[name]["fill_color"]) == colour
         assert props[name]["line1"] == f"Getis-Ord Gi*: {label}"
         assert props[name]["line3"] == f"Window: {window}"
     assert any(r[1] == "hot spot" for r in rows), "the demo data has hot spots"
@@ -298,7 +298,7 @@ def test_gi_fill_matches_the_published_classes(app: AppTest, demo_app_db: Path) 
         )
     )
     assert all(
-        map_layers.rgba_to_hex(props[n]["fill_color"]) == map_layers.MORAN_STYLES[c][0] for n, c in moran.items()
+        map_style.rgba_to_hex(props[n]["fill_color"]) == map_style.MORAN_STYLES[c][0] for n, c in moran.items()
     )
 
 
@@ -330,13 +330,13 @@ def test_alert_markers_sit_on_areas_with_recent_alerts(app: AppTest, demo_app_db
             "SELECT DISTINCT area FROM marts.alert_badges WHERE is_recent AND area_level = 'community_area'",
         )
     }
-    layer = _layer(_spec(app), map_layers.ALERT_LAYER_ID)
+    layer = _layer(_spec(app), map_style.ALERT_LAYER_ID)
     assert {m["title"].removeprefix("Alert: ") for m in (layer["data"] if layer else [])} == areas
     if layer:
         assert all(m["line3"].startswith("Methods: ") and "Severity: " in m["line2"] for m in layer["data"])
         assert all("Observed" not in m["note"] for m in layer["data"])
     app.toggle(key="map_alerts").set_value(False).run()
-    assert _layer(_spec(app), map_layers.ALERT_LAYER_ID) is None
+    assert _layer(_spec(app), map_style.ALERT_LAYER_ID) is None
 
 
 def test_member_mode_adds_hexagon_hot_spots(app: AppTest, demo_app_db: Path) -> None:
@@ -354,7 +354,7 @@ def test_member_mode_adds_hexagon_hot_spots(app: AppTest, demo_app_db: Path) -> 
                SELECT max(window_end) FROM marts.hex_hotspots WHERE window_end <= ?)""",
         [closes],
     )
-    layer = _layer(_spec(app), map_layers.HEX_LAYER_ID)
+    layer = _layer(_spec(app), map_style.HEX_LAYER_ID)
     assert len(layer["data"]) == cells > 0
     assert all(o["line1"].startswith("Getis-Ord Gi*: ") for o in layer["data"])
 
@@ -368,8 +368,8 @@ def test_clicking_an_area_selects_it_for_every_page(app: AppTest, demo_app_db: P
     # What st.pydeck_chart puts in the session when the area is clicked.
     app.session_state["map_deck_0"] = {
         "selection": {
-            "indices": {map_layers.CHOROPLETH_LAYER_ID: [number - 1]},
-            "objects": {map_layers.CHOROPLETH_LAYER_ID: [{"properties": {"community_area_number": number}}]},
+            "indices": {map_style.CHOROPLETH_LAYER_ID: [number - 1]},
+            "objects": {map_style.CHOROPLETH_LAYER_ID: [{"properties": {"community_area_number": number}}]},
         }
     }
     app.run()
@@ -377,10 +377,10 @@ def test_clicking_an_area_selects_it_for_every_page(app: AppTest, demo_app_db: P
     assert app.query_params["areas"] in (str(number), [str(number)])
     assert any(md.value == f"**Selected:** {name}" for md in app.markdown)
     assert app.multiselect(key="odw_filter_areas").value == [number]
-    selected = _layer(_spec(app), map_layers.SELECTED_LAYER_ID)
+    selected = _layer(_spec(app), map_style.SELECTED_LAYER_ID)
     assert len(selected["data"]["features"]) == 1
     # The chart starts again without a selection of its own, so the area is not re-applied.
-    assert "map_deck_1" not in app.session_state or not map_layers.selected_area(app.session_state["map_deck_1"])
+    assert "map_deck_1" not in app.session_state or not map_deck.selected_area(app.session_state["map_deck_1"])
 
     if TRENDS_PAGE.exists():
         app.switch_page(str(TRENDS_PAGE)).run()
@@ -390,7 +390,7 @@ def test_clicking_an_area_selects_it_for_every_page(app: AppTest, demo_app_db: P
     app.button(key="map_clear_selection").click().run()
     assert not app.exception
     assert "areas" not in app.query_params
-    assert _layer(_spec(app), map_layers.SELECTED_LAYER_ID) is None
+    assert _layer(_spec(app), map_style.SELECTED_LAYER_ID) is None
 
 
 def test_unpublished_overlays_leave_the_map_working(
@@ -413,10 +413,10 @@ def test_unpublished_overlays_leave_the_map_working(
     at = AppTest.from_file(str(APP), default_timeout=TIMEOUT).run()
     at.switch_page(str(MAP_PAGE)).run()
     assert not at.exception
-    assert _layer(_spec(at), map_layers.ALERT_LAYER_ID) is None
+    assert _layer(_spec(at), map_style.ALERT_LAYER_ID) is None
     at.selectbox(key="map_hex").set_value("overdose_deaths").run()
     assert not at.exception
-    assert _layer(_spec(at), map_layers.HEX_LAYER_ID) is None
+    assert _layer(_spec(at), map_style.HEX_LAYER_ID) is None
     assert any("No hexagon has" in c.value for c in at.caption)
 
 

@@ -11,7 +11,7 @@ import dagster as dg
 import polars as pl
 import pytest
 
-from dashboards.components import quality
+from dashboards.components import check_results, quality
 from pipelines.defs.field_data.schema import SPECS
 from pipelines.defs.marts.quality import catalogue_of, check_catalogue
 
@@ -28,7 +28,6 @@ def _checked_asset() -> int:
 @dg.asset_check(asset="quality_probe")
 def probe_ok() -> dg.AssetCheckResult:
     return dg.AssetCheckResult(passed=True)
-
 
 
 # Every example reason of the validation table (docs/data/field-data.md), with the rule and field it belongs to.
@@ -233,8 +232,8 @@ CATALOGUE = pl.DataFrame(
 )
 
 
-def _result(asset: str, name: str, outcome: str, severity: str | None, **metadata: str) -> quality.CheckResult:
-    return quality.CheckResult(asset, name, outcome, severity, T0, "run-1", metadata=dict(metadata))
+def _result(asset: str, name: str, outcome: str, severity: str | None, **metadata: str) -> check_results.CheckResult:
+    return check_results.CheckResult(asset, name, outcome, severity, T0, "run-1", metadata=dict(metadata))
 
 
 def test_placement_by_year_suppresses_small_counts_and_what_would_reveal_them() -> None:
@@ -260,7 +259,7 @@ def test_placement_by_year_suppresses_small_counts_and_what_would_reveal_them() 
 
 
 def test_check_status_puts_failures_first_errors_before_warnings() -> None:
-    history = quality.CheckHistory(
+    history = check_results.CheckHistory(
         available=True,
         results={
             ("marts/data_quality", "opioid_flag"): _result("marts/data_quality", "opioid_flag", "failed", "WARN"),
@@ -271,7 +270,7 @@ def test_check_status_puts_failures_first_errors_before_warnings() -> None:
             ("staging/me_cases", "rows_add_up"): _result("staging/me_cases", "rows_add_up", "did not run", None),
         },
     )
-    status = quality.check_status_table(CATALOGUE, history)
+    status = check_results.check_status_table(CATALOGUE, history)
     assert status.select("check_name", "outcome", "severity").rows() == [
         ("placed_share", "failed", "ERROR"),
         ("opioid_flag", "failed", "WARN"),
@@ -280,21 +279,21 @@ def test_check_status_puts_failures_first_errors_before_warnings() -> None:
         ("unique", "passed", None),  # severity only matters for a failure
     ]
     assert status.get_column("details")[0] == "placed_share: 0.9097"
-    assert quality.check_counts(status) == {
+    assert check_results.check_counts(status) == {
         "failed": 2, "did not run": 1, "running": 0, "no result": 1, "passed": 1,
     }  # fmt: skip
 
 
 def test_format_metadata_value() -> None:
-    assert quality.format_metadata_value(25_000) == "25,000"
-    assert quality.format_metadata_value(0.909712) == "0.9097"
-    assert quality.format_metadata_value(True) == "yes"
-    assert quality.format_metadata_value({"b": 1, "a": 2}) == '{"a": 2, "b": 1}'
+    assert check_results.format_metadata_value(25_000) == "25,000"
+    assert check_results.format_metadata_value(0.909712) == "0.9097"
+    assert check_results.format_metadata_value(True) == "yes"
+    assert check_results.format_metadata_value({"b": 1, "a": 2}) == '{"a": 2, "b": 1}'
 
 
 def test_missing_dagster_home_is_reported_not_created(tmp_path) -> None:
     home = tmp_path / "nowhere"
-    history = quality.read_check_results(home, [("staging/me_cases", "unique")])
+    history = check_results.read_check_results(home, [("staging/me_cases", "unique")])
     assert not history.available and "DAGSTER_HOME" in history.message
     assert not home.exists()
 
@@ -310,7 +309,7 @@ def test_shipped_dagster_yaml_is_read_without_dagster_home_set(tmp_path, monkeyp
         dg.materialize([_checked_asset, probe_ok], instance=instance)
     monkeypatch.delenv("DAGSTER_HOME")
 
-    history = quality.read_check_results(home, [("quality_probe", "probe_ok")])
+    history = check_results.read_check_results(home, [("quality_probe", "probe_ok")])
     assert history.available, history.message
     assert history.results[("quality_probe", "probe_ok")].outcome == "passed"
     assert "DAGSTER_HOME" not in os.environ  # put back as it was
@@ -327,7 +326,7 @@ def test_unreadable_dagster_yaml_is_reported(tmp_path, text: str) -> None:
     home = tmp_path / "dagster_home"
     home.mkdir()
     (home / "dagster.yaml").write_text(text)
-    history = quality.read_check_results(home, [("quality_probe", "probe_ok")])
+    history = check_results.read_check_results(home, [("quality_probe", "probe_ok")])
     assert not history.available
     assert "dagster.yaml is not valid" in history.message
     assert str(tmp_path) not in history.message  # the public page shows it; paths are for members

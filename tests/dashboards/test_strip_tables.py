@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from dashboards.components import data
+from dashboards.components import table_display
 from dashboards.components.strip_tables import codetection_display, positivity_display
 
 
@@ -37,7 +37,7 @@ def test_positivity_display_puts_strip_types_side_by_side() -> None:
         ("Outside Chicago", None, None, None, "<10", "<10", None),
     ]
     # Drawn as Markdown: the hidden positivity is a dash, the small count stays "<10".
-    table = data.markdown_table(shown, right=shown.columns[1:])
+    table = table_display.markdown_table(shown, right=shown.columns[1:])
     assert "| Austin | 187 | 131 | 70\\.1% (63\\.1–76\\.2) | 114 | \\<10 | — |" in table.splitlines()
 
 

@@ -100,7 +100,7 @@ def test_send_to_a_local_server_once_per_week(built, smtp_server, tmp_path: Path
     })
     assert eblast.deliver_once(blast, content, settings, tmp_path) == "sent to 2 recipients"
     assert eblast.deliver_once(blast, content, settings, tmp_path) == "already sent"
-    (message,) = received
+    (message,) = received.items
     assert message["rcpt"] == ["members@example.org", "chair@example.org"]
     parsed = email.message_from_string(message["data"], policy=policy.default)
     assert parsed["Subject"] == blast.subject

@@ -271,7 +271,7 @@ def test_the_rest_of_chicago_follows_the_city_total_rule_as_on_the_map(demo_app_
     the not-placed count is never small over 12 months, see the next test)."""
     import polars as pl
 
-    from dashboards.components import trend_data as td
+    from dashboards.components import trend_selection, trend_series
     from pipelines.defs.reports.wording import add_months
 
     with duckdb.connect(str(demo_app_db), read_only=True) as con:
@@ -281,13 +281,13 @@ def test_the_rest_of_chicago_follows_the_city_total_rule_as_on_the_map(demo_app_
             """SELECT month, community_area_number, sum(deaths)::BIGINT AS deaths FROM marts.overdose_deaths_monthly
                WHERE drug = 'all' AND place = 'Chicago' GROUP BY ALL"""
         ).pl()
-        region = td.region_selection(areas, "Region")
+        region = trend_selection.region_selection(areas, "Region")
         months = sorted(rows.get_column("month").unique().to_list())
         windows = [(add_months(m, -11), m) for m in months[11:]]
         assert WINDOW in windows
         for start, end in [(m, m) for m in months] + windows:
-            on_map = td.period_totals(rows, region, start, end, threshold=threshold)
-            rest_on_map = on_map.filter(pl.col("group") == td.REST_LABEL).get_column("deaths_display").item()
+            on_map = trend_series.period_totals(rows, region, start, end, threshold=threshold)
+            rest_on_map = on_map.filter(pl.col("group") == trend_selection.REST_LABEL).get_column("deaths_display").item()
             withheld = report_content.rest_withheld(con, start, end, threshold)
             assert withheld == (rest_on_map == "*"), (start, end)
             if start == end:
@@ -306,7 +306,7 @@ def test_the_pack_hides_the_rest_over_its_twelve_months_where_the_map_does() -> 
     does for the same months; over January alone both keep the rest."""
     import polars as pl
 
-    from dashboards.components import trend_data as td
+    from dashboards.components import trend_selection, trend_series
 
     deaths = {1: 16, 2: 20, 3: 5, 4: 70}
     jan, dec = date(2025, 1, 1), date(2025, 12, 1)
@@ -330,9 +330,9 @@ def test_the_pack_hides_the_rest_over_its_twelve_months_where_the_map_does() -> 
                              "deaths": [*deaths.values(), 4]})  # fmt: skip
         areas = pl.DataFrame({"community_area_number": [1, 2, 3, 4], "in_region": [True, True, False, False],
                               "population_2020": [50000, 50000, 100000, 100000]})  # fmt: skip
-        region = td.region_selection(areas, "Region")
+        region = trend_selection.region_selection(areas, "Region")
         for start, end, hidden in ((jan, dec, True), (jan, jan, False)):
-            on_map = dict(td.period_totals(rows, region, start, end, threshold=10)
+            on_map = dict(trend_series.period_totals(rows, region, start, end, threshold=10)
                           .select("group", "deaths_display").iter_rows())  # fmt: skip
-            assert (on_map[td.REST_LABEL] == "*", on_map[td.CITY_LABEL] != "*") == (hidden, hidden)
+            assert (on_map[trend_selection.REST_LABEL] == "*", on_map[trend_selection.CITY_LABEL] != "*") == (hidden, hidden)
             assert report_content.rest_withheld(con, start, end, 10) == hidden, (start, end)

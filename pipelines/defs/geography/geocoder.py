@@ -36,10 +36,10 @@ import requests
 from pipelines.defs.geography.addresses import Address
 from pipelines.defs.http_retries import (
     TRANSIENT_EXCEPTIONS,
-    Backoff,
     Counters,
     Failure,
     RequestFailed,
+    RetryingClient,
     call_with_retries,
     status_failure,
 )
@@ -140,7 +140,7 @@ def parse_batch_answer(body: bytes, sent: Sequence[Address]) -> list[GeocodeAnsw
     return [answers[number] for number in range(1, len(sent) + 1)]
 
 
-class CensusGeocoder:
+class CensusGeocoder(RetryingClient):
     """Census batch geocoder client: splits addresses into batches and retries each request.
 
     ``sleep`` and ``rng`` are injectable so tests can record backoff delays instead of waiting.
@@ -164,38 +164,18 @@ class CensusGeocoder:
             raise ValueError(
                 f"batch_size must be between 1 and {MAX_BATCH} (the batch service's limit), got {batch_size}"
             )
-        if timeout <= 0:
-            raise ValueError(f"timeout must be > 0, got {timeout}")
         if not benchmark.strip():
             raise ValueError("benchmark must name a Census benchmark, e.g. Public_AR_Current")
-        self.base_url = base_url.rstrip("/")
+        super().__init__(
+            base_url, timeout=timeout, max_retries=max_retries, backoff_base=backoff_base,
+            backoff_max=backoff_max, sleep=sleep, rng=rng, session=session,
+        )
         self.benchmark = benchmark
         self.batch_size = batch_size
-        self.timeout = timeout
-        self.backoff = Backoff(
-            max_retries=max_retries,
-            base=backoff_base,
-            ceiling=backoff_max,
-            sleep=sleep,
-            rng=rng if rng is not None else random.Random(),
-        )
         self.counters = Counters()
-        self._owns_session = session is None
-        self.session = session if session is not None else requests.Session()
 
     def __repr__(self) -> str:
         return f"CensusGeocoder(endpoint={self.endpoint!r}, benchmark={self.benchmark!r}, batch_size={self.batch_size})"
-
-    def __enter__(self) -> CensusGeocoder:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
-
-    def close(self) -> None:
-        """Close the HTTP session if this client created it."""
-        if self._owns_session:
-            self.session.close()
 
     @property
     def endpoint(self) -> str:

@@ -27,10 +27,10 @@ import requests
 
 from pipelines.defs.http_retries import (
     TRANSIENT_EXCEPTIONS,
-    Backoff,
     Counters,
     Failure,
     RequestFailed,
+    RetryingClient,
     call_with_retries,
     status_failure,
 )
@@ -155,7 +155,7 @@ def _error_detail(response: requests.Response) -> str:
     return text.strip()
 
 
-class SocrataClient:
+class SocrataClient(RetryingClient):
     """Read-only SODA 2.1 client that pages a dataset in ``:id`` order with retries.
 
     ``sleep`` and ``rng`` are injectable so tests can record backoff delays instead of waiting.
@@ -177,40 +177,20 @@ class SocrataClient:
     ) -> None:
         if not 1 <= page_size <= MAX_PAGE_SIZE:
             raise ValueError(f"page_size must be between 1 and {MAX_PAGE_SIZE} (the SODA 2.1 maximum), got {page_size}")
-        if timeout <= 0:
-            raise ValueError(f"timeout must be > 0, got {timeout}")
         if not re.fullmatch(r"[a-z0-9]{4}-[a-z0-9]{4}", dataset_id):
             raise ValueError(f"dataset_id must look like 'abcd-1234', got {dataset_id!r}")
-        self.base_url = base_url.rstrip("/")
+        super().__init__(
+            base_url, timeout=timeout, max_retries=max_retries, backoff_base=backoff_base,
+            backoff_max=backoff_max, sleep=sleep, rng=rng, session=session,
+        )
         self.dataset_id = dataset_id
         self.page_size = page_size
-        self.timeout = timeout
-        self.backoff = Backoff(
-            max_retries=max_retries,
-            base=backoff_base,
-            ceiling=backoff_max,
-            sleep=sleep,
-            rng=rng if rng is not None else random.Random(),
-        )
         self._app_token = app_token or None
-        self._owns_session = session is None
-        self.session = session if session is not None else requests.Session()
 
     def __repr__(self) -> str:
         # Spelled out so the token can never leak through a repr in a log or traceback.
         token = "set" if self._app_token else "none"
         return f"SocrataClient(endpoint={self.endpoint!r}, page_size={self.page_size}, app_token={token})"
-
-    def __enter__(self) -> SocrataClient:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
-
-    def close(self) -> None:
-        """Close the HTTP session if this client created it."""
-        if self._owns_session:
-            self.session.close()
 
     @property
     def endpoint(self) -> str:

@@ -243,6 +243,7 @@ def stage_cases_in_warehouse(
                     batch.create("staging.me_cases")
                 else:
                     batch.insert_into("staging.me_cases")
+            run_sql_file(con, "staging/overdose_drugs.sql")
             run_sql_file(con, "staging/me_quarantine.sql", {"source": source, "now": now})
             con.execute("COMMIT")
         except Exception:
