@@ -11,19 +11,20 @@ job from here and follows the run.
 from __future__ import annotations
 
 import hashlib
-import logging
 from datetime import UTC, datetime
 
 import streamlit as st
+from streamlit.logger import get_logger
 
 from dashboards.components import access, data, submission_view
+from dashboards.components.table_display import show_table
 from dashboards.components.dagster_runs import RunError, launch_field_data_job, run_state
 from pipelines.defs.field_data.schema import SPECS
 from pipelines.defs.field_data.submission import preview_upload, save_submission, submitter_slug
 from pipelines.defs.field_data.templates import TEMPLATE_DIR
 from pipelines.settings import load_settings
 
-log = logging.getLogger("dashboards.submit_field_data")
+log = get_logger("dashboards.submit_field_data")
 _PREVIEW_KEY = "odw_submit_preview"
 _SAVED_KEY = "odw_submit_saved"
 _RUN_KEY = "odw_submit_run"
@@ -96,10 +97,10 @@ for line in submission_view.summary(preview):
     st.markdown(line)
 if quarantined:
     st.subheader("Rows that will not load", anchor=False)
-    data.show_table(submission_view.quarantine_table(preview), hide_index=True)
+    show_table(submission_view.quarantine_table(preview))
 if loads:
     with st.expander(f"Rows that will load ({loads:,})", expanded=not quarantined):
-        data.show_table(submission_view.loaded_table(preview), hide_index=True)
+        show_table(submission_view.loaded_table(preview))
 
 saved = st.session_state.get(_SAVED_KEY)
 if saved is None:

@@ -31,17 +31,18 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import logging
 import secrets as token_source
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 import streamlit as st
+from streamlit.logger import get_logger
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from dashboards.components.sign_in_limits import FIRST_LOCKOUT_SECONDS, FREE_ATTEMPTS, SignInLimiter, address_lockout
 
-log = logging.getLogger("dashboards.access")
+#: Sign-ins and lock-outs, in the server's log (Streamlit's handler and level): never a password.
+log = get_logger("dashboards.access")
 
 #: Wrong passwords allowed from one address (any number of sessions) before it is locked out.
 MAX_ATTEMPTS = FREE_ATTEMPTS

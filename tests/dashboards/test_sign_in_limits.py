@@ -118,7 +118,10 @@ def _member(at: AppTest) -> bool:
 
 
 def test_fresh_sessions_from_one_address_stay_locked(demo_app_db, monkeypatch, fresh_limiter, caplog) -> None:
-    caplog.set_level(logging.INFO, logger="dashboards.access")
+    # Streamlit's loggers do not propagate to the root logger pytest listens on.
+    logger = logging.getLogger("dashboards.access")
+    logger.addHandler(caplog.handler)
+    monkeypatch.setattr(logger, "level", logging.INFO)
     first = _session(demo_app_db, monkeypatch, "203.0.113.7")
     for n in range(FREE_ATTEMPTS):
         first = _sign_in(first, f"guess {n}")
@@ -136,6 +139,7 @@ def test_fresh_sessions_from_one_address_stay_locked(demo_app_db, monkeypatch, f
     assert "member signed in with the shared password from address 198.51.100.4" in messages
     assert any("locked for address 203.0.113.7" in m for m in messages)
     assert all(PASSWORD not in m and "guess" not in m for m in messages)
+    logger.removeHandler(caplog.handler)
 
 
 def test_the_app_wide_ceiling_holds_across_addresses(demo_app_db, monkeypatch, fresh_limiter) -> None:
