@@ -105,7 +105,7 @@ def test_a_member_submits_a_sheet_and_its_rows_load(member_server, browser, work
     assert "Read as csv" in body
     docs_screenshot(page, "submit-field-data")
     page.get_by_role("button", name="Submit").click()
-    page.get_by_text("Saved as").wait_for(timeout=60_000)
+    page.get_by_test_id("stAlertContentSuccess").wait_for(timeout=60_000)
     (saved,) = [p for p in (raw / "test_strips").iterdir() if p.name.startswith("october-strips__")]
     assert "__shared-password__" in saved.name and saved.read_bytes() == sheet.read_bytes()
     assert "file sensor" in page.locator("body").inner_text()
