@@ -49,17 +49,23 @@ def _unreadable(exc: Exception) -> Refused:
     )
 
 
+def _midnight_to_date(column: pl.Expr) -> pl.Expr:
+    # "2026-03-01 00:00:00" → "2026-03-01": what a date typed into a cell is stored as.
+    midnight = column.str.ends_with(" 00:00:00") & (column.str.len_bytes() == 19) & column.str.contains(_MIDNIGHT)
+    return pl.when(midnight).then(column.str.slice(0, 10)).otherwise(column)
+
+
 def _sheet_cells(frame: pl.DataFrame) -> pl.Series:
-    """A sheet's rows as one List[String] Series, midnight date-times shortened to their date."""
+    """A sheet's rows as one List[String] Series, each row as long as its last non-empty cell (as
+    a CSV row is), midnight date-times shortened to their date."""
     if frame.width == 0:
         return pl.Series("cells", [[] for _ in range(frame.height)], dtype=pl.List(pl.String))
-    columns = [pl.col(c).cast(pl.String).str.replace(_MIDNIGHT, "$1") for c in frame.columns]
-    cells = pl.concat_list(columns)
-    # Each row as long as its last non-empty cell, as a CSV row is.
-    present = cells.list.eval(pl.element().is_not_null())
-    width = cells.list.len() - present.list.reverse().list.arg_max()
-    trimmed = pl.when(present.list.any()).then(cells.list.head(width)).otherwise(cells.list.head(0))
-    return frame.select(trimmed.alias("cells")).to_series()
+    columns = [_midnight_to_date(pl.col(c).cast(pl.String)) for c in frame.columns]
+    width = pl.max_horizontal(
+        [pl.when(pl.col(c).is_not_null()).then(pl.lit(i + 1, pl.UInt32)).otherwise(pl.lit(0, pl.UInt32))
+         for i, c in enumerate(frame.columns)]
+    )
+    return frame.select(pl.concat_list(columns).list.head(width).alias("cells")).to_series()
 
 
 def _read_sheet(name: str, frame: pl.DataFrame, header_keys: Mapping[str, str], max_rows: int) -> Table | None:
