@@ -145,7 +145,8 @@ def test_demo_files_to_marts_and_corrections(isolated_env: dict[str, str]) -> No
     assert again.success and all(c.passed for c in again.get_asset_check_evaluations())
     modes = dict(query(isolated_env, "SELECT file, list(mode ORDER BY ingested_at) FROM staging.ingest_log "
                                      "WHERE source IN ('outreach', 'test_strips') GROUP BY file"))
-    assert modes["synthetic_demo_outreach_late_entries.csv"] == ["refused", "removed"]
+    # Kept in the refused folder (and listed as refused) until its retention ends: no new entry.
+    assert modes["synthetic_demo_outreach_late_entries.csv"] == ["refused"]
     assert modes["extra_shifts.csv"] == ["new"]
     assert modes["synthetic_demo_test_strips_2026-10.csv"] == ["new", "replaced"]
     assert modes["synthetic_demo_test_strips_2026-09.csv"] == ["new"]

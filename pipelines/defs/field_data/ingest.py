@@ -28,7 +28,7 @@ import polars as pl
 from pipelines.defs.field_data.file_check import FileOutcome, FileRead, check_rows, read_one, refused_read
 from pipelines.defs.field_data.locations import AreaIndex
 from pipelines.defs.field_data.reading import Refused, check_size
-from pipelines.defs.field_data.refused_files import move_refused, purge_refused
+from pipelines.defs.field_data.refused_files import kept_refused, move_refused, purge_refused
 from pipelines.defs.field_data.schema import SourceSpec
 from pipelines.defs.field_data.location_rules import HOTSPOT_REFERENCE_SCHEMA
 from pipelines.settings import Settings
@@ -106,22 +106,38 @@ class SourceReport:
         return [f for f in self.files if f.status == "refused"]
 
 
+#: The refusal of a kept refused file that the current settings would accept.
+REFUSED_EARLIER = "refused earlier and moved to ODW_REFUSED_DIR; send the file again to load it"
+
+
+def _read_path(name: str, path: Path, spec: SourceSpec, settings: Settings) -> FileRead:
+    fingerprint = file_fingerprint(path, settings.field_max_bytes)
+    try:
+        check_size(path.stat().st_size, settings.field_max_bytes)
+    except Refused as exc:
+        return refused_read(FileOutcome(name, fingerprint, path.stat().st_size, "loaded"), exc, spec)
+    return read_one(path.read_bytes(), name, fingerprint, spec, settings)
+
+
 def read_source(settings: Settings, spec: SourceSpec) -> list[tuple[Path, FileRead]]:
-    """Read and PII-guard every file of a source (:func:`~.file_check.read_one`), in name order.
+    """Read and PII-guard every file of a source (:func:`~.file_check.read_one`), in name order:
+    the files of its folder, and the refused files kept in ``ODW_REFUSED_DIR`` under their names
+    (always refused; a file of the same name in the folder takes their place).
 
     A file over ``ODW_FIELD_MAX_BYTES`` is refused unread.
     """
-    reads = []
-    for name, path in discover(source_dir(settings, spec.source)):
-        fingerprint = file_fingerprint(path, settings.field_max_bytes)
-        try:
-            check_size(path.stat().st_size, settings.field_max_bytes)
-        except Refused as exc:
-            outcome = FileOutcome(name, fingerprint, path.stat().st_size, "loaded")
-            reads.append((path, refused_read(outcome, exc, spec)))
+    reads = [(path, _read_path(name, path, spec, settings)) for name, path in discover(source_dir(settings, spec.source))]
+    present = {read.outcome.file for _, read in reads}
+    for name, path in kept_refused(settings, spec.source):
+        if name in present:
             continue
-        reads.append((path, read_one(path.read_bytes(), name, fingerprint, spec, settings)))
-    return reads
+        read = _read_path(name, path, spec, settings)
+        if read.outcome.status != "refused":
+            rows = read.rows["row_number"].to_list() + read.quarantine["row_number"].to_list()
+            outcome = FileOutcome(name, read.outcome.checksum, read.outcome.size_bytes, "loaded")
+            read = refused_read(outcome, Refused(REFUSED_EARLIER, sorted(rows)), spec)
+        reads.append((path, read))
+    return sorted(reads, key=lambda item: item[1].outcome.file)
 
 
 def load_references(con: duckdb.DuckDBPyConnection, spec: SourceSpec) -> tuple[AreaIndex, pl.DataFrame | None]:
@@ -245,8 +261,9 @@ def ingest_source(
     )
     _write(con, spec, result.loaded, quarantine, log)
     # Only once the refusal is recorded: the file leaves the raw folder, its data kept nowhere else.
+    folder = source_dir(settings, spec.source)
     for path, read in reads:
-        if read.outcome.status == "refused":
+        if read.outcome.status == "refused" and folder in path.parents:
             move_refused(settings, spec.source, read.outcome.file, path, now)
     purge_refused(settings, now)
     return report
@@ -254,7 +271,7 @@ def ingest_source(
 
 def _removal_reason(previous: dict) -> str | None:
     if previous["mode"] == "refused":
-        return "refused earlier: moved to ODW_REFUSED_DIR"
+        return "refused file deleted from ODW_REFUSED_DIR (after ODW_REFUSED_RETENTION_DAYS, or by hand)"
     return None
 
 

@@ -4,7 +4,9 @@ A file refused for personal data (or for any other reason) must not stay in ``OD
 the record of what came in, kept for good. The run that refuses a file moves it to
 ``ODW_REFUSED_DIR/<source>/`` (a folder only the pipeline's user can open: 0700, the file 0600),
 where the data manager can look at it with the person who sent it; after
-``ODW_REFUSED_RETENTION_DAYS`` it is deleted, by the next run or sensor tick. The ingest log keeps
+``ODW_REFUSED_RETENTION_DAYS`` it is deleted, by the next run or sensor tick. Until then later runs
+still list it, refused, under its name (:func:`kept_refused`), so running again changes nothing;
+a file of the same name sent again takes its place. The ingest log keeps
 the file's name, checksum, time and the refusal's reason (which names columns and rows, never a
 value).
 
@@ -41,6 +43,20 @@ def refused_name(source: str, name: str, now: datetime) -> str:
     """The name a refused file is kept under: its time of refusal and its name in the source folder
     (subfolders joined with ``--``), so two refusals of one name never collide."""
     return f"{now.strftime('%Y%m%dT%H%M%S')}__{name.replace('/', '--')}"
+
+
+def kept_refused(settings: Settings, source: str) -> list[tuple[str, Path]]:
+    """``(name in the source folder, path)`` of the refused files kept for ``source``, the newest
+    copy of each name only (the inverse of :func:`refused_name`)."""
+    folder = settings.refused_dir / source
+    if not folder.is_dir():
+        return []
+    newest: dict[str, Path] = {}
+    for path in sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")):
+        _stamp, separator, name = path.name.partition("__")
+        if separator and name:
+            newest[name.replace("--", "/")] = path  # sorted by time of refusal: the last wins
+    return sorted(newest.items())
 
 
 def move_refused(settings: Settings, source: str, name: str, path: Path, now: datetime) -> Path:
