@@ -430,6 +430,12 @@ class Settings:
         "Address of the Dagster UI, e.g. `http://watch.example.org:3000`, so failure notices link to the run "
         "and members can start the field-data job from the dashboard's Submit field data page (GraphQL API).",
     )
+    signin_max_failures_per_minute: int = setting(
+        "ODW_SIGNIN_MAX_FAILURES_PER_MINUTE", "30", whole(1, 1000), UNATTENDED,
+        "Dashboard member sign-in: at most this many wrong passwords a minute for the whole app (every "
+        "address and session together); beyond that, password sign-in pauses for everyone until the minute "
+        "has room again. Each address is also locked after 5 wrong passwords, for a doubling time.",
+    )
     # --- Memory -------------------------------------------------------------------------------------
     warehouse_memory_limit: str = setting(
         "ODW_WAREHOUSE_MEMORY_LIMIT", "700MB", MEMORY_SIZE, MEMORY,

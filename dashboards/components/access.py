@@ -39,6 +39,7 @@ import streamlit as st
 from streamlit.logger import get_logger
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
+from pipelines.settings import load_settings
 from dashboards.components.sign_in_limits import FIRST_LOCKOUT_SECONDS, FREE_ATTEMPTS, SignInLimiter, address_lockout
 
 #: Sign-ins and lock-outs, in the server's log (Streamlit's handler and level): never a password.
@@ -198,7 +199,7 @@ def mode_label() -> str:
 @st.cache_resource(show_spinner=False)
 def sign_in_limiter() -> SignInLimiter:
     """The server process's one wrong-password counter, shared by every session."""
-    return SignInLimiter()
+    return SignInLimiter(ceiling=load_settings().signin_max_failures_per_minute)
 
 
 def client_key() -> str:

@@ -7,7 +7,8 @@ is none (a browser on the server itself) — and for the whole app:
 * per address, :data:`FREE_ATTEMPTS` wrong passwords, then a lock-out of :data:`FIRST_LOCKOUT_SECONDS`
   that doubles with every further wrong password (up to :data:`MAX_LOCKOUT_SECONDS`); a correct
   password clears the address's count, a quiet :data:`FORGET_AFTER_SECONDS` forgets it;
-* for everyone, at most :data:`GLOBAL_MAX_FAILURES` wrong passwords in :data:`GLOBAL_WINDOW_SECONDS`:
+* for everyone, at most ``ceiling`` (``ODW_SIGNIN_MAX_FAILURES_PER_MINUTE``, default
+  :data:`GLOBAL_MAX_FAILURES`) wrong passwords in :data:`GLOBAL_WINDOW_SECONDS`:
   beyond that, password sign-in is paused for all until the window has room again, so guessing
   from many addresses (or many fresh sessions) is bounded too.
 
@@ -33,7 +34,7 @@ FIRST_LOCKOUT_SECONDS = 60.0
 MAX_LOCKOUT_SECONDS = 24 * 3600.0
 #: An address with no wrong password for this long starts again from zero.
 FORGET_AFTER_SECONDS = 24 * 3600.0
-#: At most this many wrong passwords for the whole app …
+#: At most this many wrong passwords for the whole app (the default of the setting) …
 GLOBAL_MAX_FAILURES = 30
 #: … within this many seconds.
 GLOBAL_WINDOW_SECONDS = 60.0
@@ -64,9 +65,11 @@ class _Address:
 
 
 class SignInLimiter:
-    """The wrong-password counts of one server process (thread-safe). ``clock`` is for tests."""
+    """The wrong-password counts of one server process (thread-safe): ``ceiling`` wrong passwords
+    per :data:`GLOBAL_WINDOW_SECONDS` for the whole app. ``clock`` is for tests."""
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, ceiling: int = GLOBAL_MAX_FAILURES, clock: Callable[[], float] = time.monotonic) -> None:
+        self.ceiling = ceiling
         self._clock = clock
         self._lock = threading.Lock()
         self._addresses: dict[str, _Address] = {}
@@ -87,7 +90,7 @@ class SignInLimiter:
             entry = self._addresses.get(client)
             if entry is not None and entry.locked_until > now:
                 return Verdict(False, entry.locked_until - now, "address")
-            if len(self._recent) >= GLOBAL_MAX_FAILURES:
+            if len(self._recent) >= self.ceiling:
                 return Verdict(False, self._recent[0] + GLOBAL_WINDOW_SECONDS - now, "global")
             return Verdict(True)
 
@@ -104,7 +107,7 @@ class SignInLimiter:
             if wait:
                 entry.locked_until = now + wait
                 return Verdict(False, wait, "address")
-            if len(self._recent) >= GLOBAL_MAX_FAILURES:
+            if len(self._recent) >= self.ceiling:
                 return Verdict(False, self._recent[0] + GLOBAL_WINDOW_SECONDS - now, "global")
             return Verdict(True)
 

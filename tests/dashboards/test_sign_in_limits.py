@@ -10,7 +10,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from dashboards.components import access, sign_in_limits
+from dashboards.components import access
 from dashboards.components.sign_in_limits import (
     FREE_ATTEMPTS,
     GLOBAL_MAX_FAILURES,
@@ -33,7 +33,7 @@ class Clock:
 
 def test_lockouts_of_an_address_grow_and_a_success_clears_them() -> None:
     clock = Clock()
-    limiter = SignInLimiter(clock)
+    limiter = SignInLimiter(clock=clock)
     for _ in range(FREE_ATTEMPTS - 1):
         assert limiter.failed("a").allowed
     verdict = limiter.failed("a")
@@ -51,7 +51,7 @@ def test_lockouts_of_an_address_grow_and_a_success_clears_them() -> None:
 
 def test_the_global_ceiling_stops_a_spray_from_many_addresses() -> None:
     clock = Clock()
-    limiter = SignInLimiter(clock)
+    limiter = SignInLimiter(clock=clock)
     checked = 0
     for n in range(200):  # every guess from a new address
         client = f"address 198.51.100.{n}"
@@ -68,7 +68,7 @@ def test_the_global_ceiling_stops_a_spray_from_many_addresses() -> None:
 
 def test_100_passwords_across_20_fresh_sessions_are_stopped_long_before_the_end() -> None:
     # From one address: the address is locked after FREE_ATTEMPTS, whatever the session.
-    limiter = SignInLimiter(Clock())
+    limiter = SignInLimiter(clock=Clock())
     checked = 0
     for _session in range(20):
         for _ in range(5):
@@ -77,7 +77,7 @@ def test_100_passwords_across_20_fresh_sessions_are_stopped_long_before_the_end(
                 limiter.failed("address 203.0.113.9")
     assert checked == FREE_ATTEMPTS
     # From the server's own host (no address: each session counts for itself): the app-wide ceiling.
-    limiter = SignInLimiter(Clock())
+    limiter = SignInLimiter(clock=Clock())
     checked = 0
     for session in range(20):
         for _ in range(5):
@@ -143,7 +143,8 @@ def test_fresh_sessions_from_one_address_stay_locked(demo_app_db, monkeypatch, f
 
 
 def test_the_app_wide_ceiling_holds_across_addresses(demo_app_db, monkeypatch, fresh_limiter) -> None:
-    monkeypatch.setattr(sign_in_limits, "GLOBAL_MAX_FAILURES", 4)
+    monkeypatch.setenv("ODW_SIGNIN_MAX_FAILURES_PER_MINUTE", "4")
+    access.sign_in_limiter.clear()
     for n in range(4):
         at = _sign_in(_session(demo_app_db, monkeypatch, f"198.51.100.{n}"), "guess")
     assert "paused for everyone" in at.sidebar.error[0].value

@@ -26,6 +26,7 @@ from tests.dashboards.test_browser_pages import _kpi, _settle
 pytestmark = BROWSER_MARKS
 
 PASSWORD = "a long member password for the test"
+GUESS_CEILING = 12
 HEADER = ["tested_on", "team", "community_area", "substance_as_sold", "strip_type", "result", "sample_id"]
 ROWS = [
     ["2026-10-05", "Submit Test Team", "Austin", "dope", "fentanyl", "positive", "SUB-1"],
@@ -39,7 +40,8 @@ ROWS = [
 def workspace(demo_pipeline: PipelineRun, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     """Copies of the demo warehouse, raw folders and app database, for this module to change."""
     root = tmp_path_factory.mktemp("submit")
-    env = pipeline_env(root)
+    # A lower app-wide ceiling than the default 30 a minute, so a browser (slower than a script) reaches it.
+    env = pipeline_env(root, ODW_SIGNIN_MAX_FAILURES_PER_MINUTE=str(GUESS_CEILING))
     shutil.copyfile(demo_pipeline.warehouse, env["ODW_WAREHOUSE"])
     shutil.copyfile(demo_pipeline.app_db, env["ODW_APP_DB"])
     shutil.copytree(demo_pipeline.env["ODW_RAW_DIR"], env["ODW_RAW_DIR"])
@@ -140,4 +142,44 @@ def test_a_sheet_with_a_client_name_column_is_refused_and_nothing_is_written(
     assert page.get_by_role("button", name="Submit").count() == 0
     assert _files(root) == before, "nothing written anywhere"
     assert_clean(page, watch.errors, watch.external)
+    page.close()
+
+
+def test_a_script_guessing_across_fresh_sessions_is_stopped_long_before_it_is_done(member_server, browser) -> None:
+    """100 passwords planned over 20 fresh sessions (5 each) from this host: each session locks after
+    5, and the app-wide ceiling (here 12 wrong passwords a minute) pauses sign-in for everyone. Last
+    in the module: the pause would hold up the other tests' sign-ins for a minute."""
+    tried, paused_at, messages = 0, None, []
+    for session in range(20):
+        page = browser.new_page(viewport={"width": 1280, "height": 720})
+        page.goto(member_server, wait_until="domcontentloaded")
+        _settle(page)
+        page.get_by_text("Task-force member sign-in").click()
+        for guess in range(5):
+            page.get_by_label("Member password").fill(f"guess {session}-{guess}")
+            page.get_by_role("button", name="Sign in").click()
+            _settle(page)
+            error = page.get_by_test_id("stAlertContentError").first
+            error.wait_for(timeout=30_000)
+            tried += 1
+            messages.append(error.inner_text())
+            if "paused for everyone" in messages[-1]:
+                paused_at = tried
+                break
+        page.close()
+        if paused_at:
+            break
+    assert paused_at == GUESS_CEILING, messages
+    # Each session was locked after its own 5 wrong passwords before that.
+    assert sum("locked for" in m for m in messages) == GUESS_CEILING // 5
+    # Now even the right password is refused unchecked, from a fresh session.
+    page = browser.new_page(viewport={"width": 1280, "height": 720})
+    page.goto(member_server, wait_until="domcontentloaded")
+    _settle(page)
+    page.get_by_text("Task-force member sign-in").click()
+    page.get_by_label("Member password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    _settle(page)
+    assert "paused for everyone" in page.get_by_test_id("stAlertContentError").first.inner_text()
+    assert page.get_by_text("Public view").count() >= 1
     page.close()
