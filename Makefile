@@ -79,6 +79,7 @@ BENCH_DIR ?= $(CURDIR)/.bench
 BENCH_ARGS ?=
 bench: setup ## Benchmark at 1x, 10x, 100x; prints the table, writes bench/RESULTS.md (BENCH_ARGS=--help)
 	$(PY) bench/run_bench.py --bench-dir "$(BENCH_DIR)" $(BENCH_ARGS)
+	$(PY) bench/xlsx_reading.py --scale 100
 
 audit: setup ## Check the locked dependencies for known vulnerabilities (needs network; CI runs it)
 	$(UV) export --frozen --no-hashes --no-emit-project --format requirements-txt --quiet \

@@ -58,6 +58,7 @@ def pipeline_environment(work: Path, **overrides: str) -> dict[str, str]:
             "ODW_WAREHOUSE": str(work / "warehouse.duckdb"),
             "ODW_APP_DB": str(work / "app.duckdb"),
             "ODW_RAW_DIR": str(work / "raw"),
+            "ODW_REFUSED_DIR": str(work / "refused"),
             "ODW_OUTPUT_DIR": str(work / "output"),
             "ODW_ME_SOURCE": "demo",
             "ODW_BOUNDARIES_SOURCE": "bundled",

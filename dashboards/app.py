@@ -66,6 +66,11 @@ for file_name, title, icon, url_path in PAGE_SPECS:
         pages.append(
             st.Page(PAGES_DIR / file_name, title=title, icon=icon, url_path=url_path, default=not pages)
         )
+# Pages for signed-in members only, placed after the field-data page.
+if access.is_member():
+    at = next((i + 1 for i, p in enumerate(pages) if p.url_path == "field-data"), len(pages))
+    pages.insert(at, st.Page(PAGES_DIR / "submit_field_data.py", title="Submit field data",
+                             icon=":material/upload_file:", url_path="submit-field-data"))
 page = st.navigation(pages)
 
 threshold = load_settings().suppress_below

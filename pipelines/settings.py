@@ -148,6 +148,12 @@ class Settings:
         "(`geocoder/`), the field-data folders (`test_strips/`, `outreach/`, `hotspots/`) and the demo "
         "inputs (`demo/`). Keep it: it is the record of what came in.",
     )
+    refused_dir: Path = setting(
+        "ODW_REFUSED_DIR", "data/refused", PATH, PATHS,
+        "Where a field-data file refused by the pipeline (personal data, unreadable) is moved out of "
+        "`ODW_RAW_DIR`, readable by the pipeline's user only, until `ODW_REFUSED_RETENTION_DAYS` have passed. "
+        "Keep it outside `ODW_RAW_DIR`.",
+    )
     output_dir: Path = setting(
         "ODW_OUTPUT_DIR", "output", PATH, PATHS,
         "Generated reports: the monthly meeting pack (`meeting_pack/`) and the weekly e-blast (`eblast/`).",
@@ -330,6 +336,15 @@ class Settings:
         "ODW_FIELD_MAX_ROWS", "100000", whole(1), FIELD,
         "Field-data files with more data rows than this are refused (this bounds spreadsheets too).",
     )
+    refused_retention_days: int = setting(
+        "ODW_REFUSED_RETENTION_DAYS", "7", whole(0, 365), FIELD,
+        "Refused field-data files are deleted from `ODW_REFUSED_DIR` this many days after the refusal.",
+    )
+    upload_max_bytes: int = setting(
+        "ODW_UPLOAD_MAX_BYTES", "5000000", whole(1000, 200_000_000), FIELD,
+        "The largest file a member may submit on the dashboard's Submit field data page, in bytes. "
+        "Streamlit's own upload limit (`server.maxUploadSize` in `.streamlit/config.toml`, in MB) must not be lower.",
+    )
     field_drop_columns: tuple[str, ...] = setting(
         "ODW_FIELD_DROP_COLUMNS", "", ITEMS, FIELD,
         "Column headers dropped on arrival and never read, e.g. `Notes,Staff initials`.",
@@ -450,7 +465,14 @@ class Settings:
     )
     dagster_url: str | None = setting(
         "ODW_DAGSTER_URL", None, http_url(strip_slash=True), UNATTENDED,
-        "Address of the Dagster UI, e.g. `http://watch.example.org:3000`, so failure notices link to the run.",
+        "Address of the Dagster UI, e.g. `http://watch.example.org:3000`, so failure notices link to the run "
+        "and members can start the field-data job from the dashboard's Submit field data page (GraphQL API).",
+    )
+    signin_max_failures_per_minute: int = setting(
+        "ODW_SIGNIN_MAX_FAILURES_PER_MINUTE", "30", whole(1, 1000), UNATTENDED,
+        "Dashboard member sign-in: at most this many wrong passwords a minute for the whole app (every "
+        "address and session together); beyond that, password sign-in pauses for everyone until the minute "
+        "has room again. Each address is also locked after 5 wrong passwords, for a doubling time.",
     )
     # --- Memory -------------------------------------------------------------------------------------
     warehouse_memory_limit: str = setting(

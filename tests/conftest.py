@@ -23,6 +23,7 @@ def pipeline_env(root: Path, **overrides: str) -> dict[str, str]:
         "ODW_WAREHOUSE": str(root / "warehouse.duckdb"),
         "ODW_APP_DB": str(root / "app.duckdb"),
         "ODW_RAW_DIR": str(root / "raw"),
+        "ODW_REFUSED_DIR": str(root / "refused"),
         "ODW_OUTPUT_DIR": str(root / "output"),
         "ODW_ME_SOURCE": "demo",
         "ODW_BOUNDARIES_SOURCE": "bundled",

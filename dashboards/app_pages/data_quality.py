@@ -351,6 +351,8 @@ if tab := _open(SECTIONS[3]):
             "rows_quarantined",
             pl.col("watermark").alias("data_through"),
             "ingested_at",
+            # Why a file was refused (a database published before the column existed has none).
+            *(["reason"] if "reason" in tables["ingest_log"].columns else []),
         )
         table_display.show_table(
             log,
@@ -365,7 +367,8 @@ if tab := _open(SECTIONS[3]):
         st.caption(
             "Medical Examiner: one entry per pull merged (mode full or incremental; *data through* is the "
             "newest `:updated_at` seen). Field data: one entry whenever a file appears (new), changes "
-            "(replaced), changes outcome (revalidated), is refused or is removed."
+            "(replaced), changes outcome (revalidated), is refused (with the reason; the file is moved out "
+            "of the raw folder and deleted after ODW_REFUSED_RETENTION_DAYS) or is removed."
         )
         table_display.csv_download("Download ingest log (CSV)", log, file_name="ingest_log.csv", key="dq_download_log")
 

@@ -14,8 +14,11 @@ Two ways in, both configured in Streamlit secrets (``.streamlit/secrets.toml``, 
       # or: password_sha256 = "<sha256 hex of the password>"
 
   Generate the hash with ``python -m dashboards.components.access``. The password is typed into
-  a sidebar form, compared in constant time and never logged or kept; after
-  :data:`MAX_ATTEMPTS` wrong tries the session is locked out for a growing time.
+  a sidebar form, compared in constant time and never logged or kept. Wrong passwords are counted
+  per client address and for the whole app in the server process (``sign_in_limits.py``): after
+  :data:`MAX_ATTEMPTS` wrong tries the address is locked out for a growing time, whatever session
+  it uses, and no more than ``GLOBAL_MAX_FAILURES`` a minute are checked for everyone. Sign-ins
+  and lock-outs are logged (address, never the password).
 
 * an OpenID Connect sign-in (``st.login``) when an ``[auth]`` section is configured. Any user the
   provider signs in is a member unless ``[members] allowed_emails`` or ``allowed_domains``
@@ -29,16 +32,23 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets as token_source
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 import streamlit as st
+from streamlit.logger import get_logger
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-#: Wrong passwords allowed in one session before it is locked out.
-MAX_ATTEMPTS = 5
+from pipelines.settings import load_settings
+from dashboards.components.sign_in_limits import FIRST_LOCKOUT_SECONDS, FREE_ATTEMPTS, SignInLimiter, address_lockout
+
+#: Sign-ins and lock-outs, in the server's log (Streamlit's handler and level): never a password.
+log = get_logger("dashboards.access")
+
+#: Wrong passwords allowed from one address (any number of sessions) before it is locked out.
+MAX_ATTEMPTS = FREE_ATTEMPTS
 #: First lock-out; it doubles with every further wrong password.
-LOCKOUT_SECONDS = 60.0
+LOCKOUT_SECONDS = FIRST_LOCKOUT_SECONDS
 #: PBKDF2 iterations for newly generated hashes (verification reads the count from the hash).
 PBKDF2_ITERATIONS = 200_000
 
@@ -63,8 +73,6 @@ SECRETS_REFERENCE: tuple[tuple[str, str, str, bool], ...] = (
 )
 
 _MEMBER_KEY = "odw_member"
-_FAILURES_KEY = "odw_member_failures"
-_LOCKED_UNTIL_KEY = "odw_member_locked_until"
 
 
 @dataclass(frozen=True)
@@ -117,10 +125,8 @@ def verify_password(password: str, config: AccessConfig) -> bool:
 
 
 def lockout_seconds(failures: int) -> float:
-    """How long a session is locked after ``failures`` wrong passwords (0 = not locked)."""
-    if failures < MAX_ATTEMPTS:
-        return 0.0
-    return LOCKOUT_SECONDS * 2 ** (failures - MAX_ATTEMPTS)
+    """How long an address is locked after ``failures`` wrong passwords (0 = not locked)."""
+    return address_lockout(failures)
 
 
 def email_allowed(email: str | None, config: AccessConfig) -> bool:
@@ -190,23 +196,57 @@ def mode_label() -> str:
     return "Member" if is_member() else "Public"
 
 
+@st.cache_resource(show_spinner=False)
+def sign_in_limiter() -> SignInLimiter:
+    """The server process's one wrong-password counter, shared by every session."""
+    return SignInLimiter(ceiling=load_settings().signin_max_failures_per_minute)
+
+
+def client_key() -> str:
+    """Who a sign-in attempt comes from: the client's address, or this session where Streamlit
+    gives none (a browser on the server itself)."""
+    address = st.context.ip_address
+    if isinstance(address, str) and address:
+        return f"address {address}"
+    ctx = get_script_run_ctx()
+    return f"session {ctx.session_id if ctx else 'unknown'}"
+
+
+def _locked_message(wait: float, reason: str) -> str:
+    if reason == "global":
+        return (f"Too many wrong passwords on this dashboard in the last minute: member sign-in is paused "
+                f"for everyone. Try again in {int(wait) + 1} s.")
+    return f"Too many wrong passwords. Member sign-in is locked for {int(wait) + 1} s."
+
+
 def _try_password(config: AccessConfig, password: str) -> str | None:
     """Check a submitted password; return an error message or ``None`` when signed in."""
-    now = time.monotonic()
-    locked_until = st.session_state.get(_LOCKED_UNTIL_KEY, 0.0)
-    if now < locked_until:
-        return f"Too many wrong passwords. Try again in {int(locked_until - now) + 1} s."
+    limiter, client = sign_in_limiter(), client_key()
+    verdict = limiter.check(client)
+    if not verdict.allowed:
+        log.warning("member sign-in refused unchecked from %s: locked (%s) for %.0f s", client, verdict.reason,
+                    verdict.wait_seconds)
+        return _locked_message(verdict.wait_seconds, verdict.reason)
     if verify_password(password, config):
+        limiter.succeeded(client)
         st.session_state[_MEMBER_KEY] = True
-        st.session_state[_FAILURES_KEY] = 0
+        log.info("member signed in with the shared password from %s", client)
         return None
-    failures = st.session_state.get(_FAILURES_KEY, 0) + 1
-    st.session_state[_FAILURES_KEY] = failures
-    wait = lockout_seconds(failures)
-    if wait:
-        st.session_state[_LOCKED_UNTIL_KEY] = now + wait
-        return f"Too many wrong passwords. Member sign-in is locked for {int(wait)} s."
-    return f"Wrong password ({MAX_ATTEMPTS - failures} tries left before a lock-out)."
+    verdict = limiter.failed(client)
+    if not verdict.allowed:
+        log.warning("member sign-in locked for %s (%s) for %.0f s after a wrong password", client, verdict.reason,
+                    verdict.wait_seconds)
+        return _locked_message(verdict.wait_seconds, verdict.reason)
+    log.info("wrong member password from %s", client)
+    return f"Wrong password ({limiter.remaining(client)} tries left before a lock-out)."
+
+
+def signed_in_email() -> str | None:
+    """The signed-in member's e-mail (single sign-on), or ``None`` for the shared password."""
+    if st.session_state.get(_MEMBER_KEY) is True:
+        return None
+    email = getattr(st.user, "email", None) if getattr(st.user, "is_logged_in", False) else None
+    return str(email) if email else None
 
 
 def _sign_out() -> None:

@@ -12,6 +12,7 @@ SELECT
     rows_quarantined,
     watermark,
     checksum,
+    reason,
     ingested_at
 FROM staging.ingest_log
 ORDER BY ingested_at DESC, source, file;

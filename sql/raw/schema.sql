@@ -39,8 +39,12 @@ CREATE TABLE IF NOT EXISTS staging.ingest_log (
     rows_loaded BIGINT NOT NULL,
     rows_quarantined BIGINT NOT NULL,
     watermark VARCHAR,
-    ingested_at TIMESTAMP NOT NULL
+    ingested_at TIMESTAMP NOT NULL,
+    -- Why a field-data file was refused (columns and rows named, never a value); null otherwise.
+    reason VARCHAR
 );
+-- Warehouses made before the column existed.
+ALTER TABLE staging.ingest_log ADD COLUMN IF NOT EXISTS reason VARCHAR;
 
 -- The geocoder's answers for the street addresses of Chicago deaths without coordinates or area
 -- (written by staging/me_geocodes; empty while ODW_GEOCODER=off). One row per normalised address

@@ -40,6 +40,7 @@ DOCS_SCREENSHOTS = {
     "field-data": "test_browser_pages.py",
     "data-quality": "test_data_quality_browser.py",
     "next-week": "test_next_week_browser.py",
+    "submit-field-data": "test_submit_browser.py",
     "reports": "test_browser_pages.py",
     "about": "test_browser_pages.py",
 }
@@ -77,8 +78,9 @@ def wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 90) -> None:
 
 
 @contextmanager
-def streamlit_server(log_dir: Path, **env: str) -> Iterator[str]:
-    """``streamlit run dashboards/app.py`` on a free local port with ``env`` added; yields its URL.
+def streamlit_server(log_dir: Path, *, options: tuple[str, ...] = (), **env: str) -> Iterator[str]:
+    """``streamlit run dashboards/app.py`` on a free local port with ``env`` added (and Streamlit
+    command-line ``options``, e.g. ``("--secrets.files", path)``); yields its URL.
 
     The file watcher is off: its "File change" notice would share the status area tests wait on.
     On exit the server log must hold no traceback.
@@ -91,7 +93,7 @@ def streamlit_server(log_dir: Path, **env: str) -> Iterator[str]:
                 sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboards" / "app.py"),
                 "--server.headless", "true", "--server.port", str(port),
                 "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-                "--server.fileWatcherType", "none",
+                "--server.fileWatcherType", "none", *options,
             ],
             cwd=ROOT, env={**os.environ, **env}, stdout=out, stderr=subprocess.STDOUT,
         )  # fmt: skip

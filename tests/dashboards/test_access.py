@@ -77,6 +77,7 @@ def test_email_allow_list() -> None:
 
 def _app(demo_app_db: Path, monkeypatch: pytest.MonkeyPatch, secrets: dict | None) -> AppTest:
     monkeypatch.setenv("ODW_APP_DB", str(demo_app_db))
+    access.sign_in_limiter.clear()  # wrong passwords of an earlier test (same test session) forgotten
     at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
     for key, value in (secrets or {}).items():
         at.secrets[key] = value

@@ -64,5 +64,6 @@ def write_xlsx(path: Path, sheets: dict[str, Sequence[Sequence[object]]], hidden
 
 
 def field_settings(raw_dir: Path, **env: str) -> Settings:
-    """Settings with ``ODW_RAW_DIR`` at ``raw_dir`` and the given extra variables."""
-    return load_settings({"ODW_RAW_DIR": str(raw_dir), **env})
+    """Settings with ``ODW_RAW_DIR`` at ``raw_dir`` (refused files beside it, in ``refused/``) and
+    the given extra variables."""
+    return load_settings({"ODW_RAW_DIR": str(raw_dir), "ODW_REFUSED_DIR": str(raw_dir.parent / "refused"), **env})

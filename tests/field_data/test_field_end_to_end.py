@@ -45,6 +45,11 @@ def seed_me_cases(env: dict[str, str]) -> None:
 
 def run_assets(selection: dg.AssetSelection | None = None) -> dg.ExecuteInProcessResult:
     """Materialise the community areas and the field-data assets, checks included."""
+    return run_assets_on(dg.DagsterInstance.ephemeral(), selection)
+
+
+def run_assets_on(instance: dg.DagsterInstance, selection: dg.AssetSelection | None = None) -> dg.ExecuteInProcessResult:
+    """:func:`run_assets` on ``instance`` (whose storage and logs a test can then search)."""
     job = dg.define_asset_job("field_test_job", selection=selection or dg.AssetSelection.all(),
                               executor_def=dg.in_process_executor)
     defs = dg.Definitions(
@@ -53,7 +58,7 @@ def run_assets(selection: dg.AssetSelection | None = None) -> dg.ExecuteInProces
         jobs=[job],
         resources=build_resources(),
     )
-    return defs.resolve_job_def("field_test_job").execute_in_process(instance=dg.DagsterInstance.ephemeral())
+    return defs.resolve_job_def("field_test_job").execute_in_process(instance=instance)
 
 
 def query(env: dict[str, str], sql: str) -> list[tuple]:
@@ -129,7 +134,8 @@ def test_demo_files_to_marts_and_corrections(isolated_env: dict[str, str]) -> No
 
     # A coordinator corrects a file, drops in a new one and takes one away; only field data re-runs.
     outreach = raw / "outreach"
-    (outreach / "synthetic_demo_outreach_late_entries.csv").unlink()
+    # The refused notes file left the raw folder in the first run.
+    assert not (outreach / "synthetic_demo_outreach_late_entries.csv").exists()
     write_csv(outreach / "extra_shifts.csv", [["date", "team", "community_area", "contacts"],
                                               ["2026-10-30", "Austin Team", "Austin", "40"]])
     (raw / "test_strips" / "synthetic_demo_test_strips_2026-10.csv").write_bytes(
@@ -139,7 +145,8 @@ def test_demo_files_to_marts_and_corrections(isolated_env: dict[str, str]) -> No
     assert again.success and all(c.passed for c in again.get_asset_check_evaluations())
     modes = dict(query(isolated_env, "SELECT file, list(mode ORDER BY ingested_at) FROM staging.ingest_log "
                                      "WHERE source IN ('outreach', 'test_strips') GROUP BY file"))
-    assert modes["synthetic_demo_outreach_late_entries.csv"] == ["refused", "removed"]
+    # Kept in the refused folder (and listed as refused) until its retention ends: no new entry.
+    assert modes["synthetic_demo_outreach_late_entries.csv"] == ["refused"]
     assert modes["extra_shifts.csv"] == ["new"]
     assert modes["synthetic_demo_test_strips_2026-10.csv"] == ["new", "replaced"]
     assert modes["synthetic_demo_test_strips_2026-09.csv"] == ["new"]

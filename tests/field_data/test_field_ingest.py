@@ -132,7 +132,27 @@ def test_a_refused_file_quarantines_every_row_and_logs_them(setup, con) -> None:
     assert log(con, "test_strips") == [("march.csv", "refused", 3, 0, 3)]
     # Nothing of the refused column reached the warehouse.
     assert count(con, "SELECT count(*) FROM staging.quarantine WHERE reason LIKE '%someone%'") == 0
-    # Configured to drop the column: the same file now loads, logged as revalidated.
+    # The file left the raw folder for the private refused folder; the log keeps why.
+    assert not (raw / "test_strips" / "march.csv").exists()
+    kept = list((raw.parent / "refused" / "test_strips").iterdir())
+    assert [p.name.endswith("__march.csv") for p in kept] == [True]
+    assert kept[0].stat().st_mode & 0o777 == 0o600 and kept[0].parent.stat().st_mode & 0o777 == 0o700
+    reason = con.execute("SELECT reason FROM staging.ingest_log WHERE file = 'march.csv'").fetchall()
+    assert reason == [("column 'Client name' looks like a person's name; remove column 'Client name' and send "
+                       "the file again, or ask the data manager to list it in ODW_FIELD_DROP_COLUMNS (or map it "
+                       "to a field with ODW_FIELD_COLUMN_MAP)",)]
+    # Running again changes nothing: the kept file is still listed as refused, nothing new is logged.
+    ingest(TEST_STRIPS)
+    assert log(con, "test_strips") == [("march.csv", "refused", 3, 0, 3)]
+    assert count(con, "SELECT count(*) FROM staging.quarantine WHERE stage = 'refused'") == 3
+    # Settings that would accept it do not load it from the refused folder: it must be sent again.
+    ingest(TEST_STRIPS, ODW_FIELD_DROP_COLUMNS="Client name")
+    assert count(con, "SELECT count(*) FROM staging.test_strips") == 0
+    assert con.execute("SELECT DISTINCT reason FROM staging.quarantine WHERE source = 'test_strips'").fetchall() == [
+        ("file refused: refused earlier and moved to ODW_REFUSED_DIR; send the file again to load it",)
+    ]
+    # Configured to drop the column and sent again: the same file now loads.
+    kept[0].rename(raw / "test_strips" / "march.csv")
     ingest(TEST_STRIPS, ODW_FIELD_DROP_COLUMNS="Client name")
     assert count(con, "SELECT count(*) FROM staging.test_strips") == 3
     assert log(con, "test_strips")[-1] == ("march.csv", "revalidated", 3, 3, 0)

@@ -99,7 +99,7 @@ def property_con(area_table):
     con.register("area_frame", area_table.to_arrow())
     con.execute("CREATE TABLE staging.community_areas AS SELECT * FROM area_frame")
     con.unregister("area_frame")
-    raw = Path(tempfile.mkdtemp(prefix="odw_hotspots_"))
+    raw = Path(tempfile.mkdtemp(prefix="odw_hotspots_")) / "raw"
     write_csv(raw / "hotspots" / "h.csv", [["hotspot_id", "latitude", "longitude"], ["HS-01", "41.88105", "-87.7259"]])
     ingest_source(con, field_settings(raw), HOTSPOTS, today=TODAY, now=datetime(2026, 3, 20))
     yield con
@@ -112,7 +112,7 @@ def test_rows_in_equal_loaded_plus_quarantined(property_con, case) -> None:
     source, table, form = case
     spec = SPECS[source]
     with tempfile.TemporaryDirectory() as folder:
-        raw = Path(folder)
+        raw = Path(folder) / "raw"  # refused files go beside it, into the same temporary folder
         write(raw / source, table, form)
         report = ingest_source(property_con, field_settings(raw), spec, today=TODAY, now=datetime.now())
     [outcome] = report.files

@@ -25,12 +25,12 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from pipelines.defs.field_data.file_check import FileOutcome, FileRead, check_rows, read_one, refused_read
 from pipelines.defs.field_data.locations import AreaIndex
-from pipelines.defs.field_data.pii import guard
-from pipelines.defs.field_data.reading import ReadResult, Refused, read_file
+from pipelines.defs.field_data.reading import Refused, check_size
+from pipelines.defs.field_data.refused_files import kept_refused, move_refused, purge_refused
 from pipelines.defs.field_data.schema import SourceSpec
 from pipelines.defs.field_data.location_rules import HOTSPOT_REFERENCE_SCHEMA
-from pipelines.defs.field_data.validation import QUARANTINE_SCHEMA, ROW_COLUMNS, empty_rows, validate
 from pipelines.settings import Settings
 from pipelines.warehouse import query_sql_file, run_sql_file
 
@@ -78,28 +78,6 @@ def file_fingerprint(path: Path, max_bytes: int) -> str:
 
 
 @dataclass
-class FileOutcome:
-    """What became of one file in this run."""
-
-    file: str
-    checksum: str
-    size_bytes: int
-    status: str
-    """``loaded`` (read; rows loaded or quarantined one by one) or ``refused`` (all rows quarantined)."""
-    refusal: str | None = None
-    rows_in: int = 0
-    rows_loaded: int = 0
-    rows_quarantined: int = 0
-    blank_rows: int = 0
-    ignored_columns: tuple[str, ...] = ()
-    dropped_columns: tuple[str, ...] = ()
-    read_as: str = ""
-    watermark: str | None = None
-    log_mode: str | None = None
-    """The ingest-log entry this run wrote for the file, if any."""
-
-
-@dataclass
 class SourceReport:
     """The outcome of ingesting a source: per-file outcomes, removed files and totals."""
 
@@ -128,64 +106,38 @@ class SourceReport:
         return [f for f in self.files if f.status == "refused"]
 
 
-def _describe(result: ReadResult) -> str:
-    if result.format == "xlsx":
-        sheets = ", ".join(f"'{t.sheet}'" for t in result.tables)
-        return f"xlsx, sheet {sheets}" if len(result.tables) == 1 else f"xlsx, sheets {sheets}"
-    names = {",": "comma", ";": "semicolon", "\t": "tab"}
-    return f"csv, {result.encoding}, {names.get(result.delimiter or '', result.delimiter)}-separated"
+#: The refusal of a kept refused file that the current settings would accept.
+REFUSED_EARLIER = "refused earlier and moved to ODW_REFUSED_DIR; send the file again to load it"
 
 
-def read_source(
-    settings: Settings, spec: SourceSpec
-) -> tuple[pl.DataFrame, list[FileOutcome], pl.DataFrame]:
-    """Read and PII-guard every file of a source.
+def _read_path(name: str, path: Path, spec: SourceSpec, settings: Settings) -> FileRead:
+    fingerprint = file_fingerprint(path, settings.field_max_bytes)
+    try:
+        check_size(path.stat().st_size, settings.field_max_bytes)
+    except Refused as exc:
+        return refused_read(FileOutcome(name, fingerprint, path.stat().st_size, "loaded"), exc, spec)
+    return read_one(path.read_bytes(), name, fingerprint, spec, settings)
 
-    Returns the rows of the accepted files (``file`` + :data:`ROW_COLUMNS` + spec columns, files in
-    name order), one :class:`FileOutcome` per file (counts filled in for refused files only), and
-    the quarantine rows of refused files (``file``, ``row_number``, ``reason``).
+
+def read_source(settings: Settings, spec: SourceSpec) -> list[tuple[Path, FileRead]]:
+    """Read and PII-guard every file of a source (:func:`~.file_check.read_one`), in name order:
+    the files of its folder, and the refused files kept in ``ODW_REFUSED_DIR`` under their names
+    (always refused; a file of the same name in the folder takes their place).
+
+    A file over ``ODW_FIELD_MAX_BYTES`` is refused unread.
     """
-    header_keys = spec.header_map(settings.field_column_map)
-    frames: list[pl.DataFrame] = []
-    outcomes: list[FileOutcome] = []
-    refusals: list[pl.DataFrame] = []
-    for name, path in discover(source_dir(settings, spec.source)):
-        fingerprint = file_fingerprint(path, settings.field_max_bytes)
-        outcome = FileOutcome(name, fingerprint, path.stat().st_size, "loaded")
-        try:
-            result = read_file(path, header_keys, max_bytes=settings.field_max_bytes, max_rows=settings.field_max_rows)
-            outcome.read_as = _describe(result)
-            mapped = guard(
-                result, spec, column_map=settings.field_column_map, drop_columns=settings.field_drop_columns
-            )
-        except Refused as exc:
-            outcome.status = "refused"
-            outcome.refusal = exc.reason
-            rows = list(exc.row_numbers)
-            outcome.rows_in = outcome.rows_quarantined = len(rows)
-            # A file that could not be read far enough to count its rows still gets one quarantine
-            # entry (without a row number), so the refusal is visible wherever quarantine is shown.
-            refusals.append(
-                pl.DataFrame(
-                    {"file": name, "row_number": rows or [None], "reason": f"file refused: {exc.reason}"},
-                    schema=QUARANTINE_SCHEMA,
-                )
-            )
-        else:
-            outcome.rows_in = mapped.frame.height
-            outcome.blank_rows = mapped.blank_rows
-            outcome.ignored_columns = mapped.ignored_columns
-            outcome.dropped_columns = mapped.dropped_columns
-            frames.append(mapped.frame.with_columns(pl.lit(name).alias("file")))
-        outcomes.append(outcome)
-    columns = ["file", *[c for c in ROW_COLUMNS if c != "file"], *spec.names]
-    rows = pl.concat([f.select(columns) for f in frames]) if frames else empty_rows(spec).select(columns)
-    refused = (
-        pl.concat(refusals)
-        if refusals
-        else pl.DataFrame(schema=QUARANTINE_SCHEMA)
-    )
-    return rows, outcomes, refused
+    reads = [(path, _read_path(name, path, spec, settings)) for name, path in discover(source_dir(settings, spec.source))]
+    present = {read.outcome.file for _, read in reads}
+    for name, path in kept_refused(settings, spec.source):
+        if name in present:
+            continue
+        read = _read_path(name, path, spec, settings)
+        if read.outcome.status != "refused":
+            rows = read.rows["row_number"].to_list() + read.quarantine["row_number"].to_list()
+            outcome = FileOutcome(name, read.outcome.checksum, read.outcome.size_bytes, "loaded")
+            read = refused_read(outcome, Refused(REFUSED_EARLIER, sorted(rows)), spec)
+        reads.append((path, read))
+    return sorted(reads, key=lambda item: item[1].outcome.file)
 
 
 def load_references(con: duckdb.DuckDBPyConnection, spec: SourceSpec) -> tuple[AreaIndex, pl.DataFrame | None]:
@@ -234,12 +186,17 @@ def ingest_source(
     ``today`` bounds dates; ``now`` stamps the quarantine and ingest-log rows.
     """
     run_sql_file(con, "field_data/schema.sql")
-    rows, outcomes, refused = read_source(settings, spec)
+    reads = read_source(settings, spec)
     areas, hotspots = load_references(con, spec)
-    result = validate(rows, spec, areas=areas, hotspots=hotspots, today=today)
+    result, before = check_rows([r for _, r in reads], spec, areas=areas, hotspots=hotspots, today=today)
+    outcomes = [r.outcome for _, r in reads]
+    refused_files = {o.file for o in outcomes if o.status == "refused"}
+    refused = before.filter(pl.col("file").is_in(refused_files))
+    totals = before.filter(~pl.col("file").is_in(refused_files))
+    validation_quarantine = pl.concat([result.quarantined, totals])
 
     loaded_by_file = dict(result.loaded.group_by("source_file").len().iter_rows())
-    quarantined_by_file = dict(result.quarantined.group_by("file").len().iter_rows())
+    quarantined_by_file = dict(validation_quarantine.group_by("file").len().iter_rows())
     date_col = spec.of_kind("date")[0].name if spec.needs_location else None
     watermarks = (
         dict(
@@ -266,7 +223,7 @@ def ingest_source(
 
     quarantine = pl.concat(
         [
-            result.quarantined.with_columns(pl.lit(STAGE_VALIDATION).alias("stage")),
+            validation_quarantine.with_columns(pl.lit(STAGE_VALIDATION).alias("stage")),
             refused.with_columns(pl.lit(STAGE_REFUSED).alias("stage")),
         ]
     ).select(
@@ -283,7 +240,7 @@ def ingest_source(
             {
                 "source": spec.source, "file": o.file, "checksum": o.checksum, "mode": o.log_mode,
                 "rows_in": o.rows_in, "rows_loaded": o.rows_loaded, "rows_quarantined": o.rows_quarantined,
-                "watermark": o.watermark, "ingested_at": now,
+                "watermark": o.watermark, "reason": o.refusal, "ingested_at": now,
             }
             for o in outcomes
             if o.log_mode is not None
@@ -291,18 +248,31 @@ def ingest_source(
         + [
             {
                 "source": spec.source, "file": f, "checksum": previous[f]["checksum"], "mode": "removed",
-                "rows_in": 0, "rows_loaded": 0, "rows_quarantined": 0, "watermark": None, "ingested_at": now,
+                "rows_in": 0, "rows_loaded": 0, "rows_quarantined": 0, "watermark": None,
+                "reason": _removal_reason(previous[f]), "ingested_at": now,
             }
             for f in report.removed
         ],
         schema={
             "source": pl.String, "file": pl.String, "checksum": pl.String, "mode": pl.String,
             "rows_in": pl.Int64, "rows_loaded": pl.Int64, "rows_quarantined": pl.Int64,
-            "watermark": pl.String, "ingested_at": pl.Datetime("us"),
+            "watermark": pl.String, "reason": pl.String, "ingested_at": pl.Datetime("us"),
         },
     )
     _write(con, spec, result.loaded, quarantine, log)
+    # Only once the refusal is recorded: the file leaves the raw folder, its data kept nowhere else.
+    folder = source_dir(settings, spec.source)
+    for path, read in reads:
+        if read.outcome.status == "refused" and folder in path.parents:
+            move_refused(settings, spec.source, read.outcome.file, path, now)
+    purge_refused(settings, now)
     return report
+
+
+def _removal_reason(previous: dict) -> str | None:
+    if previous["mode"] == "refused":
+        return "refused file deleted from ODW_REFUSED_DIR (after ODW_REFUSED_RETENTION_DAYS, or by hand)"
+    return None
 
 
 def _write(

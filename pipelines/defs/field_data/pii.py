@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from pipelines.defs.field_data.reading import ReadResult, Refused, Table
+from pipelines.defs.field_data.tables import TOTALS_REASON, ReadResult, Refused, Table
 from pipelines.defs.field_data.schema import LOCATION_FIELDS, SourceSpec, header_key
 
 NAME = "a person's name"
@@ -109,12 +109,15 @@ class Mapped:
 
     ``frame`` columns: ``sheet``, ``row_number``, ``extra_values`` (non-blank cells to the right of
     the last header column), then every column of the spec (null where the file has none).
+    ``totals`` (``row_number``, ``reason``): the totals rows, left out of ``frame`` and quarantined as
+    such — the guard has checked them like every other row.
     """
 
     frame: pl.DataFrame
     ignored_columns: tuple[str, ...]
     dropped_columns: tuple[str, ...]
     blank_rows: int
+    totals: pl.DataFrame
 
 
 def _label(header: str, index: int) -> str:
@@ -238,7 +241,7 @@ def guard_table(
         ignored.append(label)
     _check_columns(spec, mapped)
     width = len(table.headers)
-    frame = cells.select(
+    frame = cells.filter(~pl.col("is_totals")).select(
         pl.lit(table.sheet, dtype=pl.String).alias("sheet"),
         pl.col("row_number"),
         pl.col("cells")
@@ -279,6 +282,19 @@ def _check_columns(spec: SourceSpec, mapped: dict[str, int]) -> None:
         )
 
 
+def _totals(result: ReadResult) -> pl.DataFrame:
+    """The totals rows of every table, with their quarantine reason (naming the sheet when several)."""
+    several = len(result.tables) > 1
+    frames = [
+        t.cells.filter(pl.col("is_totals")).select(
+            "row_number",
+            pl.lit(f"sheet '{t.sheet}': {TOTALS_REASON}" if several and t.sheet else TOTALS_REASON).alias("reason"),
+        )
+        for t in result.tables
+    ]
+    return pl.concat(frames) if frames else pl.DataFrame(schema={"row_number": pl.Int64, "reason": pl.String})
+
+
 def guard(
     result: ReadResult,
     spec: SourceSpec,
@@ -306,4 +322,5 @@ def guard(
         ignored_columns=tuple(ignored),
         dropped_columns=tuple(dropped),
         blank_rows=sum(t.blank_rows for t in result.tables),
+        totals=_totals(result),
     )

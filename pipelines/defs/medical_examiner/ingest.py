@@ -106,7 +106,8 @@ def merge_files(
         loaded = keyed - superseded
         report = MergeReport(pull_id, mode, rows_in, loaded, rows_in - loaded)
         con.execute(
-            "INSERT INTO staging.ingest_log VALUES ($source, $file, $checksum, $mode, $rows_in, "
+            "INSERT INTO staging.ingest_log (source, file, checksum, mode, rows_in, rows_loaded, rows_quarantined, "
+            "watermark, ingested_at) VALUES ($source, $file, $checksum, $mode, $rows_in, "
             "$loaded, $quarantined, $watermark, $now)",
             {
                 "source": SOURCE,
