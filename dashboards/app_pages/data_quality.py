@@ -23,7 +23,13 @@ import streamlit as st
 from dashboards.components import access, charts, check_results, data, nowcast_quality, quality, table_display
 from dashboards.components.priorities import show_backtest
 from dashboards.components.quality_loaders import load_check_history, load_quality_tables
-from dashboards.components.quality_widgets import as_chicago_time, metric_card, section_heading, when_text
+from dashboards.components.quality_widgets import (
+    as_chicago_time,
+    check_lines,
+    metric_card,
+    section_heading,
+    when_text,
+)
 from pipelines.defs.epidemiology.suppression import display_count
 from pipelines.defs.field_data.schema import SPECS
 from pipelines.settings import load_settings
@@ -414,18 +420,6 @@ counts = check_results.check_counts(status)
 read_at = data.format_refreshed(datetime.now(UTC))
 
 
-def _check_lines(rows: pl.DataFrame) -> str:
-    """Markdown bullets: check, asset, what it tests, what it found, when."""
-    lines = []
-    for row in rows.iter_rows(named=True):
-        found = f" — *{row['details']}*" if row["details"] else ""
-        lines.append(
-            f"- **{row['check_name']}** on `{row['asset']}`: {row['description']}{found} "
-            f"({when_text(row['evaluated_at'])})"
-        )
-    return "\n".join(lines)
-
-
 with checks_slot:
     st.markdown("##### Asset checks", anchors=False)
     st.caption(
@@ -442,18 +436,18 @@ with checks_slot:
         st.info(history.message + where, icon=":material/history_toggle_off:")
     if not errors.is_empty():
         st.error(
-            f"**{errors.height} check(s) failed** (severity ERROR):\n\n" + _check_lines(errors),
+            f"**{errors.height} check(s) failed** (severity ERROR):\n\n" + check_lines(errors),
             icon=":material/error:",
         )
     if not warnings.is_empty():
         st.warning(
-            f"**{warnings.height} check(s) failed with a warning:**\n\n" + _check_lines(warnings),
+            f"**{warnings.height} check(s) failed with a warning:**\n\n" + check_lines(warnings),
             icon=":material/warning:",
         )
     if not not_run.is_empty():
         st.warning(
             f"**{not_run.height} check(s) did not run** in their latest run (a step failed or a "
-            "blocking check stopped it):\n\n" + _check_lines(not_run),
+            "blocking check stopped it):\n\n" + check_lines(not_run),
             icon=":material/block:",
         )
     if history.available and counts["passed"] == catalogue.height:

@@ -54,3 +54,15 @@ def metric_card(
                 icon=":material/check:" if verdict else ":material/warning:",
                 color="green" if verdict else "red",
             )
+
+
+def check_lines(rows: pl.DataFrame) -> str:
+    """Markdown bullets: check, asset, what it tests, what it found, when."""
+    lines = []
+    for row in rows.iter_rows(named=True):
+        found = f" — *{row['details']}*" if row["details"] else ""
+        lines.append(
+            f"- **{row['check_name']}** on `{row['asset']}`: {row['description']}{found} "
+            f"({when_text(row['evaluated_at'])})"
+        )
+    return "\n".join(lines)
