@@ -49,6 +49,10 @@ METRICS: dict[str, str] = {
 
 REST_LABEL = "Rest of Chicago"
 CITY_LABEL = "Chicago"
+#: The count and rate columns of a suppressed rate table (``with_rates`` then ``suppress``), in order.
+COUNT_AND_RATE_COLUMNS = (
+    "deaths", "deaths_display", "deaths_suppressed", "rate", "rate_lower", "rate_upper", "rate_unstable",
+)
 SOURCE_NAMES = {"medical_examiner": "Cook County Medical Examiner"}
 
 

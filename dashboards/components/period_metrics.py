@@ -8,7 +8,7 @@ from datetime import date
 
 import polars as pl
 
-from dashboards.components.data import CITY_LABEL, DRUGS, REST_LABEL
+from dashboards.components.data import CITY_LABEL, COUNT_AND_RATE_COLUMNS, DRUGS, REST_LABEL
 from dashboards.components.period_labels import next_month
 from pipelines.defs.epidemiology import city_total as ct
 from pipelines.defs.epidemiology.rates import period_years, with_rates
@@ -140,13 +140,7 @@ def group_period_metrics(
     return table.select(
         "group",
         "population",
-        "deaths",
-        "deaths_display",
-        "deaths_suppressed",
-        "rate",
-        "rate_lower",
-        "rate_upper",
-        "rate_unstable",
+        *COUNT_AND_RATE_COLUMNS,
     )
 
 
@@ -190,13 +184,7 @@ def monthly_group_metrics(
         "group",
         "is_provisional",
         "population",
-        "deaths",
-        "deaths_display",
-        "deaths_suppressed",
-        "rate",
-        "rate_lower",
-        "rate_upper",
-        "rate_unstable",
+        *COUNT_AND_RATE_COLUMNS,
     )
 
 

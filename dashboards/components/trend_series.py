@@ -8,6 +8,7 @@ from datetime import date
 
 import polars as pl
 
+from dashboards.components.data import COUNT_AND_RATE_COLUMNS
 from dashboards.components.period_labels import next_month
 from dashboards.components.trend_periods import month_periods, period_start
 from dashboards.components.trend_selection import (
@@ -114,13 +115,7 @@ def time_series(
         "is_provisional",
         "population",
         "years",
-        "deaths",
-        "deaths_display",
-        "deaths_suppressed",
-        "rate",
-        "rate_lower",
-        "rate_upper",
-        "rate_unstable",
+        *COUNT_AND_RATE_COLUMNS,
     )
 
 
@@ -216,17 +211,7 @@ def period_totals(
     )
     city = suppress(city, "deaths", threshold=threshold, rate_cols=("rate",))
     city = ct.withhold(city, pl.lit(decision.city_withheld))
-    columns = [
-        "group",
-        "population",
-        "deaths",
-        "deaths_display",
-        "deaths_suppressed",
-        "rate",
-        "rate_lower",
-        "rate_upper",
-        "rate_unstable",
-    ]
+    columns = ["group", "population", *COUNT_AND_RATE_COLUMNS]
     return pl.concat([shown.select(columns), city.select(columns)], how="vertical_relaxed")
 
 
