@@ -31,3 +31,8 @@ def format_refreshed(refreshed_at_utc: datetime) -> str:
     local = aware.astimezone(CHICAGO_TZ)
     hour = local.strftime("%I").lstrip("0")
     return f"{local.day} {local:%b %Y}, {hour}:{local:%M %p %Z}"
+
+
+def plural(n: int, word: str) -> str:
+    """``plural(1, "step")`` → ``"1 step"``; ``plural(3, "step")`` → ``"3 steps"``."""
+    return f"{n:,} {word}{'' if n == 1 else 's'}"

@@ -79,6 +79,18 @@ def fetch_row(
 MANIFEST_TABLE = "meta.publication_manifest"
 
 
+def replace_table(con: duckdb.DuckDBPyConnection, table: str, frame: Any) -> None:
+    """``CREATE OR REPLACE TABLE <table>`` from a Polars frame, in DuckDB (Arrow, no copy through rows).
+
+    ``table`` is always a name fixed in our code (an asset's mart), never input.
+    """
+    con.register("frame_to_write", frame.to_arrow())
+    try:
+        con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM frame_to_write")
+    finally:
+        con.unregister("frame_to_write")
+
+
 def table_checksum(con: duckdb.DuckDBPyConnection, table: str, exclude: Iterable[str] = ()) -> int:
     """Order-independent checksum of every row of ``table`` (``schema.name``), minus ``exclude`` columns.
 

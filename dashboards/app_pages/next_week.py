@@ -14,6 +14,7 @@ import streamlit as st
 from dashboards.components import access, data, table_display
 from dashboards.components.period_labels import source_text
 from dashboards.components import priorities as pr
+from pipelines.defs.reports.team_brief import ALL_TEAMS as ALL_TEAMS_FILE
 from pipelines.defs.reports.team_brief import latest_briefs, slug
 from pipelines.settings import load_settings
 
@@ -113,7 +114,7 @@ if not files:
             icon=":material/description:")
 else:
     st.caption(f"One printable letter page per team for the week of {brief_week}. Members only: do not post.")
-    wanted = files if team == pr.ALL_TEAMS else [f for f in files if f.stem in ("all_teams", slug(team))]
+    wanted = files if team == pr.ALL_TEAMS else [f for f in files if f.stem in (ALL_TEAMS_FILE, slug(team))]
     cols = st.columns(min(3, len(wanted)) or 1)
     for i, path in enumerate(wanted):
         with cols[i % len(cols)]:

@@ -134,6 +134,7 @@ def priority_deck(places: pl.DataFrame, hotspots: pl.DataFrame) -> pdk.Deck:
     """
     cells = cell_objects(places)
     gaps = [c for c, gap in zip(cells, places.get_column("coverage_gap").to_list(), strict=True) if gap]
+    points = hotspot_objects(hotspots)
     lat = float(places.get_column("cell_lat").mean()) if places.height else 41.88
     lon = float(places.get_column("cell_lon").mean()) if places.height else -87.72
     layers = [
@@ -142,11 +143,11 @@ def priority_deck(places: pl.DataFrame, hotspots: pl.DataFrame) -> pdk.Deck:
                   get_line_width=10, line_width_min_pixels=1),
         pdk.Layer("PolygonLayer", id="priority-gaps", data=gaps, pickable=False, stroked=True, filled=False,
                   get_polygon="polygon", get_line_color=GAP_LINE, get_line_width=60, line_width_min_pixels=3),
-        pdk.Layer("ScatterplotLayer", id="priority-hotspots", data=hotspot_objects(hotspots), pickable=True,
+        pdk.Layer("ScatterplotLayer", id="priority-hotspots", data=points, pickable=True,
                   stroked=True, filled=True, get_position="position", get_fill_color=HOTSPOT_FILL,
                   get_line_color=[0, 0, 0, 255], get_radius=90, radius_min_pixels=5, get_line_width=30,
                   line_width_min_pixels=2),
-        pdk.Layer("TextLayer", id="priority-hotspot-labels", data=hotspot_objects(hotspots), pickable=False,
+        pdk.Layer("TextLayer", id="priority-hotspot-labels", data=points, pickable=False,
                   get_position="position", get_text="label", get_size=12, get_color=[20, 20, 20, 255],
                   get_pixel_offset=[0, -14], font_weight=700),
     ]

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 import re
 from pathlib import Path
 
+from pipelines.formatting import plural
+
 #: Widest asset, check or step name in a step line before it is cut (the longest check name of
 #: the code location fits).
 NAME_WIDTH = 58
@@ -154,11 +156,6 @@ def display_path(path: str | Path, cwd: Path) -> str:
         return str(Path(path).resolve().relative_to(cwd.resolve()))
     except ValueError:
         return str(path)
-
-
-def plural(n: int, word: str) -> str:
-    """``plural(1, "step")`` → ``"1 step"``; ``plural(3, "step")`` → ``"3 steps"``."""
-    return f"{n:,} {word}{'' if n == 1 else 's'}"
 
 
 def _count(value: object) -> str:

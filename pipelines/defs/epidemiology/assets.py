@@ -12,7 +12,7 @@ from pipelines.defs.epidemiology.provisional import provisional_start
 from pipelines.defs.epidemiology.suppression import suppress
 from pipelines.defs.marts.regions import region_label, region_params
 from pipelines.defs.resources import SettingsResource, warehouse
-from pipelines.warehouse import fetch_row, query_sql_file, run_sql_file
+from pipelines.warehouse import fetch_row, query_sql_file, replace_table, run_sql_file
 
 ME_CASES = dg.AssetKey(["staging", "me_cases"])
 COMMUNITY_AREAS = dg.AssetKey(["staging", "community_areas"])
@@ -23,12 +23,6 @@ ME_GEOCODES = dg.AssetKey(["staging", "me_geocodes"])
 
 def _last_month(con) -> date:
     return fetch_row(con, "SELECT date_trunc('month', max(death_date))::DATE FROM staging.me_cases")[0]
-
-
-def _replace_table(con, table: str, frame: pl.DataFrame) -> None:
-    con.register("frame_to_write", frame.to_arrow())
-    con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM frame_to_write")
-    con.unregister("frame_to_write")
 
 
 @dg.asset(
@@ -127,7 +121,7 @@ def overdose_rates_annual(
             query_sql_file(con, "marts/age_band_population_by_geography.sql", params).pl(),
             threshold=cfg.suppress_below,
         )
-        _replace_table(con, "marts.overdose_rates_annual", rates)
+        replace_table(con, "marts.overdose_rates_annual", rates)
     region = rates.filter(pl.col("geography") == label, ~pl.col("is_provisional")).sort("year")
     latest = region.row(-1, named=True) if region.height else None
     metadata: dict[str, object] = {"rows": rates.height}
@@ -176,7 +170,7 @@ def drug_involvement_annual(
             threshold=cfg.suppress_below,
             rate_cols=["share"],
         )
-        _replace_table(con, "marts.drug_involvement_annual", involvement)
+        replace_table(con, "marts.drug_involvement_annual", involvement)
     fentanyl = involvement.filter(pl.col("geography") == "Cook County", pl.col("drug") == "fentanyl")
     by_year = {str(r["year"]): f"{r['share']:.0%}" for r in fentanyl.iter_rows(named=True) if r["share"] is not None}
     context.log.info("fentanyl share of overdose deaths by year (Cook County): %s", by_year)

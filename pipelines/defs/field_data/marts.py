@@ -14,23 +14,14 @@ from pipelines.defs.field_data.metrics import with_proportion
 from pipelines.defs.field_data.schema import SOURCES, SPECS, SYNTHETIC_PREFIX
 from pipelines.defs.marts.regions import region_label
 from pipelines.settings import PROJECT_ROOT, Settings
-from pipelines.warehouse import fetch_row, query_sql_file, run_sql_file
-
-
-def _write_frame(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> None:
-    con.register("mart_frame", frame.to_arrow())
-    try:
-        # The table name is one of this module's constants, never input.
-        con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM mart_frame")
-    finally:
-        con.unregister("mart_frame")
+from pipelines.warehouse import fetch_row, query_sql_file, replace_table, run_sql_file
 
 
 def build_test_strip_positivity(con: duckdb.DuckDBPyConnection, cfg: Settings) -> pl.DataFrame:
     """``marts.test_strip_positivity``: counts in SQL, positivity and its Wilson interval in Python."""
     counts = query_sql_file(con, "field_data/test_strip_positivity.sql", {"region_areas": list(cfg.region_areas)}).pl()
     table = with_proportion(counts, successes_col="positives", trials_col="tests_read", prefix="positivity")
-    _write_frame(con, "marts.test_strip_positivity", table)
+    replace_table(con, "marts.test_strip_positivity", table)
     return table
 
 
@@ -43,7 +34,7 @@ def build_test_strip_codetection(con: duckdb.DuckDBPyConnection, cfg: Settings) 
     table = with_proportion(
         table, successes_col="both_positive", trials_col="samples_tested_both", prefix="both_positive_share"
     )
-    _write_frame(con, "marts.test_strip_codetection", table)
+    replace_table(con, "marts.test_strip_codetection", table)
     return table
 
 

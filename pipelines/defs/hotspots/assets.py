@@ -95,7 +95,7 @@ def _write(con: duckdb.DuckDBPyConnection, sql_name: str, frames: dict[str, pl.D
             con.unregister(name)
 
 
-def _data_span(con: duckdb.DuckDBPyConnection) -> tuple[date, date]:
+def data_span(con: duckdb.DuckDBPyConnection) -> tuple[date, date]:
     first, last = fetch_row(con, read_sql("hotspots/data_span.sql"))
     if first is None:
         raise dg.Failure("staging.me_cases is empty: nothing to analyse")
@@ -123,7 +123,7 @@ def hex_counts(duckdb: DuckDBResource, settings: SettingsResource) -> dg.Materia
         deaths = overdose_events(con)
         events = {"overdose_deaths": deaths.filter(pl.col("community_area_number").is_not_null())}
         events.update(field_events(con))
-        _, last_day = _data_span(con)
+        _, last_day = data_span(con)
         grid = build_grid(areas, cfg.h3_resolution, cfg.region_areas)
         counts = pl.concat([count_by_cell(frame, grid, metric) for metric, frame in events.items()])
         table, hidden = public_hex_counts(
@@ -182,7 +182,7 @@ def hotspots(context: dg.AssetExecutionContext, duckdb: DuckDBResource, settings
     with warehouse(duckdb, cfg) as con:
         areas = query_sql_file(con, "hotspots/community_areas.sql").pl()
         deaths = overdose_events(con)
-        _, last_day = _data_span(con)
+        _, last_day = data_span(con)
         result = analysis.hotspot_tables(
             deaths.filter(pl.col("community_area_number").is_not_null()),
             areas,
@@ -289,7 +289,7 @@ def spike_alerts(duckdb: DuckDBResource, settings: SettingsResource):
             zip(areas["community_area_number"].to_list(), areas["community_area"].to_list(), strict=True)
         )
         places = area_keys(list(cfg.region_areas), names, region_label(cfg.region_areas))
-        first_day, last_day = _data_span(con)
+        first_day, last_day = data_span(con)
         options = {
             "min_sigma": cfg.alert_min_sigma,
             "min_count": cfg.alert_min_count,

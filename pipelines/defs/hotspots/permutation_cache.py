@@ -14,6 +14,7 @@ one recomputation.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 from collections.abc import Callable
@@ -37,6 +38,7 @@ def cache_folder(warehouse: Path) -> Path:
     return warehouse.parent / f"{warehouse.stem}.cache" / FOLDER
 
 
+@functools.cache  # the installed versions cannot change within a process
 def _versions() -> str:
     parts = []
     for name in ("esda", "libpysal", "numpy"):

@@ -9,17 +9,11 @@ from pipelines.defs.medical_examiner.snapshots import list_snapshots
 from pipelines.defs.nowcast.run import run_nowcast
 from pipelines.defs.nowcast.vintages import Seeding, build_vintages
 from pipelines.defs.resources import SettingsResource, warehouse
-from pipelines.warehouse import fetch_row
+from pipelines.warehouse import fetch_row, replace_table
 
 ME_CASES = dg.AssetKey(["staging", "me_cases"])
 ME_RECORDS = dg.AssetKey(["raw", "me_records"])
 VINTAGES = dg.AssetKey(["staging", "me_vintages"])
-
-
-def _replace_table(con, table: str, frame: pl.DataFrame) -> None:
-    con.register("nowcast_frame_to_write", frame.to_arrow())
-    con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM nowcast_frame_to_write")
-    con.unregister("nowcast_frame_to_write")
 
 
 @dg.asset(
@@ -64,12 +58,12 @@ def nowcast(duckdb: DuckDBResource, settings: SettingsResource):
     with warehouse(duckdb, cfg) as con:
         mode, reason = fetch_row(con, "SELECT seeding, reason FROM staging.me_vintage_seeding")
         tables = run_nowcast(con, cfg, snapshots, Seeding(mode == "created_at", reason))
-        _replace_table(con, "staging.nowcast_backtest_rows", tables.detail)
+        replace_table(con, "staging.nowcast_backtest_rows", tables.detail)
         if not tables.triangle.is_empty():
-            _replace_table(con, "staging.nowcast_triangle", tables.triangle)
-        _replace_table(con, "marts.nowcast", tables.nowcast)
-        _replace_table(con, "marts.nowcast_backtest", tables.summary)
-        _replace_table(con, "marts.nowcast_status", tables.status)
+            replace_table(con, "staging.nowcast_triangle", tables.triangle)
+        replace_table(con, "marts.nowcast", tables.nowcast)
+        replace_table(con, "marts.nowcast_backtest", tables.summary)
+        replace_table(con, "marts.nowcast_status", tables.status)
     shown = tables.status.filter(pl.col("shown")).height
     region = tables.status.filter((pl.col("geography") == "region") & (pl.col("drug") == "all"))
     coverage = region["coverage_90"][0] if region.height else None

@@ -17,16 +17,16 @@ import dagster as dg
 import polars as pl
 from dagster_duckdb import DuckDBResource
 
-from pipelines.defs.hotspots.assets import ALERTS, COMMUNITY_AREAS, ME_CASES, table_exists
+from pipelines.defs.epidemiology.assets import ME_GEOCODES
+from pipelines.defs.hotspots.assets import ALERTS, COMMUNITY_AREAS, ME_CASES, data_span, table_exists
 from pipelines.defs.hotspots.grid import build_grid
 from pipelines.defs.priorities import events as ev
 from pipelines.defs.priorities import forecast as fc
 from pipelines.defs.priorities import places
 from pipelines.defs.resources import SettingsResource, warehouse
-from pipelines.warehouse import fetch_row, query_sql_file, read_sql, run_sql_file
+from pipelines.warehouse import query_sql_file, run_sql_file
 
 GROUP = "priorities"
-ME_GEOCODES = dg.AssetKey(["staging", "me_geocodes"])
 FIELD_INPUTS = [dg.AssetKey(["staging", t]) for t in ("test_strips", "outreach", "hotspots")]
 BACKTEST = dg.AssetKey(["marts", "priority_backtest"])
 PRIORITIES = dg.AssetKey(["marts", "outreach_priorities"])
@@ -148,7 +148,7 @@ def outreach_priorities(context: dg.AssetExecutionContext, duckdb: DuckDBResourc
         if placed.height == 0:
             raise dg.Failure("no overdose deaths in Chicago: nothing to forecast")
         # To the newest day of the archive: weeks without an overdose death after it are real zeros.
-        last_day = fetch_row(con, read_sql("hotspots/data_span.sql"))[1]
+        _, last_day = data_span(con)
         calendar = ev.Calendar.spanning(placed["day"].min(), max(placed["day"].max(), last_day))
         week_start = calendar.next_week
         inputs = ev.forecast_inputs(placed, grid, query_sql_file(con, "priorities/weekly_area_alerts.sql").pl(), calendar)

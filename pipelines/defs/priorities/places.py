@@ -20,6 +20,7 @@ from pipelines.defs.epidemiology.suppression import display_count, suppress
 from pipelines.defs.field_data.locations import HOTSPOT_TOLERANCE_M, distance_m
 from pipelines.defs.hotspots.grid import HexGrid
 from pipelines.defs.priorities.forecast import FLAGGED_SHARES, flagged_count
+from pipelines.formatting import plural
 
 #: Deaths this close to a cell's centre count as "near" it (a cell is ~0.74 km², radius ~460 m).
 NEAR_M = 500.0
@@ -27,11 +28,6 @@ DEATH_WEEKS, STRIP_WEEKS, OUTREACH_WEEKS = 8, 8, 4
 #: A spike alert ending this many days before the forecast week is "current".
 ALERT_DAYS = 14
 SERIES_WORDS = {"overdose_deaths": "deaths", "positive_test_strips": "positive strips"}
-
-
-def plural(n: int, word: str) -> str:
-    """``1 visit``, ``3 visits``."""
-    return f"{n:,} {word}{'' if n == 1 else 's'}"
 
 
 def reasons_sentence(
