@@ -10,6 +10,7 @@ import numpy as np
 import polars as pl
 
 from pipelines.defs.geography.addresses import geocode_address
+from pipelines.defs.geography.death_points import with_geocoded_points
 from pipelines.defs.hotspots.grid import HexGrid, cell_polygons
 from pipelines.defs.priorities import events as ev
 from pipelines.defs.priorities import places
@@ -120,7 +121,7 @@ def test_geocoded_deaths_take_the_geocoders_point():
     address = geocode_address("4000 W MADISON ST", "60624")
     geocodes = pl.DataFrame({"street": [address.street], "city": [address.city], "state": [address.state],
                              "zip": [address.zip], "latitude": [41.881], "longitude": [-87.726]})
-    points = ev.death_points(deaths, geocodes)
+    points = with_geocoded_points(deaths, geocodes)
     assert points.select("latitude", "point_source").rows() == [(41.88, "archive"), (41.881, "geocoded"), (None, None)]
 
 

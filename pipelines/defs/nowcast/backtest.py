@@ -30,7 +30,7 @@ from pipelines.defs.nowcast.model import (
     nb_interval,
     pending_share,
 )
-from pipelines.defs.nowcast.series import Events, month_start, triangle
+from pipelines.defs.nowcast.series import Events, month_index, month_start, triangle
 
 #: Horizons nowcast and scored: the origin's month and the three before it.
 HORIZONS = 4
@@ -54,10 +54,6 @@ class NowcastConfig:
     complete_months: int = 12
     window: int = 12
     use_pending: bool = False
-
-
-def _origin_month(origin: int) -> int:
-    return int(np.datetime64(int(origin), "m").astype("datetime64[M]").astype(np.int64))
 
 
 def point_nowcasts(events: Events, series: np.ndarray, pending: np.ndarray, origin: int,
@@ -113,7 +109,7 @@ def roll(events: Events, series: np.ndarray, pending: np.ndarray, origins: np.nd
          cfg: NowcastConfig) -> Rolled:
     """Nowcast at every origin (sorted minutes) with what was known then; see the module docstring."""
     origins = np.sort(np.asarray(origins, dtype=np.int64))
-    months = np.array([_origin_month(o) for o in origins], dtype=np.int64)
+    months = np.array([month_index(np.datetime64(int(o), "m")) for o in origins], dtype=np.int64)
     n_o, n_s = len(origins), len(series)
     parts = [point_nowcasts(events, series, pending, int(origin), cfg) for origin in origins]
     reported, to_come, waiting, share = (np.stack([p[i] for p in parts]) if n_o else

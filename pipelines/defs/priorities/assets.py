@@ -18,7 +18,7 @@ import polars as pl
 from dagster_duckdb import DuckDBResource
 
 from pipelines.defs.epidemiology.assets import ME_GEOCODES
-from pipelines.defs.hotspots.assets import ALERTS, COMMUNITY_AREAS, ME_CASES, data_span, table_exists
+from pipelines.defs.hotspots.assets import ALERTS, COMMUNITY_AREAS, ME_CASES, data_span, overdose_events, table_exists
 from pipelines.defs.hotspots.grid import build_grid
 from pipelines.defs.priorities import events as ev
 from pipelines.defs.priorities import forecast as fc
@@ -140,10 +140,8 @@ def outreach_priorities(context: dg.AssetExecutionContext, duckdb: DuckDBResourc
     with warehouse(duckdb, cfg) as con:
         areas = query_sql_file(con, "hotspots/community_areas.sql").pl()
         grid = build_grid(areas, cfg.h3_resolution, cfg.region_areas)
-        deaths = ev.death_points(
-            query_sql_file(con, "priorities/death_points.sql").pl(),
-            query_sql_file(con, "hotspots/geocoded_points.sql").pl(),
-        )
+        # Chicago's overdose deaths with their points, as the hot spots read them (one query).
+        deaths = overdose_events(con).filter(pl.col("in_chicago")).select(list(ev.POINT_SCHEMA)).cast(ev.POINT_SCHEMA)
         placed = ev.with_cells(deaths, grid)
         if placed.height == 0:
             raise dg.Failure("no overdose deaths in Chicago: nothing to forecast")

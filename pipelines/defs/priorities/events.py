@@ -9,11 +9,10 @@ from datetime import date, timedelta
 import numpy as np
 import polars as pl
 
-from pipelines.defs.geography.death_points import with_geocoded_points
 from pipelines.defs.hotspots.grid import HexGrid, assign_cells
 from pipelines.defs.priorities.forecast import Inputs
 
-#: Schema of :func:`death_points`.
+#: A death's point as the forecast reads it (from :func:`~pipelines.defs.hotspots.assets.overdose_events`).
 POINT_SCHEMA = {
     "day": pl.Date,
     "community_area_number": pl.Int32,
@@ -26,13 +25,6 @@ POINT_SCHEMA = {
 def monday(day: date) -> date:
     """The Monday of ``day``'s week."""
     return day - timedelta(days=day.weekday())
-
-
-def death_points(deaths: pl.DataFrame, geocodes: pl.DataFrame) -> pl.DataFrame:
-    """Every death of ``sql/priorities/death_points.sql`` with its point
-    (:func:`~pipelines.defs.geography.death_points.with_geocoded_points`): ``day``,
-    ``community_area_number``, ``latitude``, ``longitude`` (null: no point), ``point_source``."""
-    return with_geocoded_points(deaths, geocodes).select(list(POINT_SCHEMA)).cast(POINT_SCHEMA)
 
 
 def with_cells(events: pl.DataFrame, grid: HexGrid) -> pl.DataFrame:
